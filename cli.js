@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// The launcher: check the Node version before loading anything that needs Node 24
+// (libp2p 3 fails on older Node with a misleading ECONNRESET), then run the CLI.
+const REQUIRED_MAJOR = 24
+const major = Number(process.versions.node.split('.')[0])
+if (major < REQUIRED_MAJOR) {
+  process.stderr.write(
+    `cloudai needs Node.js ${REQUIRED_MAJOR} or newer; this is Node.js ${process.versions.node}.\n` +
+    'Run it with the Node.js the project pins: "npx cloudai <command>" (or "npm start") in the project folder,\n' +
+    `or install Node.js ${REQUIRED_MAJOR} and run "node cli.js <command>".\n`)
+  process.exit(1)
+}
+try {
+  const { run } = await import('./dist/cli/main.js')
+  process.exitCode = await run(process.argv.slice(2))
+} catch (err) {
+  if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/cli/main.js')) {
+    process.stderr.write('cloudai is not built yet: run "npm install && npm run build" in the project folder.\n')
+    process.exit(1)
+  }
+  throw err
+}

@@ -1,0 +1,82 @@
+import { readApiFile } from '../node/src/api/api-file.ts'
+import { CloudaiError } from '../node/src/errors.ts'
+
+/** No daemon answers for this data dir (or at --api). */
+export class NoDaemonError extends CloudaiError {}
+/** The daemon answered with an error. */
+export class ApiError extends CloudaiError {
+  readonly code: string
+  readonly status: number
+  constructor (status: number, code: string, message: string) {
+    super(message)
+    this.status = status
+    this.code = code
+  }
+}
+
+/** A CLI call that waits longer than this for the local daemon gives up. */
+const API_TIMEOUT_MS = 30_000
+
+export interface ClientOptions {
+  dataDir: string
+  /** `--api`, else `$CLOUDAI_API`, else the data dir's api file. */
+  api?: string
+}
+
+export class ApiClient {
+  readonly url: string
+  private readonly token: string
+
+  constructor (url: string, token: string) {
+    this.url = url
+    this.token = token
+  }
+
+  async request<T> (method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    let res: Response
+    try {
+      res = await fetch(this.url + path, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(API_TIMEOUT_MS)
+      })
+    } catch (err: any) {
+      throw new NoDaemonError(`no cloudai daemon answers at ${this.url} (${err?.cause?.code ?? err?.message}): start one with "cloudai start"`)
+    }
+    const text = await res.text()
+    let parsed: any
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      throw new ApiError(res.status, 'BAD_RESPONSE', `the daemon answered with something that is not JSON (HTTP ${res.status})`)
+    }
+    if (!res.ok) throw new ApiError(res.status, parsed?.error?.code ?? 'ERROR', parsed?.error?.message ?? `HTTP ${res.status}`)
+    return parsed as T
+  }
+}
+
+function normaliseUrl (api: string): string {
+  return /^https?:\/\//.test(api) ? api.replace(/\/$/, '') : `http://${api}`
+}
+
+/** Find the local daemon's API. Returns undefined when none is configured for this data dir. */
+export async function findApi (options: ClientOptions): Promise<ApiClient | undefined> {
+  const file = await readApiFile(options.dataDir).catch(() => undefined)
+  const explicit = options.api ?? process.env.CLOUDAI_API
+  if (explicit != null && explicit !== '') {
+    const token = process.env.CLOUDAI_API_TOKEN ?? file?.token
+    if (token == null) throw new NoDaemonError(`no token for the API at ${explicit}: set CLOUDAI_API_TOKEN, or point --data-dir at the daemon's data dir`)
+    return new ApiClient(normaliseUrl(explicit), token)
+  }
+  return file != null ? new ApiClient(file.url, file.token) : undefined
+}
+
+/** Like findApi, but a missing daemon is an error that says what to do. */
+export async function requireApi (options: ClientOptions): Promise<ApiClient> {
+  const client = await findApi(options)
+  if (client == null) {
+    throw new NoDaemonError(`no cloudai daemon is running for ${options.dataDir}: start one with "cloudai start" (or pass --api / --data-dir)`)
+  }
+  return client
+}

@@ -1,0 +1,47 @@
+import { startDaemon } from '../../node/src/daemon.ts'
+import { createLogger } from '../../node/src/logger.ts'
+import type { NodeOptions } from '../../node/src/node.ts'
+import { box, colors, formatResources, type Printer } from '../render.ts'
+
+export interface StartOptions extends NodeOptions {
+  apiAddress?: string
+}
+
+/** Run the daemon until SIGINT/SIGTERM, then shut down cleanly (a second signal forces exit). */
+export async function start (options: StartOptions, print: Printer): Promise<void> {
+  const log = createLogger()
+  if (options.open === true) {
+    print.err(colors.red(colors.bold('WARNING: --open: this node runs WITHOUT a cluster key. Anyone on this LAN can join the mesh and run containers here.')))
+  }
+  const daemon = await startDaemon({ ...options, log })
+  const info = daemon.node.info()
+  print.out(box('CLOUDAI NODE STARTED', [
+    ['Name', info.name],
+    ['Peer ID', info.peerId],
+    ...info.addrs.map((addr, i): [string, string] => [i === 0 ? 'Addresses' : '         ', addr]),
+    ['Resources', formatResources(info.capacity)],
+    ['Executor', info.executorDetail],
+    ['Cluster key', info.keyFingerprint != null ? `fingerprint ${info.keyFingerprint}` : 'none (--open)'],
+    ['API', daemon.api.url]
+  ]))
+  print.out('Press Ctrl-C to stop.')
+
+  await new Promise<void>(resolve => {
+    let stopping = false
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        print.err(`${signal} again: exiting without a clean shutdown`)
+        process.exit(130)
+      }
+      stopping = true
+      print.err(`${signal}: shutting down…`)
+      daemon.stop().then(resolve, err => {
+        log.error({ err }, 'shutdown failed')
+        resolve()
+      })
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+  print.out('stopped')
+}

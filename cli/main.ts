@@ -1,0 +1,126 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { resolveDataDir } from '../node/src/data-dir.ts'
+import { DEFAULT_API_ADDRESS } from '../node/src/api/server.ts'
+import { DEFAULT_LISTEN, DEFAULT_MDNS_TAG } from '../node/src/node.ts'
+import { parseCores, parseCount, parseSize } from '../node/src/units.ts'
+import { VERSION } from '../node/src/version.ts'
+import { connect } from './commands/connect.ts'
+import { id } from './commands/id.ts'
+import { init } from './commands/init.ts'
+import { peers } from './commands/peers.ts'
+import { start } from './commands/start.ts'
+import { EXIT, ExitError } from './exit.ts'
+import { consolePrinter, type Printer } from './render.ts'
+
+/** Wrap a parser so its error becomes a commander usage error (exit 2). */
+function arg<T> (parse: (text: string) => T): (text: string) => T {
+  return text => {
+    try {
+      return parse(text)
+    } catch (err: any) {
+      throw new InvalidArgumentError(err?.message ?? String(err))
+    }
+  }
+}
+
+function collect (value: string, previous: string[] = []): string[] {
+  return [...previous, value]
+}
+
+function label (value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const eq = value.indexOf('=')
+  if (eq <= 0) throw new InvalidArgumentError(`"${value}" is not a label: use key=value`)
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) }
+}
+
+/** Build the command table. `print` is injected so tests can run commands in-process. */
+export function buildProgram (print: Printer = consolePrinter): Command {
+  const program = new Command('cloudai')
+    .description('A zero-configuration compute mesh: every machine runs the same program and runs containers for its peers.')
+    .version(VERSION)
+    .option('--data-dir <dir>', 'where this node keeps its identity, key and state (default: $CLOUDAI_HOME or ~/.cloudai)')
+    .option('--api <addr>', 'the local daemon API to use (default: $CLOUDAI_API, else the data dir\'s api file)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: text => { print.out(text.trimEnd()) }, writeErr: text => { print.err(text.trimEnd()) } })
+
+  const globals = (cmd: Command): { dataDir: string, api?: string } => {
+    const opts = cmd.optsWithGlobals()
+    return { dataDir: resolveDataDir(opts.dataDir), api: opts.api }
+  }
+
+  program.command('init')
+    .description('create this node\'s identity and a cluster key, and print how to share the key')
+    .option('--json', 'print one JSON object')
+    .action(async (opts, cmd) => { await init({ dataDir: globals(cmd).dataDir, json: opts.json }, print) })
+
+  program.command('start')
+    .description('run the node (worker, master and local API) until Ctrl-C')
+    .option('--name <name>', 'the name peers see (default: the hostname)')
+    .option('--listen <multiaddr>', `libp2p listen address, repeatable (default: ${DEFAULT_LISTEN})`, collect)
+    .option('--api <addr>', `where the local API listens, loopback only (default: ${DEFAULT_API_ADDRESS})`)
+    .option('--mdns-tag <tag>', 'mDNS service tag: only nodes with the same tag find each other', DEFAULT_MDNS_TAG)
+    .option('--no-mdns', 'do not use mDNS (use --bootstrap or connect)')
+    .option('--bootstrap <multiaddr>', 'a peer to dial at start and whenever disconnected, repeatable', collect)
+    .option('--open', 'run without a cluster key: anyone on the LAN can join (not recommended)')
+    .addOption(new Option('--cpu <cores>', 'CPU cores to offer (default: all)').argParser(arg(parseCores)))
+    .addOption(new Option('--memory <size>', 'memory to offer, e.g. 8g (default: all)').argParser(arg(text => parseSize(text))))
+    .addOption(new Option('--storage <size>', 'disk to offer, e.g. 100g (default: free space in the data dir)').argParser(arg(text => parseSize(text))))
+    .addOption(new Option('--gpus <n>', 'GPUs to offer (default: nvidia-smi -L)').argParser(arg(text => parseCount(text, 'GPU count'))))
+    .option('--label <key=value>', 'a label peers see, repeatable', label)
+    .action(async (opts, cmd) => {
+      const { dataDir } = globals(cmd)
+      await start({
+        dataDir,
+        name: opts.name,
+        listen: opts.listen,
+        apiAddress: opts.api ?? cmd.parent?.opts().api,
+        mdnsTag: opts.mdns === false ? false : opts.mdnsTag,
+        bootstrap: opts.bootstrap,
+        open: opts.open === true,
+        labels: opts.label,
+        capacity: {
+          ...(opts.cpu != null ? { cpu: opts.cpu } : {}),
+          ...(opts.memory != null ? { memoryBytes: opts.memory } : {}),
+          ...(opts.storage != null ? { storageBytes: opts.storage } : {}),
+          ...(opts.gpus != null ? { gpus: opts.gpus } : {})
+        }
+      }, print)
+    })
+
+  program.command('id')
+    .description('this node\'s peer ID, name and addresses')
+    .option('--json', 'print one JSON object')
+    .action(async (opts, cmd) => { await id({ ...globals(cmd), json: opts.json }, print) })
+
+  program.command('peers')
+    .description('known peers: name, ID, address, free/total resources, load, latency')
+    .option('--json', 'print a JSON array')
+    .action(async (opts, cmd) => { await peers({ ...globals(cmd), json: opts.json }, print) })
+
+  program.command('connect <multiaddr>')
+    .description('add a peer that mDNS cannot see, e.g. /ip4/10.0.0.7/tcp/7421')
+    .option('--json', 'print the peer as one JSON object')
+    .action(async (addr, opts, cmd) => { await connect(addr, { ...globals(cmd), json: opts.json }, print) })
+
+  return program
+}
+
+/** Run the CLI and return the exit code; errors are printed here, once. */
+export async function run (argv: string[], print: Printer = consolePrinter): Promise<number> {
+  try {
+    await buildProgram(print).parseAsync(argv, { from: 'user' })
+    return EXIT.OK
+  } catch (err: any) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE
+    }
+    if (err instanceof ExitError) {
+      if (err.message !== '') print.err(`cloudai: ${err.message}`)
+      return err.code
+    }
+    print.err(`cloudai: ${err?.message ?? String(err)}`)
+    if (process.env.CLOUDAI_DEBUG != null) print.err(String(err?.stack))
+    return err?.name === 'InvalidValueError' ? EXIT.USAGE : EXIT.FAILURE
+  }
+}

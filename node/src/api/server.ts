@@ -1,0 +1,134 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { z } from 'zod'
+import type { CloudaiNode } from '../node.ts'
+import { toError } from '../errors.ts'
+
+/** Default API address (DESIGN.md §7): loopback only. */
+export const DEFAULT_API_ADDRESS = '127.0.0.1:7420'
+/** The API takes small JSON requests; anything larger is refused before it is read whole. */
+export const MAX_REQUEST_BODY_BYTES = 64 * 1024
+/** A client that has not sent its whole request in this time is cut off. */
+const REQUEST_TIMEOUT_MS = 10_000
+
+class HttpError extends Error {
+  readonly status: number
+  readonly code: string
+  constructor (status: number, code: string, message: string) {
+    super(message)
+    this.name = 'HttpError'
+    this.status = status
+    this.code = code
+  }
+}
+
+const ConnectBody = z.object({ addr: z.string().min(1).max(1024) }).strict()
+
+type Route = (node: CloudaiNode, body: unknown) => Promise<unknown>
+
+const ROUTES: Record<string, Route> = {
+  'GET /v1/id': async node => node.info(),
+  'GET /v1/peers': async node => node.peers(),
+  'POST /v1/connect': async (node, body) => {
+    const parsed = ConnectBody.safeParse(body)
+    if (!parsed.success) throw new HttpError(400, 'BAD_REQUEST', 'expected {"addr": "<multiaddr>"}')
+    try {
+      return await node.connect(parsed.data.addr)
+    } catch (err) {
+      throw new HttpError(502, 'CONNECT_FAILED', toError(err).message)
+    }
+  }
+}
+
+/** Parse `host:port` (or a bare port) and insist on a loopback host. */
+export function parseApiAddress (text: string): { host: string, port: number } {
+  const match = /^(?:(\[?[^\]]*\]?|[^:]+):)?(\d{1,5})$/.exec(text.trim())
+  const host = (match?.[1] ?? '127.0.0.1').replace(/^\[|\]$/g, '')
+  const port = Number(match?.[2])
+  if (match == null || port > 65535) throw new Error(`"${text}" is not an API address: use host:port, like 127.0.0.1:7420`)
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host) && !host.startsWith('127.')) {
+    throw new Error(`the API must listen on loopback (it runs containers for whoever holds the token), not ${host}`)
+  }
+  return { host, port }
+}
+
+function tokenMatches (header: string | undefined, token: string): boolean {
+  const expected = Buffer.from(`Bearer ${token}`)
+  const given = Buffer.from(header ?? '')
+  return given.length === expected.length && timingSafeEqual(given, expected)
+}
+
+async function readJsonBody (req: IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > MAX_REQUEST_BODY_BYTES) throw new HttpError(413, 'TOO_LARGE', `request bodies are limited to ${MAX_REQUEST_BODY_BYTES} bytes`)
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += chunk.length
+    if (size > MAX_REQUEST_BODY_BYTES) throw new HttpError(413, 'TOO_LARGE', `request bodies are limited to ${MAX_REQUEST_BODY_BYTES} bytes`)
+    chunks.push(chunk)
+  }
+  if (size === 0) return undefined
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    throw new HttpError(400, 'BAD_JSON', 'the request body is not valid JSON')
+  }
+}
+
+function send (res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+export interface ApiServer {
+  url: string
+  token: string
+  close(): Promise<void>
+}
+
+/** Serve the local API for `node` on a loopback address, with a fresh bearer token. */
+export async function startApiServer (node: CloudaiNode, address: string = DEFAULT_API_ADDRESS): Promise<ApiServer> {
+  const { host, port } = parseApiAddress(address)
+  const token = randomBytes(32).toString('hex')
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      try {
+        if (!tokenMatches(req.headers.authorization, token)) {
+          throw new HttpError(401, 'UNAUTHORIZED', 'missing or wrong bearer token: the token is in the data dir\'s "api" file')
+        }
+        const route = ROUTES[`${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`]
+        if (route == null) throw new HttpError(404, 'NOT_FOUND', `no such endpoint: ${req.method} ${req.url}`)
+        send(res, 200, await route(node, await readJsonBody(req)))
+      } catch (err) {
+        const error = err instanceof HttpError ? err : new HttpError(500, 'INTERNAL', toError(err).message)
+        if (!res.headersSent) send(res, error.status, { error: { code: error.code, message: error.message } })
+        else res.destroy()
+        if (error.status === 413) req.destroy()
+      }
+    })()
+  })
+  server.requestTimeout = REQUEST_TIMEOUT_MS
+  server.headersTimeout = REQUEST_TIMEOUT_MS
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => { server.off('error', reject); resolve() })
+  }).catch((err: any) => {
+    if (err?.code === 'EADDRINUSE') {
+      throw new Error(`the API address ${host}:${port} is in use (another cloudai daemon?): pass --api 127.0.0.1:<free port>, or --api 127.0.0.1:0 for any`)
+    }
+    throw err
+  })
+  const bound = server.address() as AddressInfo
+  const urlHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address
+  return {
+    url: `http://${urlHost}:${bound.port}`,
+    token,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+    }
+  }
+}

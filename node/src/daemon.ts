@@ -1,0 +1,56 @@
+import type { Logger } from 'pino'
+import { readApiFile, removeApiFile, writeApiFile } from './api/api-file.ts'
+import { startApiServer, type ApiServer } from './api/server.ts'
+import { CloudaiError } from './errors.ts'
+import { createNode, type CloudaiNode, type NodeOptions } from './node.ts'
+
+/** A daemon already serves this data dir: two would fight over its identity and store. */
+export class DaemonRunningError extends CloudaiError {}
+
+/** How long we wait for an existing daemon to answer before treating its API file as stale. */
+const LIVENESS_TIMEOUT_MS = 2_000
+
+export interface Daemon {
+  node: CloudaiNode
+  api: ApiServer
+  stop(): Promise<void>
+}
+
+async function daemonAnswers (url: string, token: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/v1/id`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(LIVENESS_TIMEOUT_MS) })
+    return res.ok
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Run a node with its local API: refuse if a live daemon owns the data dir, then
+ * start the node, serve the API, and publish the API file once listening.
+ */
+export async function startDaemon (options: NodeOptions & { apiAddress?: string, log: Logger }): Promise<Daemon> {
+  const existing = await readApiFile(options.dataDir).catch(() => undefined)
+  if (existing != null && await daemonAnswers(existing.url, existing.token)) {
+    throw new DaemonRunningError(`a cloudai daemon (pid ${existing.pid}) already runs with the data dir ${options.dataDir}: stop it first, or use another --data-dir`)
+  }
+  const node = await createNode(options)
+  await node.start()
+  let api: ApiServer
+  try {
+    api = await startApiServer(node, options.apiAddress)
+    await writeApiFile(options.dataDir, { url: api.url, token: api.token, pid: process.pid })
+  } catch (err) {
+    await node.stop()
+    throw err
+  }
+  return {
+    node,
+    api,
+    stop: async () => {
+      await removeApiFile(options.dataDir, api.token)
+      await api.close()
+      await node.stop()
+    }
+  }
+}

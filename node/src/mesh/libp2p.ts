@@ -1,0 +1,66 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { mdns } from '@libp2p/mdns'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import {
+  DEFAULT_INBOUND_CONNECTION_THRESHOLD,
+  DIAL_TIMEOUT_MS,
+  INBOUND_UPGRADE_TIMEOUT_MS,
+  MAX_CONNECTIONS,
+  MAX_INCOMING_PENDING_CONNECTIONS,
+  MUXER_MAX_INBOUND_STREAMS,
+  STREAM_MAX_READ_BUFFER_BYTES,
+  STREAM_MAX_WRITE_BUFFER_BYTES
+} from './limits.ts'
+
+export interface MeshInit {
+  privateKey: PrivateKey
+  /** Multiaddrs to listen on. */
+  listen: string[]
+  /** The cluster key's bytes; undefined runs an open mesh (`--open`). */
+  psk?: Uint8Array
+  /** The mDNS service tag; undefined disables mDNS (`--no-mdns`). */
+  mdnsTag?: string
+  /** How often mDNS queries the LAN, in ms (the library's default is 10 s). */
+  mdnsIntervalMs?: number
+  /** Quick dials accepted per second from one host; raised by tests that start many nodes on one host. */
+  inboundConnectionThreshold?: number
+}
+
+export type Mesh = Libp2p<{ identify: ReturnType<ReturnType<typeof identify>> }>
+
+/** Assemble (but do not start) the libp2p node: tcp, pnet, noise, yamux, identify, mDNS, limits. */
+export async function createMesh (init: MeshInit): Promise<Mesh> {
+  return createLibp2p({
+    privateKey: init.privateKey,
+    start: false,
+    addresses: { listen: init.listen },
+    transports: [tcp()],
+    connectionProtector: init.psk != null ? preSharedKey({ psk: init.psk }) : undefined,
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux({
+      maxInboundStreams: MUXER_MAX_INBOUND_STREAMS,
+      streamOptions: {
+        maxReadBufferLength: STREAM_MAX_READ_BUFFER_BYTES,
+        maxWriteBufferLength: STREAM_MAX_WRITE_BUFFER_BYTES
+      }
+    })],
+    peerDiscovery: init.mdnsTag != null
+      ? [mdns({ serviceTag: init.mdnsTag, interval: init.mdnsIntervalMs })]
+      : [],
+    connectionManager: {
+      maxConnections: MAX_CONNECTIONS,
+      maxIncomingPendingConnections: MAX_INCOMING_PENDING_CONNECTIONS,
+      inboundConnectionThreshold: init.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD,
+      inboundUpgradeTimeout: INBOUND_UPGRADE_TIMEOUT_MS,
+      dialTimeout: DIAL_TIMEOUT_MS
+    },
+    services: {
+      identify: identify()
+    }
+  })
+}

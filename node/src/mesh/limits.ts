@@ -1,0 +1,28 @@
+/**
+ * Resource limits of the mesh layer (DESIGN.md §3). Each figure is a named
+ * constant with the reason for its size.
+ */
+
+/** A LAN cluster has tens of machines, not thousands; this leaves room for transient duplicates. */
+export const MAX_CONNECTIONS = 300
+
+/** Connections still in the handshake: bounds the cost of a flood of half-open dials. */
+export const MAX_INCOMING_PENDING_CONNECTIONS = 32
+
+/** libp2p's default (5 per second per host); tests that start many nodes on one host raise it. */
+export const DEFAULT_INBOUND_CONNECTION_THRESHOLD = 5
+
+/** A handshake (pnet + noise + yamux) on a LAN takes milliseconds; a stalled one frees its slot after this. */
+export const INBOUND_UPGRADE_TIMEOUT_MS = 5_000
+
+/** Dial timeout: a LAN peer that cannot be reached in this time is treated as unreachable. */
+export const DIAL_TIMEOUT_MS = 5_000
+
+/** Bytes buffered per stream before the muxer resets it: a protocol frame is at most 1 MiB. */
+export const STREAM_MAX_READ_BUFFER_BYTES = 2 * 1024 * 1024
+
+/** Bytes we queue for a slow reader before resetting its stream (yamux has no limit by default). */
+export const STREAM_MAX_WRITE_BUFFER_BYTES = 4 * 1024 * 1024
+
+/** Streams one peer may open to us at once, across all protocols. */
+export const MUXER_MAX_INBOUND_STREAMS = 256

@@ -1,0 +1,239 @@
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Logger } from 'pino'
+import { toError } from '../errors.ts'
+import { requestStatus } from '../protocol/node-protocol.ts'
+import type { MemberHint, PeerStatus } from '../protocol/node-messages.ts'
+
+/** How often every known member is asked for its Status (load, health, liveness). */
+export const DEFAULT_REFRESH_INTERVAL_MS = 10_000
+/** A member unreachable for this long is forgotten; mDNS or peer exchange brings it back. */
+export const FORGET_AFTER_MS = 10 * 60_000
+/**
+ * When two peers discover each other at once, the one with the smaller ID dials and
+ * the other waits this long for that connection, so each pair opens one connection.
+ */
+export const DISCOVERY_YIELD_MS = 1_500
+/** A candidate whose first probe failed (overload, a restart) is retried this many times, with doubling delays. */
+export const CANDIDATE_RETRIES = 5
+export const CANDIDATE_RETRY_BASE_MS = 1_000
+
+/** A peer that proved membership by answering Status over the cluster's encrypted transport. */
+export interface Member {
+  peerId: PeerId
+  status: PeerStatus
+  addrs: Multiaddr[]
+  rttMs: number
+  /** When the last Status answer arrived (ms since the epoch). */
+  lastSeen: number
+  reachable: boolean
+  /** When the member stopped answering, while it is unreachable. */
+  unreachableSince?: number
+}
+
+export interface MembershipInit {
+  libp2p: Libp2p
+  log: Logger
+  refreshIntervalMs?: number
+  /** Addresses to keep dialing whenever they are not connected (`--bootstrap`). */
+  bootstrap?: Multiaddr[]
+  /** Called when a peer becomes a member or a member becomes reachable again. */
+  onJoin?: (member: Member) => void
+  /** Called when a member stops answering. */
+  onLeave?: (member: Member, reason: string) => void
+}
+
+/**
+ * Who is in the mesh. Discovery (mDNS, peer exchange, bootstrap, `connect`) only
+ * yields candidates; a candidate becomes a member when it answers Status, which
+ * needs the cluster key. Every answer also carries the members the peer knows,
+ * and those are probed at once, so one contact is enough to learn the whole mesh.
+ */
+export class Membership {
+  private readonly libp2p: Libp2p
+  private readonly log: Logger
+  private readonly init: MembershipInit
+  private readonly members = new Map<string, Member>()
+  private readonly probes = new Map<string, Promise<Member | undefined>>()
+  /** Failed probes in a row, per candidate that is not a member yet. */
+  private readonly failures = new Map<string, number>()
+  private readonly pending = new Set<NodeJS.Timeout>()
+  private readonly listeners: Array<[string, (evt: any) => void]> = []
+  private timer?: NodeJS.Timeout
+  private stopped = true
+
+  constructor (init: MembershipInit) {
+    this.libp2p = init.libp2p
+    this.log = init.log
+    this.init = init
+  }
+
+  start (): void {
+    this.stopped = false
+    // mDNS repeats every answer; a member that is known and reachable needs no new probe.
+    this.listen('peer:discovery', evt => { this.discovered(evt.detail.id) })
+    this.listen('peer:connect', evt => { this.probeIfUnknown(evt.detail) })
+    this.listen('peer:disconnect', evt => {
+      const member = this.members.get(evt.detail.toString())
+      if (member != null) this.markUnreachable(member, 'disconnected')
+    })
+    this.timer = setInterval(() => { this.refresh() }, this.init.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS)
+    this.timer.unref()
+    this.dialBootstrap()
+  }
+
+  stop (): void {
+    this.stopped = true
+    clearInterval(this.timer)
+    for (const timer of this.pending) clearTimeout(timer)
+    this.pending.clear()
+    for (const [type, listener] of this.listeners) this.libp2p.removeEventListener(type as any, listener)
+    this.listeners.length = 0
+  }
+
+  list (): Member[] {
+    return [...this.members.values()]
+  }
+
+  get (peerId: PeerId): Member | undefined {
+    return this.members.get(peerId.toString())
+  }
+
+  /** The reachable members with their addresses, for this node's Status answer. */
+  hints (): MemberHint[] {
+    return this.list()
+      .filter(member => member.reachable)
+      .map(member => ({ peerId: member.peerId, addrs: member.addrs }))
+  }
+
+  /** Dial an address, then admit the peer behind it. Throws with the dial's error. */
+  async connect (addr: Multiaddr): Promise<Member> {
+    const connection = await this.libp2p.dial(addr)
+    const member = await this.probe(connection.remotePeer)
+    if (member == null) throw new Error(`${connection.remotePeer.toString()} answered the dial but not the Status request: is it a cloudai node?`)
+    return member
+  }
+
+  private discovered (peerId: PeerId): void {
+    if (this.libp2p.peerId.toString() < peerId.toString()) this.probeIfUnknown(peerId)
+    else this.later(DISCOVERY_YIELD_MS, () => { this.probeIfUnknown(peerId) })
+  }
+
+  private later (delayMs: number, action: () => void): void {
+    if (this.stopped) return
+    const timer = setTimeout(() => {
+      this.pending.delete(timer)
+      if (!this.stopped) action()
+    }, delayMs)
+    timer.unref()
+    this.pending.add(timer)
+  }
+
+  private probeIfUnknown (peerId: PeerId): void {
+    if (this.members.get(peerId.toString())?.reachable !== true) void this.probe(peerId)
+  }
+
+  /** Ask a peer for its Status and record the answer. One probe per peer at a time. */
+  async probe (peerId: PeerId): Promise<Member | undefined> {
+    if (this.stopped || peerId.equals(this.libp2p.peerId)) return undefined
+    const key = peerId.toString()
+    const running = this.probes.get(key)
+    if (running != null) return running
+    const probe = this.runProbe(peerId).finally(() => this.probes.delete(key))
+    this.probes.set(key, probe)
+    return probe
+  }
+
+  private async runProbe (peerId: PeerId): Promise<Member | undefined> {
+    const key = peerId.toString()
+    try {
+      const { status, rttMs } = await requestStatus(this.libp2p, peerId)
+      if (this.stopped) return undefined
+      const previous = this.members.get(key)
+      const member: Member = {
+        peerId,
+        status,
+        addrs: await this.addressesOf(peerId),
+        rttMs,
+        lastSeen: Date.now(),
+        reachable: true
+      }
+      this.members.set(key, member)
+      this.failures.delete(key)
+      if (previous?.reachable !== true) this.init.onJoin?.(member)
+      this.learn(status.members)
+      return member
+    } catch (err) {
+      const member = this.members.get(key)
+      if (member != null) this.markUnreachable(member, toError(err).message)
+      else this.retryCandidate(peerId, toError(err))
+      return undefined
+    }
+  }
+
+  private retryCandidate (peerId: PeerId, err: Error): void {
+    const key = peerId.toString()
+    const failures = (this.failures.get(key) ?? 0) + 1
+    this.log.debug({ peer: key, failures, err: err.message }, 'candidate did not answer Status')
+    if (failures > CANDIDATE_RETRIES) {
+      // Likely not a member (another cluster key); rediscovery or a hint starts over.
+      this.failures.delete(key)
+      return
+    }
+    this.failures.set(key, failures)
+    this.later(CANDIDATE_RETRY_BASE_MS * 2 ** (failures - 1), () => { this.probeIfUnknown(peerId) })
+  }
+
+  /** Peer exchange: probe every member a peer told us about that we do not know yet. */
+  private learn (hints: MemberHint[]): void {
+    for (const hint of hints) {
+      if (hint.peerId.equals(this.libp2p.peerId) || this.members.get(hint.peerId.toString())?.reachable === true || this.probes.has(hint.peerId.toString())) continue
+      void this.libp2p.peerStore.merge(hint.peerId, { multiaddrs: hint.addrs })
+        .then(async () => this.probe(hint.peerId))
+        .catch(err => { this.log.debug({ peer: hint.peerId.toString(), err: toError(err).message }, 'could not use a member hint') })
+    }
+  }
+
+  private async addressesOf (peerId: PeerId): Promise<Multiaddr[]> {
+    try {
+      const peer = await this.libp2p.peerStore.get(peerId)
+      return peer.addresses.map(address => address.multiaddr)
+    } catch {
+      return this.libp2p.getConnections(peerId).map(connection => connection.remoteAddr)
+    }
+  }
+
+  private markUnreachable (member: Member, reason: string): void {
+    if (!member.reachable) return
+    member.reachable = false
+    member.unreachableSince = Date.now()
+    this.init.onLeave?.(member, reason)
+  }
+
+  private refresh (): void {
+    const now = Date.now()
+    for (const member of this.list()) {
+      if (!member.reachable && now - (member.unreachableSince ?? now) > FORGET_AFTER_MS) {
+        this.members.delete(member.peerId.toString())
+        continue
+      }
+      void this.probe(member.peerId)
+    }
+    this.dialBootstrap()
+  }
+
+  private dialBootstrap (): void {
+    for (const addr of this.init.bootstrap ?? []) {
+      const peerId = addr.getComponents().find(component => component.name === 'p2p')?.value
+      if (peerId != null && this.libp2p.getConnections().some(c => c.remotePeer.toString() === peerId)) continue
+      this.connect(addr).catch(err => {
+        this.log.warn({ addr: addr.toString(), err: toError(err).message }, 'bootstrap peer unreachable; will retry')
+      })
+    }
+  }
+
+  private listen (type: string, listener: (evt: any) => void): void {
+    this.libp2p.addEventListener(type as any, listener)
+    this.listeners.push([type, listener])
+  }
+}

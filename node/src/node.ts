@@ -1,0 +1,223 @@
+import type { PeerId } from '@libp2p/interface'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import { ensureDataDir } from './data-dir.ts'
+import { checkDockerHealth, type ExecutorHealth } from './executor/docker-health.ts'
+import { silentLogger } from './logger.ts'
+import { IDENTITY_FILE, loadOrCreateIdentity } from './mesh/identity.ts'
+import { createMesh, type Mesh } from './mesh/libp2p.ts'
+import { Membership, type Member } from './mesh/membership.ts'
+import { SWARM_KEY_FILE, loadSwarmKey } from './mesh/swarm-key.ts'
+import type { PeerStatus } from './protocol/node-messages.ts'
+import { registerNodeProtocol } from './protocol/node-protocol.ts'
+import { NO_RESOURCES, detectResources, type ResourceAmounts } from './resources.ts'
+import { VERSION } from './version.ts'
+
+/** The default libp2p listen address (DESIGN.md §3). */
+export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/7421'
+/** The default mDNS service tag: nodes with the same tag find each other. */
+export const DEFAULT_MDNS_TAG = 'cloudai'
+/** How often the executor's health is checked again while the node runs. */
+const EXECUTOR_CHECK_INTERVAL_MS = 15_000
+
+export interface NodeOptions {
+  dataDir: string
+  /** Human name advertised to peers; default: the hostname. */
+  name?: string
+  listen?: string[]
+  /** Run without a cluster key (anyone on the LAN can join): `--open`. */
+  open?: boolean
+  /** mDNS service tag; `false` disables mDNS. */
+  mdnsTag?: string | false
+  mdnsIntervalMs?: number
+  bootstrap?: string[]
+  /** Replace detected capacity figures (`--cpu`, `--memory`, `--storage`, `--gpus`). */
+  capacity?: Partial<ResourceAmounts>
+  labels?: Record<string, string>
+  inboundConnectionThreshold?: number
+  refreshIntervalMs?: number
+  log?: Logger
+  /** How the executor's health is checked; the Docker engine by default. */
+  checkExecutor?: () => Promise<ExecutorHealth>
+}
+
+/** What `cloudai id` shows. */
+export interface NodeInfo {
+  peerId: string
+  name: string
+  addrs: string[]
+  version: string
+  capacity: ResourceAmounts
+  open: boolean
+  keyFingerprint?: string
+  executorHealthy: boolean
+  executorDetail: string
+}
+
+/** One row of `cloudai peers` (JSON field names are part of the CLI contract). */
+export interface PeerView {
+  peerId: string
+  name: string
+  addrs: string[]
+  version: string
+  capacity: ResourceAmounts
+  allocated: ResourceAmounts
+  running: number
+  queued: number
+  labels: Record<string, string>
+  executorHealthy: boolean
+  executorDetail: string
+  storageEnforced: boolean
+  reachable: boolean
+  lastSeen: string
+  unreachableSince?: string
+  latencyMs: number
+}
+
+export interface CloudaiNode {
+  readonly peerId: PeerId
+  readonly name: string
+  readonly libp2p: Mesh
+  readonly log: Logger
+  start(): Promise<void>
+  stop(): Promise<void>
+  info(): NodeInfo
+  status(): PeerStatus
+  peers(): PeerView[]
+  connect(addr: string): Promise<PeerView>
+}
+
+export function toPeerView (member: Member): PeerView {
+  const { status } = member
+  return {
+    peerId: member.peerId.toString(),
+    name: status.name,
+    addrs: member.addrs.map(addr => addr.toString()),
+    version: status.version,
+    capacity: status.capacity,
+    allocated: status.allocated,
+    running: status.running,
+    queued: status.queued,
+    labels: status.labels,
+    executorHealthy: status.executorHealthy,
+    executorDetail: status.executorDetail,
+    storageEnforced: status.storageEnforced,
+    reachable: member.reachable,
+    lastSeen: new Date(member.lastSeen).toISOString(),
+    ...(member.unreachableSince != null ? { unreachableSince: new Date(member.unreachableSince).toISOString() } : {}),
+    latencyMs: Math.round(member.rttMs * 100) / 100
+  }
+}
+
+class Node implements CloudaiNode {
+  readonly peerId: PeerId
+  readonly name: string
+  readonly libp2p: Mesh
+  readonly log: Logger
+  private readonly membership: Membership
+  private readonly capacity: ResourceAmounts
+  private readonly options: NodeOptions
+  private readonly keyFingerprint?: string
+  private executor: ExecutorHealth = { healthy: false, detail: 'not checked yet' }
+  private executorTimer?: NodeJS.Timeout
+
+  constructor (libp2p: Mesh, options: NodeOptions, capacity: ResourceAmounts, log: Logger, keyFingerprint?: string) {
+    this.libp2p = libp2p
+    this.peerId = libp2p.peerId
+    this.name = options.name ?? hostname()
+    this.options = options
+    this.capacity = capacity
+    this.log = log
+    this.keyFingerprint = keyFingerprint
+    this.membership = new Membership({
+      libp2p,
+      log,
+      refreshIntervalMs: options.refreshIntervalMs,
+      bootstrap: (options.bootstrap ?? []).map(addr => multiaddr(addr)),
+      onJoin: member => { log.info({ peer: member.peerId.toString(), name: member.status.name }, 'peer joined') },
+      onLeave: (member, reason) => { log.info({ peer: member.peerId.toString(), name: member.status.name, reason }, 'peer unreachable') }
+    })
+  }
+
+  async start (): Promise<void> {
+    const checkExecutor = this.options.checkExecutor ?? (async () => checkDockerHealth())
+    this.executor = await checkExecutor()
+    this.executorTimer = setInterval(() => {
+      void checkExecutor().then(health => { this.executor = health })
+    }, EXECUTOR_CHECK_INTERVAL_MS)
+    this.executorTimer.unref()
+    await registerNodeProtocol(this.libp2p, {
+      status: async () => this.status(),
+      onBadRequest: (remote, err) => { this.log.debug({ peer: remote.toString(), err: err.message }, 'node protocol request failed') }
+    })
+    await this.libp2p.start()
+    this.membership.start()
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.executorTimer)
+    this.membership.stop()
+    await this.libp2p.stop()
+  }
+
+  info (): NodeInfo {
+    return {
+      peerId: this.peerId.toString(),
+      name: this.name,
+      addrs: this.libp2p.getMultiaddrs().map(addr => addr.toString()),
+      version: VERSION,
+      capacity: this.capacity,
+      open: this.keyFingerprint == null,
+      ...(this.keyFingerprint != null ? { keyFingerprint: this.keyFingerprint } : {}),
+      executorHealthy: this.executor.healthy,
+      executorDetail: this.executor.detail
+    }
+  }
+
+  status (): PeerStatus {
+    return {
+      name: this.name,
+      version: VERSION,
+      capacity: this.capacity,
+      allocated: NO_RESOURCES,
+      running: 0,
+      queued: 0,
+      labels: this.options.labels ?? {},
+      executorHealthy: this.executor.healthy,
+      executorDetail: this.executor.detail,
+      storageEnforced: false,
+      members: this.membership.hints()
+    }
+  }
+
+  peers (): PeerView[] {
+    return this.membership.list().map(toPeerView).sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  async connect (addr: string): Promise<PeerView> {
+    return toPeerView(await this.membership.connect(multiaddr(addr)))
+  }
+}
+
+/**
+ * Assemble a node from its data dir: identity, cluster key (unless open), libp2p,
+ * resources. Fails before anything listens when the key is missing or weak.
+ */
+export async function createNode (options: NodeOptions): Promise<CloudaiNode> {
+  const log = options.log ?? silentLogger()
+  await ensureDataDir(options.dataDir)
+  const swarmKey = options.open === true ? undefined : await loadSwarmKey(join(options.dataDir, SWARM_KEY_FILE))
+  const { key } = await loadOrCreateIdentity(join(options.dataDir, IDENTITY_FILE))
+  const capacity = await detectResources(options.dataDir, options.capacity)
+  const libp2p = await createMesh({
+    privateKey: key,
+    listen: options.listen ?? [DEFAULT_LISTEN],
+    psk: swarmKey?.psk,
+    mdnsTag: options.mdnsTag === false ? undefined : (options.mdnsTag ?? DEFAULT_MDNS_TAG),
+    mdnsIntervalMs: options.mdnsIntervalMs,
+    inboundConnectionThreshold: options.inboundConnectionThreshold
+  })
+  return new Node(libp2p, options, capacity, log, swarmKey?.fingerprint)
+}

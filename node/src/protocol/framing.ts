@@ -1,0 +1,79 @@
+import type { Stream } from '@libp2p/interface'
+import * as lp from 'it-length-prefixed'
+import type { Uint8ArrayList } from 'uint8arraylist'
+import { DeadlineError, ProtocolError, UnexpectedEndError, toError } from '../errors.ts'
+
+/**
+ * A varint longer than this cannot describe a frame we accept; reading stops at once
+ * instead of buffering an endless prefix (`lpStream` from @libp2p/utils would).
+ */
+const MAX_LENGTH_PREFIX_BYTES = 4
+
+/** What protons generates for each message: encode to bytes, decode with limits. */
+export interface MessageCodec<T> {
+  encode(message: T): Uint8Array
+  decode(bytes: Uint8Array | Uint8ArrayList, options?: { limits?: any }): T
+}
+
+/**
+ * Resolve with `promise`, or reject with a DeadlineError as soon as `signal` aborts.
+ * The losing promise rejects later (when the caller aborts the stream): that
+ * rejection is expected and must not surface as an unhandled one.
+ */
+export async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  promise.catch(() => {})
+  if (signal.aborted) throw new DeadlineError()
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => { reject(new DeadlineError()) }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    return await Promise.race([promise, aborted])
+  } finally {
+    if (onAbort != null) signal.removeEventListener('abort', onAbort)
+  }
+}
+
+/**
+ * Length-prefixed protobuf messages over a libp2p stream, with a frame size limit
+ * and a deadline on every read and write. After any error the caller must
+ * `abort()` the stream: a pending read is only released by that.
+ */
+export class FramedStream {
+  readonly stream: Stream
+  private readonly frames: AsyncGenerator<Uint8ArrayList>
+
+  constructor (stream: Stream, maxFrameBytes: number) {
+    this.stream = stream
+    this.frames = lp.decode(stream, { maxDataLength: maxFrameBytes, maxLengthLength: MAX_LENGTH_PREFIX_BYTES })
+  }
+
+  async read<T> (codec: MessageCodec<T>, signal: AbortSignal, limits?: Record<string, unknown>): Promise<T> {
+    let next: IteratorResult<Uint8ArrayList>
+    try {
+      next = await raceSignal(this.frames.next(), signal)
+    } catch (err) {
+      const error = toError(err)
+      if (error.name === 'DeadlineError') throw error
+      if (error.name === 'UnexpectedEOFError') throw new UnexpectedEndError()
+      throw new ProtocolError(`unreadable frame: ${error.message}`, { cause: error })
+    }
+    if (next.done === true) throw new UnexpectedEndError()
+    try {
+      return codec.decode(next.value, { limits })
+    } catch (err) {
+      throw new ProtocolError(`undecodable message: ${toError(err).message}`, { cause: err })
+    }
+  }
+
+  async write<T> (message: T, codec: MessageCodec<T>, signal: AbortSignal): Promise<void> {
+    try {
+      if (!this.stream.send(lp.encode.single(codec.encode(message)))) {
+        await raceSignal(this.stream.onDrain({ signal }), signal)
+      }
+    } catch (err) {
+      throw toError(err)
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import { peerIdFromMultihash } from '@libp2p/peer-id'
+import type { PeerId } from '@libp2p/interface'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import * as Digest from 'multiformats/hashes/digest'
+import { Status, type Resources } from '../../../protocols/node.ts'
+import { ProtocolError } from '../errors.ts'
+import type { ResourceAmounts } from '../resources.ts'
+
+/** A peer exchange answer lists at most this many members: a LAN mesh, not the internet. */
+export const MAX_MEMBER_HINTS = 256
+/** Addresses per member hint: a node's interfaces and ports, generously. */
+export const MAX_ADDRS_PER_HINT = 16
+/** Labels a node may advertise. */
+export const MAX_LABELS = 64
+/** Longest name, version, label or detail string we accept from a peer. */
+export const MAX_TEXT_LENGTH = 256
+
+/** Decode limits for a Status (protons checks counts before allocating). */
+export const STATUS_DECODE_LIMITS = {
+  members: MAX_MEMBER_HINTS,
+  members$: { addrs: MAX_ADDRS_PER_HINT },
+  labels: MAX_LABELS
+}
+
+export interface MemberHint {
+  peerId: PeerId
+  addrs: Multiaddr[]
+}
+
+/** A peer's Status after validation: every field checked, IDs and addresses parsed. */
+export interface PeerStatus {
+  name: string
+  version: string
+  capacity: ResourceAmounts
+  allocated: ResourceAmounts
+  running: number
+  queued: number
+  labels: Record<string, string>
+  executorHealthy: boolean
+  executorDetail: string
+  storageEnforced: boolean
+  members: MemberHint[]
+}
+
+function checkText (value: string, field: string, { allowEmpty = true } = {}): string {
+  if (value.length > MAX_TEXT_LENGTH) throw new ProtocolError(`${field} is longer than ${MAX_TEXT_LENGTH} characters`)
+  if (!allowEmpty && value.length === 0) throw new ProtocolError(`${field} is empty`)
+  return value
+}
+
+function checkAmount (value: number, field: string, whole: boolean): number {
+  if (!Number.isFinite(value) || value < 0 || (whole && !Number.isSafeInteger(value))) {
+    throw new ProtocolError(`${field} is not a valid amount (${value})`)
+  }
+  return value
+}
+
+function checkResources (resources: Resources | undefined, field: string): ResourceAmounts {
+  if (resources == null) throw new ProtocolError(`${field} is missing`)
+  return {
+    cpu: checkAmount(resources.cpu, `${field}.cpu`, false),
+    memoryBytes: checkAmount(resources.memoryBytes, `${field}.memoryBytes`, true),
+    storageBytes: checkAmount(resources.storageBytes, `${field}.storageBytes`, true),
+    gpus: checkAmount(resources.gpus, `${field}.gpus`, true)
+  }
+}
+
+/** Parse one member hint; a hint that does not parse is dropped, not fatal (hints are only hints). */
+function parseHint (peerIdBytes: Uint8Array, addrBytes: Uint8Array[]): MemberHint | undefined {
+  try {
+    const peerId = peerIdFromMultihash(Digest.decode(peerIdBytes))
+    const addrs = addrBytes.map(bytes => multiaddr(bytes))
+    return { peerId, addrs }
+  } catch {
+    return undefined
+  }
+}
+
+/** Validate a decoded Status from a peer. Throws ProtocolError naming the bad field. */
+export function validateStatus (status: Status): PeerStatus {
+  const labels: Record<string, string> = {}
+  for (const [key, value] of status.labels) {
+    labels[checkText(key, 'label key', { allowEmpty: false })] = checkText(value, `label ${key}`)
+  }
+  return {
+    name: checkText(status.name, 'name', { allowEmpty: false }),
+    version: checkText(status.version, 'version'),
+    capacity: checkResources(status.capacity, 'capacity'),
+    allocated: checkResources(status.allocated, 'allocated'),
+    running: checkAmount(status.running, 'running', true),
+    queued: checkAmount(status.queued, 'queued', true),
+    labels,
+    executorHealthy: status.executorHealthy,
+    executorDetail: checkText(status.executorDetail, 'executorDetail'),
+    storageEnforced: status.storageEnforced,
+    members: status.members.flatMap(hint => parseHint(hint.peerId, hint.addrs) ?? [])
+  }
+}
+
+/** The wire form of this node's own status. */
+export function encodeStatus (status: PeerStatus): Status {
+  return {
+    ...status,
+    labels: new Map(Object.entries(status.labels)),
+    members: status.members.slice(0, MAX_MEMBER_HINTS).map(hint => ({
+      peerId: hint.peerId.toMultihash().bytes,
+      addrs: hint.addrs.slice(0, MAX_ADDRS_PER_HINT).map(addr => addr.bytes)
+    }))
+  }
+}
+
+export { Status }

@@ -1,0 +1,70 @@
+import { InvalidValueError } from './errors.ts'
+
+const SIZE_SUFFIXES: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1024 ** 4,
+  tib: 1024 ** 4
+}
+
+/**
+ * Parse a size such as `512m`, `1.5g`, `2GiB` or `1048576` into bytes.
+ * Suffixes are binary (as in `docker run --memory`). `defaultUnit` applies to a
+ * bare number: the original CLI spelled `-mem 1.0` in GB.
+ */
+export function parseSize (text: string, defaultUnit: '' | 'g' = ''): number {
+  const match = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-zA-Z]*)\s*$/.exec(text)
+  if (match == null) {
+    throw new InvalidValueError(`"${text}" is not a size: use a number with an optional unit, like 512m, 1.5g or 2GiB`)
+  }
+  const unit = match[2].toLowerCase()
+  const factor = SIZE_SUFFIXES[unit === '' ? defaultUnit : unit]
+  if (factor === undefined) {
+    throw new InvalidValueError(`"${text}" has an unknown unit "${match[2]}": use b, k, m, g or t`)
+  }
+  const bytes = Math.round(Number(match[1]) * factor)
+  if (!Number.isSafeInteger(bytes)) {
+    throw new InvalidValueError(`"${text}" is too large`)
+  }
+  return bytes
+}
+
+/** Parse a non-negative number of CPU cores such as `2` or `0.5`. */
+export function parseCores (text: string): number {
+  const cores = Number(text)
+  if (text.trim() === '' || !Number.isFinite(cores) || cores < 0) {
+    throw new InvalidValueError(`"${text}" is not a number of CPU cores: use a number like 2 or 0.5`)
+  }
+  return cores
+}
+
+/** Parse a non-negative whole number, such as a GPU count. */
+export function parseCount (text: string, what: string): number {
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new InvalidValueError(`"${text}" is not a valid ${what}: use a whole number like 0, 1 or 2`)
+  }
+  return Number(text)
+}
+
+/** Format bytes for people: `512 MiB`, `1.5 GiB`. */
+export function formatBytes (bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  const digits = value >= 100 || unit === 0 ? 0 : 1
+  return `${value.toFixed(digits).replace(/\.0$/, '')} ${units[unit]}`
+}

@@ -1,0 +1,1275 @@
+/* eslint-disable require-yield */
+
+import { decodeMessage, encodeMessage, MaxLengthError, MaxSizeError, message, streamMessage } from 'protons-runtime'
+import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
+import type { Codec, DecodeOptions } from 'protons-runtime'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export interface Resources {
+  cpu: number
+  memoryBytes: number
+  storageBytes: number
+  gpus: number
+}
+
+export namespace Resources {
+  let _codec: Codec<Resources>
+
+  export const codec = (): Codec<Resources> => {
+    if (_codec == null) {
+      _codec = message<Resources>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.cpu != null && obj.cpu !== 0)) {
+          w.uint32(9)
+          w.double(obj.cpu)
+        }
+
+        if ((obj.memoryBytes != null && obj.memoryBytes !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.memoryBytes)
+        }
+
+        if ((obj.storageBytes != null && obj.storageBytes !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.storageBytes)
+        }
+
+        if ((obj.gpus != null && obj.gpus !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.gpus)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          cpu: 0,
+          memoryBytes: 0,
+          storageBytes: 0,
+          gpus: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.cpu = reader.double()
+              break
+            }
+            case 2: {
+              obj.memoryBytes = reader.uint64Number()
+              break
+            }
+            case 3: {
+              obj.storageBytes = reader.uint64Number()
+              break
+            }
+            case 4: {
+              obj.gpus = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.cpu`,
+                value: reader.double()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.memoryBytes`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.storageBytes`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.gpus`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ResourcesCpuFieldEvent {
+    field: '$.cpu'
+    value: number
+  }
+
+  export interface ResourcesMemoryBytesFieldEvent {
+    field: '$.memoryBytes'
+    value: number
+  }
+
+  export interface ResourcesStorageBytesFieldEvent {
+    field: '$.storageBytes'
+    value: number
+  }
+
+  export interface ResourcesGpusFieldEvent {
+    field: '$.gpus'
+    value: number
+  }
+
+  export function encode (obj: Partial<Resources>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Resources.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Resources>): Resources {
+    return decodeMessage(buf, Resources.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Resources>): Generator<ResourcesCpuFieldEvent | ResourcesMemoryBytesFieldEvent | ResourcesStorageBytesFieldEvent | ResourcesGpusFieldEvent> {
+    return streamMessage(buf, Resources.codec(), opts)
+  }
+}
+
+export interface PeerHint {
+  peerId: Uint8Array<ArrayBuffer>
+  addrs: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace PeerHint {
+  let _codec: Codec<PeerHint>
+
+  export const codec = (): Codec<PeerHint> => {
+    if (_codec == null) {
+      _codec = message<PeerHint>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.peerId != null && obj.peerId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.peerId)
+        }
+
+        if (obj.addrs != null && obj.addrs.length > 0) {
+          for (const value of obj.addrs) {
+            w.uint32(18)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          peerId: uint8ArrayAlloc(0),
+          addrs: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.peerId = reader.bytes()
+              break
+            }
+            case 2: {
+              if (opts.limits?.addrs != null && obj.addrs.length === opts.limits.addrs) {
+                throw new MaxLengthError('Decode error - repeated field "addrs" had too many elements')
+              }
+
+              obj.addrs.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.peerId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.addrs != null && obj.addrs === opts.limits.addrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addrs[]`,
+                index: obj.addrs,
+                value: reader.bytes()
+              }
+
+              obj.addrs++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PeerHintPeerIdFieldEvent {
+    field: '$.peerId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface PeerHintAddrsFieldEvent {
+    field: '$.addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<PeerHint>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, PeerHint.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PeerHint>): PeerHint {
+    return decodeMessage(buf, PeerHint.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PeerHint>): Generator<PeerHintPeerIdFieldEvent | PeerHintAddrsFieldEvent> {
+    return streamMessage(buf, PeerHint.codec(), opts)
+  }
+}
+
+export interface StatusRequest {}
+
+export namespace StatusRequest {
+  let _codec: Codec<StatusRequest>
+
+  export const codec = (): Codec<StatusRequest> => {
+    if (_codec == null) {
+      _codec = message<StatusRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {}
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export function encode (obj: Partial<StatusRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, StatusRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusRequest>): StatusRequest {
+    return decodeMessage(buf, StatusRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusRequest>): Generator<{}> {
+    return streamMessage(buf, StatusRequest.codec(), opts)
+  }
+}
+
+export interface NodeRequest {
+  status?: StatusRequest
+}
+
+export namespace NodeRequest {
+  let _codec: Codec<NodeRequest>
+
+  export const codec = (): Codec<NodeRequest> => {
+    if (_codec == null) {
+      _codec = message<NodeRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.status != null) {
+          w.uint32(10)
+          StatusRequest.codec().encode(obj.status, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {}
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.status = StatusRequest.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.status
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * StatusRequest.codec().stream(reader, reader.uint32(), `${prefix}.status`, {
+                limits: opts.limits?.status
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export function encode (obj: Partial<NodeRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, NodeRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRequest>): NodeRequest {
+    return decodeMessage(buf, NodeRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRequest>): Generator<{}> {
+    return streamMessage(buf, NodeRequest.codec(), opts)
+  }
+}
+
+export interface Status {
+  name: string
+  version: string
+  capacity?: Resources
+  allocated?: Resources
+  running: number
+  queued: number
+  labels: Map<string, string>
+  executorHealthy: boolean
+  executorDetail: string
+  storageEnforced: boolean
+  members: PeerHint[]
+}
+
+export namespace Status {
+  export interface Status$labelsEntry {
+    key: string
+    value: string
+  }
+
+  export namespace Status$labelsEntry {
+    let _codec: Codec<Status$labelsEntry>
+
+    export const codec = (): Codec<Status$labelsEntry> => {
+      if (_codec == null) {
+        _codec = message<Status$labelsEntry>((obj, w, opts = {}) => {
+          if (opts.lengthDelimited !== false) {
+            w.fork()
+          }
+
+          if ((obj.key != null && obj.key !== '')) {
+            w.uint32(10)
+            w.string(obj.key)
+          }
+
+          if ((obj.value != null && obj.value !== '')) {
+            w.uint32(18)
+            w.string(obj.value)
+          }
+
+          if (opts.lengthDelimited !== false) {
+            w.ldelim()
+          }
+        }, (reader, length, opts = {}) => {
+          const obj: any = {
+            key: '',
+            value: ''
+          }
+
+          const end = length == null ? reader.len : reader.pos + length
+
+          while (reader.pos < end) {
+            const tag = reader.uint32()
+
+            switch (tag >>> 3) {
+              case 1: {
+                obj.key = reader.string()
+                break
+              }
+              case 2: {
+                obj.value = reader.string()
+                break
+              }
+              default: {
+                reader.skipType(tag & 7)
+                break
+              }
+            }
+          }
+
+          return obj
+        }, function * (reader, length, prefix, opts = {}) {
+          const end = length == null ? reader.len : reader.pos + length
+
+          while (reader.pos < end) {
+            const tag = reader.uint32()
+
+            switch (tag >>> 3) {
+              case 1: {
+                yield {
+                  field: `${prefix}.key`,
+                  value: reader.string()
+                }
+                break
+              }
+              case 2: {
+                yield {
+                  field: `${prefix}.value`,
+                  value: reader.string()
+                }
+                break
+              }
+              default: {
+                reader.skipType(tag & 7)
+                break
+              }
+            }
+          }
+        })
+      }
+
+      return _codec
+    }
+
+    export interface Status$labelsEntryKeyFieldEvent {
+      field: '$.key'
+      value: string
+    }
+
+    export interface Status$labelsEntryValueFieldEvent {
+      field: '$.value'
+      value: string
+    }
+
+    export function encode (obj: Partial<Status$labelsEntry>): Uint8Array<ArrayBuffer> {
+      return encodeMessage(obj, Status$labelsEntry.codec())
+    }
+
+    export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Status$labelsEntry>): Status$labelsEntry {
+      return decodeMessage(buf, Status$labelsEntry.codec(), opts)
+    }
+
+    export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Status$labelsEntry>): Generator<Status$labelsEntryKeyFieldEvent | Status$labelsEntryValueFieldEvent> {
+      return streamMessage(buf, Status$labelsEntry.codec(), opts)
+    }
+  }
+
+  let _codec: Codec<Status>
+
+  export const codec = (): Codec<Status> => {
+    if (_codec == null) {
+      _codec = message<Status>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(10)
+          w.string(obj.name)
+        }
+
+        if ((obj.version != null && obj.version !== '')) {
+          w.uint32(18)
+          w.string(obj.version)
+        }
+
+        if (obj.capacity != null) {
+          w.uint32(26)
+          Resources.codec().encode(obj.capacity, w)
+        }
+
+        if (obj.allocated != null) {
+          w.uint32(34)
+          Resources.codec().encode(obj.allocated, w)
+        }
+
+        if ((obj.running != null && obj.running !== 0)) {
+          w.uint32(40)
+          w.uint32(obj.running)
+        }
+
+        if ((obj.queued != null && obj.queued !== 0)) {
+          w.uint32(48)
+          w.uint32(obj.queued)
+        }
+
+        if (obj.labels != null && obj.labels.size > 0) {
+          for (const [key, value] of obj.labels.entries()) {
+            w.uint32(58)
+            Status.Status$labelsEntry.codec().encode({ key, value }, w)
+          }
+        }
+
+        if ((obj.executorHealthy != null && obj.executorHealthy !== false)) {
+          w.uint32(64)
+          w.bool(obj.executorHealthy)
+        }
+
+        if ((obj.executorDetail != null && obj.executorDetail !== '')) {
+          w.uint32(74)
+          w.string(obj.executorDetail)
+        }
+
+        if ((obj.storageEnforced != null && obj.storageEnforced !== false)) {
+          w.uint32(80)
+          w.bool(obj.storageEnforced)
+        }
+
+        if (obj.members != null && obj.members.length > 0) {
+          for (const value of obj.members) {
+            w.uint32(90)
+            PeerHint.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          name: '',
+          version: '',
+          running: 0,
+          queued: 0,
+          labels: new Map<string, string>(),
+          executorHealthy: false,
+          executorDetail: '',
+          storageEnforced: false,
+          members: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.name = reader.string()
+              break
+            }
+            case 2: {
+              obj.version = reader.string()
+              break
+            }
+            case 3: {
+              obj.capacity = Resources.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.capacity
+              })
+              break
+            }
+            case 4: {
+              obj.allocated = Resources.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.allocated
+              })
+              break
+            }
+            case 5: {
+              obj.running = reader.uint32()
+              break
+            }
+            case 6: {
+              obj.queued = reader.uint32()
+              break
+            }
+            case 7: {
+              if (opts.limits?.labels != null && obj.labels.size === opts.limits.labels) {
+                throw new MaxSizeError('Decode error - map field "labels" had too many elements')
+              }
+
+              const entry = Status.Status$labelsEntry.codec().decode(reader, reader.uint32(), {
+                limits: {
+                  value: opts.limits?.labels$value
+                }
+              })
+              obj.labels.set(entry.key, entry.value)
+              break
+            }
+            case 8: {
+              obj.executorHealthy = reader.bool()
+              break
+            }
+            case 9: {
+              obj.executorDetail = reader.string()
+              break
+            }
+            case 10: {
+              obj.storageEnforced = reader.bool()
+              break
+            }
+            case 11: {
+              if (opts.limits?.members != null && obj.members.length === opts.limits.members) {
+                throw new MaxLengthError('Decode error - repeated field "members" had too many elements')
+              }
+
+              obj.members.push(PeerHint.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.members$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          labels: 0,
+          members: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield * Resources.codec().stream(reader, reader.uint32(), `${prefix}.capacity`, {
+                limits: opts.limits?.capacity
+              })
+
+              break
+            }
+            case 4: {
+              yield * Resources.codec().stream(reader, reader.uint32(), `${prefix}.allocated`, {
+                limits: opts.limits?.allocated
+              })
+
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.running`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.queued`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 7: {
+              if (opts.limits?.labels != null && obj.labels === opts.limits.labels) {
+                throw new MaxLengthError('Decode error - map field "labels" had too many elements')
+              }
+
+              yield * Status.Status$labelsEntry.codec().stream(reader, reader.uint32(), `${prefix}.labels{}`, {
+                limits: {
+                  value: opts.limits?.labels$value
+                }
+              })
+
+              obj.labels++
+
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.executorHealthy`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.executorDetail`,
+                value: reader.string()
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.storageEnforced`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 11: {
+              if (opts.limits?.members != null && obj.members === opts.limits.members) {
+                throw new MaxLengthError('Streaming decode error - repeated field "members" had too many elements')
+              }
+
+              for (const evt of PeerHint.codec().stream(reader, reader.uint32(), `${prefix}.members[]`, {
+                limits: opts.limits?.members$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.members
+                }
+              }
+
+              obj.members++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface StatusNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface StatusVersionFieldEvent {
+    field: '$.version'
+    value: string
+  }
+
+  export interface StatusCapacityCpuFieldEvent {
+    field: '$.capacity.cpu'
+    value: number
+  }
+
+  export interface StatusCapacityMemoryBytesFieldEvent {
+    field: '$.capacity.memoryBytes'
+    value: number
+  }
+
+  export interface StatusCapacityStorageBytesFieldEvent {
+    field: '$.capacity.storageBytes'
+    value: number
+  }
+
+  export interface StatusCapacityGpusFieldEvent {
+    field: '$.capacity.gpus'
+    value: number
+  }
+
+  export interface StatusAllocatedCpuFieldEvent {
+    field: '$.allocated.cpu'
+    value: number
+  }
+
+  export interface StatusAllocatedMemoryBytesFieldEvent {
+    field: '$.allocated.memoryBytes'
+    value: number
+  }
+
+  export interface StatusAllocatedStorageBytesFieldEvent {
+    field: '$.allocated.storageBytes'
+    value: number
+  }
+
+  export interface StatusAllocatedGpusFieldEvent {
+    field: '$.allocated.gpus'
+    value: number
+  }
+
+  export interface StatusRunningFieldEvent {
+    field: '$.running'
+    value: number
+  }
+
+  export interface StatusQueuedFieldEvent {
+    field: '$.queued'
+    value: number
+  }
+
+  export interface StatusLabelsFieldEvent {
+    field: '$.labels{}'
+    key: string
+    value: string
+  }
+
+  export interface StatusExecutorHealthyFieldEvent {
+    field: '$.executorHealthy'
+    value: boolean
+  }
+
+  export interface StatusExecutorDetailFieldEvent {
+    field: '$.executorDetail'
+    value: string
+  }
+
+  export interface StatusStorageEnforcedFieldEvent {
+    field: '$.storageEnforced'
+    value: boolean
+  }
+
+  export interface StatusMembersPeerIdFieldEvent {
+    field: '$.members[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface StatusMembersAddrsFieldEvent {
+    field: '$.members[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<Status>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Status.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Status>): Status {
+    return decodeMessage(buf, Status.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Status>): Generator<StatusNameFieldEvent | StatusVersionFieldEvent | StatusCapacityCpuFieldEvent | StatusCapacityMemoryBytesFieldEvent | StatusCapacityStorageBytesFieldEvent | StatusCapacityGpusFieldEvent | StatusAllocatedCpuFieldEvent | StatusAllocatedMemoryBytesFieldEvent | StatusAllocatedStorageBytesFieldEvent | StatusAllocatedGpusFieldEvent | StatusRunningFieldEvent | StatusQueuedFieldEvent | StatusLabelsFieldEvent | StatusExecutorHealthyFieldEvent | StatusExecutorDetailFieldEvent | StatusStorageEnforcedFieldEvent | StatusMembersPeerIdFieldEvent | StatusMembersAddrsFieldEvent> {
+    return streamMessage(buf, Status.codec(), opts)
+  }
+}
+
+export interface ErrorReply {
+  code: string
+  message: string
+}
+
+export namespace ErrorReply {
+  let _codec: Codec<ErrorReply>
+
+  export const codec = (): Codec<ErrorReply> => {
+    if (_codec == null) {
+      _codec = message<ErrorReply>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.code != null && obj.code !== '')) {
+          w.uint32(10)
+          w.string(obj.code)
+        }
+
+        if ((obj.message != null && obj.message !== '')) {
+          w.uint32(18)
+          w.string(obj.message)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          code: '',
+          message: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.code = reader.string()
+              break
+            }
+            case 2: {
+              obj.message = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.code`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.message`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ErrorReplyCodeFieldEvent {
+    field: '$.code'
+    value: string
+  }
+
+  export interface ErrorReplyMessageFieldEvent {
+    field: '$.message'
+    value: string
+  }
+
+  export function encode (obj: Partial<ErrorReply>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ErrorReply.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ErrorReply>): ErrorReply {
+    return decodeMessage(buf, ErrorReply.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ErrorReply>): Generator<ErrorReplyCodeFieldEvent | ErrorReplyMessageFieldEvent> {
+    return streamMessage(buf, ErrorReply.codec(), opts)
+  }
+}
+
+export interface NodeResponse {
+  status?: Status
+  error?: ErrorReply
+}
+
+export namespace NodeResponse {
+  let _codec: Codec<NodeResponse>
+
+  export const codec = (): Codec<NodeResponse> => {
+    if (_codec == null) {
+      _codec = message<NodeResponse>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.status != null) {
+          w.uint32(10)
+          Status.codec().encode(obj.status, w)
+        }
+
+        if (obj.error != null) {
+          w.uint32(18)
+          ErrorReply.codec().encode(obj.error, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {}
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.status = Status.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.status
+              })
+              break
+            }
+            case 2: {
+              obj.error = ErrorReply.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.error
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * Status.codec().stream(reader, reader.uint32(), `${prefix}.status`, {
+                limits: opts.limits?.status
+              })
+
+              break
+            }
+            case 2: {
+              yield * ErrorReply.codec().stream(reader, reader.uint32(), `${prefix}.error`, {
+                limits: opts.limits?.error
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface NodeResponseStatusNameFieldEvent {
+    field: '$.status.name'
+    value: string
+  }
+
+  export interface NodeResponseStatusVersionFieldEvent {
+    field: '$.status.version'
+    value: string
+  }
+
+  export interface NodeResponseStatusCapacityCpuFieldEvent {
+    field: '$.status.capacity.cpu'
+    value: number
+  }
+
+  export interface NodeResponseStatusCapacityMemoryBytesFieldEvent {
+    field: '$.status.capacity.memoryBytes'
+    value: number
+  }
+
+  export interface NodeResponseStatusCapacityStorageBytesFieldEvent {
+    field: '$.status.capacity.storageBytes'
+    value: number
+  }
+
+  export interface NodeResponseStatusCapacityGpusFieldEvent {
+    field: '$.status.capacity.gpus'
+    value: number
+  }
+
+  export interface NodeResponseStatusAllocatedCpuFieldEvent {
+    field: '$.status.allocated.cpu'
+    value: number
+  }
+
+  export interface NodeResponseStatusAllocatedMemoryBytesFieldEvent {
+    field: '$.status.allocated.memoryBytes'
+    value: number
+  }
+
+  export interface NodeResponseStatusAllocatedStorageBytesFieldEvent {
+    field: '$.status.allocated.storageBytes'
+    value: number
+  }
+
+  export interface NodeResponseStatusAllocatedGpusFieldEvent {
+    field: '$.status.allocated.gpus'
+    value: number
+  }
+
+  export interface NodeResponseStatusRunningFieldEvent {
+    field: '$.status.running'
+    value: number
+  }
+
+  export interface NodeResponseStatusQueuedFieldEvent {
+    field: '$.status.queued'
+    value: number
+  }
+
+  export interface NodeResponseStatusLabelsFieldEvent {
+    field: '$.status.labels{}'
+    key: string
+    value: string
+  }
+
+  export interface NodeResponseStatusExecutorHealthyFieldEvent {
+    field: '$.status.executorHealthy'
+    value: boolean
+  }
+
+  export interface NodeResponseStatusExecutorDetailFieldEvent {
+    field: '$.status.executorDetail'
+    value: string
+  }
+
+  export interface NodeResponseStatusStorageEnforcedFieldEvent {
+    field: '$.status.storageEnforced'
+    value: boolean
+  }
+
+  export interface NodeResponseStatusMembersPeerIdFieldEvent {
+    field: '$.status.members[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface NodeResponseStatusMembersAddrsFieldEvent {
+    field: '$.status.members[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface NodeResponseErrorCodeFieldEvent {
+    field: '$.error.code'
+    value: string
+  }
+
+  export interface NodeResponseErrorMessageFieldEvent {
+    field: '$.error.message'
+    value: string
+  }
+
+  export function encode (obj: Partial<NodeResponse>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, NodeResponse.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeResponse>): NodeResponse {
+    return decodeMessage(buf, NodeResponse.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeResponse>): Generator<NodeResponseStatusNameFieldEvent | NodeResponseStatusVersionFieldEvent | NodeResponseStatusCapacityCpuFieldEvent | NodeResponseStatusCapacityMemoryBytesFieldEvent | NodeResponseStatusCapacityStorageBytesFieldEvent | NodeResponseStatusCapacityGpusFieldEvent | NodeResponseStatusAllocatedCpuFieldEvent | NodeResponseStatusAllocatedMemoryBytesFieldEvent | NodeResponseStatusAllocatedStorageBytesFieldEvent | NodeResponseStatusAllocatedGpusFieldEvent | NodeResponseStatusRunningFieldEvent | NodeResponseStatusQueuedFieldEvent | NodeResponseStatusLabelsFieldEvent | NodeResponseStatusExecutorHealthyFieldEvent | NodeResponseStatusExecutorDetailFieldEvent | NodeResponseStatusStorageEnforcedFieldEvent | NodeResponseStatusMembersPeerIdFieldEvent | NodeResponseStatusMembersAddrsFieldEvent | NodeResponseErrorCodeFieldEvent | NodeResponseErrorMessageFieldEvent> {
+    return streamMessage(buf, NodeResponse.codec(), opts)
+  }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The body of `npm test` (DESIGN.md §8):
+#   1. scripts/ensure-docker.sh, in the machine's own network namespace, so that dockerd and
+#      the registry on 127.0.0.1:5000 live where the engine can pull from the registry;
+#   2. build (tsc);
+#   3. every node:test file, inside a fresh network namespace (loopback up, multicast on, a
+#      route for 224.0.0.0/4 on lo) so that mDNS never leaves the machine. The Docker socket is
+#      a file, so tests inside the namespace still reach the engine. Where no namespace can be
+#      made (not root, no unshare), the tests run here with a random mDNS tag each.
+# Arguments, if any, are test files or directories under dist/ (e.g. dist/test/unit).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/ensure-docker.sh
+# ensure-docker.sh records an API version pin when the docker client and engine disagree.
+if [ -f "${CLOUDAI_DOCKER_STATE:-/var/lib/cloudai-dev}/docker.env" ]; then
+  set -a; . "${CLOUDAI_DOCKER_STATE:-/var/lib/cloudai-dev}/docker.env"; set +a
+fi
+
+echo "test: building"
+npm run build --silent
+
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(dist/test)
+mapfile -t files < <(find "${targets[@]}" -name '*.test.js' | sort)
+[ ${#files[@]} -gt 0 ] || { echo "test: no test files under ${targets[*]}" >&2; exit 1; }
+
+# One file at a time: the sim and lan layers start many nodes and are sensitive to a 2-core machine's load.
+run_tests=(node --test --test-concurrency=1 --test-timeout=300000 "${files[@]}")
+
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
+  echo "test: running ${#files[@]} test files in an isolated network namespace"
+  export CLOUDAI_TEST_NETNS=1
+  exec unshare -n bash -c '
+    set -e
+    ip link set lo up
+    ip link set lo multicast on
+    ip route add 224.0.0.0/4 dev lo
+    exec "$@"' netns "${run_tests[@]}"
+fi
+
+echo "test: WARNING: cannot create a network namespace (needs root and unshare); running here with random mDNS tags"
+exec "${run_tests[@]}"
