@@ -1,7 +1,7 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
-import { toError } from '../errors.ts'
+import { WrongClusterKeyError, toError } from '../errors.ts'
 import { requestStatus } from '../protocol/node-protocol.ts'
 import type { MemberHint, PeerStatus } from '../protocol/node-messages.ts'
 
@@ -108,7 +108,13 @@ export class Membership {
 
   /** Dial an address, then admit the peer behind it. Throws with the dial's error. */
   async connect (addr: Multiaddr): Promise<Member> {
-    const connection = await this.libp2p.dial(addr)
+    const connection = await this.libp2p.dial(addr).catch((err: unknown) => {
+      // pnet fails the handshake with a bare connection reset, which libp2p reports as an encryption failure.
+      if (toError(err).name === 'EncryptionFailedError') {
+        throw new WrongClusterKeyError(`${addr.toString()} refused the handshake: it holds a different cluster key (or none); copy swarm.key from a machine of the mesh`)
+      }
+      throw err
+    })
     const member = await this.probe(connection.remotePeer)
     if (member == null) throw new Error(`${connection.remotePeer.toString()} answered the dial but not the Status request: is it a cloudai node?`)
     return member

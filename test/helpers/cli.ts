@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { waitFor } from './env.ts'
+
+/** The launcher a user runs, at the project root. */
+export const CLI = resolve(import.meta.dirname, '../../../cli.js')
+
+export interface CliResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Run `node cli.js …` to completion (bounded), as a user would type it. */
+export async function runCli (args: string[], { timeoutMs = 30_000, env = {} }: { timeoutMs?: number, env?: Record<string, string> } = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', chunk => { stdout += chunk })
+  child.stderr.on('data', chunk => { stderr += chunk })
+  const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+  clearTimeout(timer)
+  return { code, stdout, stderr }
+}
+
+export interface DaemonProcess {
+  child: ChildProcess
+  dataDir: string
+  output: () => string
+  /** SIGTERM, then wait (bounded) for the exit code. */
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>
+}
+
+/** Start `cloudai start` as its own process on loopback and wait until its API file appears. */
+export async function startDaemonProcess (dataDir: string, args: string[], { readyTimeoutMs = 20_000 } = {}): Promise<DaemonProcess> {
+  const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, 'start', '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', ...args], {
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  child.stdout!.on('data', chunk => { output += chunk })
+  child.stderr!.on('data', chunk => { output += chunk })
+  const exited = new Promise<number | null>(resolve => child.on('exit', code => { resolve(code) }))
+  const daemon: DaemonProcess = {
+    child,
+    dataDir,
+    output: () => output,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode == null && child.signalCode == null) child.kill(signal)
+      const timer = setTimeout(() => { child.kill('SIGKILL') }, 15_000)
+      const code = await exited
+      clearTimeout(timer)
+      return code
+    }
+  }
+  const ready = await waitFor(async () => child.exitCode != null || await readFile(join(dataDir, 'api')).then(() => true, () => false), readyTimeoutMs)
+  if (!ready || child.exitCode != null) {
+    await daemon.stop('SIGKILL')
+    throw new Error(`the daemon did not become ready (exit ${child.exitCode}):\n${output}`)
+  }
+  return daemon
+}

@@ -1,0 +1,40 @@
+import { copyFile, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createSwarmKey } from '../../node/src/mesh/swarm-key.ts'
+import { createNode, type CloudaiNode, type NodeOptions } from '../../node/src/node.ts'
+
+/** Many local nodes: a quick dial rate far above libp2p's default of 5 per second per host. */
+export const SIM_INBOUND_CONNECTION_THRESHOLD = 10_000
+
+/** Write a fresh cluster key into `root/<name>.key` and return its path. */
+export async function makeClusterKey (root: string, name = 'cluster'): Promise<string> {
+  const path = join(root, `${name}.key`)
+  await createSwarmKey(path)
+  return path
+}
+
+/**
+ * Create (not start) a node on loopback with its own data dir under `root`, holding
+ * a copy of `keyPath`. The executor health is fixed: these nodes run no containers.
+ */
+export async function simNode (root: string, name: string, keyPath: string, extra: Partial<NodeOptions> = {}): Promise<CloudaiNode> {
+  const dataDir = join(root, name)
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  await copyFile(keyPath, join(dataDir, 'swarm.key'))
+  return createNode({
+    dataDir,
+    name,
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    inboundConnectionThreshold: SIM_INBOUND_CONNECTION_THRESHOLD,
+    checkExecutor: async () => ({ healthy: true, detail: 'simulated' }),
+    ...extra
+  })
+}
+
+/** Whether every node lists every other node as a reachable member. */
+export function fullyConnected (nodes: CloudaiNode[]): boolean {
+  return nodes.every(node => {
+    const seen = new Set(node.peers().filter(peer => peer.reachable).map(peer => peer.peerId))
+    return nodes.every(other => other === node || seen.has(other.peerId.toString()))
+  })
+}
