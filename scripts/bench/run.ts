@@ -1,0 +1,25 @@
+// `npm run bench`: every benchmark, each figure beside a baseline measured in the same run.
+// Prints a table and writes bench-results/latest.json. Runs inside the network namespace
+// that scripts/bench.sh makes, because the discovery benchmarks send mDNS.
+import { resolve } from 'node:path'
+import { discoveryBench } from './discovery.ts'
+import { idleRssBench } from './idle-rss.ts'
+import { printTable, writeJson, type BenchRow } from './report.ts'
+
+const BENCHMARKS: Record<string, () => Promise<BenchRow[]>> = {
+  discovery: async () => discoveryBench([10, 50]),
+  'idle-rss': idleRssBench
+}
+
+const only = process.argv.slice(2)
+const rows: BenchRow[] = []
+for (const [name, bench] of Object.entries(BENCHMARKS)) {
+  if (only.length > 0 && !only.includes(name)) continue
+  process.stderr.write(`bench: ${name}…\n`)
+  rows.push(...await bench())
+}
+process.stdout.write(printTable(rows) + '\n')
+const out = resolve(import.meta.dirname, '../../../bench-results/latest.json')
+await writeJson(out, rows)
+process.stderr.write(`bench: wrote ${out}\n`)
+process.exit(0)
