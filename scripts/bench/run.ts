@@ -4,11 +4,13 @@
 import { resolve } from 'node:path'
 import { discoveryBench } from './discovery.ts'
 import { idleRssBench } from './idle-rss.ts'
+import { pnetThroughput } from './pnet-throughput.ts'
 import { printTable, writeJson, type BenchRow } from './report.ts'
 
 const BENCHMARKS: Record<string, () => Promise<BenchRow[]>> = {
   discovery: async () => discoveryBench([10, 50]),
-  'idle-rss': idleRssBench
+  'idle-rss': idleRssBench,
+  pnet: pnetThroughput
 }
 
 const only = process.argv.slice(2)

@@ -3,7 +3,6 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
-import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import {
@@ -16,6 +15,7 @@ import {
   STREAM_MAX_READ_BUFFER_BYTES,
   STREAM_MAX_WRITE_BUFFER_BYTES
 } from './limits.ts'
+import { privateNetwork } from './private-network.ts'
 
 export interface MeshInit {
   privateKey: PrivateKey
@@ -33,17 +33,20 @@ export interface MeshInit {
 
 export type Mesh = Libp2p<{ identify: ReturnType<ReturnType<typeof identify>> }>
 
-/** Assemble (but do not start) the libp2p node: tcp, pnet, noise, yamux, identify, mDNS, limits. */
+/** Assemble (but do not start) the libp2p node: tcp, private network (pnet wire format), noise, yamux, identify, mDNS, limits. */
 export async function createMesh (init: MeshInit): Promise<Mesh> {
   return createLibp2p({
     privateKey: init.privateKey,
     start: false,
     addresses: { listen: init.listen },
     transports: [tcp()],
-    connectionProtector: init.psk != null ? preSharedKey({ psk: init.psk }) : undefined,
+    connectionProtector: init.psk != null ? privateNetwork({ psk: init.psk }) : undefined,
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({
       maxInboundStreams: MUXER_MAX_INBOUND_STREAMS,
+      // Streams opened before libp2p has set the connection up are "early"; past yamux's
+      // default of 10 the muxer resets them all while the connection still looks open.
+      maxEarlyStreams: MUXER_MAX_INBOUND_STREAMS,
       streamOptions: {
         maxReadBufferLength: STREAM_MAX_READ_BUFFER_BYTES,
         maxWriteBufferLength: STREAM_MAX_WRITE_BUFFER_BYTES
