@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { isIPv4, type AddressInfo } from 'node:net'
+import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 import type { CloudaiNode } from '../node.ts'
 import { toError } from '../errors.ts'
@@ -34,6 +35,11 @@ const ROUTES: Record<string, Route> = {
     const parsed = ConnectBody.safeParse(body)
     if (!parsed.success) throw new HttpError(400, 'BAD_REQUEST', 'expected {"addr": "<multiaddr>"}')
     try {
+      multiaddr(parsed.data.addr)
+    } catch {
+      throw new HttpError(400, 'BAD_ADDRESS', `"${parsed.data.addr}" is not a multiaddr: use the form /ip4/192.168.1.20/tcp/7421`)
+    }
+    try {
       return await node.connect(parsed.data.addr)
     } catch (err) {
       throw new HttpError(502, 'CONNECT_FAILED', toError(err).message)
@@ -47,7 +53,7 @@ export function parseApiAddress (text: string): { host: string, port: number } {
   const host = (match?.[1] ?? '127.0.0.1').replace(/^\[|\]$/g, '')
   const port = Number(match?.[2])
   if (match == null || port > 65535) throw new Error(`"${text}" is not an API address: use host:port, like 127.0.0.1:7420`)
-  if (!['127.0.0.1', 'localhost', '::1'].includes(host) && !host.startsWith('127.')) {
+  if (!['localhost', '::1'].includes(host) && !(isIPv4(host) && host.startsWith('127.'))) {
     throw new Error(`the API must listen on loopback (it runs containers for whoever holds the token), not ${host}`)
   }
   return { host, port }

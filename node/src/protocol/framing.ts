@@ -1,4 +1,4 @@
-import type { Stream } from '@libp2p/interface'
+import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 import * as lp from 'it-length-prefixed'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { DeadlineError, ProtocolError, UnexpectedEndError, toError } from '../errors.ts'
@@ -8,6 +8,44 @@ import { DeadlineError, ProtocolError, UnexpectedEndError, toError } from '../er
  * instead of buffering an endless prefix (`lpStream` from @libp2p/utils would).
  */
 const MAX_LENGTH_PREFIX_BYTES = 4
+
+/**
+ * The stream's bytes as they arrive, ending when the remote closes its write side. The
+ * stream's own async iterator misses a remote close that happened before reading began
+ * (common: the peer answers during protocol negotiation and closes at once) and then waits
+ * until our deadline; this reader checks the close state as well as waiting for events.
+ */
+async function * incoming (stream: Stream): AsyncGenerator<Uint8Array | Uint8ArrayList> {
+  const queue: Array<Uint8Array | Uint8ArrayList> = []
+  let failure: Error | undefined
+  let wake = (): void => {}
+  const onMessage = (evt: StreamMessageEvent): void => { queue.push(evt.data); wake() }
+  const onChange = (): void => { wake() }
+  const onClose = (evt: StreamCloseEvent): void => { failure = evt.error; wake() }
+  stream.addEventListener('message', onMessage)
+  stream.addEventListener('remoteCloseWrite', onChange)
+  stream.addEventListener('end', onChange)
+  stream.addEventListener('close', onClose)
+  try {
+    while (true) {
+      const chunk = queue.shift()
+      if (chunk != null) {
+        yield chunk
+      } else if (failure != null) {
+        throw failure
+      } else if (stream.readBufferLength === 0 && (stream.remoteWriteStatus === 'closed' || stream.readStatus === 'closed' || stream.status !== 'open')) {
+        return
+      } else {
+        await new Promise<void>(resolve => { wake = resolve })
+      }
+    }
+  } finally {
+    stream.removeEventListener('message', onMessage)
+    stream.removeEventListener('remoteCloseWrite', onChange)
+    stream.removeEventListener('end', onChange)
+    stream.removeEventListener('close', onClose)
+  }
+}
 
 /** What protons generates for each message: encode to bytes, decode with limits. */
 export interface MessageCodec<T> {
@@ -46,7 +84,7 @@ export class FramedStream {
 
   constructor (stream: Stream, maxFrameBytes: number) {
     this.stream = stream
-    this.frames = lp.decode(stream, { maxDataLength: maxFrameBytes, maxLengthLength: MAX_LENGTH_PREFIX_BYTES })
+    this.frames = lp.decode(incoming(stream), { maxDataLength: maxFrameBytes, maxLengthLength: MAX_LENGTH_PREFIX_BYTES })
   }
 
   async read<T> (codec: MessageCodec<T>, signal: AbortSignal, limits?: Record<string, unknown>): Promise<T> {

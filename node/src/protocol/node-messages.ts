@@ -65,23 +65,35 @@ function checkResources (resources: Resources | undefined, field: string): Resou
   }
 }
 
+/**
+ * Every Status answer repeats the same member hints; parsing them again (peer ID, base58,
+ * multiaddrs) for each answer was a visible share of a busy node's CPU. Parsed hints are
+ * kept here, keyed by their bytes; the cache is emptied whenever it reaches its limit.
+ */
+const HINT_CACHE_LIMIT = 4_096
+const hintCache = new Map<string, MemberHint | null>()
+
 /** Parse one member hint; a hint that does not parse is dropped, not fatal (hints are only hints). */
 function parseHint (peerIdBytes: Uint8Array, addrBytes: Uint8Array[]): MemberHint | undefined {
+  const key = [peerIdBytes, ...addrBytes].map(bytes => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')).join(' ')
+  const cached = hintCache.get(key)
+  if (cached !== undefined) return cached ?? undefined
+  let hint: MemberHint | null
   try {
-    const peerId = peerIdFromMultihash(Digest.decode(peerIdBytes))
-    const addrs = addrBytes.map(bytes => multiaddr(bytes))
-    return { peerId, addrs }
+    hint = { peerId: peerIdFromMultihash(Digest.decode(peerIdBytes)), addrs: addrBytes.map(bytes => multiaddr(bytes)) }
   } catch {
-    return undefined
+    hint = null
   }
+  if (hintCache.size >= HINT_CACHE_LIMIT) hintCache.clear()
+  hintCache.set(key, hint)
+  return hint ?? undefined
 }
 
 /** Validate a decoded Status from a peer. Throws ProtocolError naming the bad field. */
 export function validateStatus (status: Status): PeerStatus {
-  const labels: Record<string, string> = {}
-  for (const [key, value] of status.labels) {
-    labels[checkText(key, 'label key', { allowEmpty: false })] = checkText(value, `label ${key}`)
-  }
+  // fromEntries, not assignment: a label named __proto__ must stay a label.
+  const labels: Record<string, string> = Object.fromEntries([...status.labels].map(([key, value]) =>
+    [checkText(key, 'label key', { allowEmpty: false }), checkText(value, `label ${key}`)]))
   return {
     name: checkText(status.name, 'name', { allowEmpty: false }),
     version: checkText(status.version, 'version'),
