@@ -47,6 +47,9 @@ export class UnexpectedEndError extends CloudaiError {
 /** A dial failed in the private-network handshake: the two sides hold different cluster keys. */
 export class WrongClusterKeyError extends CloudaiError {}
 
+/** A dial found nobody, or nobody who finished the handshake, in time. */
+export class PeerUnreachableError extends CloudaiError {}
+
 /** Turn anything thrown (a stream write can reject with a non-Error) into an Error. */
 export function toError (thrown: unknown): Error {
   if (thrown instanceof Error) return thrown

@@ -19,6 +19,13 @@ import { VERSION } from './version.ts'
 export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/7421'
 /** The default mDNS service tag: nodes with the same tag find each other. */
 export const DEFAULT_MDNS_TAG = 'cloudai'
+/**
+ * How often mDNS asks the LAN who is there (the library's default is 10 s). A starting node
+ * asks at once and everyone answers, and peer exchange plus the Status refresh keep the
+ * member list current, so repeated queries only heal partitions; each one costs every node
+ * on the LAN an answer.
+ */
+export const DEFAULT_MDNS_INTERVAL_MS = 30_000
 /** How often the executor's health is checked again while the node runs. */
 const EXECUTOR_CHECK_INTERVAL_MS = 15_000
 
@@ -216,7 +223,7 @@ export async function createNode (options: NodeOptions): Promise<CloudaiNode> {
     listen: options.listen ?? [DEFAULT_LISTEN],
     psk: swarmKey?.psk,
     mdnsTag: options.mdnsTag === false ? undefined : (options.mdnsTag ?? DEFAULT_MDNS_TAG),
-    mdnsIntervalMs: options.mdnsIntervalMs,
+    mdnsIntervalMs: options.mdnsIntervalMs ?? DEFAULT_MDNS_INTERVAL_MS,
     inboundConnectionThreshold: options.inboundConnectionThreshold
   })
   return new Node(libp2p, options, capacity, log, swarmKey?.fingerprint)

@@ -53,7 +53,8 @@ test('a node with another cluster key is seen by no one and can reach no one', a
   }
   assert.deepEqual(stranger.peers(), [])
   const target = nodes[0].libp2p.getMultiaddrs()[0].toString()
-  await assert.rejects(stranger.connect(target), (err: any) => err.name === 'WrongClusterKeyError' && /cluster key/.test(err.message))
+  // Usually a reset (WrongClusterKeyError) at once; sometimes the member waits on the garbage until the dial deadline.
+  await assert.rejects(stranger.connect(target), (err: any) => ['WrongClusterKeyError', 'PeerUnreachableError'].includes(err.name) && /cluster key/.test(err.message))
   assert.deepEqual(stranger.peers(), [])
   assert.ok(!nodes[0].peers().some(peer => peer.name === 'stranger'))
 })

@@ -1,7 +1,7 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
-import { WrongClusterKeyError, toError } from '../errors.ts'
+import { PeerUnreachableError, WrongClusterKeyError, toError } from '../errors.ts'
 import { requestStatus } from '../protocol/node-protocol.ts'
 import type { MemberHint, PeerStatus } from '../protocol/node-messages.ts'
 
@@ -17,6 +17,14 @@ export const DISCOVERY_YIELD_MS = 1_500
 /** A candidate whose first probe failed (overload, a restart) is retried this many times, with doubling delays. */
 export const CANDIDATE_RETRIES = 5
 export const CANDIDATE_RETRY_BASE_MS = 1_000
+/**
+ * Probes (each may dial: a TCP, private-network, noise and yamux handshake) run at most this
+ * many at a time. Starting every probe at once when a node hears of 50 peers makes each
+ * handshake take longer than its deadline, and the retries then make it worse.
+ */
+export const MAX_CONCURRENT_PROBES = 8
+/** A member that is still connected counts as unreachable after this many failed probes in a row. */
+export const PROBE_FAILURES_UNREACHABLE = 2
 
 /** A peer that proved membership by answering Status over the cluster's encrypted transport. */
 export interface Member {
@@ -55,9 +63,11 @@ export class Membership {
   private readonly init: MembershipInit
   private readonly members = new Map<string, Member>()
   private readonly probes = new Map<string, Promise<Member | undefined>>()
-  /** Failed probes in a row, per candidate that is not a member yet. */
+  /** Failed probes in a row, per peer (candidates and connected members). */
   private readonly failures = new Map<string, number>()
   private readonly pending = new Set<NodeJS.Timeout>()
+  private activeProbes = 0
+  private readonly waitingProbes: Array<() => void> = []
   private readonly listeners: Array<[string, (evt: any) => void]> = []
   private timer?: NodeJS.Timeout
   private stopped = true
@@ -109,9 +119,14 @@ export class Membership {
   /** Dial an address, then admit the peer behind it. Throws with the dial's error. */
   async connect (addr: Multiaddr): Promise<Member> {
     const connection = await this.libp2p.dial(addr).catch((err: unknown) => {
-      // pnet fails the handshake with a bare connection reset, which libp2p reports as an encryption failure.
-      if (toError(err).name === 'EncryptionFailedError') {
+      // With different keys, the other side usually resets the connection (libp2p reports an
+      // encryption failure) but sometimes reads the garbage as a long message and waits: a timeout.
+      const name = toError(err).name
+      if (name === 'EncryptionFailedError') {
         throw new WrongClusterKeyError(`${addr.toString()} refused the handshake: it holds a different cluster key (or none); copy swarm.key from a machine of the mesh`)
+      }
+      if (name === 'TimeoutError' || name === 'AbortError') {
+        throw new PeerUnreachableError(`${addr.toString()} did not complete the handshake in time: it is unreachable, or it holds a different cluster key`)
       }
       throw err
     })
@@ -150,9 +165,22 @@ export class Membership {
     return probe
   }
 
+  private async probeSlot (): Promise<() => void> {
+    if (this.activeProbes >= MAX_CONCURRENT_PROBES) {
+      await new Promise<void>(resolve => { this.waitingProbes.push(resolve) })
+    }
+    this.activeProbes++
+    return () => {
+      this.activeProbes--
+      this.waitingProbes.shift()?.()
+    }
+  }
+
   private async runProbe (peerId: PeerId): Promise<Member | undefined> {
     const key = peerId.toString()
+    const release = await this.probeSlot()
     try {
+      if (this.stopped) return undefined
       const { status, rttMs } = await requestStatus(this.libp2p, peerId)
       if (this.stopped) return undefined
       const previous = this.members.get(key)
@@ -171,9 +199,17 @@ export class Membership {
       return member
     } catch (err) {
       const member = this.members.get(key)
-      if (member != null) this.markUnreachable(member, toError(err).message)
-      else this.retryCandidate(peerId, toError(err))
+      if (member == null) {
+        this.retryCandidate(peerId, toError(err))
+      } else if (this.libp2p.getConnections(peerId).length === 0 || (this.failures.get(key) ?? 0) + 1 >= PROBE_FAILURES_UNREACHABLE) {
+        this.markUnreachable(member, toError(err).message)
+      } else {
+        // Still connected: one slow answer is not yet a lost member.
+        this.failures.set(key, (this.failures.get(key) ?? 0) + 1)
+      }
       return undefined
+    } finally {
+      release()
     }
   }
 
@@ -190,23 +226,21 @@ export class Membership {
     this.later(CANDIDATE_RETRY_BASE_MS * 2 ** (failures - 1), () => { this.probeIfUnknown(peerId) })
   }
 
-  /** Peer exchange: probe every member a peer told us about that we do not know yet. */
+  /** Peer exchange: probe every member a peer told us about that we do not know yet (with the same tie-break as mDNS). */
   private learn (hints: MemberHint[]): void {
     for (const hint of hints) {
       if (hint.peerId.equals(this.libp2p.peerId) || this.members.get(hint.peerId.toString())?.reachable === true || this.probes.has(hint.peerId.toString())) continue
       void this.libp2p.peerStore.merge(hint.peerId, { multiaddrs: hint.addrs })
-        .then(async () => this.probe(hint.peerId))
+        .then(() => { this.discovered(hint.peerId) })
         .catch(err => { this.log.debug({ peer: hint.peerId.toString(), err: toError(err).message }, 'could not use a member hint') })
     }
   }
 
+  /** The peer's listen addresses (from identify); until identify has run, the address we reached it on. */
   private async addressesOf (peerId: PeerId): Promise<Multiaddr[]> {
-    try {
-      const peer = await this.libp2p.peerStore.get(peerId)
-      return peer.addresses.map(address => address.multiaddr)
-    } catch {
-      return this.libp2p.getConnections(peerId).map(connection => connection.remoteAddr)
-    }
+    const known = await this.libp2p.peerStore.get(peerId).then(peer => peer.addresses.map(address => address.multiaddr), () => [])
+    if (known.length > 0) return known
+    return this.libp2p.getConnections(peerId).filter(c => c.direction === 'outbound').map(connection => connection.remoteAddr)
   }
 
   private markUnreachable (member: Member, reason: string): void {
@@ -216,14 +250,19 @@ export class Membership {
     this.init.onLeave?.(member, reason)
   }
 
+  /**
+   * Probe every member once per interval, each at a random moment within it: probes of
+   * many members spread out instead of arriving at the same instant.
+   */
   private refresh (): void {
     const now = Date.now()
+    const interval = this.init.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS
     for (const member of this.list()) {
       if (!member.reachable && now - (member.unreachableSince ?? now) > FORGET_AFTER_MS) {
         this.members.delete(member.peerId.toString())
         continue
       }
-      void this.probe(member.peerId)
+      this.later(Math.random() * interval, () => { void this.probe(member.peerId) })
     }
     this.dialBootstrap()
   }
