@@ -1,0 +1,247 @@
+import { randomBytes } from 'node:crypto'
+import { pipeline } from 'node:stream/promises'
+import Docker from 'dockerode'
+import { checkDockerHealth } from './docker-health.ts'
+import { createError, engineError, engineMessage, ExecutionError, isUnreachable, pullError, startError, statusCodeOf } from './docker-errors.ts'
+import type { ExecutionObserver, ExecutionResult, Executor, ExecutorTask } from './executor.ts'
+import { buildCreateOptions, containerName, InvalidSpecError, STOP_GRACE_SECONDS, validateTask } from './host-config.ts'
+import { DockerLogDemuxer } from './log-demux.ts'
+import { pullImage } from './pull.ts'
+
+/** How long a cancelled task has between SIGTERM and SIGKILL to save its work, as `docker stop` gives. */
+export const STOP_GRACE_MS = STOP_GRACE_SECONDS * 1000
+/** After the container exited, output still unread with no progress for this long means the engine stopped sending. */
+export const LOG_DRAIN_IDLE_TIMEOUT_MS = 30_000
+/** How often the drain checks for progress. */
+const LOG_DRAIN_POLL_MS = 500
+/** The storage probe asks for this much: any size works, the answer is about the driver. */
+const STORAGE_PROBE_SIZE = '1G'
+/** Marks the throwaway container of the storage probe, so it is never mistaken for a task. */
+const LABEL_PROBE = 'cloudai.probe'
+
+export interface DockerExecutorInit {
+  /** The engine client; by default DOCKER_HOST, else the local socket. */
+  docker?: Docker
+  /** Overrides PULL_TIMEOUT_MS (pull.ts). */
+  pullTimeoutMs?: number
+}
+
+export function createDockerExecutor (init: DockerExecutorInit = {}): Executor {
+  return new DockerExecutor(init)
+}
+
+/** What one run has seen so far; becomes the ExecutionResult. */
+interface RunState {
+  timedOut: boolean
+  cancelled: boolean
+  /** Set when the observer threw: run() rethrows it after clean-up. */
+  observerFailure?: { err: unknown }
+}
+
+export class DockerExecutor implements Executor {
+  private readonly docker: Docker
+  private readonly pullTimeoutMs: number | undefined
+  private storageProbe: Promise<boolean> | undefined
+
+  constructor (init: DockerExecutorInit = {}) {
+    this.docker = init.docker ?? new Docker()
+    this.pullTimeoutMs = init.pullTimeoutMs
+  }
+
+  async health (): Promise<{ healthy: boolean, detail: string }> {
+    return checkDockerHealth(this.docker)
+  }
+
+  /**
+   * Tries to create a throwaway container with `StorageOpt.size` (no engine reports the
+   * capability otherwise; overlay2 supports it only on xfs with pquota). The answer is
+   * kept once the engine gave one; with no image to probe with, `false` until there is.
+   */
+  async storageEnforced (): Promise<boolean> {
+    this.storageProbe ??= this.probeStorage()
+    const probe = this.storageProbe
+    const known = await probe.then(answer => ({ answer, keep: true }), () => ({ answer: false, keep: false }))
+    if (!known.keep && this.storageProbe === probe) this.storageProbe = undefined
+    return known.answer
+  }
+
+  private async probeStorage (): Promise<boolean> {
+    const images = await this.docker.listImages()
+    if (images.length === 0) throw new Error('no local image to probe with')
+    const smallest = images.reduce((a, b) => (b.Size < a.Size ? b : a))
+    let container: Docker.Container
+    try {
+      container = await this.docker.createContainer({
+        name: `cloudai-storage-probe-${randomBytes(6).toString('hex')}`,
+        Image: smallest.Id,
+        Cmd: ['cloudai-storage-probe'],
+        Labels: { [LABEL_PROBE]: 'storage' },
+        HostConfig: { NetworkMode: 'none', StorageOpt: { size: STORAGE_PROBE_SIZE } }
+      })
+    } catch (err) {
+      // Only a refusal of the storage option is an answer; anything else (a vanished image, a dead engine) is not.
+      if (statusCodeOf(err) !== undefined && /storage|not supported/i.test(engineMessage(err))) return false
+      throw err
+    }
+    await container.remove({ force: true, v: true })
+    return true
+  }
+
+  async run (task: ExecutorTask, observer: ExecutionObserver, signal: AbortSignal): Promise<ExecutionResult> {
+    const state: RunState = { timedOut: false, cancelled: false }
+    const outcome = (extra: Partial<ExecutionResult> = {}): ExecutionResult =>
+      ({ oomKilled: false, timedOut: state.timedOut, cancelled: state.cancelled, ...extra })
+
+    try {
+      validateTask(task)
+    } catch (err) {
+      if (err instanceof InvalidSpecError) return outcome({ error: { code: 'INVALID_SPEC', message: err.message } })
+      throw err
+    }
+
+    let container: Docker.Container | undefined
+    const stopLogs = new AbortController()
+    try {
+      if (signal.aborted) return outcome({ cancelled: true })
+      await this.ensureImage(task.image, observer, signal, state)
+      fromObserver(state, () => observer.onPulled?.())
+
+      const storageEnforced = task.resources.storageBytes > 0 && await this.storageEnforced()
+      try {
+        container = await this.docker.createContainer(buildCreateOptions(task, { storageEnforced }))
+      } catch (err) {
+        throw createError(containerName(task.taskId), err)
+      }
+      if (signal.aborted) return outcome({ cancelled: true })
+      return await this.runCreated(container, task, observer, signal, state, stopLogs.signal, outcome)
+    } catch (err) {
+      if (state.observerFailure !== undefined) throw state.observerFailure.err
+      if (err instanceof ExecutionError) return outcome({ error: { code: err.code, message: err.message } })
+      if (signal.aborted) return outcome({ cancelled: true })
+      return outcome({ error: { code: isUnreachable(err) ? 'ENGINE_UNREACHABLE' : 'ENGINE_ERROR', message: engineError('running the task', err).message } })
+    } finally {
+      stopLogs.abort()
+      if (container !== undefined) await removeQuietly(container)
+    }
+  }
+
+  private async ensureImage (image: string, observer: ExecutionObserver, signal: AbortSignal, state: RunState): Promise<void> {
+    try {
+      await this.docker.getImage(image).inspect()
+      return
+    } catch (err) {
+      if (statusCodeOf(err) !== 404) throw pullError(image, err)
+    }
+    await pullImage(this.docker, image, {
+      signal,
+      timeoutMs: this.pullTimeoutMs,
+      onProgress: progress => { fromObserver(state, () => observer.onPullProgress?.(progress)) }
+    })
+  }
+
+  /** Attach, start, wait (with timeout and cancel), drain the output, read the exit. */
+  private async runCreated (
+    container: Docker.Container,
+    task: ExecutorTask,
+    observer: ExecutionObserver,
+    signal: AbortSignal,
+    state: RunState,
+    stopLogs: AbortSignal,
+    outcome: (extra?: Partial<ExecutionResult>) => ExecutionResult
+  ): Promise<ExecutionResult> {
+    // Attached before start, so not a byte of output is missed.
+    const attach = await container.attach({ stream: true, stdout: true, stderr: true, logs: false, abortSignal: stopLogs })
+    const demuxer = new DockerLogDemuxer(async (stream, chunk) => {
+      try {
+        await observer.onLog(stream, chunk)
+      } catch (err) {
+        state.observerFailure = { err }
+        throw err
+      }
+    })
+    let logsFailed = false
+    const logs = pipeline(attach, demuxer).catch((err: unknown) => {
+      logsFailed = true
+      // Nobody reads the output any more: stop the task rather than let it block on a full pipe.
+      if (!stopLogs.aborted) container.kill({ signal: 'SIGKILL' }).catch(() => {})
+      return err
+    })
+
+    try {
+      await container.start()
+    } catch (err) {
+      throw startError(task.image, err)
+    }
+    fromObserver(state, () => observer.onStarted?.(container.id))
+
+    // Registered after start: a stop sent to a created container does nothing, and start would still run it.
+    const cancel = (): void => {
+      state.cancelled = true
+      container.stop({ t: STOP_GRACE_SECONDS }).catch(() => {})
+    }
+    signal.addEventListener('abort', cancel, { once: true })
+    if (signal.aborted) cancel()
+    const timer = task.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+        state.timedOut = true
+        container.kill({ signal: 'SIGKILL' }).catch(() => {})
+      }, task.timeoutMs)
+    try {
+      await container.wait()
+    } finally {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', cancel)
+    }
+
+    const logError = await drain(logs, demuxer, attach)
+    if (state.observerFailure !== undefined) throw state.observerFailure.err
+    const info = await container.inspect()
+    if (logsFailed && !state.cancelled && !state.timedOut) {
+      throw engineError('streaming the container\'s output', logError)
+    }
+    return outcome({ exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled })
+  }
+}
+
+/** Calls the observer, remembering what it throws so run() can tell it from engine failures. */
+function fromObserver<T> (state: RunState, call: () => T): T {
+  try {
+    return call()
+  } catch (err) {
+    state.observerFailure = { err }
+    throw err
+  }
+}
+
+/**
+ * Waits until every byte of output reached the observer. The engine closes the attach
+ * stream once the container's output is written; if it goes quiet without closing, stop
+ * waiting after LOG_DRAIN_IDLE_TIMEOUT_MS.
+ */
+async function drain (logs: Promise<unknown>, demuxer: DockerLogDemuxer, attach: NodeJS.ReadableStream): Promise<unknown> {
+  const since = Date.now()
+  let poll: NodeJS.Timeout | undefined
+  const idle = new Promise<void>(resolve => {
+    poll = setInterval(() => {
+      if (Date.now() - Math.max(since, demuxer.lastProgressAt) > LOG_DRAIN_IDLE_TIMEOUT_MS) resolve()
+    }, LOG_DRAIN_POLL_MS)
+  })
+  try {
+    const finished = await Promise.race([logs.then(result => ({ result })), idle.then(() => undefined)])
+    if (finished !== undefined) return finished.result
+    ;(attach as NodeJS.ReadableStream & { destroy: () => void }).destroy()
+    return await logs
+  } finally {
+    clearInterval(poll)
+  }
+}
+
+/** Remove the container and its anonymous volumes; gone already is fine, and nothing else can be done about a failure here. */
+async function removeQuietly (container: Docker.Container): Promise<void> {
+  try {
+    await container.remove({ force: true, v: true })
+  } catch {
+    // The labels let a restarted node find and remove it.
+  }
+}

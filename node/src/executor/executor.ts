@@ -1,0 +1,70 @@
+import type { ResourceAmounts } from '../resources.ts'
+
+/** One container to run, as the worker hands it to an executor after admission. */
+export interface ExecutorTask {
+  /** Unique across the mesh; also names the container `cloudai-<taskId>`. */
+  taskId: string
+  image: string
+  /** Replaces the image's `Cmd` (as `docker run IMAGE cmd…` does); empty keeps the image default. */
+  command: string[]
+  env: Record<string, string>
+  resources: ResourceAmounts
+  network: 'none' | 'bridge'
+  /** The container is killed once it has run this long. */
+  timeoutMs?: number
+  /** User labels, set on the container as `cloudai.label.<key>`. */
+  labels: Record<string, string>
+  /** Peer ID of the master that submitted the task (label `cloudai.submitter`). */
+  submitter: string
+  /** This node's peer ID (label `cloudai.node`). */
+  node: string
+  /** The GPUs reserved for this task; exactly `resources.gpus` of them. */
+  gpuDeviceIds: string[]
+}
+
+export interface ExecutionObserver {
+  /** Bytes of the image's layers fetched so far; at most a few calls a second, the last one complete. */
+  onPullProgress?(progress: { doneBytes: number, totalBytes: number }): void
+  /** The image is present locally (pulled now or already there); the container is created next. */
+  onPulled?(): void
+  onStarted?(containerId: string): void
+  /**
+   * A piece of the container's output, at most 64 KiB, byte for byte as written. The
+   * executor reads no further output until the returned promise settles, so a slow
+   * observer slows the container's writes instead of growing a buffer.
+   */
+  onLog(stream: 'stdout' | 'stderr', chunk: Uint8Array): void | Promise<void>
+}
+
+export type ExecutionErrorCode =
+  | 'IMAGE_NOT_FOUND'
+  | 'PULL_FAILED'
+  | 'ENGINE_UNREACHABLE'
+  | 'INVALID_SPEC'
+  | 'CREATE_FAILED'
+  | 'COMMAND_NOT_FOUND'
+  | 'COMMAND_NOT_EXECUTABLE'
+  | 'ENGINE_ERROR'
+
+export interface ExecutionResult {
+  /** The container's exit code, set whenever it ran (also after a timeout or cancel). */
+  exitCode?: number
+  oomKilled: boolean
+  timedOut: boolean
+  cancelled: boolean
+  /** Why the container never ran or the engine failed; `message` says what to do. */
+  error?: { code: ExecutionErrorCode, message: string }
+}
+
+export interface Executor {
+  health(): Promise<{ healthy: boolean, detail: string }>
+  /** Whether per-container storage limits are enforced by this engine (detected once). */
+  storageEnforced(): Promise<boolean>
+  /**
+   * Pull, create, start, stream output, wait, remove. Resolves with the outcome in every
+   * case the engine or the task causes; rejects only with an error thrown by `observer`,
+   * after the container is gone. Aborting `signal` cancels the task: the container gets
+   * SIGTERM, then SIGKILL after a grace period.
+   */
+  run(task: ExecutorTask, observer: ExecutionObserver, signal: AbortSignal): Promise<ExecutionResult>
+}
