@@ -17,14 +17,8 @@ import { createLibp2p } from 'libp2p'
 import { randomBytes } from 'node:crypto'
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
 import { privateNetwork } from '../../node/src/mesh/private-network.ts'
+import type { BenchRow } from './report.ts'
 
-export interface BenchRow {
-  name: string
-  value: number
-  unit: string
-  baseline: string
-  baselineValue: number
-}
 
 const PROTOCOL = '/cloudai-bench/sink/1.0.0'
 /** The size of a typical large protocol frame. */
