@@ -32,27 +32,44 @@ export class ApiClient {
     this.token = token
   }
 
-  async request<T> (method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    let res: Response
+  private async send (method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal): Promise<Response> {
     try {
-      res = await fetch(this.url + path, {
+      return await fetch(this.url + path, {
         method,
         headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
         body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(API_TIMEOUT_MS)
+        signal
       })
     } catch (err: any) {
       throw new NoDaemonError(`no cloudai daemon answers at ${this.url} (${err?.cause?.code ?? err?.message}): start one with "cloudai start"`)
     }
+  }
+
+  /** A request whose response is read as a stream (NDJSON); errors before the stream starts are thrown. */
+  async stream (method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal): Promise<Response> {
+    const res = await this.send(method, path, body, signal)
+    if (!res.ok) await this.fail(res)
+    return res
+  }
+
+  async request<T> (method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const res = await this.send(method, path, body, AbortSignal.timeout(API_TIMEOUT_MS))
+    if (!res.ok) await this.fail(res)
+    return await this.json(res) as T
+  }
+
+  private async json (res: Response): Promise<any> {
     const text = await res.text()
-    let parsed: any
     try {
-      parsed = JSON.parse(text)
+      return JSON.parse(text)
     } catch {
       throw new ApiError(res.status, 'BAD_RESPONSE', `the daemon answered with something that is not JSON (HTTP ${res.status})`)
     }
-    if (!res.ok) throw new ApiError(res.status, parsed?.error?.code ?? 'ERROR', parsed?.error?.message ?? `HTTP ${res.status}`)
-    return parsed as T
+  }
+
+  private async fail (res: Response): Promise<never> {
+    const parsed = await this.json(res).catch(() => undefined)
+    throw new ApiError(res.status, parsed?.error?.code ?? 'ERROR', parsed?.error?.message ?? `HTTP ${res.status}`)
   }
 }
 

@@ -2,13 +2,15 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { resolveDataDir } from '../node/src/data-dir.ts'
 import { DEFAULT_API_ADDRESS } from '../node/src/api/server.ts'
 import { DEFAULT_LISTEN, DEFAULT_MDNS_TAG } from '../node/src/node.ts'
-import { parseCores, parseCount, parseSize } from '../node/src/units.ts'
+import { parseCores, parseCount, parseDuration, parseSize } from '../node/src/units.ts'
 import { VERSION } from '../node/src/version.ts'
 import { connect } from './commands/connect.ts'
 import { id } from './commands/id.ts'
 import { init } from './commands/init.ts'
 import { peers } from './commands/peers.ts'
 import { start } from './commands/start.ts'
+import { task } from './commands/task.ts'
+import { translateLegacyOptions } from './legacy-options.ts'
 import { EXIT, ExitError } from './exit.ts'
 import { consolePrinter, type Printer } from './render.ts'
 
@@ -27,9 +29,10 @@ function collect (value: string, previous: string[] = []): string[] {
   return [...previous, value]
 }
 
-function label (value: string, previous: Record<string, string> = {}): Record<string, string> {
+/** A repeatable `key=value` option (labels, environment variables). */
+function keyValue (value: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = value.indexOf('=')
-  if (eq <= 0) throw new InvalidArgumentError(`"${value}" is not a label: use key=value`)
+  if (eq <= 0) throw new InvalidArgumentError(`"${value}" is not key=value`)
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) }
 }
 
@@ -67,7 +70,7 @@ export function buildProgram (print: Printer = consolePrinter): Command {
     .addOption(new Option('--memory <size>', 'memory to offer, e.g. 8g (default: all)').argParser(arg(text => parseSize(text))))
     .addOption(new Option('--storage <size>', 'disk to offer, e.g. 100g (default: free space in the data dir)').argParser(arg(text => parseSize(text))))
     .addOption(new Option('--gpus <n>', 'GPUs to offer (default: nvidia-smi -L)').argParser(arg(text => parseCount(text, 'GPU count'))))
-    .option('--label <key=value>', 'a label peers see, repeatable', label)
+    .option('--label <key=value>', 'a label peers see, repeatable', keyValue)
     .action(async (opts, cmd) => {
       const { dataDir } = globals(cmd)
       await start({
@@ -84,6 +87,42 @@ export function buildProgram (print: Printer = consolePrinter): Command {
           ...(opts.memory != null ? { memoryBytes: opts.memory } : {}),
           ...(opts.storage != null ? { storageBytes: opts.storage } : {}),
           ...(opts.gpus != null ? { gpus: opts.gpus } : {})
+        }
+      }, print)
+    })
+
+  program.command('task')
+    .description('send a container task to a peer and stream it; exits with its exit code')
+    .argument('<peer>', 'a peer ID, a unique part of one, a node name, or "self"')
+    .argument('<image>', 'an image the worker can pull, e.g. 127.0.0.1:5000/cloudai/busybox:1')
+    .argument('[command...]', 'the command (after --), instead of the image default')
+    .addOption(new Option('--cpu <cores>', 'CPU cores').default(1).argParser(arg(parseCores)))
+    .addOption(new Option('--memory <size>', 'memory limit, e.g. 512m, 1.5g').default(512 * 1024 ** 2, '512m').argParser(arg(text => parseSize(text))))
+    .addOption(new Option('--storage <size>', 'disk space to reserve').default(1024 ** 3, '1g').argParser(arg(text => parseSize(text))))
+    .addOption(new Option('--gpus <n>', 'GPUs').default(0).argParser(arg(text => parseCount(text, 'GPU count'))))
+    .option('--env <key=value>', 'an environment variable, repeatable', keyValue)
+    .addOption(new Option('--network <mode>', 'container network').choices(['none', 'bridge']).default('none'))
+    .addOption(new Option('--timeout <duration>', 'kill the task after this long, e.g. 90s, 10m').argParser(arg(parseDuration)))
+    .option('--label <key=value>', 'a label on the task, repeatable', keyValue)
+    .option('--detach', 'print the task id and return; the task runs on')
+    .option('--json', 'print one event per line (JSON) instead of the output')
+    .option('--quiet', 'only the container\'s output: no boxes, states or progress')
+    .option('--mdns-tag <tag>', 'mDNS tag for the embedded node used when no daemon runs', DEFAULT_MDNS_TAG)
+    .action(async (peer: string, image: string, command: string[], opts, cmd) => {
+      await task(peer, {
+        ...globals(cmd),
+        detach: opts.detach,
+        json: opts.json,
+        quiet: opts.quiet,
+        mdnsTag: opts.mdnsTag,
+        request: {
+          image,
+          command,
+          env: opts.env ?? {},
+          resources: { cpu: opts.cpu, memoryBytes: opts.memory, storageBytes: opts.storage, gpus: opts.gpus },
+          network: opts.network,
+          timeoutMs: opts.timeout,
+          labels: opts.label ?? {}
         }
       }, print)
     })
@@ -109,7 +148,7 @@ export function buildProgram (print: Printer = consolePrinter): Command {
 /** Run the CLI and return the exit code; errors are printed here, once. */
 export async function run (argv: string[], print: Printer = consolePrinter): Promise<number> {
   try {
-    await buildProgram(print).parseAsync(argv, { from: 'user' })
+    await buildProgram(print).parseAsync(translateLegacyOptions(argv), { from: 'user' })
     return EXIT.OK
   } catch (err: any) {
     if (err instanceof CommanderError) {

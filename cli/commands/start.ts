@@ -13,7 +13,21 @@ export async function start (options: StartOptions, print: Printer): Promise<voi
   if (options.open === true) {
     print.err(colors.red(colors.bold('WARNING: --open: this node runs WITHOUT a cluster key. Anyone on this LAN can join the mesh and run containers here.')))
   }
-  const daemon = await startDaemon({ ...options, log })
+  const daemon = await startDaemon({
+    ...options,
+    log,
+    onTaskReceived: (spec, submitter) => {
+      print.out(box('TASK RECEIVED FROM MASTER', [
+        ['Task', spec.id],
+        ['From', submitter],
+        ['Image', spec.image],
+        ['Command', spec.command.length > 0 ? spec.command.join(' ') : '(image default)'],
+        ['Target', 'this node'],
+        ['Resources', formatResources(spec.resources)]
+      ]))
+    },
+    onTaskState: (task, state) => { print.out(`task ${task.spec.id}: ${state}`) }
+  })
   const info = daemon.node.info()
   print.out(box('CLOUDAI NODE STARTED', [
     ['Name', info.name],

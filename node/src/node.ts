@@ -4,7 +4,10 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { ensureDataDir } from './data-dir.ts'
-import { checkDockerHealth, type ExecutorHealth } from './executor/docker-health.ts'
+import { createDockerExecutor } from './executor/docker.ts'
+import type { Executor } from './executor/executor.ts'
+import type { ExecutorHealth } from './executor/docker-health.ts'
+import { Master } from './master/master.ts'
 import { silentLogger } from './logger.ts'
 import { IDENTITY_FILE, loadOrCreateIdentity } from './mesh/identity.ts'
 import { createMesh, type Mesh } from './mesh/libp2p.ts'
@@ -12,7 +15,11 @@ import { Membership, type Member } from './mesh/membership.ts'
 import { SWARM_KEY_FILE, loadSwarmKey } from './mesh/swarm-key.ts'
 import type { PeerStatus } from './protocol/node-messages.ts'
 import { registerNodeProtocol } from './protocol/node-protocol.ts'
-import { NO_RESOURCES, detectResources, type ResourceAmounts } from './resources.ts'
+import { registerTaskProtocol } from './protocol/task-protocol.ts'
+import type { TaskSpec, TaskState } from './protocol/task-messages.ts'
+import { detectResources, type ResourceAmounts } from './resources.ts'
+import type { WorkerTask } from './worker/worker-task.ts'
+import { Worker } from './worker/worker.ts'
 import { VERSION } from './version.ts'
 
 /** The default libp2p listen address (DESIGN.md §3). */
@@ -46,8 +53,12 @@ export interface NodeOptions {
   inboundConnectionThreshold?: number
   refreshIntervalMs?: number
   log?: Logger
-  /** How the executor's health is checked; the Docker engine by default. */
-  checkExecutor?: () => Promise<ExecutorHealth>
+  /** What runs containers; the Docker engine by default (the simulated one in simulations). */
+  executor?: Executor
+  /** Called when a task arrives for this node (the daemon prints the "TASK RECEIVED" box). */
+  onTaskReceived?: (spec: TaskSpec, submitter: string) => void
+  /** Called when a task on this node changes state. */
+  onTaskState?: (task: WorkerTask, state: TaskState) => void
 }
 
 /** What `cloudai id` shows. */
@@ -88,6 +99,8 @@ export interface CloudaiNode {
   readonly name: string
   readonly libp2p: Mesh
   readonly log: Logger
+  readonly worker: Worker
+  readonly master: Master
   start(): Promise<void>
   stop(): Promise<void>
   info(): NodeInfo
@@ -123,11 +136,15 @@ class Node implements CloudaiNode {
   readonly name: string
   readonly libp2p: Mesh
   readonly log: Logger
+  readonly worker: Worker
+  readonly master: Master
+  private readonly executorImpl: Executor
   private readonly membership: Membership
   private readonly capacity: ResourceAmounts
   private readonly options: NodeOptions
   private readonly keyFingerprint?: string
   private executor: ExecutorHealth = { healthy: false, detail: 'not checked yet' }
+  private storageEnforced = false
   private executorTimer?: NodeJS.Timeout
 
   constructor (libp2p: Mesh, options: NodeOptions, capacity: ResourceAmounts, log: Logger, keyFingerprint?: string) {
@@ -138,6 +155,20 @@ class Node implements CloudaiNode {
     this.capacity = capacity
     this.log = log
     this.keyFingerprint = keyFingerprint
+    this.executorImpl = options.executor ?? createDockerExecutor()
+    this.worker = new Worker({
+      executor: this.executorImpl,
+      capacity,
+      nodeId: this.peerId.toString(),
+      onReceived: options.onTaskReceived,
+      onState: options.onTaskState
+    })
+    this.master = new Master({
+      libp2p,
+      worker: this.worker,
+      self: () => ({ peerId: this.peerId.toString(), name: this.name }),
+      peers: () => this.peers().filter(peer => peer.reachable)
+    })
     this.membership = new Membership({
       libp2p,
       log,
@@ -149,15 +180,19 @@ class Node implements CloudaiNode {
   }
 
   async start (): Promise<void> {
-    const checkExecutor = this.options.checkExecutor ?? (async () => checkDockerHealth())
-    this.executor = await checkExecutor()
-    this.executorTimer = setInterval(() => {
-      void checkExecutor().then(health => { this.executor = health })
-    }, EXECUTOR_CHECK_INTERVAL_MS)
+    const checkExecutor = async (): Promise<void> => {
+      this.executor = await this.executorImpl.health()
+      this.storageEnforced = this.executor.healthy && await this.executorImpl.storageEnforced()
+    }
+    await checkExecutor()
+    this.executorTimer = setInterval(() => { void checkExecutor() }, EXECUTOR_CHECK_INTERVAL_MS)
     this.executorTimer.unref()
     await registerNodeProtocol(this.libp2p, {
       status: async () => this.status(),
       onBadRequest: (remote, err) => { this.log.debug({ peer: remote.toString(), err: err.message }, 'node protocol request failed') }
+    })
+    await registerTaskProtocol(this.libp2p, this.worker, (remote, err) => {
+      this.log.warn({ peer: remote.toString(), err: err.message }, 'task stream ended with an error')
     })
     await this.libp2p.start()
     this.membership.start()
@@ -188,13 +223,13 @@ class Node implements CloudaiNode {
       name: this.name,
       version: VERSION,
       capacity: this.capacity,
-      allocated: NO_RESOURCES,
-      running: 0,
+      allocated: this.worker.allocated(),
+      running: this.worker.active().length,
       queued: 0,
       labels: this.options.labels ?? {},
       executorHealthy: this.executor.healthy,
       executorDetail: this.executor.detail,
-      storageEnforced: false,
+      storageEnforced: this.storageEnforced,
       members: this.membership.hints()
     }
   }

@@ -68,3 +68,24 @@ export function formatBytes (bytes: number): string {
   const digits = value >= 100 || unit === 0 ? 0 : 1
   return `${value.toFixed(digits).replace(/\.0$/, '')} ${units[unit]}`
 }
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, '': 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** Parse a duration such as `90s`, `10m`, `1.5h` or `500ms` into milliseconds (a bare number is seconds). */
+export function parseDuration (text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|)\s*$/i.exec(text)
+  const factor = match != null ? DURATION_UNITS[match[2].toLowerCase()] : undefined
+  if (match == null || factor === undefined) {
+    throw new InvalidValueError(`"${text}" is not a duration: use a number with a unit, like 90s, 10m or 1h`)
+  }
+  const ms = Math.round(Number(match[1]) * factor)
+  if (!Number.isSafeInteger(ms) || ms <= 0) throw new InvalidValueError(`"${text}" is not a positive duration`)
+  return ms
+}
+
+/** Format milliseconds for people: `850 ms`, `12.3 s`, `4 min 5 s`. */
+export function formatDuration (ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`
+}

@@ -1,3 +1,4 @@
+import { createSimulatedExecutor } from '../../node/src/executor/simulated.ts'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -29,7 +30,7 @@ export async function startOpenNode (name: string, extra: Partial<NodeOptions> =
     listen: ['/ip4/127.0.0.1/tcp/0'],
     mdnsTag: false,
     inboundConnectionThreshold: TEST_INBOUND_CONNECTION_THRESHOLD,
-    checkExecutor: async () => ({ healthy: true, detail: 'test' }),
+    executor: createSimulatedExecutor(),
     ...extra
   })
   await node.start()

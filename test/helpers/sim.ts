@@ -1,3 +1,4 @@
+import { createSimulatedExecutor } from '../../node/src/executor/simulated.ts'
 import { copyFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createSwarmKey } from '../../node/src/mesh/swarm-key.ts'
@@ -15,7 +16,7 @@ export async function makeClusterKey (root: string, name = 'cluster'): Promise<s
 
 /**
  * Create (not start) a node on loopback with its own data dir under `root`, holding
- * a copy of `keyPath`. The executor health is fixed: these nodes run no containers.
+ * a copy of `keyPath`. They run the simulated executor: containers in memory.
  */
 export async function simNode (root: string, name: string, keyPath: string, extra: Partial<NodeOptions> = {}): Promise<CloudaiNode> {
   const dataDir = join(root, name)
@@ -26,7 +27,7 @@ export async function simNode (root: string, name: string, keyPath: string, extr
     name,
     listen: ['/ip4/127.0.0.1/tcp/0'],
     inboundConnectionThreshold: SIM_INBOUND_CONNECTION_THRESHOLD,
-    checkExecutor: async () => ({ healthy: true, detail: 'simulated' }),
+    executor: createSimulatedExecutor(),
     ...extra
   })
 }

@@ -79,7 +79,7 @@ test('requestStatus returns the other node\'s name, capacity, labels and members
   assert.deepEqual(status.capacity, CAPACITY)
   assert.deepEqual(status.labels, { zone: 'lab' })
   assert.equal(status.executorHealthy, true)
-  assert.equal(status.executorDetail, 'test')
+  assert.equal(status.executorDetail, 'simulated executor')
   assert.ok(rttMs >= 0 && rttMs < BOUND_MS)
 
   // The server admits the client as a member once connected, and names it, with its addresses, in its answers.

@@ -5,30 +5,25 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 import type { CloudaiNode } from '../node.ts'
 import { toError } from '../errors.ts'
+import { HttpError, STREAMED } from './http-error.ts'
+import { streamTask } from './tasks-route.ts'
 
 /** Default API address (DESIGN.md §7): loopback only. */
 export const DEFAULT_API_ADDRESS = '127.0.0.1:7420'
 /** The API takes small JSON requests; anything larger is refused before it is read whole. */
 export const MAX_REQUEST_BODY_BYTES = 64 * 1024
+/** A task's command, environment and labels may be larger (they are bounded by the task protocol). */
+const MAX_TASK_BODY_BYTES = 1024 * 1024
 /** A client that has not sent its whole request in this time is cut off. */
 const REQUEST_TIMEOUT_MS = 10_000
 
-class HttpError extends Error {
-  readonly status: number
-  readonly code: string
-  constructor (status: number, code: string, message: string) {
-    super(message)
-    this.name = 'HttpError'
-    this.status = status
-    this.code = code
-  }
-}
-
 const ConnectBody = z.object({ addr: z.string().min(1).max(1024) }).strict()
 
-type Route = (node: CloudaiNode, body: unknown) => Promise<unknown>
+/** A route returns the JSON to send, or STREAMED when it wrote the response itself. */
+type Route = (node: CloudaiNode, body: unknown, res: ServerResponse) => Promise<unknown>
 
 const ROUTES: Record<string, Route> = {
+  'POST /v1/tasks': async (node, body, res) => { await streamTask(node, body, res); return STREAMED },
   'GET /v1/id': async node => node.info(),
   'GET /v1/peers': async node => node.peers(),
   'POST /v1/connect': async (node, body) => {
@@ -66,13 +61,14 @@ function tokenMatches (header: string | undefined, token: string): boolean {
 }
 
 async function readJsonBody (req: IncomingMessage): Promise<unknown> {
+  const limit = req.url === '/v1/tasks' ? MAX_TASK_BODY_BYTES : MAX_REQUEST_BODY_BYTES
   const declared = Number(req.headers['content-length'] ?? 0)
-  if (declared > MAX_REQUEST_BODY_BYTES) throw new HttpError(413, 'TOO_LARGE', `request bodies are limited to ${MAX_REQUEST_BODY_BYTES} bytes`)
+  if (declared > limit) throw new HttpError(413, 'TOO_LARGE', `request bodies are limited to ${limit} bytes`)
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of req) {
     size += chunk.length
-    if (size > MAX_REQUEST_BODY_BYTES) throw new HttpError(413, 'TOO_LARGE', `request bodies are limited to ${MAX_REQUEST_BODY_BYTES} bytes`)
+    if (size > limit) throw new HttpError(413, 'TOO_LARGE', `request bodies are limited to ${limit} bytes`)
     chunks.push(chunk)
   }
   if (size === 0) return undefined
@@ -107,7 +103,8 @@ export async function startApiServer (node: CloudaiNode, address: string = DEFAU
         }
         const route = ROUTES[`${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`]
         if (route == null) throw new HttpError(404, 'NOT_FOUND', `no such endpoint: ${req.method} ${req.url}`)
-        send(res, 200, await route(node, await readJsonBody(req)))
+        const result = await route(node, await readJsonBody(req), res)
+        if (result !== STREAMED) send(res, 200, result)
       } catch (err) {
         const error = err instanceof HttpError ? err : new HttpError(500, 'INTERNAL', toError(err).message)
         if (!res.headersSent) send(res, error.status, { error: { code: error.code, message: error.message } })

@@ -49,7 +49,7 @@ async function * incoming (stream: Stream): AsyncGenerator<Uint8Array | Uint8Arr
 
 /** What protons generates for each message: encode to bytes, decode with limits. */
 export interface MessageCodec<T> {
-  encode(message: T): Uint8Array
+  encode(message: Partial<T>): Uint8Array
   decode(bytes: Uint8Array | Uint8ArrayList, options?: { limits?: any }): T
 }
 

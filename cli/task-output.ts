@@ -1,0 +1,137 @@
+import type { TaskEventJson } from '../node/src/protocol/task-messages.ts'
+import { formatBytes, formatDuration } from '../node/src/units.ts'
+import { EXIT } from './exit.ts'
+import { colors } from './render.ts'
+import type { TaskLine } from './task-source.ts'
+
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'LOST'])
+
+/**
+ * The CLI's exit code for how a task ended, as `docker run` gives them (DESIGN.md §7): the
+ * container's own code when it ran; 126/127 when the command could not be invoked or found;
+ * 125 when the task never ran or was lost.
+ */
+export function exitCodeFor (terminal: TaskEventJson | undefined): number {
+  if (terminal == null) return EXIT.NOT_RUN
+  if (terminal.error?.code === 'COMMAND_NOT_FOUND') return EXIT.NOT_FOUND
+  if (terminal.error?.code === 'COMMAND_NOT_EXECUTABLE') return EXIT.CANNOT_INVOKE
+  if (terminal.exit != null) return terminal.exit.code
+  return EXIT.NOT_RUN
+}
+
+export interface TaskOutputOptions {
+  json: boolean
+  quiet: boolean
+  stdout: NodeJS.WritableStream
+  stderr: NodeJS.WritableStream
+}
+
+/** Streams whose reader went away (EPIPE, as with `cloudai task … | head`): written to no more. */
+const closed = new WeakSet<NodeJS.WritableStream>()
+
+/** Write with backpressure; a stream whose reader is gone is skipped instead of crashing the CLI. */
+async function write (stream: NodeJS.WritableStream, data: string | Uint8Array): Promise<void> {
+  if (closed.has(stream)) return
+  await new Promise<void>(resolve => {
+    const onError = (): void => { closed.add(stream); done() }
+    const done = (): void => { stream.off('error', onError); stream.off('drain', done); resolve() }
+    stream.on('error', onError)
+    if (stream.write(data)) done()
+    else stream.on('drain', done)
+  })
+}
+
+/**
+ * Renders a task's lines: the container's stdout and stderr byte for byte to our stdout and
+ * stderr; state changes, pull progress and the result to stderr (unless quiet); with
+ * `json`, one event per line on stdout and nothing else.
+ */
+export class TaskOutput {
+  private readonly options: TaskOutputOptions
+  private lastState?: string
+  private started = Date.now()
+  private lastProgress = 0
+  private peer = ''
+  terminal?: TaskEventJson
+  streamError?: { code: string, message: string }
+  taskId?: string
+
+  constructor (options: TaskOutputOptions) {
+    this.options = options
+    // An EPIPE may also arrive after a write that returned true: never let it crash the CLI.
+    for (const stream of [options.stdout, options.stderr]) stream.on('error', () => { closed.add(stream) })
+  }
+
+  private async note (text: string): Promise<void> {
+    if (!this.options.quiet && !this.options.json) await write(this.options.stderr, text + '\n')
+  }
+
+  async show (line: TaskLine): Promise<void> {
+    if ('accepted' in line) {
+      this.taskId = line.accepted.taskId
+      this.peer = line.accepted.peerName
+      this.started = Date.now()
+      await this.note(colors.dim(`task ${line.accepted.taskId} accepted by ${line.accepted.peerName} (${line.accepted.peerId})`))
+      return
+    }
+    if ('error' in line) {
+      this.streamError = line.error
+      await this.note(colors.red(`✖ ${line.error.message}`))
+      return
+    }
+    const event = line.event
+    if (this.options.json) await write(this.options.stdout, JSON.stringify(event) + '\n')
+    if (TERMINAL.has(event.state)) this.terminal = event
+    if (event.log != null) {
+      if (!this.options.json) await write(event.log.stream === 'stderr' ? this.options.stderr : this.options.stdout, Buffer.from(event.log.data, 'base64'))
+      return
+    }
+    if (event.pull != null) {
+      await this.progress(event.pull.doneBytes, event.pull.totalBytes)
+      return
+    }
+    if (event.state !== this.lastState) {
+      this.lastState = event.state
+      await this.stateLine(event)
+    }
+  }
+
+  private async progress (done: number, total: number): Promise<void> {
+    if (this.options.quiet || this.options.json) return
+    const text = `  pulling ${formatBytes(done)}${total > 0 ? ` / ${formatBytes(total)}` : ''}`
+    const stderr = this.options.stderr as NodeJS.WriteStream
+    if (stderr.isTTY === true) {
+      await write(stderr, `\r${text}\x1b[K${total > 0 && done >= total ? '\n' : ''}`)
+    } else if (Date.now() - this.lastProgress > 2000 || (total > 0 && done >= total)) {
+      this.lastProgress = Date.now()
+      await write(stderr, text + '\n')
+    }
+  }
+
+  private async stateLine (event: TaskEventJson): Promise<void> {
+    const took = formatDuration(Date.now() - this.started)
+    switch (event.state) {
+      case 'SUCCEEDED':
+        await this.note(colors.green(`✔ task ${event.taskId} succeeded on ${this.peer} in ${took} (exit 0)`))
+        return
+      case 'FAILED':
+      case 'CANCELLED':
+      case 'REJECTED':
+      case 'LOST': {
+        const exit = event.exit != null ? ` (exit ${event.exit.code}${event.exit.oomKilled ? ', out of memory' : ''}${event.exit.timedOut ? ', timed out' : ''})` : ''
+        const why = event.error != null ? `: ${event.error.message}` : ''
+        await this.note(colors.red(`✖ task ${event.taskId} ${event.state.toLowerCase()} on ${this.peer} after ${took}${exit}${why}`))
+        return
+      }
+      case 'RUNNING':
+        await this.note(colors.cyan(`→ running${event.containerId != null ? ` (container ${event.containerId.slice(0, 12)})` : ''}`))
+        return
+      default:
+        await this.note(colors.cyan(`→ ${event.state.toLowerCase()}${event.queuedPosition != null ? ` (position ${event.queuedPosition})` : ''}`))
+    }
+  }
+
+  exitCode (): number {
+    return exitCodeFor(this.terminal)
+  }
+}

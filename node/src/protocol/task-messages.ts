@@ -1,0 +1,169 @@
+import { MasterMessage, TaskEvent, TaskSpec as WireTaskSpec, TaskState, LogStream } from '../../../protocols/task.ts'
+import { ProtocolError } from '../errors.ts'
+import type { ResourceAmounts } from '../resources.ts'
+
+/** Bounds on what a task may carry: generous for real tasks, small enough that a hostile one costs little. */
+export const MAX_TASK_ID_LENGTH = 128
+export const MAX_IMAGE_LENGTH = 512
+export const MAX_COMMAND_ARGS = 1024
+export const MAX_ENV_VARS = 512
+export const MAX_TASK_LABELS = 64
+/** All of a task's command, env and labels together, in characters. */
+export const MAX_SPEC_TEXT = 512 * 1024
+/** Thirty days: anything longer is a mistake, not a timeout. */
+export const MAX_TIMEOUT_MS = 30 * 24 * 3600_000
+/** A machine with more is not a LAN node we know of; bounds arithmetic on the numbers. */
+export const MAX_TASK_CPU = 4096
+export const MAX_TASK_GPUS = 64
+export const MAX_ATTEMPT = 1000
+
+/** Decode limits for a MasterMessage (protons checks counts before allocating). */
+export const MASTER_MESSAGE_LIMITS = {
+  submit: { spec: { command: MAX_COMMAND_ARGS, env: MAX_ENV_VARS, labels: MAX_TASK_LABELS } }
+}
+
+export type NetworkMode = 'none' | 'bridge'
+
+/** A task as the worker and master see it after validation. */
+export interface TaskSpec {
+  id: string
+  image: string
+  command: string[]
+  env: Record<string, string>
+  resources: ResourceAmounts
+  network: NetworkMode
+  /** Undefined: no timeout. */
+  timeoutMs?: number
+  labels: Record<string, string>
+  attempt: number
+}
+
+export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set([TaskState.SUCCEEDED, TaskState.FAILED, TaskState.CANCELLED, TaskState.REJECTED, TaskState.LOST])
+const STATE_ORDER: TaskState[] = [TaskState.PENDING, TaskState.QUEUED, TaskState.PULLING, TaskState.STARTING, TaskState.RUNNING]
+
+export function isTerminal (state: TaskState): boolean {
+  return TERMINAL_STATES.has(state)
+}
+
+/** States only move forward (DESIGN.md §4): a terminal state is final, others advance in order. */
+export function movesForward (from: TaskState, to: TaskState): boolean {
+  if (isTerminal(from)) return false
+  if (isTerminal(to)) return true
+  return STATE_ORDER.indexOf(to) >= STATE_ORDER.indexOf(from)
+}
+
+const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
+/**
+ * Docker's reference grammar, simplified: optional registry host[:port]/, lowercase path
+ * components separated by /, optional :tag, optional @sha256:digest.
+ */
+const IMAGE_PATTERN = /^(?:[a-zA-Z0-9.-]+(?::\d{1,5})?\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/
+const LABEL_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/
+
+function refuse (what: string): never {
+  throw new ProtocolError(`invalid task: ${what}`)
+}
+
+function checkAmount (value: number, what: string, { whole, max, min = 0 }: { whole: boolean, max: number, min?: number }): number {
+  if (!Number.isFinite(value) || value < min || value > max || (whole && !Number.isSafeInteger(value))) {
+    refuse(`${what} ${value} must be ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}`)
+  }
+  return value
+}
+
+/** Check an image reference's syntax; returns the reason it is invalid, or undefined. */
+export function imageReferenceProblem (image: string): string | undefined {
+  if (image === '') return 'the image is empty'
+  if (image.length > MAX_IMAGE_LENGTH) return `the image reference is longer than ${MAX_IMAGE_LENGTH} characters`
+  if (!IMAGE_PATTERN.test(image)) return `"${image}" is not an image reference (like registry:5000/name:tag)`
+  return undefined
+}
+
+/** Validate a decoded spec from the wire. Throws ProtocolError naming the bad field. */
+export function validateSpec (spec: WireTaskSpec | undefined): TaskSpec {
+  if (spec == null) refuse('the spec is missing')
+  if (spec.id.length > MAX_TASK_ID_LENGTH || !TASK_ID_PATTERN.test(spec.id)) refuse(`task id "${spec.id.slice(0, 40)}" must be 1-${MAX_TASK_ID_LENGTH} letters, digits, "_", "." or "-"`)
+  const imageProblem = imageReferenceProblem(spec.image)
+  if (imageProblem != null) refuse(imageProblem)
+  let text = 0
+  for (const arg of spec.command) text += arg.length
+  for (const [key, value] of spec.env) {
+    if (!ENV_NAME_PATTERN.test(key)) refuse(`environment variable name "${key.slice(0, 40)}" is not valid`)
+    text += key.length + value.length
+  }
+  for (const [key, value] of spec.labels) {
+    if (!LABEL_KEY_PATTERN.test(key)) refuse(`label key "${key.slice(0, 40)}" is not valid`)
+    text += key.length + value.length
+  }
+  if (text > MAX_SPEC_TEXT) refuse(`command, environment and labels together exceed ${MAX_SPEC_TEXT} characters`)
+  if ([...spec.command, ...spec.env.values(), ...spec.labels.values()].some(value => value.includes('\0'))) refuse('a command argument, environment value or label contains a NUL byte')
+  if (spec.network !== 'none' && spec.network !== 'bridge') refuse(`network "${spec.network.slice(0, 20)}" must be "none" or "bridge"`)
+  const resources = spec.resources
+  if (resources == null) refuse('resources are missing')
+  const cpu = checkAmount(resources.cpu, 'CPU', { whole: false, max: MAX_TASK_CPU })
+  if (cpu <= 0) refuse('CPU must be more than 0 cores')
+  return {
+    id: spec.id,
+    image: spec.image,
+    command: [...spec.command],
+    env: Object.fromEntries(spec.env),
+    resources: {
+      cpu,
+      memoryBytes: checkAmount(resources.memoryBytes, 'memory', { whole: true, max: Number.MAX_SAFE_INTEGER, min: 1 }),
+      storageBytes: checkAmount(resources.storageBytes, 'storage', { whole: true, max: Number.MAX_SAFE_INTEGER }),
+      gpus: checkAmount(resources.gpus, 'GPU count', { whole: true, max: MAX_TASK_GPUS })
+    },
+    network: spec.network,
+    ...(spec.timeoutMs > 0 ? { timeoutMs: checkAmount(spec.timeoutMs, 'timeout', { whole: true, max: MAX_TIMEOUT_MS }) } : {}),
+    labels: Object.fromEntries(spec.labels),
+    attempt: checkAmount(spec.attempt, 'attempt', { whole: true, max: MAX_ATTEMPT })
+  }
+}
+
+/** The wire form of a spec. */
+export function encodeSpec (spec: TaskSpec): WireTaskSpec {
+  return {
+    ...spec,
+    env: new Map(Object.entries(spec.env)),
+    labels: new Map(Object.entries(spec.labels)),
+    timeoutMs: spec.timeoutMs ?? 0
+  }
+}
+
+/** Exactly one field of a MasterMessage must be set. */
+export function checkOneOf (message: MasterMessage): void {
+  const set = [message.submit, message.ack, message.cancel].filter(field => field != null).length
+  if (set !== 1) throw new ProtocolError(`a master message must carry exactly one of submit, ack, cancel (it carries ${set})`)
+}
+
+/** JSON form of an event for the API and `--json` (camelCase; log bytes in base64). */
+export interface TaskEventJson {
+  taskId: string
+  seq: number
+  time: string
+  state: TaskState
+  queuedPosition?: number
+  pull?: { doneBytes: number, totalBytes: number }
+  containerId?: string
+  log?: { stream: 'stdout' | 'stderr', data: string }
+  exit?: { code: number, oomKilled: boolean, timedOut: boolean }
+  error?: { code: string, message: string }
+}
+
+export function eventToJson (event: TaskEvent): TaskEventJson {
+  return {
+    taskId: event.taskId,
+    seq: event.seq,
+    time: new Date(event.timeMs).toISOString(),
+    state: event.state,
+    ...(event.queuedPosition != null ? { queuedPosition: event.queuedPosition } : {}),
+    ...(event.pull != null ? { pull: { doneBytes: event.pull.doneBytes, totalBytes: event.pull.totalBytes } } : {}),
+    ...(event.containerId != null ? { containerId: event.containerId } : {}),
+    ...(event.log != null ? { log: { stream: event.log.stream === LogStream.STDERR ? 'stderr' : 'stdout', data: Buffer.from(event.log.data).toString('base64') } } : {}),
+    ...(event.exit != null ? { exit: { code: event.exit.code, oomKilled: event.exit.oomKilled, timedOut: event.exit.timedOut } } : {}),
+    ...(event.error != null ? { error: { code: event.error.code, message: event.error.message } } : {})
+  }
+}
+
+export { MasterMessage, TaskEvent, TaskState, LogStream }

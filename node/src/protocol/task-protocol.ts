@@ -1,0 +1,154 @@
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import { TaskEvent as TaskEventCodec } from '../../../protocols/task.ts'
+import { ProtocolError, toError } from '../errors.ts'
+import type { Worker } from '../worker/worker.ts'
+import type { Subscription, WorkerTask } from '../worker/worker-task.ts'
+import { FramedStream } from './framing.ts'
+import { checkOneOf, encodeSpec, isTerminal, MASTER_MESSAGE_LIMITS, MasterMessage, TaskState, validateSpec, type TaskEvent, type TaskSpec } from './task-messages.ts'
+
+export const TASK_PROTOCOL = '/cloudai/task/1.0.0'
+
+/** A spec with the largest command and environment we accept fits (DESIGN.md §4: 1 MiB). */
+export const MAX_MASTER_FRAME_BYTES = 1024 * 1024
+/** A 64 KiB log chunk plus the event's other fields. */
+export const MAX_EVENT_FRAME_BYTES = 64 * 1024 + 4096
+/** A master that opened a task stream has this long to send its Submit. */
+export const SUBMIT_TIMEOUT_MS = 10_000
+/** A master that lets the ack window fill and acknowledges nothing for this long is cut off; the task runs on. */
+export const ACK_TIMEOUT_MS = 60_000
+/** The master acknowledges every this many events (and the last one), well inside ACK_WINDOW_EVENTS. */
+export const ACK_EVERY_EVENTS = 16
+/** Task streams one connection may hold: one per task attempt in flight between two nodes. */
+export const TASK_MAX_INBOUND_STREAMS = 256
+export const TASK_MAX_OUTBOUND_STREAMS = 256
+
+/** The events of one task, as a master reads them, and a way to cancel it. */
+export interface TaskSession {
+  events: AsyncIterable<TaskEvent>
+  cancel: () => Promise<void>
+}
+
+/** Follow a task on this node: the master and worker are the same node (`self`). */
+export function localSession (task: WorkerTask): TaskSession {
+  return {
+    events: (async function * () {
+      const subscription = task.subscribe()
+      const forever = new AbortController().signal
+      try {
+        for (let event = await subscription.next(forever, ACK_TIMEOUT_MS); event != null; event = await subscription.next(forever, ACK_TIMEOUT_MS)) {
+          subscription.ack(event.seq)
+          yield event
+        }
+      } finally {
+        task.unsubscribe(subscription)
+      }
+    })(),
+    cancel: async () => { task.cancel() }
+  }
+}
+
+/** Read the master's Acks and Cancel for as long as the stream lives. */
+async function readMasterMessages (framed: FramedStream, task: WorkerTask, subscription: Subscription, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    const message = await framed.read(MasterMessage, signal, MASTER_MESSAGE_LIMITS)
+    checkOneOf(message)
+    if (message.ack != null) subscription.ack(message.ack.seq)
+    else if (message.cancel != null) task.cancel()
+    else throw new ProtocolError('a second Submit on one task stream')
+  }
+}
+
+async function serveTask (stream: Stream, connection: Connection, worker: Worker, onBadStream: (remote: PeerId, err: Error) => void): Promise<void> {
+  const framed = new FramedStream(stream, MAX_MASTER_FRAME_BYTES)
+  const life = new AbortController()
+  try {
+    const first = await framed.read(MasterMessage, AbortSignal.timeout(SUBMIT_TIMEOUT_MS), MASTER_MESSAGE_LIMITS)
+    checkOneOf(first)
+    if (first.submit == null) throw new ProtocolError('the first message on a task stream must be Submit')
+    let spec: TaskSpec
+    try {
+      spec = validateSpec(first.submit.spec)
+    } catch (err) {
+      // Say why before closing: the master shows it to the user.
+      const id = first.submit.spec?.id ?? ''
+      await framed.write({ taskId: id.slice(0, 128), seq: 1, timeMs: Date.now(), state: TaskState.REJECTED, error: { code: 'INVALID_SPEC', message: toError(err).message } }, TaskEventCodec, AbortSignal.timeout(SUBMIT_TIMEOUT_MS))
+      await stream.close({ signal: AbortSignal.timeout(SUBMIT_TIMEOUT_MS) })
+      return
+    }
+    const submitter = connection.remotePeer.toString()
+    const { task } = worker.submit(spec, submitter)
+    if (task.submitter !== submitter) throw new ProtocolError(`task ${spec.id} belongs to another submitter`)
+    const subscription = task.subscribe()
+    const reading = readMasterMessages(framed, task, subscription, life.signal).catch((err: unknown) => {
+      if (!life.signal.aborted) stream.abort(toError(err))
+    })
+    try {
+      for (let event = await subscription.next(life.signal, ACK_TIMEOUT_MS); event != null; event = await subscription.next(life.signal, ACK_TIMEOUT_MS)) {
+        await framed.write(event, TaskEventCodec, AbortSignal.timeout(ACK_TIMEOUT_MS))
+      }
+      await stream.close({ signal: AbortSignal.timeout(ACK_TIMEOUT_MS) })
+    } finally {
+      life.abort()
+      task.unsubscribe(subscription)
+      await reading
+    }
+  } catch (err) {
+    const error = toError(err)
+    onBadStream(connection.remotePeer, error)
+    stream.abort(error)
+  }
+}
+
+export async function registerTaskProtocol (libp2p: Libp2p, worker: Worker, onBadStream: (remote: PeerId, err: Error) => void = () => {}): Promise<void> {
+  await libp2p.handle(TASK_PROTOCOL, async (stream, connection) => {
+    await serveTask(stream, connection, worker, onBadStream)
+  }, { maxInboundStreams: TASK_MAX_INBOUND_STREAMS, maxOutboundStreams: TASK_MAX_OUTBOUND_STREAMS })
+}
+
+function checkEvent (event: TaskEvent, spec: TaskSpec, expectedSeq: number, previous: TaskState | undefined): void {
+  if (event.taskId !== spec.id) throw new ProtocolError(`the worker sent an event for task ${event.taskId.slice(0, 40)}, not ${spec.id}`)
+  if (event.seq !== expectedSeq) throw new ProtocolError(`the worker sent event ${event.seq} where ${expectedSeq} was due`)
+  if (previous != null && isTerminal(previous)) throw new ProtocolError('the worker sent an event after the terminal one')
+}
+
+/**
+ * Submit a task to a peer over `/cloudai/task/1.0.0` and follow it. The events end with
+ * the terminal one; a stream that ends before it throws (the worker or the link failed).
+ */
+export async function submitToPeer (libp2p: Libp2p, peer: PeerId, spec: TaskSpec, signal?: AbortSignal): Promise<TaskSession> {
+  const stream = await libp2p.dialProtocol(peer, TASK_PROTOCOL, { signal })
+  const framed = new FramedStream(stream, MAX_EVENT_FRAME_BYTES)
+  const writeDeadline = (): AbortSignal => AbortSignal.timeout(ACK_TIMEOUT_MS)
+  try {
+    await framed.write({ submit: { spec: encodeSpec(spec) } }, MasterMessage, writeDeadline())
+  } catch (err) {
+    stream.abort(toError(err))
+    throw err
+  }
+  const life = signal ?? new AbortController().signal
+  return {
+    events: (async function * () {
+      let previous: TaskState | undefined
+      let seq = 0
+      try {
+        while (previous == null || !isTerminal(previous)) {
+          const event = await framed.read(TaskEventCodec, life)
+          checkEvent(event, spec, event.state === TaskState.REJECTED && seq === 0 ? 1 : seq + 1, previous)
+          seq = event.seq
+          previous = event.state
+          if (seq % ACK_EVERY_EVENTS === 0 || isTerminal(event.state)) {
+            await framed.write({ ack: { seq } }, MasterMessage, writeDeadline())
+          }
+          yield event
+        }
+        await stream.close({ signal: writeDeadline() }).catch(() => {})
+      } catch (err) {
+        stream.abort(toError(err))
+        throw err
+      }
+    })(),
+    cancel: async () => {
+      await framed.write({ cancel: {} }, MasterMessage, writeDeadline())
+    }
+  }
+}

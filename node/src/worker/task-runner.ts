@@ -1,0 +1,62 @@
+import type { ExecutionResult, Executor } from '../executor/executor.ts'
+import { LogStream, TaskState } from '../protocol/task-messages.ts'
+import { formatBytes } from '../units.ts'
+import type { EventDetail, WorkerTask } from './worker-task.ts'
+
+/** Turn what the executor reports at the end into the task's terminal event. */
+export function terminalEvent (task: WorkerTask, result: ExecutionResult): EventDetail {
+  const exit = result.exitCode != null ? { exit: { code: result.exitCode, oomKilled: result.oomKilled, timedOut: result.timedOut } } : {}
+  if (result.cancelled) return { state: TaskState.CANCELLED, ...exit }
+  if (result.error != null) return { state: TaskState.FAILED, ...exit, error: result.error }
+  if (result.timedOut) {
+    return { state: TaskState.FAILED, ...exit, error: { code: 'TIMEOUT', message: `the task ran longer than its timeout (${task.spec.timeoutMs} ms) and was killed; give it more with --timeout` } }
+  }
+  if (result.oomKilled) {
+    return { state: TaskState.FAILED, ...exit, error: { code: 'OOM_KILLED', message: `the container used more than its memory limit (${formatBytes(task.spec.resources.memoryBytes)}) and was killed; ask for more with --memory` } }
+  }
+  return { state: result.exitCode === 0 ? TaskState.SUCCEEDED : TaskState.FAILED, ...exit }
+}
+
+export interface RunInit {
+  executor: Executor
+  /** This node's peer ID, for the container's labels. */
+  nodeId: string
+  gpuDeviceIds: string[]
+}
+
+/**
+ * Run an accepted task to its end: pull (with progress), start, stream output (waiting
+ * for the masters' acks so output never piles up), and record how it ended. Never throws:
+ * every failure becomes the task's terminal event.
+ */
+export async function runTask (task: WorkerTask, init: RunInit): Promise<void> {
+  const { spec } = task
+  task.append({ state: TaskState.PULLING })
+  let result: ExecutionResult
+  try {
+    result = await init.executor.run({
+      taskId: spec.id,
+      image: spec.image,
+      command: spec.command,
+      env: spec.env,
+      resources: spec.resources,
+      network: spec.network,
+      timeoutMs: spec.timeoutMs,
+      labels: spec.labels,
+      submitter: task.submitter,
+      node: init.nodeId,
+      gpuDeviceIds: init.gpuDeviceIds
+    }, {
+      onPullProgress: pull => { task.append({ state: TaskState.PULLING, pull }) },
+      onPulled: () => { task.append({ state: TaskState.STARTING }) },
+      onStarted: containerId => { task.append({ state: TaskState.RUNNING, containerId }) },
+      onLog: async (stream, data) => {
+        await task.waitForRoom(task.cancelSignal).catch(() => {})
+        task.append({ state: TaskState.RUNNING, log: { stream: stream === 'stderr' ? LogStream.STDERR : LogStream.STDOUT, data: data as Uint8Array<ArrayBuffer> } })
+      }
+    }, task.cancelSignal)
+  } catch (err: any) {
+    result = { oomKilled: false, timedOut: false, cancelled: false, error: { code: 'ENGINE_ERROR', message: `the executor failed: ${err?.message ?? String(err)}` } }
+  }
+  task.append(terminalEvent(task, result))
+}
