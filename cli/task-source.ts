@@ -13,8 +13,10 @@ export type TaskLine =
 
 export interface TaskSource {
   lines: AsyncIterable<TaskLine>
-  /** Stop reading (detach); the task runs on. */
+  /** Stop reading (detach). */
   close: () => Promise<void>
+  /** Whether the task runs on after close (false: an embedded node ran it, and took it down). */
+  keepsRunning: boolean
 }
 
 /** How long an embedded node looks for the target peer on the LAN before giving up. */
@@ -43,7 +45,8 @@ export async function daemonSource (client: ApiClient, target: string, request: 
         yield { error: { code: 'STREAM_FAILED', message: `lost the daemon's stream: ${err?.message ?? err}` } }
       }
     })(),
-    close: async () => { controller.abort() }
+    close: async () => { controller.abort() },
+    keepsRunning: true
   }
 }
 
@@ -91,7 +94,9 @@ export async function embeddedSource (options: EmbeddedOptions, target: string, 
           yield { error: { code: 'STREAM_FAILED', message: `lost the task's event stream: ${err?.message ?? err}` } }
         }
       })(),
-      close: async () => { await node.stop() }
+      // Without a daemon nothing would keep a task on this node alive: stopping cancels it.
+      close: async () => { await node.stop() },
+      keepsRunning: !local
     }
   } catch (err) {
     await node.stop()

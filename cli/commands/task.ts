@@ -80,7 +80,9 @@ export async function task (target: string, options: TaskOptions, print: Printer
     await source.close()
   }
   if (interrupted && output.terminal == null) {
-    throw new ExitError(130, `detached: task ${output.taskId ?? ''} keeps running on its worker`)
+    throw new ExitError(130, source.keepsRunning
+      ? `detached: task ${output.taskId ?? ''} keeps running on its worker`
+      : `cancelled task ${output.taskId ?? ''}: no daemon runs to keep it (start one with "cloudai start" to run tasks that outlive this command)`)
   }
   const code = output.exitCode()
   if (code !== EXIT.OK) throw new ExitError(code)

@@ -201,6 +201,9 @@ class Node implements CloudaiNode {
   async stop (): Promise<void> {
     clearInterval(this.executorTimer)
     this.membership.stop()
+    // Until a restarted node can re-adopt its containers, stopping cancels what runs here,
+    // so no container is left behind without anyone to report or remove it.
+    await this.worker.cancelAll()
     await this.libp2p.stop()
   }
 

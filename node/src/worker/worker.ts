@@ -5,6 +5,9 @@ import { formatBytes } from '../units.ts'
 import { runTask } from './task-runner.ts'
 import { WorkerTask } from './worker-task.ts'
 
+/** How long stopping waits for cancelled tasks: the executor's SIGTERM grace plus removal. */
+export const CANCEL_ALL_TIMEOUT_MS = 20_000
+
 /** Finished tasks kept in memory for `status` and re-attach; the oldest are forgotten first. */
 export const MAX_FINISHED_TASKS = 1000
 
@@ -59,6 +62,16 @@ export class Worker {
       storageBytes: sum.storageBytes + task.spec.resources.storageBytes,
       gpus: sum.gpus + task.spec.resources.gpus
     }), NO_RESOURCES)
+  }
+
+  /** Cancel every active task and wait (bounded) until each has ended. */
+  async cancelAll (): Promise<void> {
+    const active = this.active()
+    for (const task of active) task.cancel()
+    const deadline = AbortSignal.timeout(CANCEL_ALL_TIMEOUT_MS)
+    await Promise.all(active.map(async task => {
+      while (!task.finished && !deadline.aborted) await task.changed(deadline).catch(() => {})
+    }))
   }
 
   /**
