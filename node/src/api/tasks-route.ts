@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { toError } from '../errors.ts'
 import type { TaskRequest } from '../master/master.ts'
 import type { CloudaiNode } from '../node.ts'
-import { encodeSpec, eventToJson, validateSpec } from '../protocol/task-messages.ts'
+import { eventToJson } from '../protocol/task-messages.ts'
 import { HttpError } from './http-error.ts'
 
 const TaskBody = z.object({
@@ -55,8 +55,6 @@ export async function streamTask (node: CloudaiNode, body: unknown, res: ServerR
   const taskRequest: TaskRequest = { ...request, ...(request.timeoutMs != null && request.timeoutMs > 0 ? { timeoutMs: request.timeoutMs } : { timeoutMs: undefined }) }
   let submitted
   try {
-    // Validate as the worker will, so a bad spec fails here with a clear message.
-    validateSpec(encodeSpec({ ...taskRequest, id: 'validation', attempt: 1 }))
     submitted = await node.master.submit(target, taskRequest)
   } catch (err) {
     throw errorFor(toError(err))

@@ -2,7 +2,7 @@ import type { Libp2p } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { randomBytes } from 'node:crypto'
 import { localSession, submitToPeer, type TaskSession } from '../protocol/task-protocol.ts'
-import type { TaskSpec } from '../protocol/task-messages.ts'
+import { encodeSpec, validateSpec, type TaskSpec } from '../protocol/task-messages.ts'
 import type { Worker } from '../worker/worker.ts'
 import { resolvePeer, type PeerCandidate } from './resolve-peer.ts'
 
@@ -38,7 +38,8 @@ export class Master {
 
   async submit (target: string, request: TaskRequest, signal?: AbortSignal): Promise<SubmittedTask> {
     const peer = resolvePeer(target, this.init.self(), this.init.peers())
-    const spec: TaskSpec = { ...request, id: newTaskId(), attempt: 1 }
+    // Validated here as the worker will, so a bad request fails with its reason before anything is sent.
+    const spec: TaskSpec = validateSpec(encodeSpec({ ...request, id: newTaskId(), attempt: 1 }))
     const session = peer.self
       ? localSession(this.init.worker.submit(spec, peer.peerId).task)
       : await submitToPeer(this.init.libp2p, peerIdFromString(peer.peerId), spec, signal)

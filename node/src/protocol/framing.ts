@@ -73,6 +73,15 @@ export async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal): 
   }
 }
 
+/** Decode one frame with limits; any failure is a ProtocolError. */
+export function decodeFrame<T> (codec: MessageCodec<T>, frame: Uint8ArrayList, limits?: Record<string, unknown>): T {
+  try {
+    return codec.decode(frame, { limits })
+  } catch (err) {
+    throw new ProtocolError(`undecodable message: ${toError(err).message}`, { cause: err })
+  }
+}
+
 /**
  * Length-prefixed protobuf messages over a libp2p stream, with a frame size limit
  * and a deadline on every read and write. After any error the caller must
@@ -88,6 +97,11 @@ export class FramedStream {
   }
 
   async read<T> (codec: MessageCodec<T>, signal: AbortSignal, limits?: Record<string, unknown>): Promise<T> {
+    return decodeFrame(codec, await this.readFrame(signal), limits)
+  }
+
+  /** The next whole frame, undecoded (for a caller that wants to look at a frame that fails to decode). */
+  async readFrame (signal: AbortSignal): Promise<Uint8ArrayList> {
     let next: IteratorResult<Uint8ArrayList>
     try {
       next = await raceSignal(this.frames.next(), signal)
@@ -98,11 +112,7 @@ export class FramedStream {
       throw new ProtocolError(`unreadable frame: ${error.message}`, { cause: error })
     }
     if (next.done === true) throw new UnexpectedEndError()
-    try {
-      return codec.decode(next.value, { limits })
-    } catch (err) {
-      throw new ProtocolError(`undecodable message: ${toError(err).message}`, { cause: err })
-    }
+    return next.value
   }
 
   async write<T> (message: T, codec: MessageCodec<T>, signal: AbortSignal): Promise<void> {

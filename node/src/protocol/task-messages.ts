@@ -86,6 +86,10 @@ export function validateSpec (spec: WireTaskSpec | undefined): TaskSpec {
   if (spec.id.length > MAX_TASK_ID_LENGTH || !TASK_ID_PATTERN.test(spec.id)) refuse(`task id "${spec.id.slice(0, 40)}" must be 1-${MAX_TASK_ID_LENGTH} letters, digits, "_", "." or "-"`)
   const imageProblem = imageReferenceProblem(spec.image)
   if (imageProblem != null) refuse(imageProblem)
+  // Also checked by the decode limits on the wire; here for specs that never crossed it (self, the API).
+  if (spec.command.length > MAX_COMMAND_ARGS) refuse(`more than ${MAX_COMMAND_ARGS} command arguments`)
+  if (spec.env.size > MAX_ENV_VARS) refuse(`more than ${MAX_ENV_VARS} environment variables`)
+  if (spec.labels.size > MAX_TASK_LABELS) refuse(`more than ${MAX_TASK_LABELS} labels`)
   let text = 0
   for (const arg of spec.command) text += arg.length
   for (const [key, value] of spec.env) {

@@ -1,10 +1,11 @@
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import { TaskEvent as TaskEventCodec } from '../../../protocols/task.ts'
 import { ProtocolError, toError } from '../errors.ts'
 import type { Worker } from '../worker/worker.ts'
 import type { Subscription, WorkerTask } from '../worker/worker-task.ts'
-import { FramedStream } from './framing.ts'
-import { checkOneOf, encodeSpec, isTerminal, MASTER_MESSAGE_LIMITS, MasterMessage, TaskState, validateSpec, type TaskEvent, type TaskSpec } from './task-messages.ts'
+import { decodeFrame, FramedStream } from './framing.ts'
+import { checkOneOf, encodeSpec, isTerminal, MASTER_MESSAGE_LIMITS, MAX_TASK_ID_LENGTH, MasterMessage, TaskState, validateSpec, type TaskEvent, type TaskSpec } from './task-messages.ts'
 
 export const TASK_PROTOCOL = '/cloudai/task/1.0.0'
 
@@ -58,21 +59,48 @@ async function readMasterMessages (framed: FramedStream, task: WorkerTask, subsc
   }
 }
 
+/**
+ * The task id of a Submit that failed to decode (past a limit, a number out of range), read
+ * field by field without limits; the frame itself is bounded by MAX_MASTER_FRAME_BYTES.
+ */
+function submittedTaskId (frame: Uint8ArrayList): string | undefined {
+  try {
+    for (const field of MasterMessage.stream(frame)) {
+      // protons-runtime 7 names the path '..submit.spec.id' where the generated types say '$.submit.spec.id'.
+      if (field.field.endsWith('.submit.spec.id')) return (field as { value: string }).value
+    }
+  } catch {}
+  return undefined
+}
+
+/** Tell the master why its task was refused (it shows the user), then close. */
+async function reject (framed: FramedStream, taskId: string, err: Error): Promise<void> {
+  const signal = AbortSignal.timeout(SUBMIT_TIMEOUT_MS)
+  await framed.write({ taskId: taskId.slice(0, MAX_TASK_ID_LENGTH), seq: 1, timeMs: Date.now(), state: TaskState.REJECTED, error: { code: 'INVALID_SPEC', message: err.message } }, TaskEventCodec, signal)
+  await framed.stream.close({ signal })
+}
+
 async function serveTask (stream: Stream, connection: Connection, worker: Worker, onBadStream: (remote: PeerId, err: Error) => void): Promise<void> {
   const framed = new FramedStream(stream, MAX_MASTER_FRAME_BYTES)
   const life = new AbortController()
   try {
-    const first = await framed.read(MasterMessage, AbortSignal.timeout(SUBMIT_TIMEOUT_MS), MASTER_MESSAGE_LIMITS)
+    const frame = await framed.readFrame(AbortSignal.timeout(SUBMIT_TIMEOUT_MS))
+    let first: MasterMessage
+    try {
+      first = decodeFrame(MasterMessage, frame, MASTER_MESSAGE_LIMITS)
+    } catch (err) {
+      const taskId = submittedTaskId(frame)
+      if (taskId == null) throw err
+      await reject(framed, taskId, toError(err))
+      return
+    }
     checkOneOf(first)
     if (first.submit == null) throw new ProtocolError('the first message on a task stream must be Submit')
     let spec: TaskSpec
     try {
       spec = validateSpec(first.submit.spec)
     } catch (err) {
-      // Say why before closing: the master shows it to the user.
-      const id = first.submit.spec?.id ?? ''
-      await framed.write({ taskId: id.slice(0, 128), seq: 1, timeMs: Date.now(), state: TaskState.REJECTED, error: { code: 'INVALID_SPEC', message: toError(err).message } }, TaskEventCodec, AbortSignal.timeout(SUBMIT_TIMEOUT_MS))
-      await stream.close({ signal: AbortSignal.timeout(SUBMIT_TIMEOUT_MS) })
+      await reject(framed, first.submit.spec?.id ?? '', toError(err))
       return
     }
     const submitter = connection.remotePeer.toString()
@@ -80,7 +108,9 @@ async function serveTask (stream: Stream, connection: Connection, worker: Worker
     if (task.submitter !== submitter) throw new ProtocolError(`task ${spec.id} belongs to another submitter`)
     const subscription = task.subscribe()
     const reading = readMasterMessages(framed, task, subscription, life.signal).catch((err: unknown) => {
-      if (!life.signal.aborted) stream.abort(toError(err))
+      if (life.signal.aborted) return
+      stream.abort(toError(err))
+      life.abort() // the master is gone: stop waiting for its acks
     })
     try {
       for (let event = await subscription.next(life.signal, ACK_TIMEOUT_MS); event != null; event = await subscription.next(life.signal, ACK_TIMEOUT_MS)) {

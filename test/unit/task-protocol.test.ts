@@ -1,0 +1,609 @@
+import type { Stream } from '@libp2p/interface'
+import * as lp from 'it-length-prefixed'
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { pino } from 'pino'
+import { TaskSpec as WireTaskSpec } from '../../protocols/task.ts'
+import { createSimulatedExecutor, type SimulatedExecutor } from '../../node/src/executor/simulated.ts'
+import type { TaskRequest } from '../../node/src/master/master.ts'
+import { MAX_EVENT_FRAME_BYTES, MAX_MASTER_FRAME_BYTES, SUBMIT_TIMEOUT_MS, TASK_PROTOCOL } from '../../node/src/protocol/task-protocol.ts'
+import { LogStream, MasterMessage, TaskEvent, TaskState, isTerminal } from '../../node/src/protocol/task-messages.ts'
+import { ACK_WINDOW_EVENTS } from '../../node/src/worker/worker-task.ts'
+import { waitFor } from '../helpers/env.ts'
+import { readUntilEnd, startBareMesh, startOpenNode, type StreamOutcome, type TestMesh, type TestNode } from '../helpers/libp2p-pair.ts'
+
+/** A case the worker must refuse on its own (not by waiting for its deadline) ends well inside this. */
+const PROMPT_MS = SUBMIT_TIMEOUT_MS / 2
+/** The longest any wait may take: the protocol deadline plus generous slack for a loaded machine. */
+const BOUND_MS = SUBMIT_TIMEOUT_MS + 5_000
+/** How long "a while" is when checking that something does not happen. */
+const QUIET_MS = 1_000
+const IMAGE = '127.0.0.1:5000/cloudai/sim:1'
+const CAPACITY = { cpu: 4, memoryBytes: 8 * 2 ** 30, storageBytes: 100 * 2 ** 30, gpus: 0 }
+/** What the simulated executor's `bytes:<n>` writes, repeated. */
+const PATTERN = Buffer.from('abcdefghijklmnopqrstuvwxyz0123456789\n')
+
+/** The simulated executor, counting every run it is asked for (a second Submit must start nothing). */
+interface CountingExecutor extends SimulatedExecutor {
+  runs: () => number
+}
+
+function countingExecutor (): CountingExecutor {
+  const inner = createSimulatedExecutor()
+  let runs = 0
+  return {
+    ...inner,
+    run: async (task, observer, signal) => {
+      runs++
+      return inner.run(task, observer, signal)
+    },
+    runs: () => runs
+  }
+}
+
+let executor: CountingExecutor
+let worker: TestNode
+let master: TestNode
+/** A bare libp2p node that speaks the task protocol by hand. */
+let rogue: TestMesh
+/** What the worker logged at warn level or above ("task stream ended with an error"). */
+const workerWarnings: Array<{ msg: string, err?: string }> = []
+
+before(async () => {
+  executor = countingExecutor()
+  const log = pino({ level: 'warn' }, { write: (line: string) => { workerWarnings.push(JSON.parse(line)) } })
+  worker = await startOpenNode('worker', { executor, capacity: CAPACITY, log })
+  master = await startOpenNode('master')
+  await master.node.connect(worker.addr.toString())
+  rogue = await startBareMesh()
+})
+
+after(async () => {
+  await rogue?.close()
+  await master?.close()
+  await worker?.close()
+})
+
+function request (command: string[], extra: Partial<TaskRequest> = {}): TaskRequest {
+  return {
+    image: IMAGE,
+    command,
+    env: {},
+    resources: { cpu: 0.5, memoryBytes: 64 * 2 ** 20, storageBytes: 2 ** 20, gpus: 0 },
+    network: 'none',
+    labels: {},
+    ...extra
+  }
+}
+
+/** Submit through the master role to `target` and read every event, all within `boundMs`. */
+async function run (command: string[], target = 'worker', boundMs = BOUND_MS): Promise<{ taskId: string, events: TaskEvent[] }> {
+  const submitted = await master.node.master.submit(target, request(command), AbortSignal.timeout(boundMs))
+  const events: TaskEvent[] = []
+  for await (const event of submitted.session.events) events.push(event)
+  return { taskId: submitted.taskId, events }
+}
+
+function output (events: TaskEvent[], stream: LogStream): Buffer {
+  return Buffer.concat(events.flatMap(event => event.log != null && event.log.stream === stream ? [event.log.data] : []))
+}
+
+/** Seq 1..n without a gap, one task id, states never backwards, exactly one terminal event and it is last. */
+function assertWellFormed (events: TaskEvent[], taskId: string): void {
+  assert.ok(events.length > 0, 'no events')
+  assert.deepEqual(events.map(event => event.seq), events.map((_, i) => i + 1), 'seq is not 1..n')
+  assert.ok(events.every(event => event.taskId === taskId), 'an event names another task')
+  assert.equal(events.filter(event => isTerminal(event.state)).length, 1, 'not exactly one terminal event')
+  assert.ok(isTerminal(events.at(-1)!.state), 'the last event is not terminal')
+  const order = [TaskState.PENDING, TaskState.QUEUED, TaskState.PULLING, TaskState.STARTING, TaskState.RUNNING]
+  for (let i = 1; i < events.length - 1; i++) {
+    assert.ok(order.indexOf(events[i].state) >= order.indexOf(events[i - 1].state), `state went back at seq ${events[i].seq}`)
+  }
+}
+
+/** The distinct states in the order they appeared. */
+function states (events: TaskEvent[]): string[] {
+  return events.map(event => TaskState[event.state]).filter((state, i, all) => i === 0 || all[i - 1] !== state)
+}
+
+async function assertWorkerStillServes (): Promise<void> {
+  const { taskId, events } = await run(['out:still here'])
+  assertWellFormed(events, taskId)
+  assert.equal(events.at(-1)!.state, TaskState.SUCCEEDED)
+  assert.equal(output(events, LogStream.STDOUT).toString(), 'still here\n')
+}
+
+function varint (value: number): Uint8Array {
+  const bytes: number[] = []
+  while (value >= 0x80) {
+    bytes.push((value % 0x80) | 0x80)
+    value = Math.floor(value / 0x80)
+  }
+  bytes.push(value)
+  return Uint8Array.from(bytes)
+}
+
+function frame (message: MasterMessage): Uint8Array {
+  return lp.encode.single(MasterMessage.encode(message)).subarray()
+}
+
+/** A length-delimited protobuf field. */
+function field (number: number, bytes: Uint8Array): Uint8Array {
+  return Uint8Array.from([...varint(number * 8 + 2), ...varint(bytes.length), ...bytes])
+}
+
+/**
+ * A Submit frame whose spec has memory 2^64 - 1: what a negative memory figure becomes on
+ * the wire (uint64). protons cannot write it (it encodes a negative number as a broken
+ * varint), so the resources are written by hand and appended to the encoded spec.
+ */
+function negativeMemoryFrame (spec: WireTaskSpec): Uint8Array {
+  const cpu = new Uint8Array(8)
+  new DataView(cpu.buffer).setFloat64(0, 0.5, true)
+  const resources = Uint8Array.from([0x09, ...cpu, 0x10, ...new Array(9).fill(0xff), 0x01, 0x18, 0x01])
+  const specBytes = Uint8Array.from([...WireTaskSpec.encode({ ...spec, resources: undefined }), ...field(5, resources)])
+  return lp.encode.single(field(1, field(1, specBytes))).subarray()
+}
+
+let rawIds = 0
+/** A spec as the master puts it on the wire, with a fresh id unless given. */
+function wireSpec (command: string[], overrides: Partial<WireTaskSpec> = {}): WireTaskSpec {
+  return {
+    id: `raw-${Date.now().toString(36)}-${++rawIds}`,
+    image: IMAGE,
+    command,
+    env: new Map(),
+    resources: { cpu: 0.5, memoryBytes: 64 * 2 ** 20, storageBytes: 2 ** 20, gpus: 0 },
+    network: 'none',
+    timeoutMs: 0,
+    labels: new Map(),
+    attempt: 1,
+    ...overrides
+  }
+}
+
+async function rawStream (bytes?: Uint8Array): Promise<Stream> {
+  const stream = await rogue.libp2p.dialProtocol(worker.addr, TASK_PROTOCOL, { signal: AbortSignal.timeout(BOUND_MS) })
+  if (bytes != null) stream.send(bytes)
+  return stream
+}
+
+/**
+ * A hand-driven master on one task stream: records each event as it arrives, and acks
+ * only when told to (or every event once `autoAck` is set).
+ */
+class RawMaster {
+  readonly stream: Stream
+  readonly events: TaskEvent[] = []
+  autoAck = false
+  readonly ended: Promise<{ end: 'closed' | 'reset', error?: Error }>
+
+  private constructor (stream: Stream) {
+    this.stream = stream
+    this.ended = this.read()
+  }
+
+  static async submit (spec: WireTaskSpec, autoAck = false): Promise<RawMaster> {
+    const raw = new RawMaster(await rawStream())
+    raw.autoAck = autoAck
+    raw.send({ submit: { spec } })
+    return raw
+  }
+
+  private async read (): Promise<{ end: 'closed' | 'reset', error?: Error }> {
+    try {
+      for await (const bytes of lp.decode(this.stream, { maxDataLength: MAX_EVENT_FRAME_BYTES })) {
+        const event = TaskEvent.decode(bytes)
+        this.events.push(event)
+        if (this.autoAck) this.ack(event.seq)
+      }
+      return { end: 'closed' }
+    } catch (err) {
+      return { end: 'reset', error: err instanceof Error ? err : new Error(String(err)) }
+    }
+  }
+
+  send (message: MasterMessage): void {
+    this.stream.send(frame(message))
+  }
+
+  ack (seq = this.events.at(-1)?.seq ?? 0): void {
+    try {
+      this.send({ ack: { seq } })
+    } catch {
+      // The worker may have closed the stream after its terminal event.
+    }
+  }
+
+  get terminal (): TaskEvent | undefined {
+    return this.events.find(event => isTerminal(event.state))
+  }
+
+  async until (check: () => boolean, boundMs = BOUND_MS): Promise<boolean> {
+    return waitFor(check, boundMs, 10)
+  }
+
+  /** Read to the end, bounded; abort the stream if the bound passes. */
+  async end (boundMs = BOUND_MS): Promise<{ end: 'closed' | 'reset' | 'timeout', error?: Error }> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<{ end: 'timeout' }>(resolve => { timer = setTimeout(() => { resolve({ end: 'timeout' }) }, boundMs) })
+    try {
+      const result = await Promise.race([this.ended, timeout])
+      if (result.end === 'timeout') this.stream.abort(new Error('test bound reached'))
+      else await this.stream.close({ signal: AbortSignal.timeout(boundMs) }).catch(() => {})
+      return result
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
+
+/** The worker sent nothing and cut the stream (reset), promptly. */
+function assertRefusedWithoutAnswer (outcome: StreamOutcome, why: string): void {
+  assert.notEqual(outcome.end, 'timeout', `${why}: the worker left the stream open`)
+  assert.equal(outcome.bytes.length, 0, `${why}: the worker answered ${outcome.bytes.length} bytes`)
+  assert.equal(outcome.end, 'reset', `${why}: the worker closed the stream instead of resetting it`)
+  assert.ok(outcome.elapsedMs < PROMPT_MS, `${why}: took ${Math.round(outcome.elapsedMs)} ms`)
+}
+
+function decodeEvents (bytes: Uint8Array): TaskEvent[] {
+  return [...lp.decode([bytes], { maxDataLength: MAX_EVENT_FRAME_BYTES })].map(bytes => TaskEvent.decode(bytes))
+}
+
+/** A REJECTED event with INVALID_SPEC arrives, then the stream ends cleanly. */
+async function assertRejectedAsInvalid (spec: WireTaskSpec, why: string, bytes = frame({ submit: { spec } })): Promise<void> {
+  const outcome = await readUntilEnd(await rawStream(bytes), BOUND_MS)
+  assert.notEqual(outcome.end, 'timeout', `${why}: the worker left the stream open`)
+  const events = decodeEvents(outcome.bytes)
+  assert.equal(events.length, 1, `${why}: ${events.length} events (stream ${outcome.end}${outcome.error != null ? `, ${outcome.error.name}` : ''})`)
+  const [event] = events
+  assert.equal(event.state, TaskState.REJECTED, `${why}: ${TaskState[event.state]}`)
+  assert.equal(event.seq, 1)
+  assert.equal(event.error?.code, 'INVALID_SPEC', `${why}: ${event.error?.code}`)
+  assert.ok((event.error?.message.length ?? 0) > 0, `${why}: no message`)
+  assert.equal(outcome.end, 'closed', `${why}: the stream was reset after the REJECTED event`)
+  assert.ok(outcome.elapsedMs < PROMPT_MS, `${why}: took ${Math.round(outcome.elapsedMs)} ms`)
+  assert.equal(worker.node.worker.get(spec.id), undefined, `${why}: the worker kept the task`)
+}
+
+async function assertNothingRunning (): Promise<void> {
+  assert.ok(await waitFor(() => executor.running() === 0 && worker.node.worker.active().length === 0, BOUND_MS),
+    `still running: ${executor.running()} containers, ${worker.node.worker.active().length} active tasks`)
+}
+
+// The silent stream waits out the Submit deadline beside everything else, to keep the file quick.
+describe('task protocol', { concurrency: true }, () => {
+  test('a stream that never sends its Submit is dropped after the Submit deadline', async () => {
+    const outcome = await readUntilEnd(await rawStream(), BOUND_MS)
+    assert.notEqual(outcome.end, 'timeout', 'the worker left a silent stream open')
+    assert.equal(outcome.bytes.length, 0)
+    assert.ok(outcome.elapsedMs >= SUBMIT_TIMEOUT_MS - 500, `cut after only ${Math.round(outcome.elapsedMs)} ms`)
+  })
+
+  describe('in turn', { concurrency: 1 }, () => {
+    test('a submit by name streams PULLING → STARTING → RUNNING → logs → SUCCEEDED with seq 1..n', async () => {
+      const { taskId, events } = await run(['out:hello', 'err:oops', 'sleep:20', 'out:bye'])
+      assertWellFormed(events, taskId)
+      assert.deepEqual(states(events), ['PULLING', 'STARTING', 'RUNNING', 'SUCCEEDED'])
+      assert.ok(events.some(event => event.state === TaskState.PULLING && event.pull != null && event.pull.totalBytes > 0), 'no pull progress')
+      assert.match(events.find(event => event.state === TaskState.RUNNING)?.containerId ?? '', /^[0-9a-f]{64}$/)
+      assert.equal(output(events, LogStream.STDOUT).toString(), 'hello\nbye\n')
+      assert.equal(output(events, LogStream.STDERR).toString(), 'oops\n')
+      assert.deepEqual(events.at(-1)!.exit, { code: 0, oomKilled: false, timedOut: false })
+      const logs = events.filter(event => event.log != null)
+      assert.ok(logs.every(event => event.state === TaskState.RUNNING), 'a log event outside RUNNING')
+      const onWorker = worker.node.worker.get(taskId)
+      assert.equal(onWorker?.state, TaskState.SUCCEEDED)
+      assert.equal(onWorker?.submitter, master.node.peerId.toString())
+      assert.equal(onWorker?.lastSeq, events.length)
+    })
+
+    test('a submit by peer ID works the same, and finished tasks leave no stream errors on the worker', async () => {
+      const { taskId, events } = await run(['out:by id'], worker.node.peerId.toString())
+      assertWellFormed(events, taskId)
+      assert.equal(events.at(-1)!.state, TaskState.SUCCEEDED)
+      assert.equal(output(events, LogStream.STDOUT).toString(), 'by id\n')
+      // Give a late reset or close failure time to be logged.
+      await new Promise(resolve => setTimeout(resolve, 200))
+      const streamErrors = workerWarnings.filter(line => line.msg === 'task stream ended with an error')
+      assert.deepEqual(streamErrors, [], 'normal tasks ended with stream errors on the worker')
+    })
+
+    test('exit codes, OOM and a missing command propagate to the master', async () => {
+      const cases: Array<[string[], TaskState, number | undefined, string | undefined]> = [
+        [['exit:0'], TaskState.SUCCEEDED, 0, undefined],
+        [['out:x', 'exit:3'], TaskState.FAILED, 3, undefined],
+        [['exit:1'], TaskState.FAILED, 1, undefined],
+        [['err:bad', 'exit:255'], TaskState.FAILED, 255, undefined],
+        [['oom'], TaskState.FAILED, 137, 'OOM_KILLED'],
+        [['no-such-command'], TaskState.FAILED, undefined, 'COMMAND_NOT_FOUND']
+      ]
+      const results = await Promise.all(cases.map(async ([command]) => run(command)))
+      for (const [i, [command, state, code, errorCode]] of cases.entries()) {
+        const { taskId, events } = results[i]
+        assertWellFormed(events, taskId)
+        const last = events.at(-1)!
+        assert.equal(TaskState[last.state], TaskState[state], command.join(' '))
+        assert.equal(last.exit?.code, code, command.join(' '))
+        assert.equal(last.error?.code, errorCode, command.join(' '))
+        if (command[0] === 'oom') assert.equal(last.exit?.oomKilled, true)
+      }
+    })
+
+    test('a task that can never fit is REJECTED with the numbers, as event 1', async () => {
+      const submitted = await master.node.master.submit('worker', request(['exit:0'], { resources: { cpu: 64, memoryBytes: 2 ** 40, storageBytes: 1, gpus: 0 } }), AbortSignal.timeout(BOUND_MS))
+      const events: TaskEvent[] = []
+      for await (const event of submitted.session.events) events.push(event)
+      assert.equal(events.length, 1)
+      assert.equal(events[0].state, TaskState.REJECTED)
+      assert.equal(events[0].error?.code, 'NEVER_FITS')
+      assert.match(events[0].error?.message ?? '', /64 CPU, node has 4/)
+      assert.equal(executor.running(), 0)
+    })
+
+    test('3,000,000 bytes of output arrive complete and in order', async () => {
+      const { taskId, events } = await run(['bytes:3000000', 'err:done'])
+      assertWellFormed(events, taskId)
+      assert.equal(events.at(-1)!.state, TaskState.SUCCEEDED)
+      const stdout = output(events, LogStream.STDOUT)
+      assert.equal(stdout.length, 3_000_000)
+      const expected = Buffer.alloc(3_000_000)
+      for (let i = 0; i < expected.length; i += PATTERN.length) PATTERN.copy(expected, i)
+      assert.ok(stdout.equals(expected), 'the output differs from what the container wrote')
+      assert.ok(events.every(event => (event.log?.data.byteLength ?? 0) <= 64 * 1024), 'a chunk over 64 KiB')
+      assert.equal(output(events, LogStream.STDERR).toString(), 'done\n')
+    })
+
+    test(`many more events than the ack window (${ACK_WINDOW_EVENTS}) arrive in order, none lost`, async () => {
+      const lines = Array.from({ length: ACK_WINDOW_EVENTS * 5 }, (_, i) => `line ${i}`)
+      const { taskId, events } = await run([...lines.map(line => `out:${line}`), 'exit:0'])
+      assertWellFormed(events, taskId)
+      assert.equal(output(events, LogStream.STDOUT).toString(), lines.map(line => `${line}\n`).join(''))
+    })
+
+    test('a master that never acks gets at most the ack window; the container\'s output waits instead of piling up', async () => {
+      await assertNothingRunning()
+      const spec = wireSpec(['bytes:20000000'])
+      const raw = await RawMaster.submit(spec)
+      try {
+        assert.ok(await raw.until(() => raw.events.length >= ACK_WINDOW_EVENTS, BOUND_MS), `only ${raw.events.length} events arrived`)
+        await new Promise(resolve => setTimeout(resolve, QUIET_MS))
+        assert.equal(raw.events.length, ACK_WINDOW_EVENTS, 'the worker sent past the ack window')
+        const task = worker.node.worker.get(spec.id)
+        assert.ok(task != null)
+        assert.equal(executor.running(), 1, 'the container is not running any more')
+        assert.ok(task.lastSeq <= ACK_WINDOW_EVENTS, `the worker recorded ${task.lastSeq} events for a master that acknowledged none`)
+        const before = task.lastSeq
+        await new Promise(resolve => setTimeout(resolve, QUIET_MS / 2))
+        assert.equal(task.lastSeq, before, 'the output kept coming without acks')
+
+        // An ack opens the window by what it acknowledges, no more.
+        raw.ack(10)
+        assert.ok(await raw.until(() => raw.events.length >= ACK_WINDOW_EVENTS + 10, BOUND_MS), `${raw.events.length} events after acking 10`)
+        await new Promise(resolve => setTimeout(resolve, QUIET_MS / 2))
+        assert.equal(raw.events.length, ACK_WINDOW_EVENTS + 10)
+
+        // Cancel, then ack everything: the task ends CANCELLED and the stream closes cleanly.
+        raw.send({ cancel: {} })
+        raw.autoAck = true
+        raw.ack()
+        const end = await raw.end()
+        assert.equal(end.end, 'closed', `stream ${end.end} ${end.error?.name ?? ''}`)
+        assertWellFormed(raw.events, spec.id)
+        assert.equal(raw.terminal?.state, TaskState.CANCELLED)
+        assert.ok(output(raw.events, LogStream.STDOUT).length < 20_000_000)
+      } finally {
+        raw.stream.abort(new Error('test over'))
+      }
+      await assertNothingRunning()
+    })
+
+    test('a master that vanishes while the ack window is full does not hold the task up', async () => {
+      await assertNothingRunning()
+      const spec = wireSpec(['bytes:8000000', 'exit:0'])
+      const raw = await RawMaster.submit(spec)
+      let released = false
+      try {
+        assert.ok(await raw.until(() => raw.events.length >= ACK_WINDOW_EVENTS, BOUND_MS), `only ${raw.events.length} events arrived`)
+        raw.stream.abort(new Error('the master went away'))
+        // Nobody reads the task any more: its output goes on (into the worker's bounded log
+        // history) and it finishes, long before the worker's ACK_TIMEOUT_MS.
+        released = await waitFor(() => worker.node.worker.get(spec.id)?.finished === true, 5_000)
+        assert.ok(released, `the task is stuck at event ${worker.node.worker.get(spec.id)?.lastSeq} after its master's stream was reset`)
+        assert.equal(worker.node.worker.get(spec.id)?.state, TaskState.SUCCEEDED)
+      } finally {
+        if (!released) {
+          // Let the stuck reader go, so the worker does not wait out ACK_TIMEOUT_MS after this file.
+          for (const subscription of (worker.node.worker.get(spec.id) as any)?.subscribers ?? []) subscription.ack(Number.MAX_SAFE_INTEGER)
+        }
+      }
+      await assertNothingRunning()
+    })
+
+    test('Cancel on the stream ends a running task CANCELLED', async () => {
+      const submitted = await master.node.master.submit('worker', request(['out:started', 'sleep:60000', 'out:never']), AbortSignal.timeout(BOUND_MS))
+      const events: TaskEvent[] = []
+      const started = performance.now()
+      let cancelledAt = 0
+      for await (const event of submitted.session.events) {
+        events.push(event)
+        if (event.log != null && cancelledAt === 0) {
+          cancelledAt = performance.now()
+          await submitted.session.cancel()
+        }
+      }
+      assertWellFormed(events, submitted.taskId)
+      const last = events.at(-1)!
+      assert.equal(TaskState[last.state], 'CANCELLED')
+      assert.equal(last.exit?.code, 143)
+      assert.equal(output(events, LogStream.STDOUT).toString(), 'started\n')
+      assert.ok(cancelledAt > 0 && performance.now() - cancelledAt < PROMPT_MS, `took ${Math.round(performance.now() - started)} ms`)
+      await assertNothingRunning()
+    })
+
+    test('a second Submit with the same task id starts nothing new and replays the same events', async () => {
+      const runsBefore = executor.runs()
+      const spec = wireSpec(['out:once', 'sleep:300', 'err:twice?', 'exit:4'])
+      const first = await RawMaster.submit(spec, true)
+      assert.ok(await first.until(() => first.events.some(event => event.log != null)), 'the first stream saw no output')
+      // While the first run is live: a second stream attaches to it.
+      const second = await RawMaster.submit(spec, true)
+      const [firstEnd, secondEnd] = await Promise.all([first.end(), second.end()])
+      assert.equal(firstEnd.end, 'closed')
+      assert.equal(secondEnd.end, 'closed')
+      // After the end: a third stream replays everything.
+      const third = await RawMaster.submit({ ...spec, command: ['out:different', 'exit:0'] }, true)
+      assert.equal((await third.end()).end, 'closed')
+
+      assert.equal(executor.runs() - runsBefore, 1, 'the same task id ran more than once')
+      assertWellFormed(first.events, spec.id)
+      assert.equal(first.terminal?.exit?.code, 4)
+      assert.deepEqual(second.events, first.events)
+      assert.deepEqual(third.events, first.events)
+      assert.equal(output(third.events, LogStream.STDOUT).toString(), 'once\n')
+    })
+
+    test('the same task id from another submitter is refused without touching the task', async () => {
+      const spec = wireSpec(['out:mine', 'exit:0'])
+      const owner = await RawMaster.submit(spec, true)
+      assert.equal((await owner.end()).end, 'closed')
+      const runs = executor.runs()
+      const stream = await master.node.libp2p.dialProtocol(worker.addr, TASK_PROTOCOL, { signal: AbortSignal.timeout(BOUND_MS) })
+      stream.send(frame({ submit: { spec } }))
+      assertRefusedWithoutAnswer(await readUntilEnd(stream, BOUND_MS), 'another submitter')
+      assert.equal(executor.runs(), runs)
+      await assertWorkerStillServes()
+    })
+
+    test('truncated frame, endless varint, oversized prefix and frame over the limit are reset at once', async () => {
+      const cases: Array<[string, Uint8Array, boolean]> = [
+        ['truncated frame then close', Uint8Array.from([...varint(100), 1, 2, 3]), true],
+        ['an endless varint', new Uint8Array(20).fill(0xff), false],
+        ['a length prefix over the limit', Uint8Array.from([...varint(MAX_MASTER_FRAME_BYTES + 1), 0x0a, 0x00]), false],
+        ['a frame over the limit', lp.encode.single(new Uint8Array(MAX_MASTER_FRAME_BYTES + 1)).subarray(), false],
+        ['a 4 GiB length prefix', Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x0f]), false]
+      ]
+      for (const [why, bytes, close] of cases) {
+        const stream = await rawStream(bytes)
+        if (close) await stream.close({ signal: AbortSignal.timeout(BOUND_MS) }).catch(() => {})
+        assertRefusedWithoutAnswer(await readUntilEnd(stream, BOUND_MS), why)
+        await assertWorkerStillServes()
+      }
+    })
+
+    test('garbage bytes, and a first message other than Submit, are reset at once', async () => {
+      const cases: Array<[string, Uint8Array]> = [
+        ['random bytes in a frame', lp.encode.single(Uint8Array.from([0xde, 0xad, 0xbe, 0xef, 0x13, 0x37])).subarray()],
+        ['bad wire type in a frame', lp.encode.single(Uint8Array.from([0x0f])).subarray()],
+        ['a field claiming more bytes than the frame has', lp.encode.single(Uint8Array.from([0x0a, 0x05, 0x01])).subarray()],
+        ['an endless tag varint in a frame', lp.encode.single(new Uint8Array(32).fill(0xff)).subarray()],
+        ['an empty message', lp.encode.single(new Uint8Array(0)).subarray()],
+        ['Ack first', frame({ ack: { seq: 1 } })],
+        ['Cancel first', frame({ cancel: {} })],
+        ['Submit and Ack in one message', frame({ submit: { spec: wireSpec(['exit:0']) }, ack: { seq: 0 } })],
+        ['a Submit without a spec', frame({ submit: {} })]
+      ]
+      const runs = executor.runs()
+      for (const [why, bytes] of cases) {
+        const outcome = await readUntilEnd(await rawStream(bytes), BOUND_MS)
+        if (why === 'a Submit without a spec') {
+          // A Submit whose spec is missing is an invalid spec: a REJECTED answer is as good as a reset.
+          assert.notEqual(outcome.end, 'timeout')
+          if (outcome.bytes.length > 0) assert.equal(decodeEvents(outcome.bytes)[0]?.error?.code, 'INVALID_SPEC')
+        } else {
+          assertRefusedWithoutAnswer(outcome, why)
+        }
+        await assertWorkerStillServes()
+      }
+      assert.equal(executor.runs() - runs, cases.length, 'a refused stream started a task')
+    })
+
+    test('a second Submit on one task stream resets it', async () => {
+      const spec = wireSpec(['sleep:200', 'exit:0'])
+      const raw = await RawMaster.submit(spec, true)
+      assert.ok(await raw.until(() => raw.events.length > 0))
+      raw.send({ submit: { spec: wireSpec(['exit:0']) } })
+      const end = await raw.end(PROMPT_MS)
+      assert.equal(end.end, 'reset')
+      assert.equal(raw.terminal, undefined)
+      await assertWorkerStillServes()
+    })
+
+    test('a valid frame with an invalid spec gets REJECTED with INVALID_SPEC, then the stream ends', async () => {
+      const runs = executor.runs()
+      const resources = { cpu: 0.5, memoryBytes: 64 * 2 ** 20, storageBytes: 2 ** 20, gpus: 0 }
+      const cases: Array<[string, Partial<WireTaskSpec>]> = [
+        ['zero memory', { resources: { ...resources, memoryBytes: 0 } }],
+        ['NaN CPU', { resources: { ...resources, cpu: Number.NaN } }],
+        ['infinite CPU', { resources: { ...resources, cpu: Number.POSITIVE_INFINITY } }],
+        ['zero CPU', { resources: { ...resources, cpu: 0 } }],
+        ['empty image', { image: '' }],
+        ['a bad image reference', { image: 'Not An/Image' }],
+        ['an env name with "="', { env: new Map([['A=B', 'c']]) }],
+        ['a NUL byte in an argument', { command: ['out:a\0b'] }],
+        ['network host', { network: 'host' }],
+        ['a 200-day timeout', { timeoutMs: 200 * 24 * 3600_000 }],
+        ['an over-long id', { id: 'x'.repeat(1000) }]
+      ]
+      for (const [why, overrides] of cases) {
+        await assertRejectedAsInvalid(wireSpec(['exit:0'], overrides), why)
+      }
+      assert.equal(executor.runs(), runs, 'an invalid spec reached the executor')
+      await assertWorkerStillServes()
+    })
+
+    test('the master role refuses an invalid request clearly, for a peer and for self, and nothing runs', async () => {
+      // The embedded CLI path calls master.submit directly (no API validation in front of it).
+      const runs = executor.runs()
+      const masterRuns = () => executor.runs() - runs
+      const env = Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`VAR_${i}`, 'x']))
+      const cases: Array<[string, string, TaskRequest]> = [
+        ['600 env vars to a peer', 'worker', request(['exit:0'], { env })],
+        ['NaN CPU to a peer', 'worker', request(['exit:0'], { resources: { cpu: Number.NaN, memoryBytes: 2 ** 20, storageBytes: 0, gpus: 0 } })],
+        ['negative memory to a peer', 'worker', request(['exit:0'], { resources: { cpu: 1, memoryBytes: -1, storageBytes: 0, gpus: 0 } })],
+        ['600 env vars to self', 'self', request(['exit:0'], { env })],
+        ['an empty image to self', 'self', request(['exit:0'], { image: '' })]
+      ]
+      const failures: string[] = []
+      for (const [why, target, taskRequest] of cases) {
+        // Either master.submit refuses with ProtocolError before sending anything, or the task's
+        // only event is REJECTED with INVALID_SPEC. A stream that breaks halfway is no clear answer.
+        const submitted = await master.node.master.submit(target, taskRequest, AbortSignal.timeout(BOUND_MS)).catch((err: Error) => err)
+        if (submitted instanceof Error) {
+          if (submitted.name !== 'ProtocolError') failures.push(`${why}: submit threw ${submitted.name}: ${submitted.message}`)
+          continue
+        }
+        const events: TaskEvent[] = []
+        try {
+          for await (const event of submitted.session.events) events.push(event)
+        } catch (err: any) {
+          failures.push(`${why}: the event stream broke after ${events.length} events: ${err?.name}: ${err?.message}`)
+          continue
+        }
+        const last = events.at(-1)
+        if (events.length !== 1 || last?.state !== TaskState.REJECTED || last.error?.code !== 'INVALID_SPEC') {
+          failures.push(`${why}: ended ${last != null ? TaskState[last.state] : 'without events'} ${last?.error?.code ?? ''} after ${events.length} events`)
+        }
+      }
+      assert.deepEqual(failures, [])
+      assert.equal(masterRuns(), 0, 'an invalid request reached an executor')
+      await assertWorkerStillServes()
+    })
+
+    test('a Submit past the decode limits (10,000 env vars, negative memory) gets REJECTED with INVALID_SPEC too, not a bare reset', async () => {
+      const runs = executor.runs()
+      const env = new Map(Array.from({ length: 10_000 }, (_, i) => [`VAR_${i}`, 'x']))
+      const negative = wireSpec(['exit:0'])
+      const failures: string[] = []
+      for (const [why, spec, bytes] of [
+        ['10,000 env vars', wireSpec(['exit:0'], { env }), undefined],
+        ['negative memory (2^64 - 1 on the wire)', negative, negativeMemoryFrame(negative)]
+      ] as const) {
+        await assertRejectedAsInvalid(spec, why, bytes).catch((err: Error) => { failures.push(err.message.split('\n')[0]) })
+        await assertWorkerStillServes()
+      }
+      assert.deepEqual(failures, [])
+      assert.equal(executor.runs() - runs, 2, 'an invalid spec reached the executor')
+    })
+  })
+})
