@@ -1,18 +1,14 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { resolveDataDir } from '../node/src/data-dir.ts'
-import { DEFAULT_API_ADDRESS } from '../node/src/api/server.ts'
-import { DEFAULT_LISTEN, DEFAULT_MDNS_TAG } from '../node/src/node.ts'
+import { DEFAULT_API_ADDRESS, DEFAULT_LISTEN, DEFAULT_MDNS_TAG } from '../node/src/defaults.ts'
 import { parseCores, parseCount, parseDuration, parseSize } from '../node/src/units.ts'
 import { VERSION } from '../node/src/version.ts'
-import { connect } from './commands/connect.ts'
-import { id } from './commands/id.ts'
-import { init } from './commands/init.ts'
-import { peers } from './commands/peers.ts'
-import { start } from './commands/start.ts'
-import { task } from './commands/task.ts'
 import { translateLegacyOptions } from './legacy-options.ts'
 import { EXIT, ExitError } from './exit.ts'
 import { consolePrinter, type Printer } from './render.ts'
+
+// Each command's module is loaded when it runs: `task` through a daemon needs no libp2p or
+// dockerode, and loading them all took half a second of every command's start-up.
 
 /** Wrap a parser so its error becomes a commander usage error (exit 2). */
 function arg<T> (parse: (text: string) => T): (text: string) => T {
@@ -55,7 +51,10 @@ export function buildProgram (print: Printer = consolePrinter): Command {
   program.command('init')
     .description('create this node\'s identity and a cluster key, and print how to share the key')
     .option('--json', 'print one JSON object')
-    .action(async (opts, cmd) => { await init({ dataDir: globals(cmd).dataDir, json: opts.json }, print) })
+    .action(async (opts, cmd) => {
+      const { init } = await import('./commands/init.ts')
+      await init({ dataDir: globals(cmd).dataDir, json: opts.json }, print)
+    })
 
   program.command('start')
     .description('run the node (worker, master and local API) until Ctrl-C')
@@ -73,6 +72,7 @@ export function buildProgram (print: Printer = consolePrinter): Command {
     .option('--label <key=value>', 'a label peers see, repeatable', keyValue)
     .action(async (opts, cmd) => {
       const { dataDir } = globals(cmd)
+      const { start } = await import('./commands/start.ts')
       await start({
         dataDir,
         name: opts.name,
@@ -109,6 +109,7 @@ export function buildProgram (print: Printer = consolePrinter): Command {
     .option('--quiet', 'only the container\'s output: no boxes, states or progress')
     .option('--mdns-tag <tag>', 'mDNS tag for the embedded node used when no daemon runs', DEFAULT_MDNS_TAG)
     .action(async (peer: string, image: string, command: string[], opts, cmd) => {
+      const { task } = await import('./commands/task.ts')
       await task(peer, {
         ...globals(cmd),
         detach: opts.detach,
@@ -130,17 +131,26 @@ export function buildProgram (print: Printer = consolePrinter): Command {
   program.command('id')
     .description('this node\'s peer ID, name and addresses')
     .option('--json', 'print one JSON object')
-    .action(async (opts, cmd) => { await id({ ...globals(cmd), json: opts.json }, print) })
+    .action(async (opts, cmd) => {
+      const { id } = await import('./commands/id.ts')
+      await id({ ...globals(cmd), json: opts.json }, print)
+    })
 
   program.command('peers')
     .description('known peers: name, ID, address, free/total resources, load, latency')
     .option('--json', 'print a JSON array')
-    .action(async (opts, cmd) => { await peers({ ...globals(cmd), json: opts.json }, print) })
+    .action(async (opts, cmd) => {
+      const { peers } = await import('./commands/peers.ts')
+      await peers({ ...globals(cmd), json: opts.json }, print)
+    })
 
   program.command('connect <multiaddr>')
     .description('add a peer that mDNS cannot see, e.g. /ip4/10.0.0.7/tcp/7421')
     .option('--json', 'print the peer as one JSON object')
-    .action(async (addr, opts, cmd) => { await connect(addr, { ...globals(cmd), json: opts.json }, print) })
+    .action(async (addr, opts, cmd) => {
+      const { connect } = await import('./commands/connect.ts')
+      await connect(addr, { ...globals(cmd), json: opts.json }, print)
+    })
 
   return program
 }

@@ -1,4 +1,4 @@
-import { createNode, type CloudaiNode } from '../node/src/node.ts'
+import type { CloudaiNode } from '../node/src/node.ts'
 import { resolvePeer, type PeerCandidate } from '../node/src/master/resolve-peer.ts'
 import type { TaskRequest } from '../node/src/master/master.ts'
 import { eventToJson, type TaskEventJson } from '../node/src/protocol/task-messages.ts'
@@ -75,6 +75,7 @@ export interface EmbeddedOptions {
  */
 export async function embeddedSource (options: EmbeddedOptions, target: string, request: TaskRequest): Promise<TaskSource> {
   const local = target === 'self'
+  const { createNode } = await import('../node/src/node.ts')
   const node = await createNode({
     dataDir: options.dataDir,
     open: local,

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# The body of `npm run bench`: build, then run scripts/bench/run.ts inside a fresh network
+# The body of `npm run bench`: the Docker engine and registry (scripts/ensure-docker.sh, in
+# the machine's own namespace), build, then scripts/bench/run.ts inside a fresh network
 # namespace (loopback with multicast), because the discovery benchmarks send mDNS.
-# Arguments select benchmarks by name (discovery, idle-rss); none runs them all.
+# Arguments select benchmarks by name (see BENCHMARKS in run.ts); none runs them all.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/ensure-docker.sh
+if [ -f "${CLOUDAI_DOCKER_STATE:-/var/lib/cloudai-dev}/docker.env" ]; then
+  set -a; . "${CLOUDAI_DOCKER_STATE:-/var/lib/cloudai-dev}/docker.env"; set +a
+fi
 npm run build --silent
 if [ "$(id -u)" -ne 0 ] || ! unshare -n true 2>/dev/null; then
   echo "bench: needs root and unshare to isolate mDNS in a network namespace" >&2

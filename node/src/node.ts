@@ -4,6 +4,7 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { ensureDataDir } from './data-dir.ts'
+import { DEFAULT_LISTEN, DEFAULT_MDNS_TAG } from './defaults.ts'
 import { createDockerExecutor } from './executor/docker.ts'
 import type { Executor } from './executor/executor.ts'
 import type { ExecutorHealth } from './executor/docker-health.ts'
@@ -22,10 +23,6 @@ import type { WorkerTask } from './worker/worker-task.ts'
 import { Worker } from './worker/worker.ts'
 import { VERSION } from './version.ts'
 
-/** The default libp2p listen address (DESIGN.md §3). */
-export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/7421'
-/** The default mDNS service tag: nodes with the same tag find each other. */
-export const DEFAULT_MDNS_TAG = 'cloudai'
 /**
  * How often mDNS asks the LAN who is there (the library's default is 10 s). A starting node
  * asks at once and everyone answers, and peer exchange plus the Status refresh keep the

@@ -4,13 +4,17 @@
 import { resolve } from 'node:path'
 import { discoveryBench } from './discovery.ts'
 import { idleRssBench } from './idle-rss.ts'
+import { logThroughputBench } from './log-throughput.ts'
 import { pnetThroughput } from './pnet-throughput.ts'
 import { printTable, writeJson, type BenchRow } from './report.ts'
+import { taskLatencyBench } from './task-latency.ts'
 
 const BENCHMARKS: Record<string, () => Promise<BenchRow[]>> = {
   discovery: async () => discoveryBench([10, 50]),
   'idle-rss': idleRssBench,
-  pnet: pnetThroughput
+  pnet: pnetThroughput,
+  'task-latency': taskLatencyBench,
+  'log-throughput': logThroughputBench
 }
 
 const only = process.argv.slice(2)

@@ -5,11 +5,10 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 import type { CloudaiNode } from '../node.ts'
 import { toError } from '../errors.ts'
+import { DEFAULT_API_ADDRESS } from '../defaults.ts'
 import { HttpError, STREAMED } from './http-error.ts'
 import { streamTask } from './tasks-route.ts'
 
-/** Default API address (DESIGN.md §7): loopback only. */
-export const DEFAULT_API_ADDRESS = '127.0.0.1:7420'
 /** The API takes small JSON requests; anything larger is refused before it is read whole. */
 export const MAX_REQUEST_BODY_BYTES = 64 * 1024
 /** A task's command, environment and labels may be larger (they are bounded by the task protocol). */
