@@ -53,7 +53,6 @@ export class TaskOutput {
   private lastProgress = 0
   private peer = ''
   terminal?: TaskEventJson
-  streamError?: { code: string, message: string }
   taskId?: string
 
   constructor (options: TaskOutputOptions) {
@@ -75,8 +74,8 @@ export class TaskOutput {
       return
     }
     if ('error' in line) {
-      this.streamError = line.error
-      await this.note(colors.red(`✖ ${line.error.message}`))
+      // Not an event: without this line a --json or --quiet user sees exit 125 and no reason.
+      await write(this.options.stderr, colors.red(`✖ ${line.error.message}`) + '\n')
       return
     }
     const event = line.event
@@ -120,6 +119,11 @@ export class TaskOutput {
       case 'LOST': {
         const exit = event.exit != null ? ` (exit ${event.exit.code}${event.exit.oomKilled ? ', out of memory' : ''}${event.exit.timedOut ? ', timed out' : ''})` : ''
         const why = event.error != null ? `: ${event.error.message}` : ''
+        if (this.options.quiet && !this.options.json) {
+          // --quiet drops decorations, never the reason: an exit 127 or 125 alone says nothing.
+          if (event.error != null) await write(this.options.stderr, `cloudai: ${event.error.message}\n`)
+          return
+        }
         await this.note(colors.red(`✖ task ${event.taskId} ${event.state.toLowerCase()} on ${this.peer} after ${took}${exit}${why}`))
         return
       }

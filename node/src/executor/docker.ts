@@ -151,7 +151,11 @@ export class DockerExecutor implements Executor {
   ): Promise<ExecutionResult> {
     // Attached before start, so not a byte of output is missed.
     const attach = await container.attach({ stream: true, stdout: true, stderr: true, logs: false, abortSignal: stopLogs })
+    // Output can arrive before start() answers: hold it until onStarted reported the container, so RUNNING comes first.
+    let reported!: () => void
+    const startReported = new Promise<void>(resolve => { reported = resolve })
     const demuxer = new DockerLogDemuxer(async (stream, chunk) => {
+      await startReported
       try {
         await observer.onLog(stream, chunk)
       } catch (err) {
@@ -168,11 +172,15 @@ export class DockerExecutor implements Executor {
     })
 
     try {
-      await container.start()
-    } catch (err) {
-      throw startError(task.image, err)
+      try {
+        await container.start()
+      } catch (err) {
+        throw startError(task.image, err)
+      }
+      fromObserver(state, () => observer.onStarted?.(container.id))
+    } finally {
+      reported()
     }
-    fromObserver(state, () => observer.onStarted?.(container.id))
 
     // Registered after start: a stop sent to a created container does nothing, and start would still run it.
     const cancel = (): void => {
