@@ -225,7 +225,7 @@ class Node implements CloudaiNode {
       capacity: this.capacity,
       allocated: this.worker.allocated(),
       running: this.worker.active().length,
-      queued: 0,
+      queued: this.worker.queued(),
       labels: this.options.labels ?? {},
       executorHealthy: this.executor.healthy,
       executorDetail: this.executor.detail,

@@ -105,10 +105,6 @@ export class Membership {
     return [...this.members.values()]
   }
 
-  get (peerId: PeerId): Member | undefined {
-    return this.members.get(peerId.toString())
-  }
-
   /** The reachable members with their addresses, for this node's Status answer. */
   hints (): MemberHint[] {
     return this.list()

@@ -1,8 +1,9 @@
 import type { Executor } from '../executor/executor.ts'
-import { TaskState, type TaskSpec } from '../protocol/task-messages.ts'
-import { NO_RESOURCES, type ResourceAmounts } from '../resources.ts'
-import { formatBytes } from '../units.ts'
+import { isTerminal, TaskState, type TaskSpec } from '../protocol/task-messages.ts'
+import type { ResourceAmounts } from '../resources.ts'
+import { ResourceLedger } from './ledger.ts'
 import { runTask } from './task-runner.ts'
+import { TaskQueue } from './task-queue.ts'
 import { WorkerTask } from './worker-task.ts'
 
 /** How long stopping waits for cancelled tasks: the executor's SIGTERM grace plus removal. */
@@ -27,45 +28,47 @@ export interface Submission {
   created: boolean
 }
 
-function tooBig (needs: ResourceAmounts, has: ResourceAmounts): string | undefined {
-  const over: string[] = []
-  if (needs.cpu > has.cpu) over.push(`${needs.cpu} CPU, node has ${has.cpu}`)
-  if (needs.memoryBytes > has.memoryBytes) over.push(`${formatBytes(needs.memoryBytes)} memory, node has ${formatBytes(has.memoryBytes)}`)
-  if (needs.storageBytes > has.storageBytes) over.push(`${formatBytes(needs.storageBytes)} storage, node has ${formatBytes(has.storageBytes)}`)
-  if (needs.gpus > has.gpus) over.push(`${needs.gpus} GPU, node has ${has.gpus}`)
-  return over.length > 0 ? `needs ${over.join('; ')}` : undefined
-}
-
-/** The worker role: accepts tasks, runs them with the executor, keeps their events. */
+/**
+ * The worker role: admits tasks against a ledger of this node's resources, queues those
+ * that fit later (first in, first out), runs them with the executor, keeps their events.
+ */
 export class Worker {
   private readonly init: WorkerInit
   private readonly tasks = new Map<string, WorkerTask>()
+  private readonly ledger: ResourceLedger
+  private readonly queue = new TaskQueue<WorkerTask>()
+  /** Admitted and not finished: each holds a reservation. */
+  private readonly admitted = new Set<WorkerTask>()
 
   constructor (init: WorkerInit) {
     this.init = init
+    this.ledger = new ResourceLedger(init.capacity)
   }
 
   get (taskId: string): WorkerTask | undefined {
     return this.tasks.get(taskId)
   }
 
-  /** Tasks not finished yet. */
+  /** Tasks admitted and not finished yet (pulling, starting or running); queued ones are counted by `queued()`. */
   active (): WorkerTask[] {
-    return [...this.tasks.values()].filter(task => !task.finished)
+    return [...this.admitted]
   }
 
-  /** What the active tasks hold. */
+  /** Tasks waiting in the queue for resources. */
+  queued (): number {
+    return this.queue.size
+  }
+
+  /** What the admitted tasks hold. */
   allocated (): ResourceAmounts {
-    return this.active().reduce((sum, task) => ({
-      cpu: sum.cpu + task.spec.resources.cpu,
-      memoryBytes: sum.memoryBytes + task.spec.resources.memoryBytes,
-      storageBytes: sum.storageBytes + task.spec.resources.storageBytes,
-      gpus: sum.gpus + task.spec.resources.gpus
-    }), NO_RESOURCES)
+    return this.ledger.allocated()
   }
 
-  /** Cancel every active task and wait (bounded) until each has ended. */
+  /** Cancel every queued and active task and wait (bounded) until each has ended. */
   async cancelAll (): Promise<void> {
+    // Queued ones first, otherwise each running task that ends starts the next in line; from
+    // the tail, so that no task still waiting is told a new position on its way out.
+    for (const task of this.queue.items().reverse()) task.cancel()
     const active = this.active()
     for (const task of active) task.cancel()
     const deadline = AbortSignal.timeout(CANCEL_ALL_TIMEOUT_MS)
@@ -76,24 +79,67 @@ export class Worker {
 
   /**
    * Accept a task, or attach to the existing one with the same id (submission is
-   * idempotent). A task that can never fit this node is rejected with the numbers.
+   * idempotent). Admission (DESIGN.md §5): a task that can never fit this node is rejected
+   * with the numbers; one that fits now and has nobody waiting ahead of it runs; any other
+   * waits in the queue, or is rejected when the queue is full.
    */
   submit (spec: TaskSpec, submitter: string): Submission {
     const existing = this.tasks.get(spec.id)
     if (existing != null) return { task: existing, created: false }
     const task = new WorkerTask(spec, submitter, (event, previous) => {
       if (event.state !== previous) this.init.onState?.(task, event.state)
+      if (isTerminal(event.state)) this.ended(task)
     })
     this.remember(task)
     this.init.onReceived?.(spec, submitter)
-    const problem = tooBig(spec.resources, this.init.capacity)
+    const problem = this.ledger.neverFits(spec.resources)
     if (problem != null) {
       task.append({ state: TaskState.REJECTED, error: { code: 'NEVER_FITS', message: `this task can never run here: it ${problem}` } })
-      return { task, created: true }
+    } else if (this.queue.size === 0 && this.ledger.fits(spec.resources)) {
+      this.admit(task)
+    } else {
+      this.enqueue(task)
     }
-    const gpuDeviceIds = Array.from({ length: spec.resources.gpus }, (_, i) => String(i))
-    void runTask(task, { executor: this.init.executor, nodeId: this.init.nodeId, gpuDeviceIds })
     return { task, created: true }
+  }
+
+  private enqueue (task: WorkerTask): void {
+    const position = this.queue.push(task.spec.id, task)
+    if (position == null) {
+      task.append({
+        state: TaskState.REJECTED,
+        error: { code: 'QUEUE_FULL', message: `this node is busy and its queue is full (${this.queue.limit} tasks waiting); send the task to another node or try again later` }
+      })
+      return
+    }
+    task.append({ state: TaskState.QUEUED, queuedPosition: position })
+    // A queued task has no executor run to stop: cancelling it takes it out of the line.
+    task.cancelSignal.addEventListener('abort', () => {
+      if (this.queue.remove(task.spec.id)) task.append({ state: TaskState.CANCELLED })
+    }, { once: true })
+  }
+
+  private admit (task: WorkerTask): void {
+    const { gpuDeviceIds } = this.ledger.reserve(task.spec.id, task.spec.resources)
+    this.admitted.add(task)
+    void runTask(task, { executor: this.init.executor, nodeId: this.init.nodeId, gpuDeviceIds })
+  }
+
+  /**
+   * A task reached its terminal state, however it ended: free what it held (exactly once),
+   * start the tasks at the head of the queue that fit now, in order (a small task never
+   * overtakes a waiting big one), and tell the rest their new positions.
+   */
+  private ended (task: WorkerTask): void {
+    this.admitted.delete(task)
+    this.ledger.release(task.spec.id)
+    for (let head = this.queue.peek(); head != null && this.ledger.fits(head.spec.resources); head = this.queue.peek()) {
+      this.queue.shift()
+      this.admit(head)
+    }
+    for (const { item, position } of this.queue.moved()) {
+      item.append({ state: TaskState.QUEUED, queuedPosition: position })
+    }
   }
 
   private remember (task: WorkerTask): void {
