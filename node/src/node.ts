@@ -106,7 +106,7 @@ export interface CloudaiNode {
   connect(addr: string): Promise<PeerView>
 }
 
-export function toPeerView (member: Member): PeerView {
+function toPeerView (member: Member): PeerView {
   const { status } = member
   return {
     peerId: member.peerId.toString(),
