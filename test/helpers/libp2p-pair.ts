@@ -103,3 +103,14 @@ export async function readUntilEnd (stream: Stream, boundMs: number): Promise<St
     clearTimeout(timer)
   }
 }
+
+/** A protobuf varint, for hand-made (and deliberately broken) length prefixes. */
+export function varint (value: number): Uint8Array {
+  const bytes: number[] = []
+  while (value >= 0x80) {
+    bytes.push((value % 0x80) | 0x80)
+    value = Math.floor(value / 0x80)
+  }
+  bytes.push(value)
+  return Uint8Array.from(bytes)
+}

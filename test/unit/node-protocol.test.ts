@@ -10,7 +10,7 @@ import {
   NODE_REQUEST_TIMEOUT_MS,
   requestStatus
 } from '../../node/src/protocol/node-protocol.ts'
-import { readUntilEnd, startBareMesh, startOpenNode, type StreamOutcome, type TestMesh, type TestNode } from '../helpers/libp2p-pair.ts'
+import { readUntilEnd, startBareMesh, startOpenNode, type StreamOutcome, type TestMesh, type TestNode, varint } from '../helpers/libp2p-pair.ts'
 import { waitFor } from '../helpers/env.ts'
 
 /** A case the server must refuse on its own (not by waiting for its deadline) ends well inside this. */
@@ -38,16 +38,6 @@ after(async () => {
   await client?.close()
   await server?.close()
 })
-
-function varint (value: number): Uint8Array {
-  const bytes: number[] = []
-  while (value >= 0x80) {
-    bytes.push((value % 0x80) | 0x80)
-    value = Math.floor(value / 0x80)
-  }
-  bytes.push(value)
-  return Uint8Array.from(bytes)
-}
 
 /** Open a raw node-protocol stream from the client to the server and send `bytes` as they are. */
 async function rawStream (bytes?: Uint8Array, from: Libp2p = client.node.libp2p): Promise<Stream> {

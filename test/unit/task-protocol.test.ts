@@ -10,7 +10,7 @@ import { MAX_EVENT_FRAME_BYTES, MAX_MASTER_FRAME_BYTES, SUBMIT_TIMEOUT_MS, TASK_
 import { LogStream, MasterMessage, TaskEvent, TaskState, isTerminal } from '../../node/src/protocol/task-messages.ts'
 import { ACK_WINDOW_EVENTS } from '../../node/src/worker/worker-task.ts'
 import { waitFor } from '../helpers/env.ts'
-import { readUntilEnd, startBareMesh, startOpenNode, type StreamOutcome, type TestMesh, type TestNode } from '../helpers/libp2p-pair.ts'
+import { readUntilEnd, startBareMesh, startOpenNode, type StreamOutcome, type TestMesh, type TestNode, varint } from '../helpers/libp2p-pair.ts'
 
 /** A case the worker must refuse on its own (not by waiting for its deadline) ends well inside this. */
 const PROMPT_MS = SUBMIT_TIMEOUT_MS / 2
@@ -111,16 +111,6 @@ async function assertWorkerStillServes (): Promise<void> {
   assertWellFormed(events, taskId)
   assert.equal(events.at(-1)!.state, TaskState.SUCCEEDED)
   assert.equal(output(events, LogStream.STDOUT).toString(), 'still here\n')
-}
-
-function varint (value: number): Uint8Array {
-  const bytes: number[] = []
-  while (value >= 0x80) {
-    bytes.push((value % 0x80) | 0x80)
-    value = Math.floor(value / 0x80)
-  }
-  bytes.push(value)
-  return Uint8Array.from(bytes)
 }
 
 function frame (message: MasterMessage): Uint8Array {
