@@ -60,6 +60,7 @@ test('a restarted daemon keeps its peer ID, cleans up its API file, and is liste
   const alphaDir = join(dir.path, 'alpha')
   const before = JSON.parse((await runCli(['--data-dir', alphaDir, 'id', '--json'])).stdout)
   assert.equal(before.name, 'alpha')
+  assert.equal(before.daemon, true)
   assert.ok(before.addrs.length > 0)
 
   const alpha = daemons.find(d => d.dataDir === alphaDir)!
@@ -67,6 +68,7 @@ test('a restarted daemon keeps its peer ID, cleans up its API file, and is liste
   await assert.rejects(stat(join(alphaDir, 'api')), 'the API file is removed on shutdown')
   const offline = JSON.parse((await runCli(['--data-dir', alphaDir, 'id', '--json'])).stdout)
   assert.equal(offline.peerId, before.peerId, 'id works without a daemon')
+  assert.equal(offline.daemon, false)
 
   await daemon('alpha')
   const after = JSON.parse((await runCli(['--data-dir', alphaDir, 'id', '--json'])).stdout)
