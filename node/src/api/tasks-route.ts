@@ -1,7 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import { z } from 'zod'
 import { toError } from '../errors.ts'
-import type { TaskRequest } from '../master/master.ts'
 import type { CloudaiNode } from '../node.ts'
 import { eventToJson } from '../protocol/task-messages.ts'
 import { HttpError } from './http-error.ts'
@@ -52,10 +51,9 @@ export async function streamTask (node: CloudaiNode, body: unknown, res: ServerR
   const parsed = TaskBody.safeParse(body)
   if (!parsed.success) throw new HttpError(400, 'BAD_REQUEST', `invalid task request: ${parsed.error.issues.map(issue => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`)
   const { target, ...request } = parsed.data
-  const taskRequest: TaskRequest = { ...request, ...(request.timeoutMs != null && request.timeoutMs > 0 ? { timeoutMs: request.timeoutMs } : { timeoutMs: undefined }) }
   let submitted
   try {
-    submitted = await node.master.submit(target, taskRequest)
+    submitted = await node.master.submit(target, request)
   } catch (err) {
     throw errorFor(toError(err))
   }

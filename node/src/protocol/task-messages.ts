@@ -119,7 +119,8 @@ export function validateSpec (spec: WireTaskSpec | undefined): TaskSpec {
       gpus: checkAmount(resources.gpus, 'GPU count', { whole: true, max: MAX_TASK_GPUS })
     },
     network: spec.network,
-    ...(spec.timeoutMs > 0 ? { timeoutMs: checkAmount(spec.timeoutMs, 'timeout', { whole: true, max: MAX_TIMEOUT_MS }) } : {}),
+    // 0 on the wire means no timeout.
+    ...(spec.timeoutMs !== 0 ? { timeoutMs: checkAmount(spec.timeoutMs, 'timeout', { whole: true, max: MAX_TIMEOUT_MS, min: 1 }) } : {}),
     labels: Object.fromEntries(spec.labels),
     attempt: checkAmount(spec.attempt, 'attempt', { whole: true, max: MAX_ATTEMPT })
   }

@@ -163,7 +163,7 @@ export async function submitToPeer (libp2p: Libp2p, peer: PeerId, spec: TaskSpec
       try {
         while (previous == null || !isTerminal(previous)) {
           const event = await framed.read(TaskEventCodec, life)
-          checkEvent(event, spec, event.state === TaskState.REJECTED && seq === 0 ? 1 : seq + 1, previous)
+          checkEvent(event, spec, seq + 1, previous)
           seq = event.seq
           previous = event.state
           if (seq % ACK_EVERY_EVENTS === 0 || isTerminal(event.state)) {
