@@ -15,6 +15,7 @@ import {
   STREAM_MAX_READ_BUFFER_BYTES,
   STREAM_MAX_WRITE_BUFFER_BYTES
 } from './limits.ts'
+import { announceableAddresses } from './announce.ts'
 import { privateNetwork } from './private-network.ts'
 
 export interface MeshInit {
@@ -38,7 +39,7 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
   return createLibp2p({
     privateKey: init.privateKey,
     start: false,
-    addresses: { listen: init.listen },
+    addresses: { listen: init.listen, announceFilter: announceableAddresses },
     transports: [tcp()],
     connectionProtector: init.psk != null ? privateNetwork({ psk: init.psk }) : undefined,
     connectionEncrypters: [noise()],
