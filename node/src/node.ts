@@ -135,12 +135,12 @@ class Node implements CloudaiNode {
   readonly log: Logger
   readonly worker: Worker
   readonly master: Master
-  private readonly executorImpl: Executor
+  private readonly executor: Executor
   private readonly membership: Membership
   private readonly capacity: ResourceAmounts
   private readonly options: NodeOptions
   private readonly keyFingerprint?: string
-  private executor: ExecutorHealth = { healthy: false, detail: 'not checked yet' }
+  private executorHealth: ExecutorHealth = { healthy: false, detail: 'not checked yet' }
   private storageEnforced = false
   private executorTimer?: NodeJS.Timeout
 
@@ -152,9 +152,9 @@ class Node implements CloudaiNode {
     this.capacity = capacity
     this.log = log
     this.keyFingerprint = keyFingerprint
-    this.executorImpl = options.executor ?? createDockerExecutor()
+    this.executor = options.executor ?? createDockerExecutor()
     this.worker = new Worker({
-      executor: this.executorImpl,
+      executor: this.executor,
       capacity,
       nodeId: this.peerId.toString(),
       onReceived: options.onTaskReceived,
@@ -178,8 +178,8 @@ class Node implements CloudaiNode {
 
   async start (): Promise<void> {
     const checkExecutor = async (): Promise<void> => {
-      this.executor = await this.executorImpl.health()
-      this.storageEnforced = this.executor.healthy && await this.executorImpl.storageEnforced()
+      this.executorHealth = await this.executor.health()
+      this.storageEnforced = this.executorHealth.healthy && await this.executor.storageEnforced()
     }
     await checkExecutor()
     this.executorTimer = setInterval(() => { void checkExecutor() }, EXECUTOR_CHECK_INTERVAL_MS)
@@ -213,8 +213,8 @@ class Node implements CloudaiNode {
       capacity: this.capacity,
       open: this.keyFingerprint == null,
       ...(this.keyFingerprint != null ? { keyFingerprint: this.keyFingerprint } : {}),
-      executorHealthy: this.executor.healthy,
-      executorDetail: this.executor.detail
+      executorHealthy: this.executorHealth.healthy,
+      executorDetail: this.executorHealth.detail
     }
   }
 
@@ -227,8 +227,8 @@ class Node implements CloudaiNode {
       running: this.worker.active().length,
       queued: this.worker.queued(),
       labels: this.options.labels ?? {},
-      executorHealthy: this.executor.healthy,
-      executorDetail: this.executor.detail,
+      executorHealthy: this.executorHealth.healthy,
+      executorDetail: this.executorHealth.detail,
       storageEnforced: this.storageEnforced,
       members: this.membership.hints()
     }
