@@ -11,6 +11,12 @@ export const ACK_WINDOW_EVENTS = 64
  * and replays). Older chunks are dropped from memory once every attached reader is past them.
  */
 export const LOG_HISTORY_BYTES = 16 * 1024 * 1024
+/**
+ * What a finished task keeps once its readers are done: a worker remembers up to 1,000
+ * finished tasks, so this bounds their output in memory to 256 MiB in all (until the
+ * durable store holds it instead).
+ */
+export const FINISHED_LOG_HISTORY_BYTES = 256 * 1024
 
 export type EventDetail = Omit<TaskEvent, 'taskId' | 'seq' | 'timeMs' | 'state'> & { state?: TaskState }
 
@@ -116,10 +122,8 @@ export class WorkerTask {
     const state = detail.state != null && movesForward(this.state, detail.state) ? detail.state : this.state
     const event: TaskEvent = { ...detail, taskId: this.spec.id, seq: this.events.length + 1, timeMs: Date.now(), state }
     this.events.push(event)
-    if (event.log != null) {
-      this.retainedLogBytes += event.log.data.byteLength
-      this.releaseOldLogs()
-    }
+    if (event.log != null) this.retainedLogBytes += event.log.data.byteLength
+    this.releaseOldLogs()
     this.wake()
     this.onEvent?.(event, previous)
     return event
@@ -140,6 +144,7 @@ export class WorkerTask {
 
   unsubscribe (subscription: Subscription): void {
     this.subscribers.delete(subscription)
+    this.releaseOldLogs()
     this.wake()
   }
 
@@ -176,10 +181,12 @@ export class WorkerTask {
     for (const waiter of [...this.waiters]) waiter()
   }
 
+  /** Drop the oldest log data past the limit, but never what an attached reader has yet to read. */
   private releaseOldLogs (): void {
-    if (this.retainedLogBytes <= LOG_HISTORY_BYTES) return
+    const limit = this.finished ? FINISHED_LOG_HISTORY_BYTES : LOG_HISTORY_BYTES
+    if (this.retainedLogBytes <= limit) return
     const oldestReader = Math.min(this.events.length, ...[...this.subscribers].map(sub => sub.deliveredSeq))
-    while (this.retainedLogBytes > LOG_HISTORY_BYTES && this.releasedUpTo < oldestReader) {
+    while (this.retainedLogBytes > limit && this.releasedUpTo < oldestReader) {
       const log = this.events[this.releasedUpTo].log
       if (log != null) {
         this.retainedLogBytes -= log.data.byteLength
