@@ -1,6 +1,7 @@
 import { createSimulatedExecutor } from '../../node/src/executor/simulated.ts'
 import { copyFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { TaskRequest } from '../../node/src/master/master.ts'
 import { createSwarmKey } from '../../node/src/mesh/swarm-key.ts'
 import { createNode, type CloudaiNode, type NodeOptions } from '../../node/src/node.ts'
 
@@ -38,4 +39,20 @@ export function fullyConnected (nodes: CloudaiNode[]): boolean {
     const seen = new Set(node.peers().filter(peer => peer.reachable).map(peer => peer.peerId))
     return nodes.every(other => other === node || seen.has(other.peerId.toString()))
   })
+}
+
+/** An image name for the simulated executor, which knows every image. */
+export const SIM_IMAGE = '127.0.0.1:5000/cloudai/sim:1'
+
+/** A small task for the simulated executor; `command` is its script (`out:…`, `sleep:…`, `exit:…`). */
+export function simTaskRequest (command: string[], extra: Partial<TaskRequest> = {}): TaskRequest {
+  return {
+    image: SIM_IMAGE,
+    command,
+    env: {},
+    resources: { cpu: 0.5, memoryBytes: 64 * 2 ** 20, storageBytes: 2 ** 20, gpus: 0 },
+    network: 'none',
+    labels: {},
+    ...extra
+  }
 }

@@ -6,7 +6,7 @@ import type { CloudaiNode } from '../../node/src/node.ts'
 import { LogStream, TaskState, isTerminal, type TaskEvent } from '../../node/src/protocol/task-messages.ts'
 import { submitToPeer } from '../../node/src/protocol/task-protocol.ts'
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
-import { fullyConnected, makeClusterKey, simNode } from '../helpers/sim.ts'
+import { fullyConnected, makeClusterKey, simNode, simTaskRequest } from '../helpers/sim.ts'
 
 const NODES = 5
 /** Generous: the mesh converges in about a second here, but CI machines are loaded. */
@@ -15,7 +15,6 @@ const CONVERGENCE_BOUND_MS = 20_000
 const TASKS_BOUND_MS = 20_000
 /** Peers refresh each other's status this often, so `running` counts are seen to fall back quickly. */
 const REFRESH_MS = 300
-const IMAGE = '127.0.0.1:5000/cloudai/sim:1'
 /** Each task runs this long: several status refreshes, so peers see it running. */
 const TASK_MS = 1_500
 
@@ -47,15 +46,9 @@ after(async () => {
   await dir?.remove()
 })
 
+/** Small enough that each node runs all four of its tasks at once. */
 function request (command: string[]): TaskRequest {
-  return {
-    image: IMAGE,
-    command,
-    env: {},
-    resources: { cpu: 0.1, memoryBytes: 32 * 2 ** 20, storageBytes: 2 ** 20, gpus: 0 },
-    network: 'none',
-    labels: {}
-  }
+  return simTaskRequest(command, { resources: { cpu: 0.1, memoryBytes: 32 * 2 ** 20, storageBytes: 2 ** 20, gpus: 0 } })
 }
 
 function stdout (events: TaskEvent[]): string {

@@ -5,11 +5,12 @@ import { after, before, describe, test } from 'node:test'
 import { pino } from 'pino'
 import { TaskSpec as WireTaskSpec } from '../../protocols/task.ts'
 import { createSimulatedExecutor, type SimulatedExecutor } from '../../node/src/executor/simulated.ts'
-import type { TaskRequest } from '../../node/src/master/master.ts'
 import { MAX_EVENT_FRAME_BYTES, MAX_MASTER_FRAME_BYTES, SUBMIT_TIMEOUT_MS, TASK_PROTOCOL } from '../../node/src/protocol/task-protocol.ts'
 import { LogStream, MasterMessage, TaskEvent, TaskState, isTerminal } from '../../node/src/protocol/task-messages.ts'
 import { ACK_WINDOW_EVENTS } from '../../node/src/worker/worker-task.ts'
 import { waitFor } from '../helpers/env.ts'
+import type { TaskRequest } from '../../node/src/master/master.ts'
+import { SIM_IMAGE, simTaskRequest } from '../helpers/sim.ts'
 import { readUntilEnd, startBareMesh, startOpenNode, type StreamOutcome, type TestMesh, type TestNode, varint } from '../helpers/libp2p-pair.ts'
 
 /** A case the worker must refuse on its own (not by waiting for its deadline) ends well inside this. */
@@ -18,7 +19,6 @@ const PROMPT_MS = SUBMIT_TIMEOUT_MS / 2
 const BOUND_MS = SUBMIT_TIMEOUT_MS + 5_000
 /** How long "a while" is when checking that something does not happen. */
 const QUIET_MS = 1_000
-const IMAGE = '127.0.0.1:5000/cloudai/sim:1'
 const CAPACITY = { cpu: 4, memoryBytes: 8 * 2 ** 30, storageBytes: 100 * 2 ** 30, gpus: 0 }
 /** What the simulated executor's `bytes:<n>` writes, repeated. */
 const PATTERN = Buffer.from('abcdefghijklmnopqrstuvwxyz0123456789\n')
@@ -64,17 +64,7 @@ after(async () => {
   await worker?.close()
 })
 
-function request (command: string[], extra: Partial<TaskRequest> = {}): TaskRequest {
-  return {
-    image: IMAGE,
-    command,
-    env: {},
-    resources: { cpu: 0.5, memoryBytes: 64 * 2 ** 20, storageBytes: 2 ** 20, gpus: 0 },
-    network: 'none',
-    labels: {},
-    ...extra
-  }
-}
+const request = simTaskRequest
 
 /** Submit through the master role to `target` and read every event, all within `boundMs`. */
 async function run (command: string[], target = 'worker', boundMs = BOUND_MS): Promise<{ taskId: string, events: TaskEvent[] }> {
@@ -140,7 +130,7 @@ let rawIds = 0
 function wireSpec (command: string[], overrides: Partial<WireTaskSpec> = {}): WireTaskSpec {
   return {
     id: `raw-${Date.now().toString(36)}-${++rawIds}`,
-    image: IMAGE,
+    image: SIM_IMAGE,
     command,
     env: new Map(),
     resources: { cpu: 0.5, memoryBytes: 64 * 2 ** 20, storageBytes: 2 ** 20, gpus: 0 },
