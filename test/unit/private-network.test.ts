@@ -176,7 +176,11 @@ describe('private network', () => {
     child.stderr.on('data', (chunk) => { output += chunk })
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
     assert.notEqual(code, 0, output)
-    assert.match(output, /Maximum memory size exceeded/)
+    // The failure must be that test's, not a child that could not start. How the bug shows
+    // depends on timing: usually the WASM memory cannot grow any more; sometimes a connection's
+    // bytes are already garbled and its stream is closed under the transfer.
+    assert.ok(output.includes(`✖ ${MANY_CONNECTIONS_TEST}`), output)
+    assert.match(output, /Maximum memory size exceeded|StreamCloseEvent|StreamResetError|StreamStateError/, output)
   })
 
   it('keystream is the same whatever the chunking, and matches the xsalsa20 package', () => {
