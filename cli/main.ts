@@ -21,6 +21,15 @@ function arg<T> (parse: (text: string) => T): (text: string) => T {
   }
 }
 
+const TASK_STATES = ['PENDING', 'QUEUED', 'PULLING', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'LOST']
+
+/** A task state, in any case. */
+function parseState (text: string): string {
+  const state = text.toUpperCase()
+  if (!TASK_STATES.includes(state)) throw new Error(`"${text}" is not a task state: use one of ${TASK_STATES.join(', ')}`)
+  return state
+}
+
 function collect (value: string, previous: string[] = []): string[] {
   return [...previous, value]
 }
@@ -70,6 +79,8 @@ export function buildProgram (print: Printer = consolePrinter): Command {
     .addOption(new Option('--storage <size>', 'disk to offer, e.g. 100g (default: free space in the data dir)').argParser(arg(text => parseSize(text))))
     .addOption(new Option('--gpus <n>', 'GPUs to offer (default: nvidia-smi -L)').argParser(arg(text => parseCount(text, 'GPU count'))))
     .option('--label <key=value>', 'a label peers see, repeatable', keyValue)
+    .addOption(new Option('--lost-after <duration>', 'how long a worker running this node\'s tasks may stay unreachable before they are LOST').default(30_000, '30s').argParser(arg(parseDuration)))
+    .addOption(new Option('--log-limit <size>', 'output kept per task; past it, the rest is dropped and the task says so').default(16 * 1024 ** 2, '16m').argParser(arg(text => parseSize(text))))
     .action(async (opts, cmd) => {
       const { dataDir } = globals(cmd)
       const { start } = await import('./commands/start.ts')
@@ -82,6 +93,8 @@ export function buildProgram (print: Printer = consolePrinter): Command {
         bootstrap: opts.bootstrap,
         open: opts.open === true,
         labels: opts.label,
+        lostAfterMs: opts.lostAfter,
+        logLimitBytes: opts.logLimit,
         capacity: {
           ...(opts.cpu != null ? { cpu: opts.cpu } : {}),
           ...(opts.memory != null ? { memoryBytes: opts.memory } : {}),
@@ -126,6 +139,42 @@ export function buildProgram (print: Printer = consolePrinter): Command {
           labels: opts.label ?? {}
         }
       }, print)
+    })
+
+  program.command('tasks')
+    .description('task history: what this node sent and what it ran, newest first')
+    .addOption(new Option('--limit <n>', 'at most this many').argParser(arg(text => parseCount(text, 'limit'))))
+    .addOption(new Option('--state <state>', `only tasks in this state (${TASK_STATES.join(', ')})`).argParser(arg(parseState)))
+    .option('--json', 'print a JSON array')
+    .action(async (opts, cmd) => {
+      const { tasks } = await import('./commands/tasks.ts')
+      await tasks({ ...globals(cmd), json: opts.json, limit: opts.limit, state: opts.state }, print)
+    })
+
+  program.command('status <task>')
+    .description('one task\'s state, peer, timings, resources and events (by id or a unique prefix)')
+    .option('--json', 'print one JSON object')
+    .action(async (task, opts, cmd) => {
+      const { status } = await import('./commands/status.ts')
+      await status(task, { ...globals(cmd), json: opts.json }, print)
+    })
+
+  program.command('logs <task>')
+    .description('a task\'s output: stdout and stderr as the container wrote them')
+    .option('-f, --follow', 'keep following until the task ends; then exit with its exit code')
+    .addOption(new Option('--tail <n>', 'only the last n lines').argParser(arg(text => parseCount(text, 'line count'))))
+    .option('--json', 'print one event per line (JSON)')
+    .action(async (task, opts, cmd) => {
+      const { logs } = await import('./commands/logs.ts')
+      await logs(task, { ...globals(cmd), follow: opts.follow, tail: opts.tail, json: opts.json }, print)
+    })
+
+  program.command('cancel <task>')
+    .description('stop a task wherever it runs (SIGTERM, then SIGKILL after 10 s) and wait until it has ended')
+    .option('--json', 'print one JSON object')
+    .action(async (task, opts, cmd) => {
+      const { cancel } = await import('./commands/cancel.ts')
+      await cancel(task, { ...globals(cmd), json: opts.json }, print)
     })
 
   program.command('id')

@@ -22,6 +22,8 @@ export function exitCodeFor (terminal: TaskEventJson | undefined): number {
 export interface TaskOutputOptions {
   json: boolean
   quiet: boolean
+  /** `logs`: the output and how the task ended, without the states and progress on the way. */
+  outputOnly?: boolean
   stdout: NodeJS.WritableStream
   stderr: NodeJS.WritableStream
 }
@@ -73,6 +75,18 @@ export class TaskOutput {
       await this.note(colors.dim(`task ${line.accepted.taskId} accepted by ${line.accepted.peerName} (${line.accepted.peerId})`))
       return
     }
+    if ('task' in line) {
+      this.taskId = line.task.taskId
+      return
+    }
+    if ('unreachable' in line) {
+      await this.note(colors.yellow(`⚠ ${this.peer !== '' ? this.peer : 'the worker'} is unreachable since ${line.unreachable.since}; re-attaching when it answers (the task is lost if it stays away past the loss deadline)`))
+      return
+    }
+    if ('reachable' in line) {
+      await this.note(colors.cyan('→ re-attached: the worker answers again'))
+      return
+    }
     if ('error' in line) {
       // Not an event: without this line a --json or --quiet user sees exit 125 and no reason.
       await write(this.options.stderr, colors.red(`✖ ${line.error.message}`) + '\n')
@@ -83,6 +97,10 @@ export class TaskOutput {
     if (TERMINAL.has(event.state)) this.terminal = event
     if (event.log != null) {
       if (!this.options.json) await write(event.log.stream === 'stderr' ? this.options.stderr : this.options.stdout, Buffer.from(event.log.data, 'base64'))
+      return
+    }
+    if (event.truncated != null) {
+      await this.note(colors.yellow(`⚠ the task wrote more than ${formatBytes(event.truncated.limitBytes)}: the rest of its output is not kept (the worker's --log-limit)`))
       return
     }
     if (event.pull != null) {
@@ -96,7 +114,7 @@ export class TaskOutput {
   }
 
   private async progress (done: number, total: number): Promise<void> {
-    if (this.options.quiet || this.options.json) return
+    if (this.options.quiet || this.options.json || this.options.outputOnly === true) return
     const text = `  pulling ${formatBytes(done)}${total > 0 ? ` / ${formatBytes(total)}` : ''}`
     const stderr = this.options.stderr as NodeJS.WriteStream
     if (stderr.isTTY === true) {
@@ -108,10 +126,12 @@ export class TaskOutput {
   }
 
   private async stateLine (event: TaskEventJson): Promise<void> {
-    const took = formatDuration(Date.now() - this.started)
+    // `logs` may start long after the task did: then the time it took is not ours to tell.
+    const took = this.options.outputOnly === true ? '' : formatDuration(Date.now() - this.started)
+    const where = this.peer !== '' ? ` on ${this.peer}` : ''
     switch (event.state) {
       case 'SUCCEEDED':
-        await this.note(colors.green(`✔ task ${event.taskId} succeeded on ${this.peer} in ${took} (exit 0)`))
+        await this.note(colors.green(`✔ task ${event.taskId} succeeded${where}${took !== '' ? ` in ${took}` : ''} (exit 0)`))
         return
       case 'FAILED':
       case 'CANCELLED':
@@ -124,13 +144,15 @@ export class TaskOutput {
           if (event.error != null) await write(this.options.stderr, `cloudai: ${event.error.message}\n`)
           return
         }
-        await this.note(colors.red(`✖ task ${event.taskId} ${event.state.toLowerCase()} on ${this.peer} after ${took}${exit}${why}`))
+        await this.note(colors.red(`✖ task ${event.taskId} ${event.state.toLowerCase()}${where}${took !== '' ? ` after ${took}` : ''}${exit}${why}`))
         return
       }
       case 'RUNNING':
+        if (this.options.outputOnly === true) return
         await this.note(colors.cyan(`→ running${event.containerId != null ? ` (container ${event.containerId.slice(0, 12)})` : ''}`))
         return
       default:
+        if (this.options.outputOnly === true) return
         await this.note(colors.cyan(`→ ${event.state.toLowerCase()}${event.queuedPosition != null ? ` (position ${event.queuedPosition})` : ''}`))
     }
   }

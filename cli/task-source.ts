@@ -1,14 +1,17 @@
 import type { CloudaiNode } from '../node/src/node.ts'
 import { resolvePeer, type PeerCandidate } from '../node/src/master/resolve-peer.ts'
 import type { TaskRequest } from '../node/src/master/master.ts'
-import { eventToJson, type TaskEventJson } from '../node/src/protocol/task-messages.ts'
+import { feedLine, taskFeed, type FeedLine, type FeedOptions } from '../node/src/store/feed.ts'
+import type { TaskStore } from '../node/src/store/store.ts'
+import { taskRecord } from '../node/src/store/task-views.ts'
 import type { ApiClient } from './client.ts'
 import { ApiError } from './client.ts'
 
-/** What `task` reads, from the daemon (NDJSON) or from an embedded node: the same lines. */
+/** What `task` and `logs` read, from the daemon (NDJSON) or from an embedded node: the same lines. */
 export type TaskLine =
   | { accepted: { taskId: string, peerId: string, peerName: string } }
-  | { event: TaskEventJson }
+  | { task: { taskId: string } }
+  | FeedLine
   | { error: { code: string, message: string } }
 
 export interface TaskSource {
@@ -24,8 +27,13 @@ export const EMBEDDED_DISCOVERY_MS = 10_000
 
 /** Submit through the running daemon: POST /v1/tasks, read NDJSON as it arrives. */
 export async function daemonSource (client: ApiClient, target: string, request: TaskRequest): Promise<TaskSource> {
+  return await ndjsonSource(client, 'POST', '/v1/tasks', { target, ...request })
+}
+
+/** Read an NDJSON stream of task lines from the daemon. */
+export async function ndjsonSource (client: ApiClient, method: 'GET' | 'POST', path: string, body?: unknown): Promise<TaskSource> {
   const controller = new AbortController()
-  const res = await client.stream('POST', '/v1/tasks', { target, ...request }, controller.signal)
+  const res = await client.stream(method, path, body, controller.signal)
   return {
     lines: (async function * () {
       let buffered = ''
@@ -86,17 +94,17 @@ export async function embeddedSource (options: EmbeddedOptions, target: string, 
   try {
     if (!local) await waitForPeer(node, target)
     const submitted = await node.master.submit(target, request)
+    const stop = new AbortController()
     return {
       lines: (async function * () {
-        yield { accepted: { taskId: submitted.taskId, peerId: submitted.peerId, peerName: submitted.peerName } }
-        try {
-          for await (const event of submitted.session.events) yield { event: eventToJson(event) }
-        } catch (err: any) {
-          yield { error: { code: 'STREAM_FAILED', message: `lost the task's event stream: ${err?.message ?? err}` } }
-        }
+        yield { accepted: submitted }
+        yield * storeLines(node.store, submitted.taskId, { follow: true, signal: stop.signal, unreachableSince: () => node.master.unreachableSince(submitted.taskId) })
       })(),
       // Without a daemon nothing would keep a task on this node alive: stopping cancels it.
-      close: async () => { await node.stop() },
+      close: async () => {
+        stop.abort()
+        await node.stop()
+      },
       keepsRunning: !local
     }
   } catch (err) {
@@ -106,3 +114,9 @@ export async function embeddedSource (options: EmbeddedOptions, target: string, 
 }
 
 export { ApiError }
+
+/** A task's feed read from a store in this process (an embedded node, or no node at all), as task lines. */
+export async function * storeLines (store: TaskStore, taskId: string, options: Omit<FeedOptions, 'fromSeq'> & { fromSeq?: number }): AsyncGenerator<TaskLine> {
+  const { attempt } = taskRecord(store, taskId)
+  for await (const item of taskFeed(store, taskId, attempt, options)) yield feedLine(item)
+}

@@ -358,8 +358,211 @@ export namespace StatusRequest {
   }
 }
 
+export interface AttachRequest {
+  taskId: string
+  fromSeq: number
+}
+
+export namespace AttachRequest {
+  let _codec: Codec<AttachRequest>
+
+  export const codec = (): Codec<AttachRequest> => {
+    if (_codec == null) {
+      _codec = message<AttachRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.taskId != null && obj.taskId !== '')) {
+          w.uint32(10)
+          w.string(obj.taskId)
+        }
+
+        if ((obj.fromSeq != null && obj.fromSeq !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.fromSeq)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          taskId: '',
+          fromSeq: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.taskId = reader.string()
+              break
+            }
+            case 2: {
+              obj.fromSeq = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.taskId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.fromSeq`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface AttachRequestTaskIdFieldEvent {
+    field: '$.taskId'
+    value: string
+  }
+
+  export interface AttachRequestFromSeqFieldEvent {
+    field: '$.fromSeq'
+    value: number
+  }
+
+  export function encode (obj: Partial<AttachRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, AttachRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AttachRequest>): AttachRequest {
+    return decodeMessage(buf, AttachRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AttachRequest>): Generator<AttachRequestTaskIdFieldEvent | AttachRequestFromSeqFieldEvent> {
+    return streamMessage(buf, AttachRequest.codec(), opts)
+  }
+}
+
+export interface CancelRequest {
+  taskId: string
+}
+
+export namespace CancelRequest {
+  let _codec: Codec<CancelRequest>
+
+  export const codec = (): Codec<CancelRequest> => {
+    if (_codec == null) {
+      _codec = message<CancelRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.taskId != null && obj.taskId !== '')) {
+          w.uint32(10)
+          w.string(obj.taskId)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          taskId: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.taskId = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.taskId`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface CancelRequestTaskIdFieldEvent {
+    field: '$.taskId'
+    value: string
+  }
+
+  export function encode (obj: Partial<CancelRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, CancelRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CancelRequest>): CancelRequest {
+    return decodeMessage(buf, CancelRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CancelRequest>): Generator<CancelRequestTaskIdFieldEvent> {
+    return streamMessage(buf, CancelRequest.codec(), opts)
+  }
+}
+
 export interface NodeRequest {
   status?: StatusRequest
+  attach?: AttachRequest
+  cancel?: CancelRequest
 }
 
 export namespace NodeRequest {
@@ -377,6 +580,16 @@ export namespace NodeRequest {
           StatusRequest.codec().encode(obj.status, w)
         }
 
+        if (obj.attach != null) {
+          w.uint32(18)
+          AttachRequest.codec().encode(obj.attach, w)
+        }
+
+        if (obj.cancel != null) {
+          w.uint32(26)
+          CancelRequest.codec().encode(obj.cancel, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -392,6 +605,18 @@ export namespace NodeRequest {
             case 1: {
               obj.status = StatusRequest.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.status
+              })
+              break
+            }
+            case 2: {
+              obj.attach = AttachRequest.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.attach
+              })
+              break
+            }
+            case 3: {
+              obj.cancel = CancelRequest.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.cancel
               })
               break
             }
@@ -417,6 +642,20 @@ export namespace NodeRequest {
 
               break
             }
+            case 2: {
+              yield * AttachRequest.codec().stream(reader, reader.uint32(), `${prefix}.attach`, {
+                limits: opts.limits?.attach
+              })
+
+              break
+            }
+            case 3: {
+              yield * CancelRequest.codec().stream(reader, reader.uint32(), `${prefix}.cancel`, {
+                limits: opts.limits?.cancel
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -429,6 +668,21 @@ export namespace NodeRequest {
     return _codec
   }
 
+  export interface NodeRequestAttachTaskIdFieldEvent {
+    field: '$.attach.taskId'
+    value: string
+  }
+
+  export interface NodeRequestAttachFromSeqFieldEvent {
+    field: '$.attach.fromSeq'
+    value: number
+  }
+
+  export interface NodeRequestCancelTaskIdFieldEvent {
+    field: '$.cancel.taskId'
+    value: string
+  }
+
   export function encode (obj: Partial<NodeRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, NodeRequest.codec())
   }
@@ -437,7 +691,7 @@ export namespace NodeRequest {
     return decodeMessage(buf, NodeRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRequest>): Generator<{}> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRequest>): Generator<NodeRequestAttachTaskIdFieldEvent | NodeRequestAttachFromSeqFieldEvent | NodeRequestCancelTaskIdFieldEvent> {
     return streamMessage(buf, NodeRequest.codec(), opts)
   }
 }
@@ -1068,9 +1322,123 @@ export namespace ErrorReply {
   }
 }
 
+export interface TaskStateReply {
+  state: string
+  lastSeq: number
+}
+
+export namespace TaskStateReply {
+  let _codec: Codec<TaskStateReply>
+
+  export const codec = (): Codec<TaskStateReply> => {
+    if (_codec == null) {
+      _codec = message<TaskStateReply>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.state != null && obj.state !== '')) {
+          w.uint32(10)
+          w.string(obj.state)
+        }
+
+        if ((obj.lastSeq != null && obj.lastSeq !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.lastSeq)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          state: '',
+          lastSeq: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.state = reader.string()
+              break
+            }
+            case 2: {
+              obj.lastSeq = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.state`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.lastSeq`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface TaskStateReplyStateFieldEvent {
+    field: '$.state'
+    value: string
+  }
+
+  export interface TaskStateReplyLastSeqFieldEvent {
+    field: '$.lastSeq'
+    value: number
+  }
+
+  export function encode (obj: Partial<TaskStateReply>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, TaskStateReply.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskStateReply>): TaskStateReply {
+    return decodeMessage(buf, TaskStateReply.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskStateReply>): Generator<TaskStateReplyStateFieldEvent | TaskStateReplyLastSeqFieldEvent> {
+    return streamMessage(buf, TaskStateReply.codec(), opts)
+  }
+}
+
 export interface NodeResponse {
   status?: Status
   error?: ErrorReply
+  attached?: TaskStateReply
+  cancelled?: TaskStateReply
 }
 
 export namespace NodeResponse {
@@ -1091,6 +1459,16 @@ export namespace NodeResponse {
         if (obj.error != null) {
           w.uint32(18)
           ErrorReply.codec().encode(obj.error, w)
+        }
+
+        if (obj.attached != null) {
+          w.uint32(26)
+          TaskStateReply.codec().encode(obj.attached, w)
+        }
+
+        if (obj.cancelled != null) {
+          w.uint32(34)
+          TaskStateReply.codec().encode(obj.cancelled, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1114,6 +1492,18 @@ export namespace NodeResponse {
             case 2: {
               obj.error = ErrorReply.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.error
+              })
+              break
+            }
+            case 3: {
+              obj.attached = TaskStateReply.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.attached
+              })
+              break
+            }
+            case 4: {
+              obj.cancelled = TaskStateReply.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.cancelled
               })
               break
             }
@@ -1142,6 +1532,20 @@ export namespace NodeResponse {
             case 2: {
               yield * ErrorReply.codec().stream(reader, reader.uint32(), `${prefix}.error`, {
                 limits: opts.limits?.error
+              })
+
+              break
+            }
+            case 3: {
+              yield * TaskStateReply.codec().stream(reader, reader.uint32(), `${prefix}.attached`, {
+                limits: opts.limits?.attached
+              })
+
+              break
+            }
+            case 4: {
+              yield * TaskStateReply.codec().stream(reader, reader.uint32(), `${prefix}.cancelled`, {
+                limits: opts.limits?.cancelled
               })
 
               break
@@ -1261,6 +1665,26 @@ export namespace NodeResponse {
     value: string
   }
 
+  export interface NodeResponseAttachedStateFieldEvent {
+    field: '$.attached.state'
+    value: string
+  }
+
+  export interface NodeResponseAttachedLastSeqFieldEvent {
+    field: '$.attached.lastSeq'
+    value: number
+  }
+
+  export interface NodeResponseCancelledStateFieldEvent {
+    field: '$.cancelled.state'
+    value: string
+  }
+
+  export interface NodeResponseCancelledLastSeqFieldEvent {
+    field: '$.cancelled.lastSeq'
+    value: number
+  }
+
   export function encode (obj: Partial<NodeResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, NodeResponse.codec())
   }
@@ -1269,7 +1693,7 @@ export namespace NodeResponse {
     return decodeMessage(buf, NodeResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeResponse>): Generator<NodeResponseStatusNameFieldEvent | NodeResponseStatusVersionFieldEvent | NodeResponseStatusCapacityCpuFieldEvent | NodeResponseStatusCapacityMemoryBytesFieldEvent | NodeResponseStatusCapacityStorageBytesFieldEvent | NodeResponseStatusCapacityGpusFieldEvent | NodeResponseStatusAllocatedCpuFieldEvent | NodeResponseStatusAllocatedMemoryBytesFieldEvent | NodeResponseStatusAllocatedStorageBytesFieldEvent | NodeResponseStatusAllocatedGpusFieldEvent | NodeResponseStatusRunningFieldEvent | NodeResponseStatusQueuedFieldEvent | NodeResponseStatusLabelsFieldEvent | NodeResponseStatusExecutorHealthyFieldEvent | NodeResponseStatusExecutorDetailFieldEvent | NodeResponseStatusStorageEnforcedFieldEvent | NodeResponseStatusMembersPeerIdFieldEvent | NodeResponseStatusMembersAddrsFieldEvent | NodeResponseErrorCodeFieldEvent | NodeResponseErrorMessageFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeResponse>): Generator<NodeResponseStatusNameFieldEvent | NodeResponseStatusVersionFieldEvent | NodeResponseStatusCapacityCpuFieldEvent | NodeResponseStatusCapacityMemoryBytesFieldEvent | NodeResponseStatusCapacityStorageBytesFieldEvent | NodeResponseStatusCapacityGpusFieldEvent | NodeResponseStatusAllocatedCpuFieldEvent | NodeResponseStatusAllocatedMemoryBytesFieldEvent | NodeResponseStatusAllocatedStorageBytesFieldEvent | NodeResponseStatusAllocatedGpusFieldEvent | NodeResponseStatusRunningFieldEvent | NodeResponseStatusQueuedFieldEvent | NodeResponseStatusLabelsFieldEvent | NodeResponseStatusExecutorHealthyFieldEvent | NodeResponseStatusExecutorDetailFieldEvent | NodeResponseStatusStorageEnforcedFieldEvent | NodeResponseStatusMembersPeerIdFieldEvent | NodeResponseStatusMembersAddrsFieldEvent | NodeResponseErrorCodeFieldEvent | NodeResponseErrorMessageFieldEvent | NodeResponseAttachedStateFieldEvent | NodeResponseAttachedLastSeqFieldEvent | NodeResponseCancelledStateFieldEvent | NodeResponseCancelledLastSeqFieldEvent> {
     return streamMessage(buf, NodeResponse.codec(), opts)
   }
 }

@@ -1634,6 +1634,95 @@ export namespace ExitStatus {
   }
 }
 
+export interface LogTruncated {
+  limitBytes: number
+}
+
+export namespace LogTruncated {
+  let _codec: Codec<LogTruncated>
+
+  export const codec = (): Codec<LogTruncated> => {
+    if (_codec == null) {
+      _codec = message<LogTruncated>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.limitBytes != null && obj.limitBytes !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.limitBytes)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          limitBytes: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.limitBytes = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.limitBytes`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface LogTruncatedLimitBytesFieldEvent {
+    field: '$.limitBytes'
+    value: number
+  }
+
+  export function encode (obj: Partial<LogTruncated>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, LogTruncated.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogTruncated>): LogTruncated {
+    return decodeMessage(buf, LogTruncated.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogTruncated>): Generator<LogTruncatedLimitBytesFieldEvent> {
+    return streamMessage(buf, LogTruncated.codec(), opts)
+  }
+}
+
 export interface TaskError {
   code: string
   message: string
@@ -1757,6 +1846,7 @@ export interface TaskEvent {
   log?: LogChunk
   exit?: ExitStatus
   error?: TaskError
+  truncated?: LogTruncated
 }
 
 export namespace TaskEvent {
@@ -1817,6 +1907,11 @@ export namespace TaskEvent {
         if (obj.error != null) {
           w.uint32(82)
           TaskError.codec().encode(obj.error, w)
+        }
+
+        if (obj.truncated != null) {
+          w.uint32(90)
+          LogTruncated.codec().encode(obj.truncated, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1881,6 +1976,12 @@ export namespace TaskEvent {
             case 10: {
               obj.error = TaskError.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.error
+              })
+              break
+            }
+            case 11: {
+              obj.truncated = LogTruncated.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.truncated
               })
               break
             }
@@ -1965,6 +2066,13 @@ export namespace TaskEvent {
             case 10: {
               yield * TaskError.codec().stream(reader, reader.uint32(), `${prefix}.error`, {
                 limits: opts.limits?.error
+              })
+
+              break
+            }
+            case 11: {
+              yield * LogTruncated.codec().stream(reader, reader.uint32(), `${prefix}.truncated`, {
+                limits: opts.limits?.truncated
               })
 
               break
@@ -2056,6 +2164,11 @@ export namespace TaskEvent {
     value: string
   }
 
+  export interface TaskEventTruncatedLimitBytesFieldEvent {
+    field: '$.truncated.limitBytes'
+    value: number
+  }
+
   export function encode (obj: Partial<TaskEvent>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, TaskEvent.codec())
   }
@@ -2064,7 +2177,7 @@ export namespace TaskEvent {
     return decodeMessage(buf, TaskEvent.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskEvent>): Generator<TaskEventTaskIdFieldEvent | TaskEventSeqFieldEvent | TaskEventTimeMsFieldEvent | TaskEventStateFieldEvent | TaskEventQueuedPositionFieldEvent | TaskEventPullDoneBytesFieldEvent | TaskEventPullTotalBytesFieldEvent | TaskEventContainerIdFieldEvent | TaskEventLogStreamFieldEvent | TaskEventLogDataFieldEvent | TaskEventExitCodeFieldEvent | TaskEventExitOomKilledFieldEvent | TaskEventExitTimedOutFieldEvent | TaskEventErrorCodeFieldEvent | TaskEventErrorMessageFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskEvent>): Generator<TaskEventTaskIdFieldEvent | TaskEventSeqFieldEvent | TaskEventTimeMsFieldEvent | TaskEventStateFieldEvent | TaskEventQueuedPositionFieldEvent | TaskEventPullDoneBytesFieldEvent | TaskEventPullTotalBytesFieldEvent | TaskEventContainerIdFieldEvent | TaskEventLogStreamFieldEvent | TaskEventLogDataFieldEvent | TaskEventExitCodeFieldEvent | TaskEventExitOomKilledFieldEvent | TaskEventExitTimedOutFieldEvent | TaskEventErrorCodeFieldEvent | TaskEventErrorMessageFieldEvent | TaskEventTruncatedLimitBytesFieldEvent> {
     return streamMessage(buf, TaskEvent.codec(), opts)
   }
 }

@@ -81,7 +81,7 @@ export async function task (target: string, options: TaskOptions, print: Printer
   }
   if (interrupted && output.terminal == null) {
     throw new ExitError(130, source.keepsRunning
-      ? `detached: task ${output.taskId ?? ''} keeps running on its worker`
+      ? `detached: task ${output.taskId ?? ''} keeps running on its worker; follow it with "cloudai logs -f ${output.taskId ?? ''}", stop it with "cloudai cancel ${output.taskId ?? ''}"`
       : `cancelled task ${output.taskId ?? ''}: no daemon runs to keep it (start one with "cloudai start" to run tasks that outlive this command)`)
   }
   const code = output.exitCode()

@@ -58,3 +58,15 @@ export function toError (thrown: unknown): Error {
   }
   return new CloudaiError(String(thrown))
 }
+
+/** The task store was written by a newer cloudai, or cannot be opened. */
+export class StoreVersionError extends CloudaiError {}
+
+/** No task has that id (or an id starting with it) on this node. */
+export class TaskNotFoundError extends CloudaiError {}
+
+/** More than one task id starts with what was given. */
+export class AmbiguousTaskError extends CloudaiError {}
+
+/** The asker may not attach to or cancel this task: only its submitter (or the node itself) may. */
+export class NotSubmitterError extends CloudaiError {}

@@ -21,6 +21,8 @@ import type { TaskSpec, TaskState } from './protocol/task-messages.ts'
 import { detectResources, type ResourceAmounts } from './resources.ts'
 import type { WorkerTask } from './worker/worker-task.ts'
 import { Worker } from './worker/worker.ts'
+import { TaskStore } from './store/store.ts'
+import { NotSubmitterError, TaskNotFoundError } from './errors.ts'
 import { VERSION } from './version.ts'
 
 /**
@@ -56,6 +58,12 @@ export interface NodeOptions {
   onTaskReceived?: (spec: TaskSpec, submitter: string) => void
   /** Called when a task on this node changes state. */
   onTaskState?: (task: WorkerTask, state: TaskState) => void
+  /** How long a worker running this node's tasks may be unreachable before they are LOST (`--lost-after`). */
+  lostAfterMs?: number
+  /** How often such a worker is probed. */
+  probeIntervalMs?: number
+  /** Output kept per task (`--log-limit`, default 16 MiB). */
+  logLimitBytes?: number
 }
 
 /** What `cloudai id` shows. */
@@ -98,6 +106,7 @@ export interface CloudaiNode {
   readonly log: Logger
   readonly worker: Worker
   readonly master: Master
+  readonly store: TaskStore
   start(): Promise<void>
   stop(): Promise<void>
   info(): NodeInfo
@@ -135,6 +144,7 @@ class Node implements CloudaiNode {
   readonly log: Logger
   readonly worker: Worker
   readonly master: Master
+  readonly store: TaskStore
   private readonly executor: Executor
   private readonly membership: Membership
   private readonly capacity: ResourceAmounts
@@ -144,7 +154,7 @@ class Node implements CloudaiNode {
   private storageEnforced = false
   private executorTimer?: NodeJS.Timeout
 
-  constructor (libp2p: Mesh, options: NodeOptions, capacity: ResourceAmounts, log: Logger, keyFingerprint?: string) {
+  constructor (libp2p: Mesh, store: TaskStore, options: NodeOptions, capacity: ResourceAmounts, log: Logger, keyFingerprint?: string) {
     this.libp2p = libp2p
     this.peerId = libp2p.peerId
     this.name = options.name ?? hostname()
@@ -152,19 +162,27 @@ class Node implements CloudaiNode {
     this.capacity = capacity
     this.log = log
     this.keyFingerprint = keyFingerprint
+    this.store = store
     this.executor = options.executor ?? createDockerExecutor()
     this.worker = new Worker({
       executor: this.executor,
       capacity,
       nodeId: this.peerId.toString(),
+      store,
+      logLimitBytes: options.logLimitBytes,
       onReceived: options.onTaskReceived,
-      onState: options.onTaskState
+      onState: options.onTaskState,
+      onOrphan: taskId => { log.warn({ task: taskId }, 'removed a container of this node that no task claims') }
     })
     this.master = new Master({
       libp2p,
       worker: this.worker,
+      store,
       self: () => ({ peerId: this.peerId.toString(), name: this.name }),
-      peers: () => this.peers().filter(peer => peer.reachable)
+      peers: () => this.peers().filter(peer => peer.reachable),
+      lostAfterMs: options.lostAfterMs,
+      probeIntervalMs: options.probeIntervalMs,
+      log
     })
     this.membership = new Membership({
       libp2p,
@@ -184,24 +202,44 @@ class Node implements CloudaiNode {
     await checkExecutor()
     this.executorTimer = setInterval(() => { void checkExecutor() }, EXECUTOR_CHECK_INTERVAL_MS)
     this.executorTimer.unref()
+    // Before anything new is admitted: what ran here before holds its share of the ledger.
+    await this.worker.recover()
     await registerNodeProtocol(this.libp2p, {
       status: async () => this.status(),
+      attach: (remote, taskId) => this.taskOf(remote, taskId),
+      cancel: (remote, taskId) => this.worker.cancel(taskId, remote.toString()),
       onBadRequest: (remote, err) => { this.log.debug({ peer: remote.toString(), err: err.message }, 'node protocol request failed') }
     })
-    await registerTaskProtocol(this.libp2p, this.worker, (remote, err) => {
-      this.log.warn({ peer: remote.toString(), err: err.message }, 'task stream ended with an error')
+    await registerTaskProtocol(this.libp2p, {
+      worker: this.worker,
+      nameOf: peerId => this.membership.list().find(member => member.peerId.toString() === peerId)?.status.name ?? '',
+      onBadStream: (remote, err) => { this.log.warn({ peer: remote.toString(), err: err.message }, 'task stream ended with an error') }
     })
     await this.libp2p.start()
     this.membership.start()
+    this.master.resume()
   }
 
+  /** A task `remote` submitted here, for it to attach to. */
+  private taskOf (remote: PeerId, taskId: string): WorkerTask {
+    const task = this.worker.get(taskId)
+    if (task == null) throw new TaskNotFoundError(`this node has no task ${taskId}`)
+    if (task.submitter !== remote.toString()) throw new NotSubmitterError(`task ${taskId} was submitted by another node: only its submitter may attach`)
+    return task
+  }
+
+  /**
+   * Stopping cancels what runs here (the masters see CANCELLED), so no container is left
+   * behind by a node that chose to stop; one that crashed re-adopts its containers instead.
+   * The worker goes first, so that this node's own followers record how its tasks ended.
+   */
   async stop (): Promise<void> {
     clearInterval(this.executorTimer)
     this.membership.stop()
-    // Until a restarted node can re-adopt its containers, stopping cancels what runs here,
-    // so no container is left behind without anyone to report or remove it.
     await this.worker.cancelAll()
+    this.master.stop()
     await this.libp2p.stop()
+    this.store.close()
   }
 
   info (): NodeInfo {
@@ -261,5 +299,5 @@ export async function createNode (options: NodeOptions): Promise<CloudaiNode> {
     mdnsIntervalMs: options.mdnsIntervalMs ?? DEFAULT_MDNS_INTERVAL_MS,
     inboundConnectionThreshold: options.inboundConnectionThreshold
   })
-  return new Node(libp2p, options, capacity, log, swarmKey?.fingerprint)
+  return new Node(libp2p, TaskStore.open(options.dataDir), options, capacity, log, swarmKey?.fingerprint)
 }

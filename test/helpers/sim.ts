@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import type { TaskRequest } from '../../node/src/master/master.ts'
 import { createSwarmKey } from '../../node/src/mesh/swarm-key.ts'
 import { createNode, type CloudaiNode, type NodeOptions } from '../../node/src/node.ts'
+import { isTerminal, TaskState, type TaskEvent } from '../../node/src/protocol/task-messages.ts'
+import { taskFeed } from '../../node/src/store/feed.ts'
 
 /** Many local nodes: a quick dial rate far above libp2p's default of 5 per second per host. */
 export const SIM_INBOUND_CONNECTION_THRESHOLD = 10_000
@@ -55,4 +57,20 @@ export function simTaskRequest (command: string[], extra: Partial<TaskRequest> =
     labels: {},
     ...extra
   }
+}
+
+/**
+ * Every event of a task `node` submitted (or runs), read from its store as they are
+ * recorded, until the terminal one; throws if that takes longer than `boundMs`.
+ */
+export async function taskEvents (node: CloudaiNode, taskId: string, boundMs: number): Promise<TaskEvent[]> {
+  const record = node.store.task(taskId, 'submitted') ?? node.store.task(taskId, 'executed')
+  if (record == null) throw new Error(`${node.name} has no task ${taskId}`)
+  const signal = AbortSignal.timeout(boundMs)
+  const events: TaskEvent[] = []
+  for await (const item of taskFeed(node.store, taskId, record.attempt, { follow: true, signal })) {
+    if ('event' in item) events.push(item.event)
+  }
+  if (!isTerminal(events.at(-1)?.state ?? TaskState.PENDING)) throw new Error(`task ${taskId} did not end within ${boundMs} ms (${events.length} events)`)
+  return events
 }

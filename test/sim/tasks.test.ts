@@ -6,7 +6,7 @@ import type { CloudaiNode } from '../../node/src/node.ts'
 import { LogStream, TaskState, isTerminal, type TaskEvent } from '../../node/src/protocol/task-messages.ts'
 import { submitToPeer } from '../../node/src/protocol/task-protocol.ts'
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
-import { fullyConnected, makeClusterKey, simNode, simTaskRequest } from '../helpers/sim.ts'
+import { fullyConnected, makeClusterKey, simNode, simTaskRequest, taskEvents } from '../helpers/sim.ts'
 
 const NODES = 5
 /** Generous: the mesh converges in about a second here, but CI machines are loaded. */
@@ -56,7 +56,6 @@ function stdout (events: TaskEvent[]): string {
 }
 
 test(`every node sends a task to every other (${NODES * (NODES - 1)} at once); all finish with the right output and exit code`, async () => {
-  const signal = AbortSignal.timeout(TASKS_BOUND_MS)
   const pairs = nodes.flatMap((from, i) => nodes.flatMap((to, j) => i === j ? [] : [{ from, to, code: [0, 3, 0, 1, 42, 255, 7][(i * NODES + j) % 7] }]))
   // While the tasks run, the peers' status refreshes show them running (so "back to 0" below means something).
   let busiest = 0
@@ -64,10 +63,8 @@ test(`every node sends a task to every other (${NODES * (NODES - 1)} at once); a
     for (const node of nodes) for (const peer of node.peers()) busiest = Math.max(busiest, peer.running)
   }, 20)
   const results = await Promise.all(pairs.map(async ({ from, to, code }) => {
-    const submitted = await from.master.submit(to.name, request([`out:${from.name}->${to.name}`, `sleep:${TASK_MS}`, `exit:${code}`]), signal)
-    const events: TaskEvent[] = []
-    for await (const event of submitted.session.events) events.push(event)
-    return { submitted, events }
+    const submitted = await from.master.submit(to.name, request([`out:${from.name}->${to.name}`, `sleep:${TASK_MS}`, `exit:${code}`]))
+    return { submitted, events: await taskEvents(from, submitted.taskId, TASKS_BOUND_MS) }
   })).finally(() => { clearInterval(watch) })
   assert.ok(busiest >= 1, 'no peer was ever seen running a task')
   assert.ok(pairs.some(pair => pair.code === 0) && pairs.some(pair => pair.code !== 0))

@@ -1,3 +1,4 @@
+import { tempStore } from '../helpers/store.ts'
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
@@ -73,6 +74,7 @@ function harness (capacity: ResourceAmounts): Harness {
     executor,
     capacity,
     nodeId: 'worker-peer',
+    store: tempStore(),
     onState: (task, state) => { changes.push(`${task.spec.id}:${TaskState[state]}`) }
   })
   return { worker, executor, runs, gpus, changes, violations }

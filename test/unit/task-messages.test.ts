@@ -22,6 +22,7 @@ import {
   validateSpec,
   type TaskSpec
 } from '../../node/src/protocol/task-messages.ts'
+import { tempStore } from '../helpers/store.ts'
 import { WorkerTask } from '../../node/src/worker/worker-task.ts'
 
 const ALL_STATES = [
@@ -290,9 +291,13 @@ test('movesForward: a terminal state never changes and no state goes backwards',
 })
 
 test('a task\'s recorded states only move forward, and nothing follows a terminal event (any order of observations)', () => {
-  const spec = validateSpec(wireSpec())
+  const base = validateSpec(wireSpec())
+  const store = tempStore()
+  let run = 0
   fc.assert(fc.property(fc.array(fc.constantFrom(...ALL_STATES), { maxLength: 40 }), observations => {
-    const task = new WorkerTask(spec, 'master')
+    const spec = { ...base, id: `forward-${run++}` }
+    store.createTask({ spec, role: 'executed', peerId: 'master', peerName: '' })
+    const task = new WorkerTask(spec, 'master', store, { logLimitBytes: 1024 })
     const recorded: TaskState[] = []
     for (const state of observations) {
       const event = task.append({ state })

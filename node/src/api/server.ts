@@ -7,7 +7,7 @@ import type { CloudaiNode } from '../node.ts'
 import { toError } from '../errors.ts'
 import { DEFAULT_API_ADDRESS } from '../defaults.ts'
 import { HttpError, STREAMED } from './http-error.ts'
-import { streamTask } from './tasks-route.ts'
+import { cancelTask, listTasks, submitTask, taskEvents, taskStatus } from './tasks-route.ts'
 
 /** The API takes small JSON requests; anything larger is refused before it is read whole. */
 export const MAX_REQUEST_BODY_BYTES = 64 * 1024
@@ -19,10 +19,11 @@ const REQUEST_TIMEOUT_MS = 10_000
 const ConnectBody = z.object({ addr: z.string().min(1).max(1024) }).strict()
 
 /** A route returns the JSON to send, or STREAMED when it wrote the response itself. */
-type Route = (node: CloudaiNode, body: unknown, res: ServerResponse) => Promise<unknown>
+type Route = (node: CloudaiNode, body: unknown, res: ServerResponse, url: URL) => Promise<unknown>
 
 const ROUTES: Record<string, Route> = {
-  'POST /v1/tasks': async (node, body, res) => { await streamTask(node, body, res); return STREAMED },
+  'POST /v1/tasks': async (node, body, res) => { await submitTask(node, body, res); return STREAMED },
+  'GET /v1/tasks': async (node, _body, _res, url) => listTasks(node, url.searchParams),
   'GET /v1/id': async node => node.info(),
   'GET /v1/peers': async node => node.peers(),
   'POST /v1/connect': async (node, body) => {
@@ -39,6 +40,27 @@ const ROUTES: Record<string, Route> = {
       throw new HttpError(502, 'CONNECT_FAILED', toError(err).message)
     }
   }
+}
+
+/** `/v1/tasks/<id>[/events|/cancel]`: the routes about one task, named by its id or a prefix. */
+const TASK_PATH = /^\/v1\/tasks\/([^/]{1,128})(\/events|\/cancel)?$/
+
+function findRoute (method: string | undefined, url: URL): Route | undefined {
+  const exact = ROUTES[`${method} ${url.pathname}`]
+  if (exact != null) return exact
+  const match = TASK_PATH.exec(url.pathname)
+  if (match == null) return undefined
+  let taskId: string
+  try {
+    taskId = decodeURIComponent(match[1])
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', 'the task id in the path is not valid percent-encoding')
+  }
+  const action = `${method} ${match[2] ?? ''}`
+  if (action === 'GET ') return async node => taskStatus(node, taskId)
+  if (action === 'GET /events') return async (node, _body, res) => { await taskEvents(node, taskId, url.searchParams, res); return STREAMED }
+  if (action === 'POST /cancel') return async node => cancelTask(node, taskId)
+  return undefined
 }
 
 /** Parse `host:port` (or a bare port) and insist on a loopback host. */
@@ -100,9 +122,10 @@ export async function startApiServer (node: CloudaiNode, address: string = DEFAU
         if (!tokenMatches(req.headers.authorization, token)) {
           throw new HttpError(401, 'UNAUTHORIZED', 'missing or wrong bearer token: the token is in the data dir\'s "api" file')
         }
-        const route = ROUTES[`${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`]
+        const url = new URL(req.url ?? '/', 'http://x')
+        const route = findRoute(req.method, url)
         if (route == null) throw new HttpError(404, 'NOT_FOUND', `no such endpoint: ${req.method} ${req.url}`)
-        const result = await route(node, await readJsonBody(req), res)
+        const result = await route(node, await readJsonBody(req), res, url)
         if (result !== STREAMED) send(res, 200, result)
       } catch (err) {
         const error = err instanceof HttpError ? err : new HttpError(500, 'INTERNAL', toError(err).message)

@@ -2,7 +2,9 @@ import type { ServerResponse } from 'node:http'
 import { z } from 'zod'
 import { toError } from '../errors.ts'
 import type { CloudaiNode } from '../node.ts'
-import { eventToJson } from '../protocol/task-messages.ts'
+import { isTerminal, TaskState } from '../protocol/task-messages.ts'
+import { feedLine, taskFeed } from '../store/feed.ts'
+import { listTaskViews, resolveTaskId, taskRecord, taskStatusView } from '../store/task-views.ts'
 import { HttpError } from './http-error.ts'
 
 const TaskBody = z.object({
@@ -21,7 +23,23 @@ const TaskBody = z.object({
   labels: z.record(z.string(), z.string()).default({})
 }).strict()
 
-/** Write one NDJSON line, waiting while the client reads slowly (that slows the worker, via acks). */
+const STATES = Object.values(TaskState) as [string, ...string[]]
+const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100_000).optional(),
+  state: z.enum(STATES).optional()
+}).strict()
+const EventsQuery = z.object({
+  from: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+  follow: z.enum(['0', '1']).optional()
+}).strict()
+
+function parse<T> (schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value)
+  if (!parsed.success) throw new HttpError(400, 'BAD_REQUEST', `invalid ${what}: ${parsed.error.issues.map(issue => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`)
+  return parsed.data
+}
+
+/** Write one NDJSON line, waiting while the client reads slowly. */
 async function writeLine (res: ServerResponse, value: unknown): Promise<void> {
   if (res.destroyed) return
   if (!res.write(JSON.stringify(value) + '\n')) {
@@ -33,38 +51,90 @@ async function writeLine (res: ServerResponse, value: unknown): Promise<void> {
   }
 }
 
-function errorFor (err: Error): HttpError {
+/** Stream a task's feed as NDJSON until its end, or until the client goes away (the task runs on). */
+async function streamFeed (node: CloudaiNode, res: ServerResponse, taskId: string, fromSeq: number, follow: boolean): Promise<void> {
+  const { attempt } = taskRecord(node.store, taskId)
+  const gone = new AbortController()
+  res.once('close', () => { gone.abort() })
+  const feed = taskFeed(node.store, taskId, attempt, { fromSeq, follow, signal: gone.signal, unreachableSince: () => node.master.unreachableSince(taskId) })
+  for await (const item of feed) await writeLine(res, feedLine(item))
+  res.end()
+}
+
+function taskError (err: Error): HttpError {
   switch (err.name) {
     case 'UnknownPeerError': return new HttpError(404, 'UNKNOWN_PEER', err.message)
     case 'AmbiguousPeerError': return new HttpError(409, 'AMBIGUOUS_PEER', err.message)
     case 'ProtocolError': return new HttpError(400, 'INVALID_SPEC', err.message)
-    default: return new HttpError(502, 'PEER_UNREACHABLE', `could not send the task: ${err.message}`)
+    case 'TaskNotFoundError': return new HttpError(404, 'UNKNOWN_TASK', err.message)
+    case 'AmbiguousTaskError': return new HttpError(409, 'AMBIGUOUS_TASK', err.message)
+    default: return new HttpError(502, 'PEER_UNREACHABLE', err.message)
+  }
+}
+
+/** Run `route`, turning the node's named errors into HTTP ones. */
+async function answering<T> (route: () => Promise<T>): Promise<T> {
+  try {
+    return await route()
+  } catch (err) {
+    if (err instanceof HttpError) throw err
+    throw taskError(toError(err))
   }
 }
 
 /**
  * POST /v1/tasks: submit a task and stream it as NDJSON: `{"accepted": {taskId, peerId,
- * peerName}}`, then `{"event": …}` per event until the terminal one. If the client goes
- * away (Ctrl-C), the task runs on and this node keeps reading its events to the end.
+ * peerName}}`, then its feed (`{"event": …}`, `{"unreachable": {since}}`, `{"reachable": {}}`)
+ * until the terminal event. If the client goes away (Ctrl-C), the master follows on.
  */
-export async function streamTask (node: CloudaiNode, body: unknown, res: ServerResponse): Promise<void> {
-  const parsed = TaskBody.safeParse(body)
-  if (!parsed.success) throw new HttpError(400, 'BAD_REQUEST', `invalid task request: ${parsed.error.issues.map(issue => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`)
-  const { target, ...request } = parsed.data
-  let submitted
-  try {
-    submitted = await node.master.submit(target, request)
-  } catch (err) {
-    throw errorFor(toError(err))
-  }
-  res.writeHead(200, { 'content-type': 'application/x-ndjson' })
-  await writeLine(res, { accepted: { taskId: submitted.taskId, peerId: submitted.peerId, peerName: submitted.peerName } })
-  try {
-    for await (const event of submitted.session.events) {
-      await writeLine(res, { event: eventToJson(event) })
+export async function submitTask (node: CloudaiNode, body: unknown, res: ServerResponse): Promise<void> {
+  const { target, ...request } = parse(TaskBody, body, 'task request')
+  const submitted = await answering(async () => {
+    try {
+      return await node.master.submit(target, request)
+    } catch (err) {
+      const error = toError(err)
+      throw ['UnknownPeerError', 'AmbiguousPeerError', 'ProtocolError'].includes(error.name) ? error : new HttpError(502, 'PEER_UNREACHABLE', `could not send the task: ${error.message}`)
     }
-  } catch (err) {
-    await writeLine(res, { error: { code: 'STREAM_FAILED', message: `lost the task's event stream: ${toError(err).message}` } })
-  }
-  res.end()
+  })
+  res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+  await writeLine(res, { accepted: submitted })
+  await streamFeed(node, res, submitted.taskId, 1, true)
+}
+
+/** GET /v1/tasks?limit&state: the history, newest first. */
+export async function listTasks (node: CloudaiNode, query: URLSearchParams): Promise<unknown> {
+  const { limit, state } = parse(ListQuery, Object.fromEntries(query), 'query')
+  return listTaskViews(node.store, { limit, state: state as TaskState | undefined }, taskId => node.master.unreachableSince(taskId))
+}
+
+/** GET /v1/tasks/<id or prefix>: one task with its events (output counted, not included). */
+export async function taskStatus (node: CloudaiNode, idOrPrefix: string): Promise<unknown> {
+  return await answering(async () => {
+    const taskId = resolveTaskId(node.store, idOrPrefix)
+    return taskStatusView(node.store, taskId, node.master.unreachableSince(taskId))
+  })
+}
+
+/** GET /v1/tasks/<id>/events?from&follow=1: the task's events as NDJSON (with follow, until its end). */
+export async function taskEvents (node: CloudaiNode, idOrPrefix: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
+  const { from, follow } = parse(EventsQuery, Object.fromEntries(query), 'query')
+  const taskId = await answering(async () => resolveTaskId(node.store, idOrPrefix))
+  res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+  await writeLine(res, { task: { taskId } })
+  await streamFeed(node, res, taskId, from ?? 1, follow === '1')
+}
+
+/**
+ * POST /v1/tasks/<id>/cancel: stop a task this node sent (on its worker) or runs. Answers
+ * how the task stood: `cancelled` false when it had ended already.
+ */
+export async function cancelTask (node: CloudaiNode, idOrPrefix: string): Promise<unknown> {
+  return await answering(async () => {
+    const taskId = resolveTaskId(node.store, idOrPrefix)
+    const record = taskRecord(node.store, taskId)
+    if (isTerminal(record.state)) return { taskId, state: record.state, cancelled: false }
+    const outcome = record.role === 'submitted' ? await node.master.cancel(taskId) : node.worker.cancel(taskId)
+    return { taskId, state: outcome?.state ?? record.state, cancelled: outcome?.cancelled ?? false }
+  })
 }

@@ -3,7 +3,8 @@ import { pipeline } from 'node:stream/promises'
 import Docker from 'dockerode'
 import { checkDockerHealth } from './docker-health.ts'
 import { createError, engineError, engineMessage, ExecutionError, isUnreachable, pullError, startError, statusCodeOf } from './docker-errors.ts'
-import type { ExecutionObserver, ExecutionResult, Executor, ExecutorTask } from './executor.ts'
+import { findContainer, listTaskIds, skipRecorded } from './docker-adopt.ts'
+import type { ExecutionObserver, ExecutionResult, Executor, ExecutorTask, FoundContainer, RecordedOutput } from './executor.ts'
 import { buildCreateOptions, containerName, InvalidSpecError, STOP_GRACE_SECONDS, validateTask } from './host-config.ts'
 import { DockerLogDemuxer } from './log-demux.ts'
 import { pullImage } from './pull.ts'
@@ -139,7 +140,7 @@ export class DockerExecutor implements Executor {
     })
   }
 
-  /** Attach, start, wait (with timeout and cancel), drain the output, read the exit. */
+  /** Attach, start, then follow the container to its exit. */
   private async runCreated (
     container: Docker.Container,
     task: ExecutorTask,
@@ -154,23 +155,10 @@ export class DockerExecutor implements Executor {
     // Output can arrive before start() answers: hold it until onStarted reported the container, so RUNNING comes first.
     let reported!: () => void
     const startReported = new Promise<void>(resolve => { reported = resolve })
-    const demuxer = new DockerLogDemuxer(async (stream, chunk) => {
+    const output = followOutput(container, attach, state, stopLogs, async (stream, chunk) => {
       await startReported
-      try {
-        await observer.onLog(stream, chunk)
-      } catch (err) {
-        state.observerFailure = { err }
-        throw err
-      }
+      await observer.onLog(stream, chunk)
     })
-    let logsFailed = false
-    const logs = pipeline(attach, demuxer).catch((err: unknown) => {
-      logsFailed = true
-      // Nobody reads the output any more: stop the task rather than let it block on a full pipe.
-      if (!stopLogs.aborted) container.kill({ signal: 'SIGKILL' }).catch(() => {})
-      return err
-    })
-
     try {
       try {
         await container.start()
@@ -181,35 +169,109 @@ export class DockerExecutor implements Executor {
     } finally {
       reported()
     }
-
-    // Registered after start: a stop sent to a created container does nothing, and start would still run it.
-    const cancel = (): void => {
-      state.cancelled = true
-      container.stop({ t: STOP_GRACE_SECONDS }).catch(() => {})
-    }
-    signal.addEventListener('abort', cancel, { once: true })
-    if (signal.aborted) cancel()
-    const timer = task.timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => {
-        state.timedOut = true
-        container.kill({ signal: 'SIGKILL' }).catch(() => {})
-      }, task.timeoutMs)
-    try {
-      await container.wait()
-    } finally {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', cancel)
-    }
-
-    const logError = await drain(logs, demuxer, attach)
-    if (state.observerFailure !== undefined) throw state.observerFailure.err
-    const info = await container.inspect()
-    if (logsFailed && !state.cancelled && !state.timedOut) {
-      throw engineError('streaming the container\'s output', logError)
-    }
-    return outcome({ exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled })
+    return await waitForExit(container, output, signal, state, task.timeoutMs, outcome)
   }
+
+  async find (taskId: string): Promise<FoundContainer | undefined> {
+    return findContainer(this.docker, taskId)
+  }
+
+  async adopt (task: ExecutorTask, recorded: RecordedOutput, observer: ExecutionObserver, signal: AbortSignal): Promise<ExecutionResult> {
+    const state: RunState = { timedOut: false, cancelled: false }
+    const outcome = (extra: Partial<ExecutionResult> = {}): ExecutionResult =>
+      ({ oomKilled: false, timedOut: state.timedOut, cancelled: state.cancelled, ...extra })
+    const container = this.docker.getContainer(containerName(task.taskId))
+    const stopLogs = new AbortController()
+    try {
+      const info = await container.inspect()
+      const ranMs = Date.now() - Date.parse(info.State.StartedAt)
+      // The engine replays everything the container wrote, then follows it: skip what was recorded.
+      const logs = await container.logs({ follow: true, stdout: true, stderr: true, abortSignal: stopLogs.signal }) as unknown as NodeJS.ReadableStream
+      const output = followOutput(container, logs, state, stopLogs.signal, skipRecorded(recorded, observer))
+      const timeoutMs = task.timeoutMs !== undefined ? Math.max(0, task.timeoutMs - ranMs) : undefined
+      return await waitForExit(container, output, signal, state, timeoutMs, outcome)
+    } catch (err) {
+      if (state.observerFailure !== undefined) throw state.observerFailure.err
+      if (signal.aborted) return outcome({ cancelled: true })
+      return outcome({ error: { code: isUnreachable(err) ? 'ENGINE_UNREACHABLE' : 'ENGINE_ERROR', message: engineError('following the container after a restart', err).message } })
+    } finally {
+      stopLogs.abort()
+      await removeQuietly(container)
+    }
+  }
+
+  async taskIds (nodeId: string): Promise<string[]> {
+    return listTaskIds(this.docker, nodeId)
+  }
+
+  async remove (taskId: string): Promise<void> {
+    await removeQuietly(this.docker.getContainer(containerName(taskId)))
+  }
+}
+
+/** A container's output on its way to the observer. */
+interface Output {
+  logs: Promise<unknown>
+  demuxer: DockerLogDemuxer
+  source: NodeJS.ReadableStream
+  failed: () => boolean
+}
+
+/** Demultiplex `source` (attach or logs) into `sink`; a broken stream kills the container rather than let it block on a full pipe. */
+function followOutput (container: Docker.Container, source: NodeJS.ReadableStream, state: RunState, stopLogs: AbortSignal, sink: ExecutionObserver['onLog']): Output {
+  const demuxer = new DockerLogDemuxer(async (stream, chunk) => {
+    try {
+      await sink(stream, chunk)
+    } catch (err) {
+      state.observerFailure = { err }
+      throw err
+    }
+  })
+  let failed = false
+  const logs = pipeline(source, demuxer).catch((err: unknown) => {
+    failed = true
+    if (!stopLogs.aborted) container.kill({ signal: 'SIGKILL' }).catch(() => {})
+    return err
+  })
+  return { logs, demuxer, source, failed: () => failed }
+}
+
+/** Wait (with timeout and cancel) for a started container to exit, drain its output, read the exit. */
+async function waitForExit (
+  container: Docker.Container,
+  output: Output,
+  signal: AbortSignal,
+  state: RunState,
+  timeoutMs: number | undefined,
+  outcome: (extra?: Partial<ExecutionResult>) => ExecutionResult
+): Promise<ExecutionResult> {
+  // Registered after start: a stop sent to a created container does nothing, and start would still run it.
+  const cancel = (): void => {
+    state.cancelled = true
+    container.stop({ t: STOP_GRACE_SECONDS }).catch(() => {})
+  }
+  signal.addEventListener('abort', cancel, { once: true })
+  if (signal.aborted) cancel()
+  const timer = timeoutMs === undefined
+    ? undefined
+    : setTimeout(() => {
+      state.timedOut = true
+      container.kill({ signal: 'SIGKILL' }).catch(() => {})
+    }, timeoutMs)
+  try {
+    await container.wait()
+  } finally {
+    clearTimeout(timer)
+    signal.removeEventListener('abort', cancel)
+  }
+
+  const logError = await drain(output.logs, output.demuxer, output.source)
+  if (state.observerFailure !== undefined) throw state.observerFailure.err
+  const info = await container.inspect()
+  if (output.failed() && !state.cancelled && !state.timedOut) {
+    throw engineError('streaming the container\'s output', logError)
+  }
+  return outcome({ exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled })
 }
 
 /** Calls the observer, remembering what it throws so run() can tell it from engine failures. */
@@ -246,7 +308,7 @@ async function drain (logs: Promise<unknown>, demuxer: DockerLogDemuxer, attach:
 }
 
 /** Remove the container and its anonymous volumes; gone already is fine, and nothing else can be done about a failure here. */
-async function removeQuietly (container: Docker.Container): Promise<void> {
+export async function removeQuietly (container: Docker.Container): Promise<void> {
   try {
     await container.remove({ force: true, v: true })
   } catch {

@@ -56,6 +56,19 @@ export interface ExecutionResult {
   error?: { code: ExecutionErrorCode, message: string }
 }
 
+/** A task's container found on the engine after the node restarted. */
+export interface FoundContainer {
+  containerId: string
+  /** The GPUs it was given, so the ledger hands them to no one else. */
+  gpuDeviceIds: string[]
+}
+
+/** How much of each output stream the node had recorded before it went down. */
+export interface RecordedOutput {
+  stdoutBytes: number
+  stderrBytes: number
+}
+
 export interface Executor {
   health(): Promise<{ healthy: boolean, detail: string }>
   /** Whether per-container storage limits are enforced by this engine (detected once). */
@@ -67,4 +80,18 @@ export interface Executor {
    * SIGTERM, then SIGKILL after a grace period.
    */
   run(task: ExecutorTask, observer: ExecutionObserver, signal: AbortSignal): Promise<ExecutionResult>
+  /**
+   * The container of a task that was started (running or exited), or undefined if there is
+   * none; one that was created and never started is removed (the task can run afresh).
+   */
+  find(taskId: string): Promise<FoundContainer | undefined>
+  /**
+   * Follow a container that `find` returned to its end, as `run` does from its start: the
+   * output after what was `recorded`, cancel and the rest of the timeout, then removal.
+   */
+  adopt(task: ExecutorTask, recorded: RecordedOutput, observer: ExecutionObserver, signal: AbortSignal): Promise<ExecutionResult>
+  /** Ids of the tasks whose containers this node (`nodeId`) created and that still exist. */
+  taskIds(nodeId: string): Promise<string[]>
+  /** Remove a task's container, running or not; gone already is fine. */
+  remove(taskId: string): Promise<void>
 }

@@ -140,6 +140,11 @@ export function createSimulatedExecutor (init: SimulatedExecutorInit = {}): Simu
     // A simulated container writes nothing to disk, so it can never exceed a storage limit.
     async storageEnforced () { return true },
     run,
+    // A simulated container lives in the run() call that made it: none outlives its node.
+    async find () { return undefined },
+    async adopt () { return failure('ENGINE_ERROR', 'the simulated engine keeps no containers across a restart') },
+    async taskIds () { return [] },
+    async remove () {},
     running: () => running
   }
 }

@@ -24,5 +24,8 @@ export const STREAM_MAX_READ_BUFFER_BYTES = 2 * 1024 * 1024
 /** Bytes we queue for a slow reader before resetting its stream (yamux has no limit by default). */
 export const STREAM_MAX_WRITE_BUFFER_BYTES = 4 * 1024 * 1024
 
-/** Streams one peer may open to us at once, across all protocols. */
-export const MUXER_MAX_INBOUND_STREAMS = 256
+/**
+ * Streams one peer may open to us at once, across all protocols: the node protocol's
+ * (32 + 256, see node-protocol.ts) and the task protocol's (256) limits together.
+ */
+export const MUXER_MAX_INBOUND_STREAMS = 544

@@ -2,7 +2,7 @@ import { peerIdFromMultihash } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
-import { Status, type Resources } from '../../../protocols/node.ts'
+import { Status, type NodeRequest, type Resources } from '../../../protocols/node.ts'
 import { ProtocolError } from '../errors.ts'
 import type { ResourceAmounts } from '../resources.ts'
 
@@ -122,3 +122,9 @@ export function encodeStatus (status: PeerStatus): Status {
 }
 
 export { Status }
+
+/** At most one field of a NodeRequest may be set (none: a request this version does not know). */
+export function checkOneOfRequest (request: NodeRequest): void {
+  const set = [request.status, request.attach, request.cancel].filter(field => field != null).length
+  if (set > 1) throw new ProtocolError(`a node request must carry one of status, attach, cancel (it carries ${set})`)
+}

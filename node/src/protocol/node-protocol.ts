@@ -1,43 +1,80 @@
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { NodeRequest, NodeResponse } from '../../../protocols/node.ts'
+import { NodeRequest, NodeResponse, type ErrorReply, type TaskStateReply } from '../../../protocols/node.ts'
 import { ProtocolError, toError } from '../errors.ts'
+import type { CancelOutcome } from '../worker/worker.ts'
+import type { WorkerTask } from '../worker/worker-task.ts'
 import { FramedStream } from './framing.ts'
-import { STATUS_DECODE_LIMITS, encodeStatus, validateStatus, type PeerStatus } from './node-messages.ts'
+import { STATUS_DECODE_LIMITS, checkOneOfRequest, encodeStatus, validateStatus, type PeerStatus } from './node-messages.ts'
+import { readTaskEvents, streamTaskEvents, type TaskSession } from './task-protocol.ts'
+import { checkTaskId } from './task-messages.ts'
 
 export const NODE_PROTOCOL = '/cloudai/node/1.0.0'
 
-/** A Status with the largest member list fits several times over. */
+/** A Status with the largest member list fits several times over; so does a task event (64 KiB of log). */
 export const MAX_NODE_FRAME_BYTES = 256 * 1024
 /** A whole request/response on a LAN takes milliseconds; a peer slower than this is treated as unreachable. */
 export const NODE_REQUEST_TIMEOUT_MS = 5_000
-/** Concurrent node-protocol streams per connection: a handful of probes, never thousands. */
-export const NODE_MAX_INBOUND_STREAMS = 32
-export const NODE_MAX_OUTBOUND_STREAMS = 32
+/**
+ * Concurrent node-protocol streams per connection: a handful of probes, plus one Attach per
+ * task a master follows here after a reconnect (as many as the task protocol allows).
+ */
+export const NODE_MAX_INBOUND_STREAMS = 32 + 256
+export const NODE_MAX_OUTBOUND_STREAMS = 32 + 256
 
 export interface NodeProtocolHandlers {
   /** This node's status, as answered to `remote`. */
   status: (remote: PeerId) => Promise<PeerStatus>
+  /** The task `remote` submitted here; throws TaskNotFoundError or NotSubmitterError. */
+  attach: (remote: PeerId, taskId: string) => WorkerTask
+  /** Cancel a task `remote` submitted here; throws as `attach` does. */
+  cancel: (remote: PeerId, taskId: string) => CancelOutcome
   /** Called when a peer sent something we refused, for logs. */
   onBadRequest?: (remote: PeerId, err: Error) => void
 }
 
-/** Serve one request on an inbound stream, then close it. Any failure aborts the stream. */
+/** The error a request gets for a refusal the asker should hear about (not a protocol violation). */
+function refusal (err: Error): ErrorReply | undefined {
+  if (err.name === 'TaskNotFoundError') return { code: 'NOT_FOUND', message: err.message }
+  if (err.name === 'NotSubmitterError') return { code: 'FORBIDDEN', message: err.message }
+  return undefined
+}
+
+/** Serve one request on an inbound stream, then close it (an Attach, once the task has ended). Any failure aborts the stream. */
 async function serveRequest (stream: Stream, connection: Connection, handlers: NodeProtocolHandlers): Promise<void> {
   const signal = AbortSignal.timeout(NODE_REQUEST_TIMEOUT_MS)
   const framed = new FramedStream(stream, MAX_NODE_FRAME_BYTES)
+  const remote = connection.remotePeer
   try {
     const request = await framed.read(NodeRequest, signal)
-    if (request.status == null) {
-      await framed.write({ error: { code: 'UNKNOWN_REQUEST', message: 'this node does not know that request; is it running an older version?' } }, NodeResponse, signal)
-    } else {
-      const status = encodeStatus(await handlers.status(connection.remotePeer))
-      await framed.write({ status }, NodeResponse, signal)
+    checkOneOfRequest(request)
+    let response: NodeResponse
+    let attached: { task: WorkerTask, fromSeq: number } | undefined
+    try {
+      if (request.status == null && request.attach == null && request.cancel == null) {
+        // What a newer peer's request looks like to us: all its fields are unknown here.
+        response = { error: { code: 'UNKNOWN_REQUEST', message: 'this node does not know that request; is it running an older version?' } }
+      } else if (request.status != null) {
+        response = { status: encodeStatus(await handlers.status(remote)) }
+      } else if (request.attach != null) {
+        const task = handlers.attach(remote, checkTaskId(request.attach.taskId))
+        attached = { task, fromSeq: Math.max(1, request.attach.fromSeq) }
+        response = { attached: { state: task.state, lastSeq: task.lastSeq } }
+      } else {
+        const outcome = handlers.cancel(remote, checkTaskId(request.cancel?.taskId ?? ''))
+        response = { cancelled: { state: outcome.state, lastSeq: outcome.lastSeq } }
+      }
+    } catch (err) {
+      const error = refusal(toError(err))
+      if (error == null) throw err
+      response = { error }
     }
-    await stream.close({ signal })
+    await framed.write(response, NodeResponse, signal)
+    if (attached != null) await streamTaskEvents(framed, attached.task, attached.fromSeq)
+    else await stream.close({ signal })
   } catch (err) {
     const error = toError(err)
-    handlers.onBadRequest?.(connection.remotePeer, error)
+    handlers.onBadRequest?.(remote, error)
     stream.abort(error)
   }
 }
@@ -51,6 +88,38 @@ export async function registerNodeProtocol (libp2p: Libp2p, handlers: NodeProtoc
   })
 }
 
+/** The peer refused a request: it does not know the task (`NOT_FOUND`), or we may not touch it (`FORBIDDEN`). */
+export class RequestRefusedError extends ProtocolError {
+  readonly code: string
+  constructor (code: string, message: string) {
+    super(message)
+    this.code = code
+  }
+}
+
+/** Send one request and read the answer; the caller closes the stream, or goes on with it (Attach). */
+async function request (libp2p: Libp2p, peer: PeerId | Multiaddr, message: NodeRequest, signal?: AbortSignal): Promise<{ response: NodeResponse, framed: FramedStream, rttMs: number }> {
+  const deadline = AbortSignal.any([AbortSignal.timeout(NODE_REQUEST_TIMEOUT_MS), ...(signal != null ? [signal] : [])])
+  const stream = await libp2p.dialProtocol(peer, NODE_PROTOCOL, { signal: deadline })
+  const framed = new FramedStream(stream, MAX_NODE_FRAME_BYTES)
+  try {
+    const started = performance.now()
+    await framed.write(message, NodeRequest, deadline)
+    const response = await framed.read(NodeResponse, deadline, { status: STATUS_DECODE_LIMITS })
+    const rttMs = performance.now() - started
+    if (response.error != null) {
+      const code = response.error.code.slice(0, 40)
+      const text = response.error.message.slice(0, 300)
+      throw code === 'NOT_FOUND' || code === 'FORBIDDEN' ? new RequestRefusedError(code, text) : new ProtocolError(`the peer refused the request: ${code}: ${text}`)
+    }
+    return { response, framed, rttMs }
+  } catch (err) {
+    const error = toError(err)
+    stream.abort(error)
+    throw error
+  }
+}
+
 export interface StatusReply {
   status: PeerStatus
   /** Round-trip time of the request on an open stream, in milliseconds. */
@@ -59,24 +128,40 @@ export interface StatusReply {
 
 /** Ask a peer (by ID or address) for its Status. Throws on any failure, with the stream aborted. */
 export async function requestStatus (libp2p: Libp2p, peer: PeerId | Multiaddr, options: { signal?: AbortSignal } = {}): Promise<StatusReply> {
-  const signal = AbortSignal.any([AbortSignal.timeout(NODE_REQUEST_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])])
-  const stream = await libp2p.dialProtocol(peer, NODE_PROTOCOL, { signal })
-  const framed = new FramedStream(stream, MAX_NODE_FRAME_BYTES)
+  const { response, framed, rttMs } = await request(libp2p, peer, { status: {} }, options.signal)
   try {
-    const started = performance.now()
-    await framed.write({ status: {} }, NodeRequest, signal)
-    const response = await framed.read(NodeResponse, signal, { status: STATUS_DECODE_LIMITS })
-    const rttMs = performance.now() - started
-    if (response.error != null) {
-      throw new ProtocolError(`the peer refused the request: ${response.error.code}: ${response.error.message.slice(0, 200)}`)
-    }
     if (response.status == null) throw new ProtocolError('the peer answered without a status')
     const status = validateStatus(response.status)
-    await stream.close({ signal })
+    await framed.stream.close({ signal: AbortSignal.timeout(NODE_REQUEST_TIMEOUT_MS) })
     return { status, rttMs }
   } catch (err) {
     const error = toError(err)
-    stream.abort(error)
+    framed.stream.abort(error)
+    throw error
+  }
+}
+
+/** Follow a task we submitted to `peer` from `fromSeq` on (after a reconnect or a restart). */
+export async function attachToPeer (libp2p: Libp2p, peer: PeerId, taskId: string, fromSeq: number, signal?: AbortSignal): Promise<TaskSession> {
+  const { response, framed } = await request(libp2p, peer, { attach: { taskId, fromSeq } }, signal)
+  if (response.attached == null) {
+    const error = new ProtocolError('the peer answered an Attach without attaching')
+    framed.stream.abort(error)
+    throw error
+  }
+  return readTaskEvents(framed, taskId, fromSeq, signal)
+}
+
+/** Cancel a task we submitted to `peer`; says how it stands (it may have ended already). */
+export async function cancelOnPeer (libp2p: Libp2p, peer: PeerId, taskId: string, signal?: AbortSignal): Promise<TaskStateReply> {
+  const { response, framed } = await request(libp2p, peer, { cancel: { taskId } }, signal)
+  try {
+    if (response.cancelled == null) throw new ProtocolError('the peer answered a Cancel without saying how the task stands')
+    await framed.stream.close({ signal: AbortSignal.timeout(NODE_REQUEST_TIMEOUT_MS) })
+    return response.cancelled
+  } catch (err) {
+    const error = toError(err)
+    framed.stream.abort(error)
     throw error
   }
 }

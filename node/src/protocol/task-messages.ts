@@ -80,10 +80,16 @@ export function imageReferenceProblem (image: string): string | undefined {
   return undefined
 }
 
+/** A task id as masters make them; anything else from the wire is refused before it is looked up. */
+export function checkTaskId (id: string): string {
+  if (id.length > MAX_TASK_ID_LENGTH || !TASK_ID_PATTERN.test(id)) refuse(`task id "${id.slice(0, 40)}" must be 1-${MAX_TASK_ID_LENGTH} letters, digits, "_", "." or "-"`)
+  return id
+}
+
 /** Validate a decoded spec from the wire. Throws ProtocolError naming the bad field. */
 export function validateSpec (spec: WireTaskSpec | undefined): TaskSpec {
   if (spec == null) refuse('the spec is missing')
-  if (spec.id.length > MAX_TASK_ID_LENGTH || !TASK_ID_PATTERN.test(spec.id)) refuse(`task id "${spec.id.slice(0, 40)}" must be 1-${MAX_TASK_ID_LENGTH} letters, digits, "_", "." or "-"`)
+  checkTaskId(spec.id)
   const imageProblem = imageReferenceProblem(spec.image)
   if (imageProblem != null) refuse(imageProblem)
   // Also checked by the decode limits on the wire; here for specs that never crossed it (self, the API).
@@ -154,6 +160,8 @@ export interface TaskEventJson {
   log?: { stream: 'stdout' | 'stderr', data: string }
   exit?: { code: number, oomKilled: boolean, timedOut: boolean }
   error?: { code: string, message: string }
+  /** Output past this many bytes was not kept. */
+  truncated?: { limitBytes: number }
 }
 
 export function eventToJson (event: TaskEvent): TaskEventJson {
@@ -167,7 +175,8 @@ export function eventToJson (event: TaskEvent): TaskEventJson {
     ...(event.containerId != null ? { containerId: event.containerId } : {}),
     ...(event.log != null ? { log: { stream: event.log.stream === LogStream.STDERR ? 'stderr' : 'stdout', data: Buffer.from(event.log.data).toString('base64') } } : {}),
     ...(event.exit != null ? { exit: { code: event.exit.code, oomKilled: event.exit.oomKilled, timedOut: event.exit.timedOut } } : {}),
-    ...(event.error != null ? { error: { code: event.error.code, message: event.error.message } } : {})
+    ...(event.error != null ? { error: { code: event.error.code, message: event.error.message } } : {}),
+    ...(event.truncated != null ? { truncated: { limitBytes: event.truncated.limitBytes } } : {})
   }
 }
 

@@ -29,19 +29,15 @@ export interface TaskSession {
   cancel: () => Promise<void>
 }
 
-/** Follow a task on this node: the master and worker are the same node (`self`). */
-export function localSession (task: WorkerTask): TaskSession {
+/** Follow a task on this node from `fromSeq`: the master and worker are the same node (`self`). */
+export function localSession (task: WorkerTask, fromSeq = 1, signal?: AbortSignal): TaskSession {
   return {
     events: (async function * () {
-      const subscription = task.subscribe()
-      const forever = new AbortController().signal
-      try {
-        for (let event = await subscription.next(forever, ACK_TIMEOUT_MS); event != null; event = await subscription.next(forever, ACK_TIMEOUT_MS)) {
-          subscription.ack(event.seq)
-          yield event
-        }
-      } finally {
-        task.unsubscribe(subscription)
+      const subscription = task.subscribe(fromSeq)
+      const life = signal ?? new AbortController().signal
+      for (let event = await subscription.next(life, ACK_TIMEOUT_MS); event != null; event = await subscription.next(life, ACK_TIMEOUT_MS)) {
+        subscription.ack(event.seq)
+        yield event
       }
     })(),
     cancel: async () => { task.cancel() }
@@ -80,9 +76,32 @@ async function reject (framed: FramedStream, taskId: string, err: Error): Promis
   await framed.stream.close({ signal })
 }
 
-async function serveTask (stream: Stream, connection: Connection, worker: Worker, onBadStream: (remote: PeerId, err: Error) => void): Promise<void> {
-  const framed = new FramedStream(stream, MAX_MASTER_FRAME_BYTES)
+/**
+ * Send a task's events on `framed` from `fromSeq` to its end, reading the master's Acks and
+ * Cancel meanwhile; then close. Shared by Submit (task protocol) and Attach (node protocol).
+ */
+export async function streamTaskEvents (framed: FramedStream, task: WorkerTask, fromSeq: number): Promise<void> {
+  const { stream } = framed
   const life = new AbortController()
+  const subscription = task.subscribe(fromSeq)
+  const reading = readMasterMessages(framed, task, subscription, life.signal).catch((err: unknown) => {
+    if (life.signal.aborted) return
+    stream.abort(toError(err))
+    life.abort() // the master is gone: stop waiting for its acks
+  })
+  try {
+    for (let event = await subscription.next(life.signal, ACK_TIMEOUT_MS); event != null; event = await subscription.next(life.signal, ACK_TIMEOUT_MS)) {
+      await framed.write(event, TaskEventCodec, AbortSignal.timeout(ACK_TIMEOUT_MS))
+    }
+    await stream.close({ signal: AbortSignal.timeout(ACK_TIMEOUT_MS) })
+  } finally {
+    life.abort()
+    await reading
+  }
+}
+
+async function serveTask (stream: Stream, connection: Connection, worker: Worker, nameOf: (peer: string) => string, onBadStream: (remote: PeerId, err: Error) => void): Promise<void> {
+  const framed = new FramedStream(stream, MAX_MASTER_FRAME_BYTES)
   try {
     const frame = await framed.readFrame(AbortSignal.timeout(SUBMIT_TIMEOUT_MS))
     let first: MasterMessage
@@ -104,24 +123,9 @@ async function serveTask (stream: Stream, connection: Connection, worker: Worker
       return
     }
     const submitter = connection.remotePeer.toString()
-    const { task } = worker.submit(spec, submitter)
+    const { task } = worker.submit(spec, submitter, nameOf(submitter))
     if (task.submitter !== submitter) throw new ProtocolError(`task ${spec.id} belongs to another submitter`)
-    const subscription = task.subscribe()
-    const reading = readMasterMessages(framed, task, subscription, life.signal).catch((err: unknown) => {
-      if (life.signal.aborted) return
-      stream.abort(toError(err))
-      life.abort() // the master is gone: stop waiting for its acks
-    })
-    try {
-      for (let event = await subscription.next(life.signal, ACK_TIMEOUT_MS); event != null; event = await subscription.next(life.signal, ACK_TIMEOUT_MS)) {
-        await framed.write(event, TaskEventCodec, AbortSignal.timeout(ACK_TIMEOUT_MS))
-      }
-      await stream.close({ signal: AbortSignal.timeout(ACK_TIMEOUT_MS) })
-    } finally {
-      life.abort()
-      task.unsubscribe(subscription)
-      await reading
-    }
+    await streamTaskEvents(framed, task, 1)
   } catch (err) {
     const error = toError(err)
     onBadStream(connection.remotePeer, error)
@@ -129,41 +133,41 @@ async function serveTask (stream: Stream, connection: Connection, worker: Worker
   }
 }
 
-export async function registerTaskProtocol (libp2p: Libp2p, worker: Worker, onBadStream: (remote: PeerId, err: Error) => void = () => {}): Promise<void> {
+export interface TaskProtocolInit {
+  worker: Worker
+  /** A peer's human name, if this node knows it (recorded with the tasks it sends). */
+  nameOf?: (peerId: string) => string
+  onBadStream?: (remote: PeerId, err: Error) => void
+}
+
+export async function registerTaskProtocol (libp2p: Libp2p, init: TaskProtocolInit): Promise<void> {
   await libp2p.handle(TASK_PROTOCOL, async (stream, connection) => {
-    await serveTask(stream, connection, worker, onBadStream)
+    await serveTask(stream, connection, init.worker, init.nameOf ?? (() => ''), init.onBadStream ?? (() => {}))
   }, { maxInboundStreams: TASK_MAX_INBOUND_STREAMS, maxOutboundStreams: TASK_MAX_OUTBOUND_STREAMS })
 }
 
-function checkEvent (event: TaskEvent, spec: TaskSpec, expectedSeq: number, previous: TaskState | undefined): void {
-  if (event.taskId !== spec.id) throw new ProtocolError(`the worker sent an event for task ${event.taskId.slice(0, 40)}, not ${spec.id}`)
+function checkEvent (event: TaskEvent, taskId: string, expectedSeq: number, previous: TaskState | undefined): void {
+  if (event.taskId !== taskId) throw new ProtocolError(`the worker sent an event for task ${event.taskId.slice(0, 40)}, not ${taskId}`)
   if (event.seq !== expectedSeq) throw new ProtocolError(`the worker sent event ${event.seq} where ${expectedSeq} was due`)
   if (previous != null && isTerminal(previous)) throw new ProtocolError('the worker sent an event after the terminal one')
 }
 
 /**
- * Submit a task to a peer over `/cloudai/task/1.0.0` and follow it. The events end with
- * the terminal one; a stream that ends before it throws (the worker or the link failed).
+ * Read a task's events from a worker's stream, from `fromSeq` on, acknowledging as we go,
+ * until the terminal one; a stream that ends before it throws (the worker or the link failed).
  */
-export async function submitToPeer (libp2p: Libp2p, peer: PeerId, spec: TaskSpec, signal?: AbortSignal): Promise<TaskSession> {
-  const stream = await libp2p.dialProtocol(peer, TASK_PROTOCOL, { signal })
-  const framed = new FramedStream(stream, MAX_EVENT_FRAME_BYTES)
+export function readTaskEvents (framed: FramedStream, taskId: string, fromSeq: number, signal?: AbortSignal): TaskSession {
+  const { stream } = framed
   const writeDeadline = (): AbortSignal => AbortSignal.timeout(ACK_TIMEOUT_MS)
-  try {
-    await framed.write({ submit: { spec: encodeSpec(spec) } }, MasterMessage, writeDeadline())
-  } catch (err) {
-    stream.abort(toError(err))
-    throw err
-  }
   const life = signal ?? new AbortController().signal
   return {
     events: (async function * () {
       let previous: TaskState | undefined
-      let seq = 0
+      let seq = fromSeq - 1
       try {
         while (previous == null || !isTerminal(previous)) {
           const event = await framed.read(TaskEventCodec, life)
-          checkEvent(event, spec, seq + 1, previous)
+          checkEvent(event, taskId, seq + 1, previous)
           seq = event.seq
           previous = event.state
           if (seq % ACK_EVERY_EVENTS === 0 || isTerminal(event.state)) {
@@ -181,4 +185,17 @@ export async function submitToPeer (libp2p: Libp2p, peer: PeerId, spec: TaskSpec
       await framed.write({ cancel: {} }, MasterMessage, writeDeadline())
     }
   }
+}
+
+/** Submit a task to a peer over `/cloudai/task/1.0.0` and follow it. */
+export async function submitToPeer (libp2p: Libp2p, peer: PeerId, spec: TaskSpec, signal?: AbortSignal): Promise<TaskSession> {
+  const stream = await libp2p.dialProtocol(peer, TASK_PROTOCOL, { signal })
+  const framed = new FramedStream(stream, MAX_EVENT_FRAME_BYTES)
+  try {
+    await framed.write({ submit: { spec: encodeSpec(spec) } }, MasterMessage, AbortSignal.timeout(ACK_TIMEOUT_MS))
+  } catch (err) {
+    stream.abort(toError(err))
+    throw err
+  }
+  return readTaskEvents(framed, spec.id, 1, signal)
 }

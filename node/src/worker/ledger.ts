@@ -78,11 +78,17 @@ export class ResourceLedger {
       needs.gpus <= this.freeGpus.length
   }
 
-  /** Hold `needs` for a task. Throws ReservationError if it does not fit now or the task holds a reservation already. */
-  reserve (taskId: string, needs: ResourceAmounts): Reservation {
+  /**
+   * Hold `needs` for a task. Throws ReservationError if it does not fit now or the task holds
+   * a reservation already. `gpuDeviceIds` asks for those GPUs (a re-adopted container has
+   * them already); the lowest free ones are taken otherwise.
+   */
+  reserve (taskId: string, needs: ResourceAmounts, gpuDeviceIds?: string[]): Reservation {
     if (this.held.has(taskId)) throw new ReservationError(`task ${taskId} holds a reservation already`)
     if (!this.fits(needs)) throw new ReservationError(`task ${taskId} does not fit beside the tasks running now`)
-    const reservation: Reservation = { taskId, resources: { ...needs }, gpuDeviceIds: this.freeGpus.splice(0, needs.gpus) }
+    const wanted = gpuDeviceIds?.length === needs.gpus && gpuDeviceIds.every(id => this.freeGpus.includes(id)) ? gpuDeviceIds : undefined
+    const gpus = wanted != null ? wanted.map(id => this.freeGpus.splice(this.freeGpus.indexOf(id), 1)[0]) : this.freeGpus.splice(0, needs.gpus)
+    const reservation: Reservation = { taskId, resources: { ...needs }, gpuDeviceIds: gpus }
     const held: Held = { reservation, nanoCpu: nanoCpu(needs.cpu) }
     this.held.set(taskId, held)
     this.used.nanoCpu += held.nanoCpu

@@ -1,4 +1,4 @@
-import type { ExecutionResult, Executor } from '../executor/executor.ts'
+import type { ExecutionObserver, ExecutionResult, Executor, ExecutorTask, RecordedOutput } from '../executor/executor.ts'
 import { LogStream, TaskState } from '../protocol/task-messages.ts'
 import { formatBytes } from '../units.ts'
 import type { EventDetail, WorkerTask } from './worker-task.ts'
@@ -24,39 +24,53 @@ export interface RunInit {
   gpuDeviceIds: string[]
 }
 
-/**
- * Run an accepted task to its end: pull (with progress), start, stream output (waiting
- * for the masters' acks so output never piles up), and record how it ended. Never throws:
- * every failure becomes the task's terminal event.
- */
-export async function runTask (task: WorkerTask, init: RunInit): Promise<void> {
+function executorTask (task: WorkerTask, init: RunInit): ExecutorTask {
   const { spec } = task
-  task.append({ state: TaskState.PULLING })
+  return {
+    taskId: spec.id,
+    image: spec.image,
+    command: spec.command,
+    env: spec.env,
+    resources: spec.resources,
+    network: spec.network,
+    timeoutMs: spec.timeoutMs,
+    labels: spec.labels,
+    submitter: task.submitter,
+    node: init.nodeId,
+    gpuDeviceIds: init.gpuDeviceIds
+  }
+}
+
+/** Turns what the executor reports into the task's events (written to the store at once: a slow master costs no memory). */
+function observe (task: WorkerTask): ExecutionObserver {
+  return {
+    onPullProgress: pull => { task.append({ state: TaskState.PULLING, pull }) },
+    onPulled: () => { task.append({ state: TaskState.STARTING }) },
+    onStarted: containerId => { task.append({ state: TaskState.RUNNING, containerId }) },
+    onLog: (stream, data) => {
+      task.append({ state: TaskState.RUNNING, log: { stream: stream === 'stderr' ? LogStream.STDERR : LogStream.STDOUT, data: data as Uint8Array<ArrayBuffer> } })
+    }
+  }
+}
+
+/** Run `execute` and record how it ended. Never throws: every failure becomes the task's terminal event. */
+async function finish (task: WorkerTask, execute: () => Promise<ExecutionResult>): Promise<void> {
   let result: ExecutionResult
   try {
-    result = await init.executor.run({
-      taskId: spec.id,
-      image: spec.image,
-      command: spec.command,
-      env: spec.env,
-      resources: spec.resources,
-      network: spec.network,
-      timeoutMs: spec.timeoutMs,
-      labels: spec.labels,
-      submitter: task.submitter,
-      node: init.nodeId,
-      gpuDeviceIds: init.gpuDeviceIds
-    }, {
-      onPullProgress: pull => { task.append({ state: TaskState.PULLING, pull }) },
-      onPulled: () => { task.append({ state: TaskState.STARTING }) },
-      onStarted: containerId => { task.append({ state: TaskState.RUNNING, containerId }) },
-      onLog: async (stream, data) => {
-        await task.waitForRoom(task.cancelSignal).catch(() => {})
-        task.append({ state: TaskState.RUNNING, log: { stream: stream === 'stderr' ? LogStream.STDERR : LogStream.STDOUT, data: data as Uint8Array<ArrayBuffer> } })
-      }
-    }, task.cancelSignal)
+    result = await execute()
   } catch (err: any) {
     result = { oomKilled: false, timedOut: false, cancelled: false, error: { code: 'ENGINE_ERROR', message: `the executor failed: ${err?.message ?? String(err)}` } }
   }
   task.append(terminalEvent(task, result))
+}
+
+/** Run an accepted task to its end: pull (with progress), start, record its output and how it ended. */
+export async function runTask (task: WorkerTask, init: RunInit): Promise<void> {
+  task.append({ state: TaskState.PULLING })
+  await finish(task, async () => init.executor.run(executorTask(task, init), observe(task), task.cancelSignal))
+}
+
+/** Follow a task whose container outlived this node's last run, from the output it had recorded. */
+export async function adoptTask (task: WorkerTask, init: RunInit, recorded: RecordedOutput): Promise<void> {
+  await finish(task, async () => init.executor.adopt(executorTask(task, init), recorded, observe(task), task.cancelSignal))
 }

@@ -1,25 +1,31 @@
+import { NotSubmitterError, TaskNotFoundError } from '../errors.ts'
 import type { Executor } from '../executor/executor.ts'
 import { isTerminal, TaskState, type TaskSpec } from '../protocol/task-messages.ts'
 import type { ResourceAmounts } from '../resources.ts'
+import type { TaskRecord, TaskStore } from '../store/store.ts'
 import { ResourceLedger } from './ledger.ts'
-import { runTask } from './task-runner.ts'
+import { adoptTask, runTask } from './task-runner.ts'
 import { TaskQueue } from './task-queue.ts'
-import { WorkerTask } from './worker-task.ts'
+import { DEFAULT_LOG_LIMIT_BYTES, WorkerTask } from './worker-task.ts'
 
 /** How long stopping waits for cancelled tasks: the executor's SIGTERM grace plus removal. */
 export const CANCEL_ALL_TIMEOUT_MS = 20_000
-
-/** Finished tasks kept in memory for `status` and re-attach; the oldest are forgotten first. */
+/** Finished tasks kept in memory for quick re-attach; older ones are read back from the store. */
 export const MAX_FINISHED_TASKS = 1000
 
 export interface WorkerInit {
   executor: Executor
   capacity: ResourceAmounts
   nodeId: string
+  store: TaskStore
+  /** Output kept per task (default DEFAULT_LOG_LIMIT_BYTES). */
+  logLimitBytes?: number
   /** Called once per new task, before it runs (the "TASK RECEIVED FROM MASTER" box). */
   onReceived?: (spec: TaskSpec, submitter: string) => void
   /** Called on each state change of a task, for the worker's terminal. */
   onState?: (task: WorkerTask, state: TaskState) => void
+  /** Called when a container of this node that no task claims is removed at start-up. */
+  onOrphan?: (taskId: string) => void
 }
 
 export interface Submission {
@@ -28,9 +34,18 @@ export interface Submission {
   created: boolean
 }
 
+export interface CancelOutcome {
+  /** The task's state when the cancel arrived: a terminal one means it had ended already. */
+  state: TaskState
+  /** False when the task had ended already. */
+  cancelled: boolean
+  lastSeq: number
+}
+
 /**
  * The worker role: admits tasks against a ledger of this node's resources, queues those
- * that fit later (first in, first out), runs them with the executor, keeps their events.
+ * that fit later (first in, first out), runs them with the executor, and records every
+ * event in the store; after a restart it picks up where the last run stopped.
  */
 export class Worker {
   private readonly init: WorkerInit
@@ -45,8 +60,12 @@ export class Worker {
     this.ledger = new ResourceLedger(init.capacity)
   }
 
+  /** A task this node executes or executed, from memory or from the store. */
   get (taskId: string): WorkerTask | undefined {
-    return this.tasks.get(taskId)
+    const known = this.tasks.get(taskId)
+    if (known != null) return known
+    const record = this.init.store.task(taskId, 'executed')
+    return record != null ? this.restore(record) : undefined
   }
 
   /** Tasks admitted and not finished yet (pulling, starting or running); queued ones are counted by `queued()`. */
@@ -78,19 +97,29 @@ export class Worker {
   }
 
   /**
+   * Cancel a task for `by` (a peer ID; undefined: this node itself). Only its submitter or
+   * the node may. A task that has ended already is left as it is, and the outcome says so.
+   */
+  cancel (taskId: string, by?: string): CancelOutcome {
+    const task = this.get(taskId)
+    if (task == null) throw new TaskNotFoundError(`this node has no task ${taskId}`)
+    if (by != null && task.submitter !== by) throw new NotSubmitterError(`task ${taskId} was submitted by another node: only its submitter may cancel it`)
+    const { state, lastSeq } = task
+    task.cancel()
+    return { state, cancelled: !isTerminal(state), lastSeq }
+  }
+
+  /**
    * Accept a task, or attach to the existing one with the same id (submission is
    * idempotent). Admission (DESIGN.md §5): a task that can never fit this node is rejected
    * with the numbers; one that fits now and has nobody waiting ahead of it runs; any other
    * waits in the queue, or is rejected when the queue is full.
    */
-  submit (spec: TaskSpec, submitter: string): Submission {
-    const existing = this.tasks.get(spec.id)
+  submit (spec: TaskSpec, submitter: string, submitterName = ''): Submission {
+    const existing = this.get(spec.id)
     if (existing != null) return { task: existing, created: false }
-    const task = new WorkerTask(spec, submitter, (event, previous) => {
-      if (event.state !== previous) this.init.onState?.(task, event.state)
-      if (isTerminal(event.state)) this.ended(task)
-    })
-    this.remember(task)
+    this.init.store.createTask({ spec, role: 'executed', peerId: submitter, peerName: submitterName })
+    const task = this.track(new WorkerTask(spec, submitter, this.init.store, this.taskOptions()))
     this.init.onReceived?.(spec, submitter)
     const problem = this.ledger.neverFits(spec.resources)
     if (problem != null) {
@@ -101,6 +130,65 @@ export class Worker {
       this.enqueue(task)
     }
     return { task, created: true }
+  }
+
+  /**
+   * After a restart: re-adopt the containers of tasks that were running (their output and
+   * exit still reach the store), run afresh those that never started one, queue again those
+   * that were queued, and remove containers of this node that no unfinished task claims.
+   */
+  async recover (): Promise<void> {
+    const unfinished = this.init.store.unfinished('executed')
+    const waiting: WorkerTask[] = []
+    for (const record of unfinished) {
+      const task = this.restore(record)
+      if (record.state === TaskState.PENDING || record.state === TaskState.QUEUED) {
+        waiting.push(task)
+        continue
+      }
+      const found = await this.init.executor.find(task.spec.id).catch(() => undefined)
+      if (found != null) {
+        const { gpuDeviceIds } = this.ledger.reserve(task.spec.id, task.spec.resources, found.gpuDeviceIds)
+        this.admitted.add(task)
+        const { stdoutBytes, stderrBytes } = this.init.store.outputTotals(task.spec.id, task.spec.attempt)
+        void adoptTask(task, this.runInit(gpuDeviceIds), { stdoutBytes, stderrBytes })
+      } else if (record.state === TaskState.RUNNING) {
+        task.append({ state: TaskState.FAILED, error: { code: 'CONTAINER_GONE', message: 'the node restarted and the task\'s container was gone: its exit code is unknown; submit the task again' } })
+      } else {
+        waiting.unshift(task) // it was admitted before any of the queued ones: first in line
+      }
+    }
+    for (const task of waiting) {
+      if (this.queue.size === 0 && this.ledger.fits(task.spec.resources)) this.admit(task)
+      else this.enqueue(task)
+    }
+    const claimed = new Set(unfinished.map(record => record.taskId))
+    const containers = await this.init.executor.taskIds(this.init.nodeId).catch(() => [])
+    for (const taskId of containers.filter(id => !claimed.has(id))) {
+      this.init.onOrphan?.(taskId)
+      await this.init.executor.remove(taskId)
+    }
+  }
+
+  private taskOptions (): ConstructorParameters<typeof WorkerTask>[3] {
+    return {
+      logLimitBytes: this.init.logLimitBytes ?? DEFAULT_LOG_LIMIT_BYTES,
+      onEvent: (event, previous) => {
+        const task = this.tasks.get(event.taskId)
+        if (task == null) return
+        if (event.state !== previous) this.init.onState?.(task, event.state)
+        if (isTerminal(event.state)) this.ended(task)
+      }
+    }
+  }
+
+  /** A task as the store knows it. */
+  private restore (record: TaskRecord): WorkerTask {
+    const totals = this.init.store.outputTotals(record.taskId, record.attempt)
+    return this.track(new WorkerTask(record.spec, record.peerId, this.init.store, {
+      ...this.taskOptions(),
+      restored: { state: record.state, lastSeq: record.lastSeq, logBytes: totals.stdoutBytes + totals.stderrBytes, truncated: totals.truncated }
+    }))
   }
 
   private enqueue (task: WorkerTask): void {
@@ -122,7 +210,11 @@ export class Worker {
   private admit (task: WorkerTask): void {
     const { gpuDeviceIds } = this.ledger.reserve(task.spec.id, task.spec.resources)
     this.admitted.add(task)
-    void runTask(task, { executor: this.init.executor, nodeId: this.init.nodeId, gpuDeviceIds })
+    void runTask(task, this.runInit(gpuDeviceIds))
+  }
+
+  private runInit (gpuDeviceIds: string[]): Parameters<typeof runTask>[1] {
+    return { executor: this.init.executor, nodeId: this.init.nodeId, gpuDeviceIds }
   }
 
   /**
@@ -142,12 +234,15 @@ export class Worker {
     }
   }
 
-  private remember (task: WorkerTask): void {
+  /** Keep a task in memory: every unfinished one, and the most recent finished ones. */
+  private track (task: WorkerTask): WorkerTask {
     this.tasks.set(task.spec.id, task)
-    if (this.tasks.size <= MAX_FINISHED_TASKS) return
-    for (const [id, old] of this.tasks) {
-      if (this.tasks.size <= MAX_FINISHED_TASKS) break
-      if (old.finished) this.tasks.delete(id)
+    if (this.tasks.size > MAX_FINISHED_TASKS) {
+      for (const [id, old] of this.tasks) {
+        if (this.tasks.size <= MAX_FINISHED_TASKS) break
+        if (old.finished) this.tasks.delete(id)
+      }
     }
+    return task
   }
 }

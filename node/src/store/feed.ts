@@ -1,0 +1,61 @@
+import { eventToJson, isTerminal, type TaskEvent, type TaskEventJson } from '../protocol/task-messages.ts'
+import type { TaskStore } from './store.ts'
+
+/** What someone following a task sees: its events, and changes in whether its worker answers. */
+export type FeedItem =
+  | { event: TaskEvent }
+  | { unreachable: { since: number } }
+  | { reachable: Record<string, never> }
+
+/** A feed item as one NDJSON line of the API (and what the CLI reads). */
+export type FeedLine =
+  | { event: TaskEventJson }
+  | { unreachable: { since: string } }
+  | { reachable: Record<string, never> }
+
+export function feedLine (item: FeedItem): FeedLine {
+  if ('event' in item) return { event: eventToJson(item.event) }
+  if ('unreachable' in item) return { unreachable: { since: new Date(item.unreachable.since).toISOString() } }
+  return item
+}
+
+/** Events read from the store per query. */
+const FEED_BATCH = 256
+
+export interface FeedOptions {
+  fromSeq?: number
+  /** Keep waiting for new events until the terminal one (`logs -f`); otherwise stop at the last stored. */
+  follow: boolean
+  /** Since when the task's worker has been unreachable, if it is (the master's view). */
+  unreachableSince?: () => number | undefined
+  signal: AbortSignal
+}
+
+/**
+ * A task's events from the store, in order, each once; with `follow`, new ones as they are
+ * stored, until the terminal event. Memory stays flat however far behind the reader is.
+ */
+export async function * taskFeed (store: TaskStore, taskId: string, attempt: number, options: FeedOptions): AsyncGenerator<FeedItem> {
+  let nextSeq = Math.max(1, options.fromSeq ?? 1)
+  let reportedUnreachable: number | undefined
+  while (!options.signal.aborted) {
+    const events = store.events(taskId, attempt, nextSeq, FEED_BATCH)
+    if (events.length > 0) {
+      for (const event of events) {
+        yield { event }
+        nextSeq = event.seq + 1
+        if (isTerminal(event.state)) return
+      }
+      continue // the reader took its time: look again before waiting
+    }
+    if (!options.follow) return
+    const since = options.unreachableSince?.()
+    if (since !== reportedUnreachable) {
+      reportedUnreachable = since
+      yield since != null ? { unreachable: { since } } : { reachable: {} }
+      continue
+    }
+    // Reached only straight after a read that found nothing, with no yield between: no event can slip past.
+    await store.changed(taskId, options.signal)
+  }
+}

@@ -1,0 +1,252 @@
+import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import { join } from 'node:path'
+import { TaskEvent as TaskEventCodec } from '../../../protocols/task.ts'
+import { isTerminal, LogStream, TaskState, type TaskEvent, type TaskSpec } from '../protocol/task-messages.ts'
+import { migrate } from './schema.ts'
+
+export const STORE_FILE = 'cloudai.db'
+
+/** Which side of a task this node is: it sent the task (master) or runs it (worker). */
+export type TaskRole = 'submitted' | 'executed'
+
+/** One row of the tasks table, as the rest of the node sees it. */
+export interface TaskRecord {
+  taskId: string
+  role: TaskRole
+  attempt: number
+  spec: TaskSpec
+  /** Submitted: the worker it was sent to. Executed: the master that sent it. */
+  peerId: string
+  peerName: string
+  state: TaskState
+  createdMs: number
+  updatedMs: number
+  startedMs?: number
+  finishedMs?: number
+  exitCode?: number
+  errorCode?: string
+  errorMessage?: string
+  containerId?: string
+  /** What the master noticed that the events do not say (a stale copy cancelled, a late result ignored). */
+  note?: string
+  lastSeq: number
+}
+
+interface TaskRow {
+  task_id: string
+  role: TaskRole
+  attempt: number
+  spec: string
+  peer_id: string
+  peer_name: string
+  state: string
+  created_ms: number
+  updated_ms: number
+  started_ms: number | null
+  finished_ms: number | null
+  exit_code: number | null
+  error_code: string | null
+  error_message: string | null
+  container_id: string | null
+  note: string | null
+  last_seq: number
+}
+
+function toRecord (row: TaskRow): TaskRecord {
+  const optional = <K extends string, V>(key: K, value: V | null): Partial<Record<K, V>> =>
+    (value != null ? { [key]: value } as Record<K, V> : {})
+  return {
+    taskId: row.task_id,
+    role: row.role,
+    attempt: row.attempt,
+    spec: JSON.parse(row.spec) as TaskSpec,
+    peerId: row.peer_id,
+    peerName: row.peer_name,
+    state: row.state as TaskState,
+    createdMs: row.created_ms,
+    updatedMs: row.updated_ms,
+    ...optional('startedMs', row.started_ms),
+    ...optional('finishedMs', row.finished_ms),
+    ...optional('exitCode', row.exit_code),
+    ...optional('errorCode', row.error_code),
+    ...optional('errorMessage', row.error_message),
+    ...optional('containerId', row.container_id),
+    ...optional('note', row.note),
+    lastSeq: row.last_seq
+  }
+}
+
+export interface ListOptions {
+  limit?: number
+  state?: TaskState
+  role?: TaskRole
+}
+
+const TASK_COLUMNS = `task_id, role, attempt, spec, peer_id, peer_name, state, created_ms, updated_ms, started_ms,
+  finished_ms, exit_code, error_code, error_message, container_id, note,
+  (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.task_id = t.task_id AND e.attempt = t.attempt) AS last_seq`
+
+/**
+ * The node's durable state (DESIGN.md §6): every task it submitted or executed and every
+ * event of each, in SQLite (WAL). Writes are synchronous, so an event is on disk (in the
+ * WAL, which survives a killed process) before anyone is told of it.
+ */
+export class TaskStore {
+  private readonly db: DatabaseSync
+  private readonly statements = new Map<string, StatementSync>()
+  /** Readers waiting for a task's next event (or a change in how the master sees it). */
+  private readonly waiting = new Map<string, Set<() => void>>()
+
+  constructor (path: string) {
+    this.db = new DatabaseSync(path)
+    // NORMAL in WAL mode loses nothing when the process dies; only a power cut can cost the last commits.
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
+    migrate(this.db)
+  }
+
+  static open (dataDir: string): TaskStore {
+    return new TaskStore(join(dataDir, STORE_FILE))
+  }
+
+  close (): void {
+    if (this.db.isOpen) this.db.close()
+  }
+
+  private sql (text: string): StatementSync {
+    let statement = this.statements.get(text)
+    if (statement == null) {
+      statement = this.db.prepare(text)
+      this.statements.set(text, statement)
+    }
+    return statement
+  }
+
+  /** Record a new task; a task already recorded for this role is left as it is. */
+  createTask (record: { spec: TaskSpec, role: TaskRole, peerId: string, peerName: string, state?: TaskState }): void {
+    const now = Date.now()
+    this.sql(`INSERT OR IGNORE INTO tasks (task_id, role, attempt, spec, peer_id, peer_name, state, created_ms, updated_ms)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(record.spec.id, record.role, record.spec.attempt, JSON.stringify(record.spec), record.peerId, record.peerName,
+        record.state ?? TaskState.PENDING, now, now)
+  }
+
+  /**
+   * Store an event and apply it to the task's row for `role`. An event already stored (the
+   * same seq, seen again after a re-attach, or written by this node's own worker) is not
+   * stored twice. Returns whether the event was new.
+   */
+  recordEvent (role: TaskRole, attempt: number, event: TaskEvent): boolean {
+    this.db.exec('BEGIN IMMEDIATE')
+    try {
+      const inserted = this.sql('INSERT OR IGNORE INTO events (task_id, attempt, seq, event) VALUES (?, ?, ?, ?)')
+        .run(event.taskId, attempt, event.seq, TaskEventCodec.encode(event)).changes > 0
+      if (event.log == null && event.pull == null) this.applyEvent(role, event)
+      this.db.exec('COMMIT')
+      if (inserted) this.notify(event.taskId)
+      return inserted
+    } catch (err) {
+      this.db.exec('ROLLBACK')
+      throw err
+    }
+  }
+
+  private applyEvent (role: TaskRole, event: TaskEvent): void {
+    const terminal = isTerminal(event.state)
+    this.sql(`UPDATE tasks SET state = ?, updated_ms = ?,
+        started_ms = CASE WHEN ? AND started_ms IS NULL THEN ? ELSE started_ms END,
+        finished_ms = CASE WHEN ? THEN ? ELSE finished_ms END,
+        exit_code = COALESCE(?, exit_code), error_code = COALESCE(?, error_code),
+        error_message = COALESCE(?, error_message), container_id = COALESCE(?, container_id)
+      WHERE task_id = ? AND role = ? AND state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'LOST')`)
+      .run(event.state, event.timeMs, event.state === TaskState.RUNNING ? 1 : 0, event.timeMs, terminal ? 1 : 0, event.timeMs,
+        event.exit?.code ?? null, event.error?.code ?? null, event.error?.message ?? null, event.containerId ?? null,
+        event.taskId, role)
+  }
+
+  setNote (taskId: string, role: TaskRole, note: string): void {
+    this.sql('UPDATE tasks SET note = ?, updated_ms = ? WHERE task_id = ? AND role = ?').run(note, Date.now(), taskId, role)
+    this.notify(taskId)
+  }
+
+  /** Wake everyone waiting in `changed` for this task. */
+  notify (taskId: string): void {
+    const waiters = this.waiting.get(taskId)
+    if (waiters == null) return
+    this.waiting.delete(taskId)
+    for (const wake of waiters) wake()
+  }
+
+  /** Resolves at the task's next event or notification, or when `signal` aborts. */
+  async changed (taskId: string, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return
+    await new Promise<void>(resolve => {
+      const done = (): void => {
+        signal.removeEventListener('abort', done)
+        const current = this.waiting.get(taskId)
+        current?.delete(done)
+        if (current?.size === 0) this.waiting.delete(taskId)
+        resolve()
+      }
+      let waiters = this.waiting.get(taskId)
+      if (waiters == null) this.waiting.set(taskId, waiters = new Set())
+      waiters.add(done)
+      signal.addEventListener('abort', done, { once: true })
+    })
+  }
+
+  /** The event with this seq, or undefined if it is not stored (yet). */
+  event (taskId: string, attempt: number, seq: number): TaskEvent | undefined {
+    const row = this.sql('SELECT event FROM events WHERE task_id = ? AND attempt = ? AND seq = ?').get(taskId, attempt, seq) as { event: Uint8Array } | undefined
+    return row != null ? TaskEventCodec.decode(row.event) : undefined
+  }
+
+  /** Events from `fromSeq` on, at most `limit`, in order. */
+  events (taskId: string, attempt: number, fromSeq = 1, limit = 1000): TaskEvent[] {
+    const rows = this.sql('SELECT event FROM events WHERE task_id = ? AND attempt = ? AND seq >= ? ORDER BY seq LIMIT ?')
+      .all(taskId, attempt, fromSeq, limit) as Array<{ event: Uint8Array }>
+    return rows.map(row => TaskEventCodec.decode(row.event))
+  }
+
+  /** How much output a task recorded, per stream, and whether it was truncated (for a restarted worker). */
+  outputTotals (taskId: string, attempt: number): { stdoutBytes: number, stderrBytes: number, truncated: boolean } {
+    const totals = { stdoutBytes: 0, stderrBytes: 0, truncated: false }
+    const rows = this.sql('SELECT event FROM events WHERE task_id = ? AND attempt = ? ORDER BY seq').iterate(taskId, attempt) as Iterable<{ event: Uint8Array }>
+    for (const row of rows) {
+      const event = TaskEventCodec.decode(row.event)
+      if (event.truncated != null) totals.truncated = true
+      if (event.log == null) continue
+      if (event.log.stream === LogStream.STDERR) totals.stderrBytes += event.log.data.byteLength
+      else totals.stdoutBytes += event.log.data.byteLength
+    }
+    return totals
+  }
+
+  task (taskId: string, role: TaskRole): TaskRecord | undefined {
+    const row = this.sql(`SELECT ${TASK_COLUMNS} FROM tasks t WHERE task_id = ? AND role = ?`).get(taskId, role) as TaskRow | undefined
+    return row != null ? toRecord(row) : undefined
+  }
+
+  /** Newest first. */
+  list (options: ListOptions = {}): TaskRecord[] {
+    const rows = this.sql(`SELECT ${TASK_COLUMNS} FROM tasks t
+        WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR role = ?2)
+        ORDER BY created_ms DESC, task_id DESC LIMIT ?3`)
+      .all(options.state ?? null, options.role ?? null, options.limit ?? -1) as unknown as TaskRow[]
+    return rows.map(toRecord)
+  }
+
+  /** Tasks of `role` that have not ended, oldest first (the order they were queued in). */
+  unfinished (role: TaskRole): TaskRecord[] {
+    const rows = this.sql(`SELECT ${TASK_COLUMNS} FROM tasks t
+        WHERE role = ? AND state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'LOST')
+        ORDER BY created_ms, rowid`).all(role) as unknown as TaskRow[]
+    return rows.map(toRecord)
+  }
+
+  /** Task ids that start with `prefix` (any role), at most `limit`. */
+  idsWithPrefix (prefix: string, limit = 10): string[] {
+    const rows = this.sql('SELECT DISTINCT task_id FROM tasks WHERE substr(task_id, 1, ?) = ? ORDER BY task_id LIMIT ?')
+      .all(prefix.length, prefix, limit) as Array<{ task_id: string }>
+    return rows.map(row => row.task_id)
+  }
+}

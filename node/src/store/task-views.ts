@@ -1,0 +1,117 @@
+import { AmbiguousTaskError, TaskNotFoundError } from '../errors.ts'
+import { eventToJson, LogStream, type TaskEventJson } from '../protocol/task-messages.ts'
+import type { ResourceAmounts } from '../resources.ts'
+import type { ListOptions, TaskRecord, TaskStore } from './store.ts'
+
+/** Ids shown when a prefix matches several tasks. */
+const AMBIGUOUS_SHOWN = 5
+
+/**
+ * One task as `tasks` and `status` show it (JSON field names are part of the CLI contract).
+ * `role` says which side this node was: it sent the task, ran it, or both (`self`).
+ */
+export interface TaskView {
+  taskId: string
+  role: 'submitted' | 'executed' | 'both'
+  attempt: number
+  image: string
+  command: string[]
+  state: string
+  /** The worker (submitted) or the master that sent it (executed). */
+  peerId: string
+  peerName: string
+  exitCode?: number
+  error?: { code: string, message: string }
+  resources: ResourceAmounts
+  labels: Record<string, string>
+  createdAt: string
+  startedAt?: string
+  finishedAt?: string
+  durationMs?: number
+  /** While the worker does not answer (a view, not a state). */
+  unreachableSince?: string
+  note?: string
+}
+
+export interface TaskStatusView extends TaskView {
+  /** Every event except output, which `logs` shows: log events are counted in `logBytes`. */
+  events: TaskEventJson[]
+  logBytes: { stdout: number, stderr: number }
+  logTruncated: boolean
+}
+
+const iso = (ms: number | undefined): string | undefined => (ms != null ? new Date(ms).toISOString() : undefined)
+
+export function toTaskView (record: TaskRecord, options: { both?: boolean, unreachableSince?: number } = {}): TaskView {
+  const view: TaskView = {
+    taskId: record.taskId,
+    role: options.both === true ? 'both' : record.role,
+    attempt: record.attempt,
+    image: record.spec.image,
+    command: record.spec.command,
+    state: record.state,
+    peerId: record.peerId,
+    peerName: record.peerName,
+    resources: record.spec.resources,
+    labels: record.spec.labels,
+    createdAt: iso(record.createdMs)!
+  }
+  if (record.exitCode != null) view.exitCode = record.exitCode
+  if (record.errorCode != null) view.error = { code: record.errorCode, message: record.errorMessage ?? '' }
+  if (record.startedMs != null) view.startedAt = iso(record.startedMs)
+  if (record.finishedMs != null) {
+    view.finishedAt = iso(record.finishedMs)
+    view.durationMs = record.finishedMs - (record.startedMs ?? record.createdMs)
+  }
+  if (options.unreachableSince != null) view.unreachableSince = iso(options.unreachableSince)
+  if (record.note != null) view.note = record.note
+  return view
+}
+
+/** The record this node keeps of a task: the master's when it sent it (also for `self`), else the worker's. */
+export function taskRecord (store: TaskStore, taskId: string): TaskRecord & { both: boolean } {
+  const submitted = store.task(taskId, 'submitted')
+  const executed = store.task(taskId, 'executed')
+  const record = submitted ?? executed
+  if (record == null) throw new TaskNotFoundError(`no task ${taskId} on this node: "cloudai tasks" lists them`)
+  return { ...record, both: submitted != null && executed != null }
+}
+
+/** A task named by its id or a unique prefix of it. */
+export function resolveTaskId (store: TaskStore, text: string): string {
+  const matches = store.idsWithPrefix(text, AMBIGUOUS_SHOWN + 1)
+  if (matches.includes(text)) return text
+  if (matches.length === 1) return matches[0]
+  if (matches.length === 0) throw new TaskNotFoundError(`no task on this node has an id starting with "${text}": "cloudai tasks" lists them`)
+  throw new AmbiguousTaskError(`"${text}" matches several tasks (${matches.slice(0, AMBIGUOUS_SHOWN).join(', ')}${matches.length > AMBIGUOUS_SHOWN ? ', …' : ''}): give more of the id`)
+}
+
+/** The history, newest first, one entry per task (a task sent to this node itself is listed once). */
+export function listTaskViews (store: TaskStore, options: ListOptions, unreachableSince: (taskId: string) => number | undefined): TaskView[] {
+  const records = store.list(options)
+  const submittedIds = new Set(records.filter(record => record.role === 'submitted').map(record => record.taskId))
+  return records
+    .filter(record => record.role === 'submitted' || !submittedIds.has(record.taskId))
+    .map(record => toTaskView(record, { both: record.role === 'submitted' && store.task(record.taskId, 'executed') != null, unreachableSince: unreachableSince(record.taskId) }))
+}
+
+export function taskStatusView (store: TaskStore, taskId: string, unreachableSince?: number): TaskStatusView {
+  const record = taskRecord(store, taskId)
+  const events: TaskEventJson[] = []
+  const logBytes = { stdout: 0, stderr: 0 }
+  let logTruncated = false
+  for (let from = 1; ; ) {
+    const batch = store.events(taskId, record.attempt, from, 1000)
+    for (const event of batch) {
+      if (event.truncated != null) logTruncated = true
+      if (event.log == null) {
+        events.push(eventToJson(event))
+      } else {
+        logBytes[event.log.stream === LogStream.STDERR ? 'stderr' : 'stdout'] += event.log.data.byteLength
+      }
+    }
+    if (batch.length < 1000) break
+    from = batch[batch.length - 1].seq + 1
+  }
+  return { ...toTaskView(record, { both: record.both, unreachableSince }), events, logBytes, logTruncated }
+}
