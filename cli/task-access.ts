@@ -55,17 +55,18 @@ function daemonAccess (client: ApiClient): TaskAccess {
 }
 
 async function storeAccess (store: TaskStore): Promise<TaskAccess> {
-  const { listTaskViews, resolveTaskId, taskStatusView } = await import('../node/src/store/task-views.ts')
+  const { listTaskViews, resolveTaskId, taskRecord, taskStatusView } = await import('../node/src/store/task-views.ts')
   return {
     live: false,
     list: async ({ limit, state }) => listTaskViews(store, { limit, state: state as TaskState | undefined }, () => undefined),
     status: async idOrPrefix => taskStatusView(store, resolveTaskId(store, idOrPrefix)),
     lines: async (idOrPrefix, { fromSeq }) => {
       const taskId = resolveTaskId(store, idOrPrefix)
+      const { peerId, peerName } = taskRecord(store, taskId)
       const stop = new AbortController()
       return {
         lines: (async function * () {
-          yield { task: { taskId } }
+          yield { task: { taskId, peerId, peerName } }
           // No daemon: nothing is arriving, so what is stored is all there is.
           yield * storeLines(store, taskId, { fromSeq, follow: false, signal: stop.signal })
         })(),

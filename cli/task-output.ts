@@ -77,6 +77,7 @@ export class TaskOutput {
     }
     if ('task' in line) {
       this.taskId = line.task.taskId
+      this.peer = line.task.peerName
       return
     }
     if ('unreachable' in line) {

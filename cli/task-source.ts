@@ -10,7 +10,7 @@ import { ApiError } from './client.ts'
 /** What `task` and `logs` read, from the daemon (NDJSON) or from an embedded node: the same lines. */
 export type TaskLine =
   | { accepted: { taskId: string, peerId: string, peerName: string } }
-  | { task: { taskId: string } }
+  | { task: { taskId: string, peerId: string, peerName: string } }
   | FeedLine
   | { error: { code: string, message: string } }
 

@@ -55,7 +55,7 @@ export async function logs (idOrPrefix: string, options: LogsOptions, print: Pri
       for await (const line of source.lines) stored.push(line)
       let lastSeq = 0
       for (const line of stored) if ('event' in line) lastSeq = line.event.seq
-      const taskId = stored.find((line): line is { task: { taskId: string } } => 'task' in line)?.task.taskId ?? idOrPrefix
+      const taskId = stored.find((line): line is Extract<TaskLine, { task: unknown }> => 'task' in line)?.task.taskId ?? idOrPrefix
       const rest = follow ? await access.lines(taskId, { fromSeq: lastSeq + 1, follow: true }) : undefined
       lines = (async function * () {
         yield * lastLines(stored, options.tail!)

@@ -120,8 +120,9 @@ export async function taskStatus (node: CloudaiNode, idOrPrefix: string): Promis
 export async function taskEvents (node: CloudaiNode, idOrPrefix: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
   const { from, follow } = parse(EventsQuery, Object.fromEntries(query), 'query')
   const taskId = await answering(async () => resolveTaskId(node.store, idOrPrefix))
+  const { peerId, peerName } = taskRecord(node.store, taskId)
   res.writeHead(200, { 'content-type': 'application/x-ndjson' })
-  await writeLine(res, { task: { taskId } })
+  await writeLine(res, { task: { taskId, peerId, peerName } })
   await streamFeed(node, res, taskId, from ?? 1, follow === '1')
 }
 
