@@ -7,14 +7,18 @@ import { idleRssBench } from './idle-rss.ts'
 import { logThroughputBench } from './log-throughput.ts'
 import { pnetThroughput } from './pnet-throughput.ts'
 import { printTable, writeJson, type BenchRow } from './report.ts'
+import { storeWriteBench } from './store-write.ts'
 import { taskLatencyBench } from './task-latency.ts'
+import { taskThroughputBench } from './task-throughput.ts'
 
 const BENCHMARKS: Record<string, () => Promise<BenchRow[]>> = {
   discovery: async () => discoveryBench([10, 50]),
   'idle-rss': idleRssBench,
   pnet: pnetThroughput,
   'task-latency': taskLatencyBench,
-  'log-throughput': logThroughputBench
+  'log-throughput': logThroughputBench,
+  'task-throughput': taskThroughputBench,
+  'store-write': storeWriteBench
 }
 
 const only = process.argv.slice(2)
