@@ -22,6 +22,7 @@ import { detectResources, type ResourceAmounts } from './resources.ts'
 import type { WorkerTask } from './worker/worker-task.ts'
 import { Worker } from './worker/worker.ts'
 import { TaskStore } from './store/store.ts'
+import { loadPolicy, type WorkerPolicy } from './worker/policy.ts'
 import { NotSubmitterError, TaskNotFoundError } from './errors.ts'
 import { VERSION } from './version.ts'
 
@@ -64,6 +65,8 @@ export interface NodeOptions {
   probeIntervalMs?: number
   /** Output kept per task (`--log-limit`, default 16 MiB). */
   logLimitBytes?: number
+  /** What this worker accepts; default: the data dir's policy.json, else every member's task. */
+  policy?: WorkerPolicy
 }
 
 /** What `cloudai id` shows. */
@@ -170,6 +173,7 @@ class Node implements CloudaiNode {
       nodeId: this.peerId.toString(),
       store,
       logLimitBytes: options.logLimitBytes,
+      policy: options.policy,
       onReceived: options.onTaskReceived,
       onState: options.onTaskState,
       onOrphan: taskId => { log.warn({ task: taskId }, 'removed a container of this node that no task claims') }
@@ -291,6 +295,7 @@ export async function createNode (options: NodeOptions): Promise<CloudaiNode> {
   const swarmKey = options.open === true ? undefined : await loadSwarmKey(join(options.dataDir, SWARM_KEY_FILE))
   const { key } = await loadOrCreateIdentity(join(options.dataDir, IDENTITY_FILE))
   const capacity = await detectResources(options.dataDir, options.capacity)
+  const policy = options.policy ?? await loadPolicy(options.dataDir)
   const libp2p = await createMesh({
     privateKey: key,
     listen: options.listen ?? [DEFAULT_LISTEN],
@@ -299,5 +304,5 @@ export async function createNode (options: NodeOptions): Promise<CloudaiNode> {
     mdnsIntervalMs: options.mdnsIntervalMs ?? DEFAULT_MDNS_INTERVAL_MS,
     inboundConnectionThreshold: options.inboundConnectionThreshold
   })
-  return new Node(libp2p, TaskStore.open(options.dataDir), options, capacity, log, swarmKey?.fingerprint)
+  return new Node(libp2p, TaskStore.open(options.dataDir), { ...options, policy }, capacity, log, swarmKey?.fingerprint)
 }

@@ -4,6 +4,7 @@ import { isTerminal, TaskState, type TaskSpec } from '../protocol/task-messages.
 import type { ResourceAmounts } from '../resources.ts'
 import type { TaskRecord, TaskStore } from '../store/store.ts'
 import { ResourceLedger } from './ledger.ts'
+import { DEFAULT_POLICY, policyRefusal, type WorkerPolicy } from './policy.ts'
 import { adoptTask, runTask } from './task-runner.ts'
 import { TaskQueue } from './task-queue.ts'
 import { DEFAULT_LOG_LIMIT_BYTES, WorkerTask } from './worker-task.ts'
@@ -20,6 +21,8 @@ export interface WorkerInit {
   store: TaskStore
   /** Output kept per task (default DEFAULT_LOG_LIMIT_BYTES). */
   logLimitBytes?: number
+  /** What this worker accepts (default: every member's task that fits). */
+  policy?: WorkerPolicy
   /** Called once per new task, before it runs (the "TASK RECEIVED FROM MASTER" box). */
   onReceived?: (spec: TaskSpec, submitter: string) => void
   /** Called on each state change of a task, for the worker's terminal. */
@@ -121,8 +124,11 @@ export class Worker {
     this.init.store.createTask({ spec, role: 'executed', peerId: submitter, peerName: submitterName })
     const task = this.track(new WorkerTask(spec, submitter, this.init.store, this.taskOptions()))
     this.init.onReceived?.(spec, submitter)
+    const refused = policyRefusal(this.init.policy ?? DEFAULT_POLICY, spec, submitter, this.init.nodeId)
     const problem = this.ledger.neverFits(spec.resources)
-    if (problem != null) {
+    if (refused != null) {
+      task.append({ state: TaskState.REJECTED, error: { code: 'POLICY', message: refused } })
+    } else if (problem != null) {
       task.append({ state: TaskState.REJECTED, error: { code: 'NEVER_FITS', message: `this task can never run here: it ${problem}` } })
     } else if (this.queue.size === 0 && this.ledger.fits(spec.resources)) {
       this.admit(task)

@@ -1,0 +1,102 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { z } from 'zod'
+import { CloudaiError } from '../errors.ts'
+import type { TaskSpec } from '../protocol/task-messages.ts'
+import { formatBytes, parseSize } from '../units.ts'
+
+export const POLICY_FILE = 'policy.json'
+
+/** The policy file is missing fields it needs, or has ones it should not. */
+export class PolicyError extends CloudaiError {}
+
+/** What this worker accepts (DESIGN.md §5). Every field is optional; the defaults accept any member's task. */
+export interface WorkerPolicy {
+  /** Peer IDs allowed to submit tasks here; undefined: every member of the mesh. */
+  submitters?: string[]
+  /** Image reference prefixes allowed (`127.0.0.1:5000/`, `registry.lan/team/`); undefined: any image. */
+  images?: string[]
+  /** The most one task may ask for; undefined fields: no limit beyond the node's capacity. */
+  maxTask: { cpu?: number, memoryBytes?: number, storageBytes?: number, gpus?: number }
+  /** Container networks tasks may ask for. */
+  networks: Array<'none' | 'bridge'>
+}
+
+export const DEFAULT_POLICY: WorkerPolicy = { maxTask: {}, networks: ['none', 'bridge'] }
+
+const Size = z.union([z.number().int().positive(), z.string().min(1).max(32)])
+const PolicyFile = z.object({
+  submitters: z.array(z.string().min(1).max(128)).max(10_000).optional(),
+  images: z.array(z.string().min(1).max(512)).max(1_000).optional(),
+  maxTask: z.object({
+    cpu: z.number().positive().max(4096).optional(),
+    memory: Size.optional(),
+    storage: Size.optional(),
+    gpus: z.number().int().min(0).max(64).optional()
+  }).strict().optional(),
+  networks: z.array(z.enum(['none', 'bridge'])).max(2).optional()
+}).strict()
+
+function bytes (value: number | string | undefined): number | undefined {
+  return typeof value === 'string' ? parseSize(value) : value
+}
+
+/** Parse the text of a policy file; throws PolicyError naming the file and what is wrong. */
+export function parsePolicy (text: string, path = POLICY_FILE): WorkerPolicy {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (err: any) {
+    throw new PolicyError(`${path} is not valid JSON (${err?.message}): fix it, or remove it to accept every member's tasks`)
+  }
+  const parsed = PolicyFile.safeParse(json)
+  if (!parsed.success) {
+    throw new PolicyError(`${path}: ${parsed.error.issues.map(issue => `${issue.path.join('.') || '(top)'}: ${issue.message}`).join('; ')}. Fields: submitters, images, maxTask {cpu, memory, storage, gpus}, networks`)
+  }
+  const { submitters, images, maxTask = {}, networks } = parsed.data
+  try {
+    return {
+      ...(submitters != null ? { submitters } : {}),
+      ...(images != null ? { images } : {}),
+      maxTask: { cpu: maxTask.cpu, memoryBytes: bytes(maxTask.memory), storageBytes: bytes(maxTask.storage), gpus: maxTask.gpus },
+      networks: networks ?? DEFAULT_POLICY.networks
+    }
+  } catch (err: any) {
+    throw new PolicyError(`${path}: maxTask: ${err?.message}`)
+  }
+}
+
+/** The data dir's policy file, or the defaults when there is none. */
+export async function loadPolicy (dataDir: string): Promise<WorkerPolicy> {
+  const path = join(dataDir, POLICY_FILE)
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err: any) {
+    if (err?.code === 'ENOENT') return DEFAULT_POLICY
+    throw new PolicyError(`cannot read ${path}: ${err?.message}`)
+  }
+  return parsePolicy(text, path)
+}
+
+/**
+ * Why the policy refuses this task from this submitter, or undefined if it allows it. The
+ * node's own tasks (`self`, through its token-protected API) pass the submitter check.
+ */
+export function policyRefusal (policy: WorkerPolicy, spec: TaskSpec, submitter: string, nodeId: string): string | undefined {
+  if (policy.submitters != null && submitter !== nodeId && !policy.submitters.includes(submitter)) return `this node's policy does not accept tasks from ${submitter}`
+  if (policy.images != null && !policy.images.some(prefix => spec.image.startsWith(prefix))) {
+    return `this node's policy accepts only images starting with ${policy.images.map(prefix => `"${prefix}"`).join(', ')}; ${spec.image} is not one`
+  }
+  if (!policy.networks.includes(spec.network)) return `this node's policy does not allow network "${spec.network}" (allowed: ${policy.networks.join(', ') || 'none at all'})`
+  const max = policy.maxTask
+  const need = spec.resources
+  const over = [
+    max.cpu != null && need.cpu > max.cpu ? `${need.cpu} CPU (at most ${max.cpu})` : undefined,
+    max.memoryBytes != null && need.memoryBytes > max.memoryBytes ? `${formatBytes(need.memoryBytes)} memory (at most ${formatBytes(max.memoryBytes)})` : undefined,
+    max.storageBytes != null && need.storageBytes > max.storageBytes ? `${formatBytes(need.storageBytes)} storage (at most ${formatBytes(max.storageBytes)})` : undefined,
+    max.gpus != null && need.gpus > max.gpus ? `${need.gpus} GPU (at most ${max.gpus})` : undefined
+  ].filter(text => text != null)
+  if (over.length > 0) return `this node's policy limits one task: it asks for ${over.join(', ')}`
+  return undefined
+}
