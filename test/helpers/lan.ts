@@ -8,7 +8,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
-import { copyFile, mkdir, readFile } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { CLI, runCli, type CliResult } from './cli.ts'
 import { mdnsTag, tempDir, waitFor } from './env.ts'
@@ -53,6 +53,18 @@ export interface LanHost {
   exec: (args: string[], opts?: { timeoutMs?: number }) => Promise<CliResult>
 }
 
+/** A CLI command still running inside a host (a following `task`, `logs -f`). */
+export interface LanLiveCli {
+  stdout: () => string
+  stderr: () => string
+  /** Resolves with the exit code (or the signal's name). */
+  exited: Promise<number | string | null>
+  /** Wait (bounded) until stdout, or stderr, satisfies `check`; true if it did. */
+  waitForStdout: (check: (stdout: string) => boolean, timeoutMs: number) => Promise<boolean>
+  waitForStderr: (check: (stderr: string) => boolean, timeoutMs: number) => Promise<boolean>
+  kill: () => void
+}
+
 export interface Lan {
   id: string
   tag: string
@@ -63,6 +75,16 @@ export interface Lan {
   cli: (host: number, args: string[], opts?: { timeoutMs?: number }) => Promise<CliResult>
   /** SIGKILL host i's daemon and wait (bounded) for it to be gone. */
   kill: (host: number) => Promise<void>
+  /**
+   * Start host i's daemon again on the same data dir (killing it first if it runs), with
+   * `extra` start flags: removes the `api` file a killed daemon leaves behind, so that the
+   * wait for the new one's file means something.
+   */
+  restartDaemon: (host: number, extra?: string[]) => Promise<LanDaemon>
+  /** Start `node cli.js --data-dir <host i's dir> …` inside host i and watch it while it runs (SIGKILL after timeoutMs). */
+  spawnCli: (host: number, args: string[], opts?: { timeoutMs?: number }) => LanLiveCli
+  /** Give host i a cluster key of its own (`cloudai init` in its data dir, the shared key removed first); returns the key's fingerprint. */
+  rekey: (host: number) => Promise<string>
   cut: (host: number) => Promise<void>
   restore: (host: number) => Promise<void>
   teardown: () => Promise<void>
@@ -174,6 +196,39 @@ export async function createLan (n: number, { tag = mdnsTag() }: { tag?: string 
       // `lan.sh exec` replaces itself with `ip netns exec`, which execs node: same pid.
       if (d.child.exitCode == null && d.child.signalCode == null) d.child.kill('SIGKILL')
       await Promise.race([d.exited, new Promise(resolve => setTimeout(resolve, 10_000))])
+    },
+    async restartDaemon (host, extra = []) {
+      await lan.kill(host)
+      await rm(join(hosts[host - 1].dataDir, 'api'), { force: true })
+      return await lan.startDaemon(host, extra)
+    },
+    spawnCli (host, args, { timeoutMs = 60_000 } = {}) {
+      const child = spawn('bash', [LAN_SH, 'exec', String(host), process.execPath, CLI, '--data-dir', hosts[host - 1].dataDir, ...args], {
+        env: { ...process.env, ...env, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe']
+      })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+      const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
+      const exited = new Promise<number | string | null>(resolve => child.on('close', (code, signal) => { clearTimeout(timer); resolve(code ?? signal) }))
+      return {
+        stdout: () => stdout,
+        stderr: () => stderr,
+        exited,
+        waitForStdout: async (check, ms) => await waitFor(() => check(stdout), ms),
+        waitForStderr: async (check, ms) => await waitFor(() => check(stderr), ms),
+        kill: () => { if (child.exitCode == null && child.signalCode == null) child.kill('SIGKILL') }
+      }
+    },
+    async rekey (host) {
+      const dataDir = hosts[host - 1].dataDir
+      await mkdir(dataDir, { recursive: true, mode: 0o700 })
+      await rm(join(dataDir, 'swarm.key'), { force: true })
+      const init = await runCli(['--data-dir', dataDir, 'init', '--json'])
+      if (init.code !== 0) throw new Error(`cloudai init on host ${host} failed: ${init.stderr}`)
+      return String(JSON.parse(init.stdout).keyFingerprint ?? '')
     },
     async cut (host) {
       const r = await run('bash', [LAN_SH, 'cut', String(host)], { env })

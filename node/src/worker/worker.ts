@@ -1,5 +1,5 @@
 import { NotSubmitterError, TaskNotFoundError } from '../errors.ts'
-import type { Executor } from '../executor/executor.ts'
+import type { Executor, FoundContainer } from '../executor/executor.ts'
 import { isTerminal, TaskState, type TaskSpec } from '../protocol/task-messages.ts'
 import type { ResourceAmounts } from '../resources.ts'
 import type { TaskRecord, TaskStore } from '../store/store.ts'
@@ -152,7 +152,13 @@ export class Worker {
         waiting.push(task)
         continue
       }
-      const found = await this.init.executor.find(task.spec.id).catch(() => undefined)
+      let found: FoundContainer | undefined
+      try {
+        found = await this.init.executor.find(task.spec.id)
+      } catch (err: any) {
+        task.append({ state: TaskState.FAILED, error: { code: 'ENGINE_UNREACHABLE', message: `the node restarted and could not look for the task's container (${err?.message ?? err}); check the Docker engine and submit the task again` } })
+        continue
+      }
       if (found != null) {
         const { gpuDeviceIds } = this.ledger.reserve(task.spec.id, task.spec.resources, found.gpuDeviceIds)
         this.admitted.add(task)
