@@ -13,7 +13,6 @@ interface Watched {
   listeners: Set<() => void>
   failures: number
   timer: NodeJS.Timeout
-  probing: boolean
 }
 
 /**
@@ -24,6 +23,8 @@ interface Watched {
 export class PeerWatch {
   private readonly init: PeerWatchInit
   private readonly peers = new Map<string, Watched>()
+  /** Peers with a probe in flight: kept apart from `peers`, whose entries come and go with the watchers. */
+  private readonly probing = new Set<string>()
 
   constructor (init: PeerWatchInit) {
     this.init = init
@@ -35,7 +36,7 @@ export class PeerWatch {
     if (watched == null) {
       const timer = setInterval(() => { void this.check(peerId) }, this.init.intervalMs ?? DEFAULT_PROBE_INTERVAL_MS)
       timer.unref()
-      watched = { listeners: new Set(), failures: 0, timer, probing: false }
+      watched = { listeners: new Set(), failures: 0, timer }
       this.peers.set(peerId, watched)
     }
     watched.listeners.add(onSilent)
@@ -56,20 +57,27 @@ export class PeerWatch {
   }
 
   private async check (peerId: string): Promise<void> {
-    const watched = this.peers.get(peerId)
-    if (watched == null || watched.probing) return
-    watched.probing = true
+    if (!this.peers.has(peerId) || this.probing.has(peerId)) return
+    this.probing.add(peerId)
+    let answered = true
     try {
       await this.init.probe(peerId)
-      watched.failures = 0
     } catch {
-      watched.failures++
-      if (watched.failures >= PROBE_FAILURES_LOST) {
-        watched.failures = 0
-        for (const onSilent of [...watched.listeners]) onSilent()
-      }
+      answered = false
     } finally {
-      watched.probing = false
+      this.probing.delete(peerId)
+    }
+    // Whoever watches now hears of this probe; nobody, if the watch ended meanwhile.
+    const watched = this.peers.get(peerId)
+    if (watched == null) return
+    if (answered) {
+      watched.failures = 0
+      return
+    }
+    watched.failures++
+    if (watched.failures >= PROBE_FAILURES_LOST) {
+      watched.failures = 0
+      for (const onSilent of [...watched.listeners]) onSilent()
     }
   }
 }

@@ -142,7 +142,8 @@ export async function requestStatus (libp2p: Libp2p, peer: PeerId | Multiaddr, o
 }
 
 /** Follow a task we submitted to `peer` from `fromSeq` on (after a reconnect or a restart). */
-export async function attachToPeer (libp2p: Libp2p, peer: PeerId, taskId: string, fromSeq: number, signal?: AbortSignal): Promise<TaskSession> {
+export async function attachToPeer (libp2p: Libp2p, peer: PeerId, taskId: string, from: number, signal?: AbortSignal): Promise<TaskSession> {
+  const fromSeq = Math.max(1, from) // as the worker reads it
   const { response, framed } = await request(libp2p, peer, { attach: { taskId, fromSeq } }, signal)
   if (response.attached == null) {
     const error = new ProtocolError('the peer answered an Attach without attaching')

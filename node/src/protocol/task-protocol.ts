@@ -164,6 +164,7 @@ export function readTaskEvents (framed: FramedStream, taskId: string, fromSeq: n
     events: (async function * () {
       let previous: TaskState | undefined
       let seq = fromSeq - 1
+      let failure: Error | undefined
       try {
         while (previous == null || !isTerminal(previous)) {
           const event = await framed.read(TaskEventCodec, life)
@@ -175,10 +176,14 @@ export function readTaskEvents (framed: FramedStream, taskId: string, fromSeq: n
           }
           yield event
         }
-        await stream.close({ signal: writeDeadline() }).catch(() => {})
       } catch (err) {
-        stream.abort(toError(err))
+        failure = toError(err)
         throw err
+      } finally {
+        // Also when the reader stops at the terminal event without asking for more: an open
+        // write side would hold one of the connection's task-stream slots for good.
+        if (failure == null && previous != null && isTerminal(previous)) await stream.close({ signal: writeDeadline() }).catch(() => {})
+        else stream.abort(failure ?? new ProtocolError('the reader stopped before the task ended'))
       }
     })(),
     cancel: async () => {

@@ -49,13 +49,16 @@ export async function * taskFeed (store: TaskStore, taskId: string, attempt: num
       continue // the reader took its time: look again before waiting
     }
     if (!options.follow) return
+    // A reader that starts past the end of a finished task has nothing left to wait for.
+    const last = store.lastEvent(taskId, attempt)
+    if (last != null && isTerminal(last.state)) return
     const since = options.unreachableSince?.()
     if (since !== reportedUnreachable) {
       reportedUnreachable = since
       yield since != null ? { unreachable: { since } } : { reachable: {} }
       continue
     }
-    // Reached only straight after a read that found nothing, with no yield between: no event can slip past.
+    // Reached only straight after reads that found nothing, with no yield between: no event can slip past.
     await store.changed(taskId, options.signal)
   }
 }

@@ -2,6 +2,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { join } from 'node:path'
 import { TaskEvent as TaskEventCodec } from '../../../protocols/task.ts'
 import { isTerminal, LogStream, TaskState, type TaskEvent, type TaskSpec } from '../protocol/task-messages.ts'
+import { StoreVersionError } from '../errors.ts'
 import { migrate } from './schema.ts'
 
 export const STORE_FILE = 'cloudai.db'
@@ -80,7 +81,12 @@ export interface ListOptions {
   limit?: number
   state?: TaskState
   role?: TaskRole
+  oneRowPerTask?: boolean
 }
+
+/** The order of the states before the end: a row's state never moves back (an event seen again after a re-attach). */
+const PROGRESS = [TaskState.PENDING, TaskState.QUEUED, TaskState.PULLING, TaskState.STARTING, TaskState.RUNNING]
+const PROGRESS_RANK = `CASE state ${PROGRESS.map((state, rank) => `WHEN '${state}' THEN ${rank}`).join(' ')} END`
 
 const TASK_COLUMNS = `task_id, role, attempt, spec, peer_id, peer_name, state, created_ms, updated_ms, started_ms,
   finished_ms, exit_code, error_code, error_message, container_id, note,
@@ -99,9 +105,15 @@ export class TaskStore {
 
   constructor (path: string) {
     this.db = new DatabaseSync(path)
-    // NORMAL in WAL mode loses nothing when the process dies; only a power cut can cost the last commits.
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
-    migrate(this.db)
+    try {
+      // NORMAL in WAL mode loses nothing when the process dies; only a power cut can cost the last commits.
+      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
+      migrate(this.db)
+    } catch (err: any) {
+      this.db.close()
+      if (err?.name === 'StoreVersionError') throw err
+      throw new StoreVersionError(`${path} cannot be used as the task store (${err?.message ?? err}): move it aside to start with an empty history, or use another --data-dir`)
+    }
   }
 
   static open (dataDir: string): TaskStore {
@@ -157,10 +169,11 @@ export class TaskStore {
         finished_ms = CASE WHEN ? THEN ? ELSE finished_ms END,
         exit_code = COALESCE(?, exit_code), error_code = COALESCE(?, error_code),
         error_message = COALESCE(?, error_message), container_id = COALESCE(?, container_id)
-      WHERE task_id = ? AND role = ? AND state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'LOST')`)
+      WHERE task_id = ? AND role = ? AND state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'LOST')
+        AND (? OR ${PROGRESS_RANK} <= ?)`)
       .run(event.state, event.timeMs, event.state === TaskState.RUNNING ? 1 : 0, event.timeMs, terminal ? 1 : 0, event.timeMs,
         event.exit?.code ?? null, event.error?.code ?? null, event.error?.message ?? null, event.containerId ?? null,
-        event.taskId, role)
+        event.taskId, role, terminal ? 1 : 0, PROGRESS.indexOf(event.state))
   }
 
   setNote (taskId: string, role: TaskRole, note: string): void {
@@ -200,6 +213,12 @@ export class TaskStore {
     return row != null ? TaskEventCodec.decode(row.event) : undefined
   }
 
+  /** The newest event stored for a task, if any. */
+  lastEvent (taskId: string, attempt: number): TaskEvent | undefined {
+    const row = this.sql('SELECT event FROM events WHERE task_id = ? AND attempt = ? ORDER BY seq DESC LIMIT 1').get(taskId, attempt) as { event: Uint8Array } | undefined
+    return row != null ? TaskEventCodec.decode(row.event) : undefined
+  }
+
   /** Events from `fromSeq` on, at most `limit`, in order. */
   events (taskId: string, attempt: number, fromSeq = 1, limit = 1000): TaskEvent[] {
     const rows = this.sql('SELECT event FROM events WHERE task_id = ? AND attempt = ? AND seq >= ? ORDER BY seq LIMIT ?')
@@ -226,12 +245,16 @@ export class TaskStore {
     return row != null ? toRecord(row) : undefined
   }
 
-  /** Newest first. */
+  /**
+   * Newest first. With `oneRowPerTask`, a task this node both submitted and executed (sent to
+   * itself) counts once, as its submitted row, before the limit applies.
+   */
   list (options: ListOptions = {}): TaskRecord[] {
     const rows = this.sql(`SELECT ${TASK_COLUMNS} FROM tasks t
         WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR role = ?2)
+          AND (?4 = 0 OR role = 'submitted' OR NOT EXISTS (SELECT 1 FROM tasks s WHERE s.task_id = t.task_id AND s.role = 'submitted'))
         ORDER BY created_ms DESC, task_id DESC LIMIT ?3`)
-      .all(options.state ?? null, options.role ?? null, options.limit ?? -1) as unknown as TaskRow[]
+      .all(options.state ?? null, options.role ?? null, options.limit ?? -1, options.oneRowPerTask === true ? 1 : 0) as unknown as TaskRow[]
     return rows.map(toRecord)
   }
 

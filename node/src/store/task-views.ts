@@ -88,10 +88,7 @@ export function resolveTaskId (store: TaskStore, text: string): string {
 
 /** The history, newest first, one entry per task (a task sent to this node itself is listed once). */
 export function listTaskViews (store: TaskStore, options: ListOptions, unreachableSince: (taskId: string) => number | undefined): TaskView[] {
-  const records = store.list(options)
-  const submittedIds = new Set(records.filter(record => record.role === 'submitted').map(record => record.taskId))
-  return records
-    .filter(record => record.role === 'submitted' || !submittedIds.has(record.taskId))
+  return store.list({ ...options, oneRowPerTask: true })
     .map(record => toTaskView(record, { both: record.role === 'submitted' && store.task(record.taskId, 'executed') != null, unreachableSince: unreachableSince(record.taskId) }))
 }
 
