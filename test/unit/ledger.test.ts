@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import fc from 'fast-check'
 import type { ResourceAmounts } from '../../node/src/resources.ts'
 import { ResourceLedger } from '../../node/src/worker/ledger.ts'
-import { MAX_QUEUED_TASKS, TaskQueue } from '../../node/src/worker/task-queue.ts'
+import { EXACT_POSITIONS, MAX_QUEUED_TASKS, TaskQueue } from '../../node/src/worker/task-queue.ts'
 
 const GiB = 2 ** 30
 const CAPACITY: ResourceAmounts = { cpu: 2, memoryBytes: 16 * GiB, storageBytes: 100 * GiB, gpus: 2 }
@@ -194,4 +194,21 @@ test('property: the queue keeps the order of arrival whatever is removed', () =>
       for (const { item, position } of queue.moved()) assert.equal(model.indexOf(item) + 1, position)
     }
   }))
+})
+
+test('a long queue tells each task a few new positions, not one per task ahead of it, and every move near the head', () => {
+  const queue = new TaskQueue<number>(1000)
+  for (let i = 0; i < 1000; i++) queue.push(String(i), i)
+  const told = new Map<number, number[]>()
+  while (queue.size > 0) {
+    queue.shift()
+    for (const { item, position } of queue.moved()) told.set(item, [...(told.get(item) ?? []), position])
+  }
+  const most = Math.max(...[...told.values()].map(positions => positions.length))
+  assert.ok(most <= EXACT_POSITIONS + Math.ceil(Math.log2(1000)), `a task was told ${most} positions`)
+  for (const [item, positions] of told) {
+    if (item >= 1 && item < 1000) assert.equal(positions.at(-1), 1, `task ${item} was not told it is next`)
+    const nearHead = positions.filter(position => position <= EXACT_POSITIONS)
+    assert.deepEqual(nearHead, Array.from({ length: Math.min(EXACT_POSITIONS, item) }, (_, k) => Math.min(EXACT_POSITIONS, item) - k), `task ${item}: ${positions.join(',')}`)
+  }
 })

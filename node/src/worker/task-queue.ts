@@ -12,6 +12,9 @@ export interface Moved<T> {
   position: number
 }
 
+/** Positions up to this one are announced at every move: the tasks about to run. */
+export const EXACT_POSITIONS = 16
+
 interface Entry<T> {
   item: T
   /** The position last reported for this item (by `push` or `moved`). */
@@ -72,13 +75,18 @@ export class TaskQueue<T> {
     return undefined
   }
 
-  /** Items whose position changed since it was last announced, in queue order; each is marked announced. */
+  /**
+   * Items whose new position is worth announcing, in queue order; each is marked announced.
+   * Near the head every move counts; further back, only a position that has at least halved
+   * since it was last told, so a long queue costs each task a few events, not one per task
+   * that leaves ahead of it (that was quadratic in the queue's length).
+   */
   moved (): Array<Moved<T>> {
     const changed: Array<Moved<T>> = []
     let position = 0
     for (const entry of this.entries.values()) {
       position++
-      if (entry.announced !== position) {
+      if (entry.announced !== position && (position <= EXACT_POSITIONS || position <= entry.announced / 2)) {
         entry.announced = position
         changed.push({ item: entry.item, position })
       }

@@ -1,0 +1,552 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { setTimeout as delay } from 'node:timers/promises'
+import type { ExecutionObserver, ExecutorTask } from '../../node/src/executor/executor.ts'
+import { createSimulatedExecutor, type SimulatedExecutor } from '../../node/src/executor/simulated.ts'
+import { REATTACH_RETRY_MS, STALE_CANCEL_RETRY_MS } from '../../node/src/master/follower.ts'
+import { DIAL_TIMEOUT_MS } from '../../node/src/mesh/limits.ts'
+import type { CloudaiNode, NodeOptions } from '../../node/src/node.ts'
+import { isTerminal, TaskState, type TaskEvent } from '../../node/src/protocol/task-messages.ts'
+import type { ResourceAmounts } from '../../node/src/resources.ts'
+import type { TaskRecord, TaskStore } from '../../node/src/store/store.ts'
+import { MAX_QUEUED_TASKS } from '../../node/src/worker/task-queue.ts'
+import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
+import { fullyConnected, makeClusterKey, simNode, simTaskRequest, taskEvents } from '../helpers/sim.ts'
+
+/**
+ * Durability of tasks across load and failure (DESIGN.md §4–§6): many masters against small
+ * workers, a worker that dies with tasks running, and one that comes back in time.
+ */
+
+const GiB = 2 ** 30
+const MiB = 2 ** 20
+/** Generous: the mesh converges in about a second here, but CI machines are loaded. */
+const CONVERGENCE_BOUND_MS = 20_000
+/** Stopping every node of a test: cancelAll waits at most 20 s, and nothing here should run that long. */
+const STOP_BOUND_MS = 25_000
+/** mDNS as in the other sim tests. */
+const MDNS_INTERVAL_MS = 2_000
+
+interface Cluster {
+  root: string
+  key: string
+  tag: string
+  remove: () => Promise<void>
+}
+
+async function cluster (): Promise<Cluster> {
+  const dir = await tempDir()
+  return { root: dir.path, key: await makeClusterKey(dir.path), tag: mdnsTag(), remove: dir.remove }
+}
+
+function options (c: Cluster, extra: Partial<NodeOptions>): Partial<NodeOptions> {
+  return { mdnsTag: c.tag, mdnsIntervalMs: MDNS_INTERVAL_MS, ...extra }
+}
+
+/** Stop every node that is still alive, bounded: a test never hangs in its teardown. */
+async function stopAll (nodes: CloudaiNode[]): Promise<void> {
+  const stopping = Promise.allSettled(nodes.map(async node => node.stop()))
+  const bound = delay(STOP_BOUND_MS, 'timeout' as const, { ref: false })
+  if (await Promise.race([stopping.then(() => 'stopped' as const), bound]) === 'timeout') {
+    throw new Error(`the nodes did not stop within ${STOP_BOUND_MS} ms`)
+  }
+}
+
+async function converge (nodes: CloudaiNode[]): Promise<void> {
+  const converged = await waitFor(() => fullyConnected(nodes), CONVERGENCE_BOUND_MS)
+  assert.ok(converged, `not every node lists the others: ${nodes.map(n => `${n.name}:${n.peers().filter(p => p.reachable).length}`).join(' ')}`)
+}
+
+function within (used: ResourceAmounts, capacity: ResourceAmounts): boolean {
+  return used.cpu <= capacity.cpu + 1e-9 && used.memoryBytes <= capacity.memoryBytes &&
+    used.storageBytes <= capacity.storageBytes && used.gpus <= capacity.gpus
+}
+
+function sum (tasks: Iterable<ExecutorTask>): ResourceAmounts {
+  const total = { cpu: 0, memoryBytes: 0, storageBytes: 0, gpus: 0 }
+  for (const t of tasks) {
+    total.cpu += t.resources.cpu
+    total.memoryBytes += t.resources.memoryBytes
+    total.storageBytes += t.resources.storageBytes
+    total.gpus += t.resources.gpus
+  }
+  return total
+}
+
+/** Every event stored for a task, in seq order. */
+function storedEvents (store: TaskStore, record: TaskRecord): TaskEvent[] {
+  const events: TaskEvent[] = []
+  for (let from = 1; ;) {
+    const batch = store.events(record.taskId, record.attempt, from, 1000)
+    events.push(...batch)
+    if (batch.length < 1000) return events
+    from = batch[batch.length - 1].seq + 1
+  }
+}
+
+/** Seqs 1..n without a gap or a repeat, and exactly one terminal event, the last one. */
+function assertWellFormed (events: TaskEvent[], what: string): void {
+  assert.deepEqual(events.map(event => event.seq), events.map((_, k) => k + 1), `${what}: seq is not 1..n`)
+  assert.equal(events.filter(event => isTerminal(event.state)).length, 1, `${what}: not exactly one terminal event (${events.map(e => e.state).join(' ')})`)
+  assert.ok(isTerminal(events.at(-1)!.state), `${what}: the last event is not terminal`)
+}
+
+/**
+ * A simulated executor that watches a worker's admissions: at every run, the worker's ledger
+ * and the containers running at that moment must fit in its capacity.
+ */
+interface WatchedExecutor {
+  executor: SimulatedExecutor
+  /** Set once the node exists: the executor is made before it. */
+  bind: (node: CloudaiNode) => void
+  runs: string[]
+  violations: string[]
+  maxAllocatedCpu: number
+}
+
+function watchedExecutor (capacity: ResourceAmounts): WatchedExecutor {
+  const inner = createSimulatedExecutor()
+  const inside = new Map<string, ExecutorTask>()
+  let node: CloudaiNode | undefined
+  const watched: WatchedExecutor = {
+    bind: bound => { node = bound },
+    runs: [],
+    violations: [],
+    maxAllocatedCpu: 0,
+    executor: {
+      ...inner,
+      run: async (task, observer, signal) => {
+        watched.runs.push(task.taskId)
+        inside.set(task.taskId, task)
+        if (node == null) {
+          watched.violations.push(`${task.taskId}: ran before the test knew its node`)
+        } else {
+          const allocated = node.worker.allocated()
+          watched.maxAllocatedCpu = Math.max(watched.maxAllocatedCpu, allocated.cpu)
+          if (!within(allocated, capacity)) watched.violations.push(`${task.taskId}: ${node.name}'s ledger holds ${JSON.stringify(allocated)}`)
+          if (node.worker.queued() >= MAX_QUEUED_TASKS) watched.violations.push(`${task.taskId}: ${node.name}'s queue is full`)
+        }
+        const running = sum(inside.values())
+        if (!within(running, capacity)) watched.violations.push(`${task.taskId}: ${inside.size} containers need ${JSON.stringify(running)}`)
+        try {
+          return await inner.run(task, observer, signal)
+        } finally {
+          inside.delete(task.taskId)
+        }
+      }
+    }
+  }
+  return watched
+}
+
+/**
+ * A simulated executor that can die with its process: after `kill()` its containers stop and
+ * nothing they did is reported any more (no output, no exit), so the worker writes nothing
+ * further to its store, as when the process is killed.
+ */
+function killableExecutor (): { executor: SimulatedExecutor, kill: () => void } {
+  const inner = createSimulatedExecutor()
+  const death = new AbortController()
+  const never = async (): Promise<never> => await new Promise<never>(() => {})
+  const alive = <A extends unknown[]>(fn: ((...args: A) => unknown) | undefined) => (...args: A): void => {
+    if (!death.signal.aborted) void fn?.(...args)
+  }
+  return {
+    kill: () => { death.abort() },
+    executor: {
+      ...inner,
+      run: async (task, observer, signal) => {
+        if (death.signal.aborted) return await never()
+        const guarded: ExecutionObserver = {
+          onPullProgress: alive(observer.onPullProgress?.bind(observer)),
+          onPulled: alive(observer.onPulled?.bind(observer)),
+          onStarted: alive(observer.onStarted?.bind(observer)),
+          onLog: async (stream, chunk) => { if (!death.signal.aborted) await observer.onLog(stream, chunk) }
+        }
+        const result = await inner.run(task, guarded, AbortSignal.any([signal, death.signal]))
+        if (death.signal.aborted) return await never()
+        return result
+      }
+    }
+  }
+}
+
+/**
+ * Kill a node as a crash would: its containers and its network go at once, no task is
+ * cancelled and no goodbye is sent (unlike `node.stop()`). Its membership timers are stopped
+ * too, as the process's would be; the store stays open until the caller closes it.
+ */
+async function crash (node: CloudaiNode, kill: () => void): Promise<void> {
+  kill()
+  // A private member: a crashed process runs no timers, and the Node offers no way to stop only them.
+  const membership = (node as unknown as { membership?: { stop?: () => void } }).membership
+  membership?.stop?.()
+  await node.libp2p.stop()
+}
+
+/**
+ * Count, per task and seq, how often the master's follower hands an event to its store: the
+ * store ignores an event it holds already, so a doubled delivery shows only here.
+ */
+function countDeliveries (node: CloudaiNode): Map<string, number> {
+  const counts = new Map<string, number>()
+  const store = node.store
+  const record = store.recordEvent.bind(store)
+  store.recordEvent = (role, attempt, event) => {
+    if (role === 'submitted') {
+      const key = `${event.taskId}#${event.seq}`
+      counts.set(key, (counts.get(key) ?? 0) + 1)
+    }
+    return record(role, attempt, event)
+  }
+  return counts
+}
+
+function doubled (counts: Map<string, number>): string[] {
+  return [...counts].filter(([, n]) => n > 1).map(([key, n]) => `${key} ×${n}`)
+}
+
+function addressOf (node: CloudaiNode): string {
+  const addr = node.libp2p.getMultiaddrs().find(a => a.toString().startsWith('/ip4/127.0.0.1/'))
+  assert.ok(addr != null, `${node.name} listens on no loopback address`)
+  return addr.toString()
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const MASTERS = 4
+const WORKERS = 3
+const TASKS_PER_MASTER = 250
+/**
+ * Tasks each master has in flight (submitted and not ended). Every task that leaves a worker's
+ * queue moves up all those behind it, one QUEUED event each, so a queue hundreds deep costs
+ * quadratically many events; a few dozen in flight keep every worker busy and its queue short.
+ */
+const IN_FLIGHT_PER_MASTER = 12
+const WORKER_CAPACITY: ResourceAmounts = { cpu: 2, memoryBytes: 4 * GiB, storageBytes: 10 * GiB, gpus: 0 }
+const MASTER_CAPACITY: ResourceAmounts = { cpu: 1, memoryBytes: 1 * GiB, storageBytes: 1 * GiB, gpus: 0 }
+/** One task, from submission to its terminal event, however long it waits in a queue. */
+const TASK_BOUND_MS = 30_000
+const LOAD_TEST_TIMEOUT_MS = 90_000
+
+interface Plan {
+  master: number
+  index: number
+  worker: number
+  cpu: number
+  sleepMs: number
+  exitCode: number
+}
+
+test(`${MASTERS} masters × ${TASKS_PER_MASTER} tasks on ${WORKERS} workers of ${WORKER_CAPACITY.cpu} CPU: every task ends once, seqs are whole, capacity is never exceeded, and both histories agree`, { timeout: LOAD_TEST_TIMEOUT_MS }, async t => {
+  requireTestNamespace()
+  // At most MASTERS × IN_FLIGHT_PER_MASTER tasks wait anywhere: no queue can be full, so no task may be REJECTED.
+  assert.ok(MASTERS * IN_FLIGHT_PER_MASTER < MAX_QUEUED_TASKS)
+  const c = await cluster()
+  const nodes: CloudaiNode[] = []
+  const watched: WatchedExecutor[] = []
+  try {
+    const workers: CloudaiNode[] = []
+    for (let w = 0; w < WORKERS; w++) {
+      const watch = watchedExecutor(WORKER_CAPACITY)
+      const node = await simNode(c.root, `worker-${w}`, c.key, options(c, { capacity: WORKER_CAPACITY, executor: watch.executor }))
+      watch.bind(node)
+      watched.push(watch)
+      workers.push(node)
+    }
+    const masters: CloudaiNode[] = []
+    for (let m = 0; m < MASTERS; m++) masters.push(await simNode(c.root, `master-${m}`, c.key, options(c, { capacity: MASTER_CAPACITY })))
+    const deliveries = masters.map(countDeliveries)
+    nodes.push(...workers, ...masters)
+    await Promise.all(nodes.map(async node => node.start()))
+    await converge(nodes)
+
+    // Round robin over the workers, each master starting at a different one; 0.5 or 1 CPU; a few ms to tens of ms; one in ten fails.
+    const plans: Plan[][] = masters.map((_, m) => Array.from({ length: TASKS_PER_MASTER }, (_, i) => ({
+      master: m,
+      index: i,
+      worker: (i + m) % WORKERS,
+      cpu: (i * 7 + m) % 3 === 0 ? 1 : 0.5,
+      sleepMs: 2 + (i * 13 + m * 5) % 29,
+      exitCode: i % 10 === 7 ? 3 : 0
+    })))
+    const taskIds = new Map<string, Plan>()
+    const seen = new Map<string, TaskEvent[]>()
+    const started = performance.now()
+    await Promise.all(masters.map(async (master, m) => {
+      let next = 0
+      await Promise.all(Array.from({ length: IN_FLIGHT_PER_MASTER }, async () => {
+        while (next < plans[m].length) {
+          const plan = plans[m][next++]
+          const request = simTaskRequest([`sleep:${plan.sleepMs}`, `exit:${plan.exitCode}`], {
+            resources: { cpu: plan.cpu, memoryBytes: 64 * MiB, storageBytes: MiB, gpus: 0 }
+          })
+          const submitted = await master.master.submit(workers[plan.worker].name, request)
+          assert.equal(submitted.peerId, workers[plan.worker].peerId.toString())
+          taskIds.set(submitted.taskId, plan)
+          seen.set(submitted.taskId, await taskEvents(master, submitted.taskId, TASK_BOUND_MS))
+        }
+      }))
+    }))
+    const elapsedMs = performance.now() - started
+    t.diagnostic(`${MASTERS * TASKS_PER_MASTER} tasks ended in ${Math.round(elapsedMs)} ms; runs per worker: ${watched.map(w => w.runs.length).join(', ')}`)
+
+    assert.equal(taskIds.size, MASTERS * TASKS_PER_MASTER, 'task ids are unique')
+    // Nothing a worker's ledger held, and nothing that ran at once, ever went past its capacity.
+    for (const [w, watch] of watched.entries()) {
+      assert.deepEqual(watch.violations, [], `worker-${w}`)
+      assert.equal(watch.maxAllocatedCpu, WORKER_CAPACITY.cpu, `worker-${w} was never full: the test did not load it`)
+      assert.equal(new Set(watch.runs).size, watch.runs.length, `worker-${w} ran a task twice`)
+    }
+    assert.equal(watched.reduce((n, w) => n + w.runs.length, 0), MASTERS * TASKS_PER_MASTER, 'every task ran exactly once')
+
+    // What each master saw: exactly one terminal event, seqs whole, the state the script asked for.
+    let queued = 0
+    const rejected: string[] = []
+    for (const [taskId, events] of seen) {
+      const plan = taskIds.get(taskId)!
+      const what = `master-${plan.master} task ${plan.index} (${taskId}) on worker-${plan.worker}`
+      assertWellFormed(events, what)
+      assert.ok(events.every(event => event.taskId === taskId), `${what}: an event names another task`)
+      if (events.some(event => event.state === TaskState.QUEUED)) queued++
+      const last = events.at(-1)!
+      if (last.state === TaskState.REJECTED) {
+        rejected.push(`${what}: ${last.error?.code}`)
+        continue
+      }
+      assert.equal(last.state, plan.exitCode === 0 ? TaskState.SUCCEEDED : TaskState.FAILED, what)
+      assert.equal(last.exit?.code, plan.exitCode, what)
+    }
+    assert.deepEqual(rejected, [], 'no task is REJECTED (QUEUE_FULL cannot happen at this load)')
+    for (const [m, counts] of deliveries.entries()) assert.deepEqual(doubled(counts), [], `master-${m} was handed an event twice`)
+    assert.ok(queued > 0, 'no task ever waited in a queue: the test did not load the workers')
+
+    // The history agrees: each master recorded its 250, all ended, as it saw them; each worker
+    // recorded those it ran, with the same ending and the very same events.
+    const executed = new Map<string, { record: TaskRecord, worker: number }>()
+    for (const [w, worker] of workers.entries()) {
+      for (const record of worker.store.list({ role: 'executed' })) {
+        assert.ok(!executed.has(record.taskId), `${record.taskId} ran on two workers`)
+        executed.set(record.taskId, { record, worker: w })
+      }
+      assert.equal(worker.store.list({ role: 'submitted' }).length, 0, `${worker.name} submitted nothing`)
+    }
+    assert.equal(executed.size, MASTERS * TASKS_PER_MASTER)
+    for (const [m, master] of masters.entries()) {
+      const records = master.store.list({ role: 'submitted' })
+      assert.equal(records.length, TASKS_PER_MASTER, `${master.name}'s history`)
+      assert.equal(master.store.list({ role: 'executed' }).length, 0, `${master.name} ran nothing`)
+      for (const record of records) {
+        const plan = taskIds.get(record.taskId)
+        assert.ok(plan != null && plan.master === m, `${master.name} lists a task it did not submit: ${record.taskId}`)
+        const what = `${master.name} task ${plan.index}`
+        assert.ok(isTerminal(record.state), `${what}: ${record.state}`)
+        assert.equal(record.peerName, `worker-${plan.worker}`, what)
+        assert.equal(record.exitCode, plan.exitCode, what)
+        const events = storedEvents(master.store, record)
+        assert.deepEqual(events, seen.get(record.taskId), `${what}: the store holds other events than were followed`)
+        const onWorker = executed.get(record.taskId)
+        assert.ok(onWorker != null, `${what}: no worker recorded it`)
+        assert.equal(onWorker.worker, plan.worker, `${what}: ran on worker-${onWorker.worker}`)
+        assert.equal(onWorker.record.peerId, master.peerId.toString(), `${what}: the worker names another submitter`)
+        assert.equal(onWorker.record.state, record.state, `${what}: the worker recorded another ending`)
+        assert.equal(onWorker.record.exitCode, record.exitCode, what)
+        assert.equal(onWorker.record.errorCode, record.errorCode, what)
+        assert.deepEqual(storedEvents(workers[plan.worker].store, onWorker.record), events, `${what}: the worker's events differ from the master's`)
+      }
+    }
+
+    for (const worker of workers) {
+      assert.deepEqual(worker.worker.allocated(), { cpu: 0, memoryBytes: 0, storageBytes: 0, gpus: 0 }, `${worker.name} gave every reservation back`)
+      assert.equal(worker.worker.queued(), 0, worker.name)
+      assert.equal(worker.worker.active().length, 0, worker.name)
+    }
+    assert.deepEqual(watched.map(w => w.executor.running()), workers.map(() => 0), 'no container runs')
+  } finally {
+    await stopAll(nodes)
+    await c.remove()
+  }
+})
+
+// ---------------------------------------------------------------------------------------------
+
+const LOST_AFTER_MS = 3_000
+const PROBE_INTERVAL_MS = 500
+/** From the crash to LOST: the deadline, then at most one re-attach pause, a failing dial and scheduling. */
+const LOST_SLACK_MS = REATTACH_RETRY_MS + DIAL_TIMEOUT_MS + 2_000
+
+test('a worker that dies with tasks running: the master shows them unreachable, then LOST past the deadline, and when the worker comes back it notes what its copy did', { timeout: 90_000 }, async t => {
+  requireTestNamespace()
+  const c = await cluster()
+  const alive: CloudaiNode[] = []
+  let dead: CloudaiNode | undefined
+  try {
+    const master = await simNode(c.root, 'master', c.key, options(c, { capacity: MASTER_CAPACITY, lostAfterMs: LOST_AFTER_MS, probeIntervalMs: PROBE_INTERVAL_MS }))
+    alive.push(master)
+    const workerOptions = options(c, { capacity: { cpu: 4, memoryBytes: 4 * GiB, storageBytes: 10 * GiB, gpus: 0 } })
+    const doomed = killableExecutor()
+    let worker = await simNode(c.root, 'worker', c.key, { ...workerOptions, executor: doomed.executor })
+    alive.push(worker)
+    await Promise.all(alive.map(async node => node.start()))
+    await converge(alive)
+
+    const request = simTaskRequest(['sleep:60000'], { resources: { cpu: 1, memoryBytes: 64 * MiB, storageBytes: MiB, gpus: 0 } })
+    const ids: string[] = []
+    for (let i = 0; i < 3; i++) ids.push((await master.master.submit('worker', request)).taskId)
+    const running = await waitFor(() => ids.every(id => master.store.task(id, 'submitted')?.state === TaskState.RUNNING), 10_000)
+    assert.ok(running, `the master does not see all three running: ${ids.map(id => master.store.task(id, 'submitted')?.state).join(', ')}`)
+
+    const crashedAt = Date.now()
+    await crash(worker, doomed.kill)
+    alive.splice(alive.indexOf(worker), 1)
+    dead = worker
+
+    const unreachable = await waitFor(() => ids.every(id => master.master.unreachableSince(id) != null), LOST_AFTER_MS, 10)
+    assert.ok(unreachable, 'the master never showed the tasks as unreachable before the loss deadline')
+    for (const id of ids) {
+      const since = master.master.unreachableSince(id)!
+      assert.ok(since >= crashedAt && since <= crashedAt + LOST_AFTER_MS, `unreachable since ${since - crashedAt} ms after the crash`)
+    }
+
+    for (const id of ids) {
+      const events = await taskEvents(master, id, LOST_AFTER_MS + LOST_SLACK_MS + 5_000)
+      assertWellFormed(events, id)
+      const last = events.at(-1)!
+      assert.equal(last.state, TaskState.LOST, `${id}: ${events.map(e => e.state).join(' ')}`)
+      assert.equal(last.error?.code, 'LOST')
+      assert.match(last.error?.message ?? '', /^worker has been unreachable since \S+, longer than the loss deadline \(3 s\): the task is lost/)
+      const afterMs = last.timeMs - crashedAt
+      assert.ok(afterMs >= LOST_AFTER_MS && afterMs <= LOST_AFTER_MS + LOST_SLACK_MS, `${id}: LOST ${afterMs} ms after the crash`)
+      const record = master.store.task(id, 'submitted')!
+      assert.equal(record.state, TaskState.LOST)
+      assert.equal(record.errorCode, 'LOST')
+      assert.equal(record.note, undefined, 'nothing to note while the worker is away')
+      assert.equal(master.master.unreachableSince(id), undefined, 'LOST is a state; the unreachable view ends with it')
+    }
+    const lostSeqs = ids.map(id => master.store.task(id, 'submitted')!.lastSeq)
+    const lostAtMs = Math.max(...ids.map(id => master.store.task(id, 'submitted')!.finishedMs!)) - crashedAt
+
+    // The dead worker recorded nothing after it died: its tasks are RUNNING in its store.
+    for (const id of ids) assert.equal(worker.store.task(id, 'executed')?.state, TaskState.RUNNING, `${id} on the dead worker`)
+    worker.store.close()
+
+    // Back on the same data dir: the same peer ID, a new port. Its containers are gone.
+    const peerId = worker.peerId.toString()
+    worker = await simNode(c.root, 'worker', c.key, { ...workerOptions, executor: createSimulatedExecutor() })
+    alive.push(worker)
+    assert.equal(worker.peerId.toString(), peerId, 'the identity in the data dir gives the same peer ID')
+    await worker.start()
+    for (const id of ids) {
+      const record = worker.store.task(id, 'executed')
+      assert.equal(record?.state, TaskState.FAILED, `${id} after the restart`)
+      assert.equal(record?.errorCode, 'CONTAINER_GONE')
+    }
+    await master.connect(addressOf(worker))
+
+    // The master's stale-copy loop reaches it (within one retry pause) and notes what the copy did.
+    const noted = await waitFor(() => ids.every(id => master.store.task(id, 'submitted')?.note != null), STALE_CANCEL_RETRY_MS + 10_000)
+    assert.ok(noted, 'the master never noted the copy of the returning worker')
+    t.diagnostic(`LOST ${lostAtMs} ms after the crash (deadline ${LOST_AFTER_MS} ms); copies noted ${Date.now() - crashedAt} ms after it`)
+    for (const [i, id] of ids.entries()) {
+      const record = master.store.task(id, 'submitted')!
+      assert.match(record.note!, /^worker came back at \S+; its copy had ended FAILED after the task was lost, and that result is not used$/)
+      assert.equal(record.state, TaskState.LOST, 'the master keeps LOST')
+      assert.equal(record.errorCode, 'LOST')
+      assert.equal(record.lastSeq, lostSeqs[i], 'nothing from the returning worker was recorded as the task\'s events')
+      // The worker's copy stays as it ended.
+      const copy = worker.store.task(id, 'executed')!
+      assert.equal(copy.state, TaskState.FAILED)
+      assertWellFormed(storedEvents(worker.store, copy), `${id} on the worker`)
+    }
+  } finally {
+    dead?.store.close()
+    await stopAll(alive)
+    await c.remove()
+  }
+})
+
+// ---------------------------------------------------------------------------------------------
+
+const RESUME_LOST_AFTER_MS = 20_000
+
+test('a worker restarted within the deadline: the master re-attaches, the queued tasks run and succeed, the running one fails CONTAINER_GONE, and no event is missed or doubled', { timeout: 90_000 }, async t => {
+  requireTestNamespace()
+  const c = await cluster()
+  const alive: CloudaiNode[] = []
+  let dead: CloudaiNode | undefined
+  try {
+    const master = await simNode(c.root, 'master', c.key, options(c, { capacity: MASTER_CAPACITY, lostAfterMs: RESUME_LOST_AFTER_MS, probeIntervalMs: PROBE_INTERVAL_MS }))
+    alive.push(master)
+    const deliveries = countDeliveries(master)
+    const workerOptions = options(c, { capacity: { cpu: 1, memoryBytes: 4 * GiB, storageBytes: 10 * GiB, gpus: 0 } })
+    const doomed = killableExecutor()
+    let worker = await simNode(c.root, 'worker', c.key, { ...workerOptions, executor: doomed.executor })
+    alive.push(worker)
+    await Promise.all(alive.map(async node => node.start()))
+    await converge(alive)
+
+    const request = simTaskRequest(['out:done', 'sleep:1500'], { resources: { cpu: 1, memoryBytes: 64 * MiB, storageBytes: MiB, gpus: 0 } })
+    const ids: string[] = []
+    for (let i = 0; i < 4; i++) ids.push((await master.master.submit('worker', request)).taskId)
+    const stateOf = (id: string): TaskState | undefined => master.store.task(id, 'submitted')?.state
+    const settled = await waitFor(() => stateOf(ids[0]) === TaskState.RUNNING && ids.slice(1).every(id => stateOf(id) === TaskState.QUEUED), 1_000, 5)
+    assert.ok(settled, `expected one RUNNING and three QUEUED: ${ids.map(stateOf).join(', ')}`)
+
+    const crashedAt = Date.now()
+    await crash(worker, doomed.kill)
+    alive.splice(alive.indexOf(worker), 1)
+    dead = worker
+    const atCrash = ids.map(id => worker.store.task(id, 'executed')?.state)
+    assert.deepEqual(atCrash, [TaskState.RUNNING, TaskState.QUEUED, TaskState.QUEUED, TaskState.QUEUED], 'the worker died with one running and three queued')
+    const unreachable = await waitFor(() => ids.every(id => master.master.unreachableSince(id) != null), 10_000, 10)
+    assert.ok(unreachable, 'the master never showed the tasks as unreachable')
+    worker.store.close()
+    // Down long enough for the master's first re-attach to fail.
+    await delay(REATTACH_RETRY_MS + 500)
+
+    // Back on the same data dir: the same peer ID on a new port, which mDNS tells the master (no `connect`).
+    const peerId = worker.peerId.toString()
+    worker = await simNode(c.root, 'worker', c.key, { ...workerOptions, executor: createSimulatedExecutor() })
+    alive.push(worker)
+    assert.equal(worker.peerId.toString(), peerId)
+    await worker.start()
+    const restartedMs = Date.now() - crashedAt
+
+    const results = await Promise.all(ids.map(async id => await taskEvents(master, id, RESUME_LOST_AFTER_MS + 15_000)))
+    const reattached = await waitFor(() => ids.every(id => master.master.unreachableSince(id) == null), 5_000)
+    assert.ok(reattached, 'the unreachable view did not end')
+    assert.ok(master.peers().some(peer => peer.peerId === peerId && peer.reachable && peer.addrs.some(addr => addr.startsWith(addressOf(worker).split('/p2p/')[0]))), 'the master knows the worker\'s new address')
+    t.diagnostic(`worker back ${restartedMs} ms after the crash; all four ended ${Date.now() - crashedAt} ms after it`)
+
+    for (const [i, events] of results.entries()) {
+      const id = ids[i]
+      assertWellFormed(events, `task ${i}`)
+      const last = events.at(-1)!
+      if (i === 0) {
+        assert.equal(last.state, TaskState.FAILED, `task 0: ${events.map(e => e.state).join(' ')}`)
+        assert.equal(last.error?.code, 'CONTAINER_GONE')
+      } else {
+        assert.equal(last.state, TaskState.SUCCEEDED, `task ${i}: ${events.map(e => e.state).join(' ')} ${last.error?.message ?? ''}`)
+        assert.equal(last.exit?.code, 0)
+        assert.equal(events.filter(e => e.log != null).map(e => Buffer.from(e.log!.data).toString()).join(''), 'done\n', `task ${i}'s output, once`)
+      }
+      assert.ok(!events.some(e => e.state === TaskState.LOST), `task ${i} was given up`)
+      // Nothing missed, nothing twice: the master holds exactly the worker's events.
+      const record = master.store.task(id, 'submitted')!
+      assert.equal(record.state, last.state)
+      assert.deepEqual(storedEvents(master.store, record), events)
+      const copy = worker.store.task(id, 'executed')!
+      assert.equal(copy.state, last.state)
+      assert.deepEqual(storedEvents(worker.store, copy), events, `task ${i}: the worker's events differ from the master's`)
+    }
+    assert.deepEqual(doubled(deliveries), [], 'the master was handed an event twice (a re-attach from the wrong seq)')
+    // On 1 CPU they ran one at a time, in the order they were queued.
+    const spans = results.slice(1).map(events => ({ from: events.find(e => e.state === TaskState.RUNNING)!.timeMs, to: events.at(-1)!.timeMs }))
+    for (let i = 1; i < spans.length; i++) assert.ok(spans[i].from >= spans[i - 1].to, `task ${i + 1} ran before task ${i} had ended: ${JSON.stringify(spans)}`)
+    assert.deepEqual(worker.worker.allocated(), { cpu: 0, memoryBytes: 0, storageBytes: 0, gpus: 0 })
+  } finally {
+    dead?.store.close()
+    await stopAll(alive)
+    await c.remove()
+  }
+})
