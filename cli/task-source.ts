@@ -1,5 +1,5 @@
 import type { CloudaiNode } from '../node/src/node.ts'
-import { resolvePeer, type PeerCandidate } from '../node/src/master/resolve-peer.ts'
+import { explainUnknownPeer, resolvePeer, type PeerCandidate } from '../node/src/master/resolve-peer.ts'
 import type { TaskRequest } from '../node/src/master/master.ts'
 import { feedLine, taskFeed, type FeedLine, type FeedOptions } from '../node/src/store/feed.ts'
 import type { TaskStore } from '../node/src/store/store.ts'
@@ -66,7 +66,8 @@ async function waitForPeer (node: CloudaiNode, target: string): Promise<void> {
       resolvePeer(target, self, node.peers().filter(peer => peer.reachable))
       return
     } catch (err: any) {
-      if (err?.name !== 'UnknownPeerError' || Date.now() > deadline) throw err
+      if (err?.name !== 'UnknownPeerError') throw err
+      if (Date.now() > deadline) throw explainUnknownPeer(err, node.refused())
     }
     await new Promise(resolve => setTimeout(resolve, 100))
   }

@@ -12,7 +12,7 @@ import { Master } from './master/master.ts'
 import { silentLogger } from './logger.ts'
 import { IDENTITY_FILE, loadOrCreateIdentity } from './mesh/identity.ts'
 import { createMesh, type Mesh } from './mesh/libp2p.ts'
-import { Membership, type Member } from './mesh/membership.ts'
+import { Membership, type Member, type RefusedPeer } from './mesh/membership.ts'
 import { SWARM_KEY_FILE, loadSwarmKey } from './mesh/swarm-key.ts'
 import type { PeerStatus } from './protocol/node-messages.ts'
 import { registerNodeProtocol } from './protocol/node-protocol.ts'
@@ -115,6 +115,8 @@ export interface CloudaiNode {
   info(): NodeInfo
   status(): PeerStatus
   peers(): PeerView[]
+  /** Machines discovered lately that refused the handshake (another cluster key?). */
+  refused(): RefusedPeer[]
   connect(addr: string): Promise<PeerView>
 }
 
@@ -184,6 +186,7 @@ class Node implements CloudaiNode {
       store,
       self: () => ({ peerId: this.peerId.toString(), name: this.name }),
       peers: () => this.peers().filter(peer => peer.reachable),
+      refused: () => this.membership.refused(),
       lostAfterMs: options.lostAfterMs,
       probeIntervalMs: options.probeIntervalMs,
       log
@@ -278,6 +281,10 @@ class Node implements CloudaiNode {
 
   peers (): PeerView[] {
     return this.membership.list().map(toPeerView).sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  refused (): RefusedPeer[] {
+    return this.membership.refused()
   }
 
   async connect (addr: string): Promise<PeerView> {

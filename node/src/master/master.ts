@@ -9,7 +9,7 @@ import type { CancelOutcome, Worker } from '../worker/worker.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { DEFAULT_LOST_AFTER_MS, Follower, type FollowerContext } from './follower.ts'
 import { PeerWatch } from './peer-watch.ts'
-import { resolvePeer, type PeerCandidate } from './resolve-peer.ts'
+import { explainUnknownPeer, resolvePeer, type PeerCandidate, type RefusingMachine, type ResolvedPeer } from './resolve-peer.ts'
 
 export type TaskRequest = Omit<TaskSpec, 'id' | 'attempt'>
 
@@ -26,6 +26,8 @@ export interface MasterInit {
   self: () => PeerCandidate
   /** Reachable members, for resolving a target. */
   peers: () => PeerCandidate[]
+  /** Machines that refused the handshake, to explain a target that is not found. */
+  refused?: () => RefusingMachine[]
   /** How long a worker may be unreachable before its tasks are LOST (default 30 s). */
   lostAfterMs?: number
   /** How often a worker running our tasks is probed (default 5 s). */
@@ -76,7 +78,12 @@ export class Master {
    * the reason, and the error is thrown.
    */
   async submit (target: string, request: TaskRequest): Promise<SubmittedTask> {
-    const peer = resolvePeer(target, this.init.self(), this.init.peers())
+    let peer: ResolvedPeer
+    try {
+      peer = resolvePeer(target, this.init.self(), this.init.peers())
+    } catch (err: any) {
+      throw explainUnknownPeer(err, this.init.refused?.() ?? [])
+    }
     // Validated here as the worker will, so a bad request fails with its reason before anything is sent.
     const spec: TaskSpec = validateSpec(encodeSpec({ ...request, id: newTaskId(), attempt: 1 }))
     const { store } = this.init

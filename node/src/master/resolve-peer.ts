@@ -40,3 +40,19 @@ export function resolvePeer (target: string, self: PeerCandidate, peers: PeerCan
   const known = peers.length > 0 ? `known peers:\n${describe(peers)}` : 'no peers are known yet (see "cloudai peers")'
   throw new UnknownPeerError(`no peer matches "${target}" (a peer ID, a unique part of one, a name, or "self"); ${known}`)
 }
+
+/** Machines that refused this node's handshake, as `explainUnknownPeer` describes them. */
+export interface RefusingMachine {
+  addrs: string[]
+}
+
+/**
+ * Add to an UnknownPeerError what the node saw of machines it could not join: the usual
+ * reason a peer the user can see is "unknown" is a wrong cluster key.
+ */
+export function explainUnknownPeer (err: Error, refused: RefusingMachine[]): Error {
+  if (err.name !== 'UnknownPeerError' || refused.length === 0) return err
+  const where = refused.slice(0, 5).map(peer => peer.addrs.find(addr => !addr.includes('/127.')) ?? peer.addrs[0] ?? 'an unknown address').join(', ')
+  return new UnknownPeerError(`${err.message}\n${refused.length} machine(s) on this LAN refused the handshake (${where}${refused.length > 5 ? ', …' : ''}): ` +
+    'wrong cluster key? They hold a different cluster key than this node (or none, or do not run cloudai); copy swarm.key from a machine of the mesh')
+}

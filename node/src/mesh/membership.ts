@@ -39,6 +39,20 @@ export interface Member {
   unreachableSince?: number
 }
 
+/**
+ * A machine that was discovered but refused the handshake: it holds another cluster key
+ * (or none), or it is not cloudai. Kept so that "no such peer" can say why.
+ */
+export interface RefusedPeer {
+  peerId: string
+  addrs: string[]
+  /** When it last refused (ms since the epoch). */
+  at: number
+}
+
+/** Dial failures that mean no process listens there (down, not refusing): not a refusal. */
+const NOBODY_THERE = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|no valid addresses|NoValidAddressesError/
+
 export interface MembershipInit {
   libp2p: Libp2p
   log: Logger
@@ -66,6 +80,7 @@ export class Membership {
   /** Failed probes in a row, per peer (candidates and connected members). */
   private readonly failures = new Map<string, number>()
   private readonly pending = new Set<NodeJS.Timeout>()
+  private readonly refusedPeers = new Map<string, RefusedPeer>()
   private activeProbes = 0
   private readonly waitingProbes: Array<() => void> = []
   private readonly listeners: Array<[string, (evt: any) => void]> = []
@@ -103,6 +118,12 @@ export class Membership {
 
   list (): Member[] {
     return [...this.members.values()]
+  }
+
+  /** Discovered machines that refused the handshake lately, and have not joined since. */
+  refused (): RefusedPeer[] {
+    const since = Date.now() - FORGET_AFTER_MS
+    return [...this.refusedPeers.values()].filter(peer => peer.at >= since)
   }
 
   /** The reachable members with their addresses, for this node's Status answer. */
@@ -190,12 +211,15 @@ export class Membership {
       }
       this.members.set(key, member)
       this.failures.delete(key)
+      this.refusedPeers.delete(key)
       if (previous?.reachable !== true) this.init.onJoin?.(member)
       this.learn(status.members)
       return member
     } catch (err) {
       const member = this.members.get(key)
       if (member == null) {
+        // The dial itself failed, yet something answered there: as it does with another cluster key.
+        if (this.libp2p.getConnections(peerId).length === 0 && !NOBODY_THERE.test(toError(err).message)) await this.noteRefusal(peerId)
         this.retryCandidate(peerId, toError(err))
       } else if (this.libp2p.getConnections(peerId).length === 0 || (this.failures.get(key) ?? 0) + 1 >= PROBE_FAILURES_UNREACHABLE) {
         this.markUnreachable(member, toError(err).message)
@@ -207,6 +231,11 @@ export class Membership {
     } finally {
       release()
     }
+  }
+
+  private async noteRefusal (peerId: PeerId): Promise<void> {
+    const addrs = await this.libp2p.peerStore.get(peerId).then(peer => peer.addresses.map(address => address.multiaddr.toString()), () => [])
+    this.refusedPeers.set(peerId.toString(), { peerId: peerId.toString(), addrs, at: Date.now() })
   }
 
   private retryCandidate (peerId: PeerId, err: Error): void {
