@@ -93,8 +93,10 @@ export async function logThroughputBench (): Promise<BenchRow[]> {
   const workerDir = await benchDataDir('logs-worker')
   const daemons: DaemonProcess[] = []
   try {
-    daemons.push(await startDaemonProcess(masterDir, ['--open', '--no-mdns', '--name', `bench-master-${suffix}`]))
-    daemons.push(await startDaemonProcess(workerDir, ['--open', '--no-mdns', '--name', workerName]))
+    // The whole payload must be kept: the default --log-limit (16 MiB) would truncate it.
+    const keepAll = ['--log-limit', `${2 * PAYLOAD_BYTES}`]
+    daemons.push(await startDaemonProcess(masterDir, ['--open', '--no-mdns', '--name', `bench-master-${suffix}`, ...keepAll]))
+    daemons.push(await startDaemonProcess(workerDir, ['--open', '--no-mdns', '--name', workerName, ...keepAll]))
     const [master, worker] = daemons
 
     const id = expectSuccess('cloudai id', await cli(['--data-dir', workerDir, 'id', '--json'], { keepStdout: true }))

@@ -47,7 +47,7 @@ function ours (dir: string, kind: Kind): Run {
   const store = TaskStore.open(dir)
   try {
     const spec = validateSpec(encodeSpec({ ...simTaskRequest(['exit:0']), id: newTaskId(), attempt: 1 }))
-    store.createTask({ spec, role: 'executed', peerId: 'bench-master', peerName: 'bench-master', state: TaskState.RUNNING })
+    store.createTask({ spec, role: 'executed', peerId: 'bench-master', peerName: 'bench-master' })
     const start = performance.now()
     let seq = 0
     while (seq < EVENTS && performance.now() - start < RUN_LIMIT_MS) {
