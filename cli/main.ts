@@ -117,6 +117,12 @@ export function buildProgram (print: Printer = consolePrinter): Command {
     .addOption(new Option('--network <mode>', 'container network').choices(['none', 'bridge']).default('none'))
     .addOption(new Option('--timeout <duration>', 'kill the task after this long, e.g. 90s, 10m').argParser(arg(parseDuration)))
     .option('--label <key=value>', 'a label on the task, repeatable', keyValue)
+    .addOption(new Option('--retries <n>', 'place the task again elsewhere up to n times if its node fails it (lost, refused, engine failure)').default(0).argParser(arg(text => parseCount(text, 'retries'))))
+    .option('--retry-on-exit', 'with --retries, a non-zero exit is retried too')
+    .addOption(new Option('--policy <policy>', 'how "auto" chooses among the peers that fit').choices(['spread', 'binpack']).default('spread'))
+    .option('--constraint <key=value>', 'for "auto": only peers with this label, repeatable', keyValue)
+    .addOption(new Option('--count <n>', 'run n copies, each its own task, placed together').default(1).argParser(arg(text => parseCount(text, 'count'))))
+    .option('--explain', 'with "auto": show the candidates, their status and the choice, and send nothing')
     .option('--detach', 'print the task id and return; the task runs on')
     .option('--json', 'print one event per line (JSON) instead of the output')
     .option('--quiet', 'only the container\'s output: no boxes, states or progress')
@@ -129,6 +135,9 @@ export function buildProgram (print: Printer = consolePrinter): Command {
         json: opts.json,
         quiet: opts.quiet,
         mdnsTag: opts.mdnsTag,
+        count: opts.count,
+        explain: opts.explain,
+        placement: { retries: opts.retries, retryOnExit: opts.retryOnExit === true, policy: opts.policy, constraints: opts.constraint ?? {} },
         request: {
           image,
           command,

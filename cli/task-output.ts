@@ -88,6 +88,12 @@ export class TaskOutput {
       await this.note(colors.cyan('→ re-attached: the worker answers again'))
       return
     }
+    if ('attempt' in line) {
+      this.peer = line.attempt.peerName
+      this.lastState = undefined
+      await this.note(colors.yellow(`↻ attempt ${line.attempt.attempt}${line.attempt.peerName !== '' ? ` on ${line.attempt.peerName} (${line.attempt.peerId})` : ': no peer could take it'}`))
+      return
+    }
     if ('error' in line) {
       // Not an event: without this line a --json or --quiet user sees exit 125 and no reason.
       await write(this.options.stderr, colors.red(`✖ ${line.error.message}`) + '\n')

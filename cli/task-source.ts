@@ -1,6 +1,6 @@
 import type { CloudaiNode } from '../node/src/node.ts'
 import { explainUnknownPeer, resolvePeer, type PeerCandidate } from '../node/src/master/resolve-peer.ts'
-import type { TaskRequest } from '../node/src/master/master.ts'
+import type { SubmitOptions, TaskRequest } from '../node/src/master/master.ts'
 import { feedLine, taskFeed, type FeedLine, type FeedOptions } from '../node/src/store/feed.ts'
 import type { TaskStore } from '../node/src/store/store.ts'
 import { taskRecord } from '../node/src/store/task-views.ts'
@@ -26,8 +26,8 @@ export interface TaskSource {
 export const EMBEDDED_DISCOVERY_MS = 10_000
 
 /** Submit through the running daemon: POST /v1/tasks, read NDJSON as it arrives. */
-export async function daemonSource (client: ApiClient, target: string, request: TaskRequest): Promise<TaskSource> {
-  return await ndjsonSource(client, 'POST', '/v1/tasks', { target, ...request })
+export async function daemonSource (client: ApiClient, target: string, request: TaskRequest, placement: SubmitOptions = {}): Promise<TaskSource> {
+  return await ndjsonSource(client, 'POST', '/v1/tasks', { target, ...request, ...placement })
 }
 
 /** Read an NDJSON stream of task lines from the daemon. */
@@ -82,7 +82,7 @@ export interface EmbeddedOptions {
  * No daemon runs: start a node for the duration of the command. `self` needs no network
  * (an open node that listens nowhere); another target needs the cluster key and mDNS.
  */
-export async function embeddedSource (options: EmbeddedOptions, target: string, request: TaskRequest): Promise<TaskSource> {
+export async function embeddedSource (options: EmbeddedOptions, target: string, request: TaskRequest, placement: SubmitOptions = {}): Promise<TaskSource> {
   const local = target === 'self'
   const { createNode } = await import('../node/src/node.ts')
   const node = await createNode({
@@ -94,7 +94,7 @@ export async function embeddedSource (options: EmbeddedOptions, target: string, 
   await node.start()
   try {
     if (!local) await waitForPeer(node, target)
-    const submitted = await node.master.submit(target, request)
+    const submitted = await node.master.submit(target, request, placement)
     const stop = new AbortController()
     return {
       lines: (async function * () {

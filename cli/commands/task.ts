@@ -1,4 +1,4 @@
-import type { TaskRequest } from '../../node/src/master/master.ts'
+import type { SubmitOptions, TaskRequest } from '../../node/src/master/master.ts'
 import { imageReferenceProblem } from '../../node/src/protocol/task-messages.ts'
 import { formatBytes, formatDuration } from '../../node/src/units.ts'
 import { ApiError, findApi, type ClientOptions } from '../client.ts'
@@ -9,6 +9,11 @@ import { daemonSource, embeddedSource, type TaskSource } from '../task-source.ts
 
 export interface TaskOptions extends ClientOptions {
   request: TaskRequest
+  placement: SubmitOptions
+  /** Copies to run (`--count`): each its own task, placed together. */
+  count?: number
+  /** Print where `auto` would place the task, and why, without sending it. */
+  explain?: boolean
   detach?: boolean
   json?: boolean
   quiet?: boolean
@@ -29,16 +34,19 @@ function preview (target: string, request: TaskRequest): string {
   ])
 }
 
-const REFUSALS: Record<string, number> = { UNKNOWN_PEER: EXIT.NOT_RUN, AMBIGUOUS_PEER: EXIT.USAGE, INVALID_SPEC: EXIT.USAGE, BAD_REQUEST: EXIT.USAGE, PEER_UNREACHABLE: EXIT.NOT_RUN }
+export const REFUSALS: Record<string, number> = { NO_PLACEMENT: EXIT.NOT_RUN, UNKNOWN_PEER: EXIT.NOT_RUN, AMBIGUOUS_PEER: EXIT.USAGE, INVALID_SPEC: EXIT.USAGE, BAD_REQUEST: EXIT.USAGE, PEER_UNREACHABLE: EXIT.NOT_RUN }
 
 async function open (target: string, options: TaskOptions): Promise<TaskSource> {
   const client = await findApi(options)
   try {
-    if (client != null) return await daemonSource(client, target, options.request)
+    if (client != null) return await daemonSource(client, target, options.request, options.placement)
+    if (target === 'auto') {
+      throw new ExitError(EXIT.USAGE, '"auto" needs a running daemon ("cloudai start"): it places the task with what the daemon knows of the mesh')
+    }
     if (options.detach === true && target === 'self') {
       throw new ExitError(EXIT.USAGE, '--detach on "self" needs a running daemon ("cloudai start"): without one, the task would end with this command')
     }
-    return await embeddedSource({ dataDir: options.dataDir, mdnsTag: options.mdnsTag }, target, options.request)
+    return await embeddedSource({ dataDir: options.dataDir, mdnsTag: options.mdnsTag }, target, options.request, options.placement)
   } catch (err: any) {
     if (err instanceof ApiError && REFUSALS[err.code] != null) throw new ExitError(REFUSALS[err.code], err.message)
     if (err?.name === 'UnknownPeerError') throw new ExitError(EXIT.NOT_RUN, err.message)
@@ -57,6 +65,16 @@ async function open (target: string, options: TaskOptions): Promise<TaskSource> 
 export async function task (target: string, options: TaskOptions, print: Printer): Promise<void> {
   const problem = imageReferenceProblem(options.request.image)
   if (problem != null) throw new ExitError(EXIT.USAGE, problem)
+  if (options.explain === true) {
+    const { explain } = await import('./task-explain.ts')
+    await explain(target, options, print)
+    return
+  }
+  if ((options.count ?? 1) > 1) {
+    const { copies } = await import('./task-copies.ts')
+    await copies(target, options, print)
+    return
+  }
   if (options.quiet !== true && options.json !== true) print.err(preview(target, options.request))
   const source = await open(target, options)
   const output = new TaskOutput({ json: options.json === true, quiet: options.quiet === true, stdout: process.stdout, stderr: process.stderr })

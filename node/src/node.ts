@@ -186,6 +186,7 @@ class Node implements CloudaiNode {
       store,
       self: () => ({ peerId: this.peerId.toString(), name: this.name }),
       peers: () => this.peers().filter(peer => peer.reachable),
+      candidates: () => [{ peerId: this.peerId.toString(), ...this.status() }, ...this.peers().filter(peer => peer.reachable)],
       refused: () => this.membership.refused(),
       lostAfterMs: options.lostAfterMs,
       probeIntervalMs: options.probeIntervalMs,

@@ -23,6 +23,7 @@ const executor = createDockerExecutor({ docker })
 function task (name: string, command: string[], overrides: Partial<ExecutorTask> = {}): ExecutorTask {
   return {
     taskId: `${name}-${randomBytes(4).toString('hex')}`,
+    attempt: 1,
     image: IMAGE,
     command,
     env: {},

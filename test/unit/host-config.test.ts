@@ -10,6 +10,7 @@ import {
 function task (overrides: Partial<ExecutorTask> = {}): ExecutorTask {
   return {
     taskId: 'task-1',
+    attempt: 1,
     image: '127.0.0.1:5000/cloudai/busybox:1',
     command: ['sh', '-c', 'echo hi'],
     env: { GREETING: 'hello world', EMPTY: '' },

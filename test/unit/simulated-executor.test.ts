@@ -9,6 +9,7 @@ const MAX_CHUNK = 64 * 1024
 function task (command: string[], overrides: Partial<ExecutorTask> = {}): ExecutorTask {
   return {
     taskId: 'sim-task',
+    attempt: 1,
     image: 'registry.local/sim:1',
     command,
     env: {},

@@ -7,7 +7,7 @@ import type { CloudaiNode } from '../node.ts'
 import { toError } from '../errors.ts'
 import { DEFAULT_API_ADDRESS } from '../defaults.ts'
 import { HttpError, STREAMED } from './http-error.ts'
-import { cancelTask, listTasks, submitTask, taskEvents, taskStatus } from './tasks-route.ts'
+import { cancelTask, explainPlacement, listTasks, submitCopies, submitTask, taskEvents, taskStatus } from './tasks-route.ts'
 
 /** The API takes small JSON requests; anything larger is refused before it is read whole. */
 export const MAX_REQUEST_BODY_BYTES = 64 * 1024
@@ -24,6 +24,8 @@ type Route = (node: CloudaiNode, body: unknown, res: ServerResponse, url: URL) =
 const ROUTES: Record<string, Route> = {
   'POST /v1/tasks': async (node, body, res) => { await submitTask(node, body, res); return STREAMED },
   'GET /v1/tasks': async (node, _body, _res, url) => listTasks(node, url.searchParams),
+  'POST /v1/tasks/copies': async (node, body) => submitCopies(node, body),
+  'POST /v1/placement': async (node, body) => explainPlacement(node, body),
   'GET /v1/id': async node => node.info(),
   'GET /v1/peers': async node => node.peers(),
   'POST /v1/connect': async (node, body) => {
@@ -82,7 +84,7 @@ function tokenMatches (header: string | undefined, token: string): boolean {
 }
 
 async function readJsonBody (req: IncomingMessage): Promise<unknown> {
-  const limit = req.url === '/v1/tasks' ? MAX_TASK_BODY_BYTES : MAX_REQUEST_BODY_BYTES
+  const limit = ['/v1/tasks', '/v1/tasks/copies', '/v1/placement'].includes(req.url ?? '') ? MAX_TASK_BODY_BYTES : MAX_REQUEST_BODY_BYTES
   const declared = Number(req.headers['content-length'] ?? 0)
   if (declared > limit) throw new HttpError(413, 'TOO_LARGE', `request bodies are limited to ${limit} bytes`)
   const chunks: Buffer[] = []

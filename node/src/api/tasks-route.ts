@@ -7,8 +7,7 @@ import { feedLine, taskFeed } from '../store/feed.ts'
 import { listTaskViews, resolveTaskId, taskRecord, taskStatusView } from '../store/task-views.ts'
 import { HttpError } from './http-error.ts'
 
-const TaskBody = z.object({
-  target: z.string().min(1).max(256),
+const Request = {
   image: z.string().min(1).max(1024),
   command: z.array(z.string()).max(4096).default([]),
   env: z.record(z.string(), z.string()).default({}),
@@ -21,7 +20,19 @@ const TaskBody = z.object({
   network: z.enum(['none', 'bridge']).default('none'),
   timeoutMs: z.number().optional(),
   labels: z.record(z.string(), z.string()).default({})
-}).strict()
+}
+/** How to place the task and when to place it again. */
+const Placement = {
+  retries: z.number().int().min(0).max(100).default(0),
+  retryOnExit: z.boolean().default(false),
+  policy: z.enum(['spread', 'binpack']).default('spread'),
+  constraints: z.record(z.string().max(128), z.string().max(256)).default({})
+}
+/** Copies in one `--count` batch: generous for a LAN, bounded for the master's memory. */
+const MAX_COPIES = 1000
+const TaskBody = z.object({ target: z.string().min(1).max(256), ...Request, ...Placement }).strict()
+const CopiesBody = z.object({ target: z.string().min(1).max(256), count: z.number().int().min(1).max(MAX_COPIES), ...Request, ...Placement }).strict()
+const ExplainBody = z.object({ count: z.number().int().min(1).max(MAX_COPIES).default(1), ...Request, policy: Placement.policy, constraints: Placement.constraints }).strict()
 
 const STATES = Object.values(TaskState) as [string, ...string[]]
 const ListQuery = z.object({
@@ -88,18 +99,36 @@ async function answering<T> (route: () => Promise<T>): Promise<T> {
  * until the terminal event. If the client goes away (Ctrl-C), the master follows on.
  */
 export async function submitTask (node: CloudaiNode, body: unknown, res: ServerResponse): Promise<void> {
-  const { target, ...request } = parse(TaskBody, body, 'task request')
-  const submitted = await answering(async () => {
-    try {
-      return await node.master.submit(target, request)
-    } catch (err) {
-      const error = toError(err)
-      throw ['UnknownPeerError', 'AmbiguousPeerError', 'ProtocolError'].includes(error.name) ? error : new HttpError(502, 'PEER_UNREACHABLE', `could not send the task: ${error.message}`)
-    }
-  })
+  const { target, retries, retryOnExit, policy, constraints, ...request } = parse(TaskBody, body, 'task request')
+  const [submitted] = await sending(async () => await node.master.submitCopies(target, request, { retries, retryOnExit, policy, constraints }, 1))
   res.writeHead(200, { 'content-type': 'application/x-ndjson' })
   await writeLine(res, { accepted: submitted })
   await streamFeed(node, res, submitted.taskId, 1, true)
+}
+
+/** The master's errors when sending, as HTTP ones: a refusal of the request, or a peer that could not be reached. */
+async function sending<T> (send: () => Promise<T>): Promise<T> {
+  return await answering(async () => {
+    try {
+      return await send()
+    } catch (err) {
+      const error = toError(err)
+      if (error.name === 'NoPlacementError') throw new HttpError(422, 'NO_PLACEMENT', error.message)
+      throw ['UnknownPeerError', 'AmbiguousPeerError', 'ProtocolError'].includes(error.name) ? error : new HttpError(502, 'PEER_UNREACHABLE', `could not send the task: ${error.message}`)
+    }
+  })
+}
+
+/** POST /v1/tasks/copies: `count` copies of a task (`--count`), placed by one probe round; answers their ids and peers. */
+export async function submitCopies (node: CloudaiNode, body: unknown): Promise<unknown> {
+  const { target, count, retries, retryOnExit, policy, constraints, ...request } = parse(CopiesBody, body, 'task request')
+  return await sending(async () => await node.master.submitCopies(target, request, { retries, retryOnExit, policy, constraints }, count))
+}
+
+/** POST /v1/placement: where `auto` would place the task and why (`--explain`); nothing is sent. */
+export async function explainPlacement (node: CloudaiNode, body: unknown): Promise<unknown> {
+  const { count, policy, constraints, ...request } = parse(ExplainBody, body, 'task request')
+  return await sending(async () => await node.master.explain(request, { policy, constraints }, count))
 }
 
 /** GET /v1/tasks?limit&state: the history, newest first. */

@@ -1,14 +1,14 @@
 import type Docker from 'dockerode'
 import { statusCodeOf } from './docker-errors.ts'
-import type { ExecutionObserver, FoundContainer, RecordedOutput } from './executor.ts'
-import { containerName, LABEL_NODE, LABEL_TASK_ID } from './host-config.ts'
+import type { ExecutionObserver, FoundContainer, RecordedOutput, TaskKey } from './executor.ts'
+import { containerName, LABEL_ATTEMPT, LABEL_NODE, LABEL_TASK_ID } from './host-config.ts'
 
 /**
  * A task's container as a restarted node finds it. One that was created but never started
  * (the node died between create and start) is removed: the task runs afresh.
  */
-export async function findContainer (docker: Docker, taskId: string): Promise<FoundContainer | undefined> {
-  const container = docker.getContainer(containerName(taskId))
+export async function findContainer (docker: Docker, task: TaskKey): Promise<FoundContainer | undefined> {
+  const container = docker.getContainer(containerName(task.taskId, task.attempt))
   let info: Docker.ContainerInspectInfo
   try {
     info = await container.inspect()
@@ -24,10 +24,13 @@ export async function findContainer (docker: Docker, taskId: string): Promise<Fo
   return { containerId: info.Id, gpuDeviceIds }
 }
 
-/** Task ids of the containers labelled as this node's (the engine may be shared by several nodes). */
-export async function listTaskIds (docker: Docker, nodeId: string): Promise<string[]> {
+/** The tasks of the containers labelled as this node's (the engine may be shared by several nodes). */
+export async function listTaskIds (docker: Docker, nodeId: string): Promise<TaskKey[]> {
   const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_NODE}=${nodeId}`] } })
-  return containers.map(container => container.Labels[LABEL_TASK_ID]).filter((id): id is string => id != null)
+  return containers.flatMap(container => {
+    const taskId = container.Labels[LABEL_TASK_ID]
+    return taskId != null ? [{ taskId, attempt: Number(container.Labels[LABEL_ATTEMPT] ?? 1) }] : []
+  })
 }
 
 /**

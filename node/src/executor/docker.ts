@@ -4,7 +4,7 @@ import Docker from 'dockerode'
 import { checkDockerHealth } from './docker-health.ts'
 import { createError, engineError, engineMessage, ExecutionError, isUnreachable, pullError, startError, statusCodeOf } from './docker-errors.ts'
 import { findContainer, listTaskIds, skipRecorded } from './docker-adopt.ts'
-import type { ExecutionObserver, ExecutionResult, Executor, ExecutorTask, FoundContainer, RecordedOutput } from './executor.ts'
+import type { ExecutionObserver, ExecutionResult, Executor, ExecutorTask, FoundContainer, RecordedOutput, TaskKey } from './executor.ts'
 import { buildCreateOptions, containerName, InvalidSpecError, STOP_GRACE_SECONDS, validateTask } from './host-config.ts'
 import { DockerLogDemuxer } from './log-demux.ts'
 import { pullImage } from './pull.ts'
@@ -111,7 +111,7 @@ export class DockerExecutor implements Executor {
       try {
         container = await this.docker.createContainer(buildCreateOptions(task, { storageEnforced }))
       } catch (err) {
-        throw createError(containerName(task.taskId), err)
+        throw createError(containerName(task.taskId, task.attempt), err)
       }
       if (signal.aborted) return outcome({ cancelled: true })
       return await this.runCreated(container, task, observer, signal, state, stopLogs.signal, outcome)
@@ -172,15 +172,15 @@ export class DockerExecutor implements Executor {
     return await waitForExit(container, output, signal, state, task.timeoutMs, outcome)
   }
 
-  async find (taskId: string): Promise<FoundContainer | undefined> {
-    return findContainer(this.docker, taskId)
+  async find (task: TaskKey): Promise<FoundContainer | undefined> {
+    return findContainer(this.docker, task)
   }
 
   async adopt (task: ExecutorTask, recorded: RecordedOutput, observer: ExecutionObserver, signal: AbortSignal): Promise<ExecutionResult> {
     const state: RunState = { timedOut: false, cancelled: false }
     const outcome = (extra: Partial<ExecutionResult> = {}): ExecutionResult =>
       ({ oomKilled: false, timedOut: state.timedOut, cancelled: state.cancelled, ...extra })
-    const container = this.docker.getContainer(containerName(task.taskId))
+    const container = this.docker.getContainer(containerName(task.taskId, task.attempt))
     const stopLogs = new AbortController()
     try {
       const info = await container.inspect()
@@ -200,12 +200,12 @@ export class DockerExecutor implements Executor {
     }
   }
 
-  async taskIds (nodeId: string): Promise<string[]> {
+  async taskIds (nodeId: string): Promise<TaskKey[]> {
     return listTaskIds(this.docker, nodeId)
   }
 
-  async remove (taskId: string): Promise<void> {
-    await removeQuietly(this.docker.getContainer(containerName(taskId)))
+  async remove (task: TaskKey): Promise<void> {
+    await removeQuietly(this.docker.getContainer(containerName(task.taskId, task.attempt)))
   }
 }
 

@@ -2,8 +2,10 @@ import type { ResourceAmounts } from '../resources.ts'
 
 /** One container to run, as the worker hands it to an executor after admission. */
 export interface ExecutorTask {
-  /** Unique across the mesh; also names the container `cloudai-<taskId>`. */
+  /** Unique across the mesh; with the attempt, names the container (`containerName`). */
   taskId: string
+  /** Which placement of the task this is (1 unless it was placed again after a failure). */
+  attempt: number
   image: string
   /** Replaces the image's `Cmd` (as `docker run IMAGE cmd…` does); empty keeps the image default. */
   command: string[]
@@ -56,6 +58,12 @@ export interface ExecutionResult {
   error?: { code: ExecutionErrorCode, message: string }
 }
 
+/** Which container: a task's attempt. */
+export interface TaskKey {
+  taskId: string
+  attempt: number
+}
+
 /** A task's container found on the engine after the node restarted. */
 export interface FoundContainer {
   containerId: string
@@ -84,14 +92,14 @@ export interface Executor {
    * The container of a task that was started (running or exited), or undefined if there is
    * none; one that was created and never started is removed (the task can run afresh).
    */
-  find(taskId: string): Promise<FoundContainer | undefined>
+  find(task: TaskKey): Promise<FoundContainer | undefined>
   /**
    * Follow a container that `find` returned to its end, as `run` does from its start: the
    * output after what was `recorded`, cancel and the rest of the timeout, then removal.
    */
   adopt(task: ExecutorTask, recorded: RecordedOutput, observer: ExecutionObserver, signal: AbortSignal): Promise<ExecutionResult>
-  /** Ids of the tasks whose containers this node (`nodeId`) created and that still exist. */
-  taskIds(nodeId: string): Promise<string[]>
+  /** The tasks whose containers this node (`nodeId`) created and that still exist. */
+  taskIds(nodeId: string): Promise<TaskKey[]>
   /** Remove a task's container, running or not; gone already is fine. */
-  remove(taskId: string): Promise<void>
+  remove(task: TaskKey): Promise<void>
 }

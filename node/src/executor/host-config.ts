@@ -18,6 +18,7 @@ export const STOP_GRACE_SECONDS = 10
 export const LABEL_TASK_ID = 'cloudai.task-id'
 export const LABEL_SUBMITTER = 'cloudai.submitter'
 export const LABEL_NODE = 'cloudai.node'
+export const LABEL_ATTEMPT = 'cloudai.attempt'
 export const USER_LABEL_PREFIX = 'cloudai.label.'
 
 /**
@@ -34,8 +35,9 @@ const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/
 /** The task asks for something the executor will not create; the message says what. */
 export class InvalidSpecError extends CloudaiError {}
 
-export function containerName (taskId: string): string {
-  return `cloudai-${taskId}`
+/** A task's container: one per attempt, since a later attempt may land on the same engine (one engine serving several nodes). */
+export function containerName (taskId: string, attempt = 1): string {
+  return attempt > 1 ? `cloudai-${taskId}-${attempt}` : `cloudai-${taskId}`
 }
 
 function refuse (what: string): never {
@@ -78,12 +80,13 @@ export function buildCreateOptions (task: ExecutorTask, options: { storageEnforc
   const labels: Record<string, string> = {}
   for (const [key, value] of Object.entries(task.labels)) labels[`${USER_LABEL_PREFIX}${key}`] = value
   labels[LABEL_TASK_ID] = task.taskId
+  labels[LABEL_ATTEMPT] = String(task.attempt)
   labels[LABEL_SUBMITTER] = task.submitter
   labels[LABEL_NODE] = task.node
 
   const { cpu, memoryBytes, storageBytes } = task.resources
   return {
-    name: containerName(task.taskId),
+    name: containerName(task.taskId, task.attempt),
     Image: task.image,
     ...(task.command.length > 0 ? { Cmd: task.command } : {}),
     Env: Object.entries(task.env).map(([name, value]) => `${name}=${value}`),

@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import { PeerUnreachableError, TaskNotFoundError, toError } from '../errors.ts'
 import { attachToPeer, cancelOnPeer } from '../protocol/node-protocol.ts'
 import { localSession, submitToPeer, type TaskSession } from '../protocol/task-protocol.ts'
-import { isTerminal, TaskState, type TaskSpec } from '../protocol/task-messages.ts'
+import { isTerminal, TaskState, type TaskEvent, type TaskSpec } from '../protocol/task-messages.ts'
 import type { TaskStore } from '../store/store.ts'
 import type { CancelOutcome, Worker } from '../worker/worker.ts'
 import type { PeerWatch } from './peer-watch.ts'
@@ -26,6 +26,8 @@ export interface FollowerContext {
   selfName: string
   lostAfterMs: number
   log: Logger
+  /** Store an event the worker sent or the master concluded (a terminal one may start the next attempt first). */
+  record: (task: FollowedTask, event: TaskEvent) => void
   /** Aborted when the master stops. */
   stopped: AbortSignal
 }
@@ -117,7 +119,7 @@ export class Follower {
         this.setReachable(undefined)
         if (this.cancelWanted) await this.session.cancel()
         for await (const event of this.session.events) {
-          this.ctx.store.recordEvent('submitted', this.task.spec.attempt, event)
+          this.ctx.record(this.task, event)
           this.lastSeq = event.seq
           if (isTerminal(event.state)) return
         }
@@ -166,10 +168,11 @@ export class Follower {
 
   /** Record LOST (after the last event stored), then make sure the worker's copy never finishes unnoticed. */
   private async lose (reason: string): Promise<void> {
-    this.ctx.store.recordEvent('submitted', this.task.spec.attempt, {
+    this.ctx.record(this.task, {
       taskId: this.taskId, seq: this.lastSeq + 1, timeMs: Date.now(), state: TaskState.LOST, error: { code: 'LOST', message: reason }
     })
-    this.setReachable(undefined)
+    // The LOST event ends the view (and told every reader); "reachable again" would be untrue.
+    this.unreachableSince = undefined
     while (!this.ctx.stopped.aborted) {
       try {
         const reply = await cancelOnPeer(this.ctx.libp2p, peerIdFromString(this.task.peerId), this.taskId, this.ctx.stopped)

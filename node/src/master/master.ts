@@ -1,17 +1,28 @@
 import type { Libp2p } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
+import { toError } from '../errors.ts'
 import { silentLogger } from '../logger.ts'
 import { requestStatus } from '../protocol/node-protocol.ts'
-import { encodeSpec, TaskState, validateSpec, type TaskSpec } from '../protocol/task-messages.ts'
-import type { TaskStore } from '../store/store.ts'
+import { encodeSpec, isTerminal, TaskState, validateSpec, type TaskEvent, type TaskSpec } from '../protocol/task-messages.ts'
+import type { PlacementRecord, TaskStore } from '../store/store.ts'
 import type { CancelOutcome, Worker } from '../worker/worker.ts'
-import { peerIdFromString } from '@libp2p/peer-id'
-import { DEFAULT_LOST_AFTER_MS, Follower, type FollowerContext } from './follower.ts'
+import { DEFAULT_LOST_AFTER_MS, Follower, type FollowedTask, type FollowerContext } from './follower.ts'
 import { PeerWatch } from './peer-watch.ts'
-import { explainUnknownPeer, resolvePeer, type PeerCandidate, type RefusingMachine, type ResolvedPeer } from './resolve-peer.ts'
+import { place, type CandidateStatus, type Placement, type PlacementPolicy } from './placement.ts'
+import { explainUnknownPeer, resolvePeer, type PeerCandidate, type RefusingMachine } from './resolve-peer.ts'
+import { retryDecision } from './retry.ts'
 
 export type TaskRequest = Omit<TaskSpec, 'id' | 'attempt'>
+
+/** How to place a task and when to place it again (`task` options). */
+export interface SubmitOptions {
+  retries?: number
+  retryOnExit?: boolean
+  policy?: PlacementPolicy
+  constraints?: Record<string, string>
+}
 
 export interface SubmittedTask {
   taskId: string
@@ -26,6 +37,8 @@ export interface MasterInit {
   self: () => PeerCandidate
   /** Reachable members, for resolving a target. */
   peers: () => PeerCandidate[]
+  /** This node and the reachable members with their last Status, for `auto`. */
+  candidates: () => CandidateStatus[]
   /** Machines that refused the handshake, to explain a target that is not found. */
   refused?: () => RefusingMachine[]
   /** How long a worker may be unreachable before its tasks are LOST (default 30 s). */
@@ -40,18 +53,32 @@ export function newTaskId (): string {
   return `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`
 }
 
+function placementRecord (target: string, options: SubmitOptions): PlacementRecord {
+  return {
+    target,
+    ...(options.policy != null ? { policy: options.policy } : {}),
+    ...(options.constraints != null && Object.keys(options.constraints).length > 0 ? { constraints: options.constraints } : {}),
+    retries: options.retries ?? 0,
+    retryOnExit: options.retryOnExit === true
+  }
+}
+
 /**
- * The master role for the tasks this node submits: resolve the target, name and record the
- * task, send it, and follow it to its end whether or not anyone is watching (DESIGN.md §5).
+ * The master role for the tasks this node submits: resolve or place the target, name and
+ * record the task, send it, follow it to its end whether or not anyone is watching, and
+ * place it again elsewhere when its node fails it and retries are left (DESIGN.md §5).
  */
 export class Master {
   private readonly init: MasterInit
+  /** The follower of each task's current attempt. */
   private readonly following = new Map<string, Follower>()
   private readonly watch: PeerWatch
   private readonly stopping = new AbortController()
+  private readonly log: Logger
 
   constructor (init: MasterInit) {
     this.init = init
+    this.log = init.log ?? silentLogger()
     this.watch = new PeerWatch({
       intervalMs: init.probeIntervalMs,
       probe: async peerId => { await requestStatus(init.libp2p, peerIdFromString(peerId), { signal: this.stopping.signal }) }
@@ -68,37 +95,123 @@ export class Master {
       selfId: self.peerId,
       selfName: self.name,
       lostAfterMs: this.init.lostAfterMs ?? DEFAULT_LOST_AFTER_MS,
-      log: this.init.log ?? silentLogger(),
-      stopped: this.stopping.signal
+      log: this.log,
+      stopped: this.stopping.signal,
+      record: (task, event) => { this.record(task, event) }
     }
   }
 
   /**
-   * Record the task, then send it. If it cannot be sent, it is recorded as REJECTED with
-   * the reason, and the error is thrown.
+   * Where `auto` would place `count` copies of a task, and why, without sending anything
+   * (`--explain`). Throws NoPlacementError with every peer's reason when none can run it.
    */
-  async submit (target: string, request: TaskRequest): Promise<SubmittedTask> {
-    let peer: ResolvedPeer
+  async explain (request: TaskRequest, options: SubmitOptions, count = 1): Promise<Placement> {
+    const spec = validateSpec(encodeSpec({ ...request, id: newTaskId(), attempt: 1 }))
+    return await this.place(spec, options, count, new Set())
+  }
+
+  /**
+   * Record the task, then send it. To a named peer that cannot be reached, the task is
+   * recorded as REJECTED with the reason, and the error is thrown; with `auto`, the next
+   * candidate is tried instead.
+   */
+  async submit (target: string, request: TaskRequest, options: SubmitOptions = {}): Promise<SubmittedTask> {
+    const [submitted] = await this.submitCopies(target, request, options, 1)
+    return submitted
+  }
+
+  /** `count` copies of a task (`--count`), each its own task, placed together by one probe round. */
+  async submitCopies (target: string, request: TaskRequest, options: SubmitOptions, count: number): Promise<SubmittedTask[]> {
+    const specs = Array.from({ length: count }, () => validateSpec(encodeSpec({ ...request, id: newTaskId(), attempt: 1 })))
+    const peers = target === 'auto'
+      ? (await this.place(specs[0], options, count, new Set())).choices
+      : specs.map(() => this.resolve(target))
+    const placement = placementRecord(target, options)
+    return await Promise.all(specs.map(async (spec, i) => {
+      const peer = { peerId: peers[i].peerId, peerName: peers[i].name }
+      this.init.store.createTask({ spec, role: 'submitted', ...peer, placement })
+      const sent = await this.send({ spec, ...peer })
+      // Unless the task went on as another attempt (auto, --retries), the user hears why it never ran.
+      if (!sent.ok && this.init.store.task(spec.id, 'submitted')?.attempt === spec.attempt) throw sent.err
+      return { taskId: spec.id, ...peer }
+    }))
+  }
+
+  private resolve (target: string): PeerCandidate {
     try {
-      peer = resolvePeer(target, this.init.self(), this.init.peers())
+      return resolvePeer(target, this.init.self(), this.init.peers())
     } catch (err: any) {
       throw explainUnknownPeer(err, this.init.refused?.() ?? [])
     }
-    // Validated here as the worker will, so a bad request fails with its reason before anything is sent.
-    const spec: TaskSpec = validateSpec(encodeSpec({ ...request, id: newTaskId(), attempt: 1 }))
-    const { store } = this.init
-    store.createTask({ spec, role: 'submitted', peerId: peer.peerId, peerName: peer.name })
-    const follower = new Follower(this.context(), { spec, peerId: peer.peerId, peerName: peer.name }, 0)
+  }
+
+  private async place (spec: TaskSpec, options: SubmitOptions, count: number, exclude: Set<string>): Promise<Placement> {
+    const selfId = this.init.self().peerId
+    return await place(this.init.candidates(), {
+      need: spec.resources,
+      policy: options.policy ?? 'spread',
+      constraints: options.constraints ?? {},
+      count,
+      exclude
+    }, async peer => {
+      if (peer.peerId === selfId) return peer
+      const { status } = await requestStatus(this.init.libp2p, peerIdFromString(peer.peerId), { signal: this.stopping.signal })
+      return { ...status, peerId: peer.peerId }
+    })
+  }
+
+  /** Open the attempt's stream and follow it; a Submit that cannot be sent ends the attempt REJECTED. */
+  private async send (task: FollowedTask): Promise<{ ok: true } | { ok: false, err: Error }> {
+    const follower = new Follower(this.context(), task, 0)
     try {
       await follower.submit()
-    } catch (err: any) {
-      store.recordEvent('submitted', spec.attempt, {
-        taskId: spec.id, seq: 1, timeMs: Date.now(), state: TaskState.REJECTED, error: { code: 'PEER_UNREACHABLE', message: `could not send the task to ${peer.name}: ${err?.message ?? err}` }
+    } catch (err) {
+      this.record(task, {
+        taskId: task.spec.id, seq: 1, timeMs: Date.now(), state: TaskState.REJECTED,
+        error: { code: 'PEER_UNREACHABLE', message: `could not send the task to ${task.peerName}: ${toError(err).message}` }
       })
-      throw err
+      return { ok: false, err: toError(err) }
     }
     this.track(follower)
-    return { taskId: spec.id, peerId: peer.peerId, peerName: peer.name }
+    return { ok: true }
+  }
+
+  /**
+   * Store an event of a task's current attempt. A terminal one that calls for another
+   * attempt starts it first, in the same turn: whoever reads the task sees the next attempt
+   * begin as this one ends, and never a task that ended and then went on.
+   */
+  private record (task: FollowedTask, event: TaskEvent): void {
+    const { store } = this.init
+    if (isTerminal(event.state)) {
+      const record = store.task(task.spec.id, 'submitted')
+      const earlier = store.attempts(task.spec.id).filter(attempt => attempt.attempt < task.spec.attempt)
+      const decision = record?.placement != null && record.attempt === task.spec.attempt ? retryDecision(event, record.placement, earlier) : undefined
+      if (decision != null) {
+        const next = task.spec.attempt + 1
+        store.startAttempt(task.spec.id, next, '', '')
+        this.log.info({ task: task.spec.id, attempt: next, why: event.error?.code ?? event.state, decision }, 'placing the task again')
+        void this.placeAttempt({ ...record!.spec, attempt: next }, record!.placement!)
+      }
+    }
+    store.recordEvent('submitted', task.spec.attempt, event)
+  }
+
+  /** Place a new attempt away from the workers of the earlier ones, and send it; if nothing can take it, it ends REJECTED. */
+  private async placeAttempt (spec: TaskSpec, placement: PlacementRecord): Promise<void> {
+    const tried = new Set(this.init.store.attempts(spec.id).map(attempt => attempt.peerId).filter(peerId => peerId !== ''))
+    let chosen: { peerId: string, name: string }
+    try {
+      chosen = (await this.place(spec, placement, 1, tried)).choices[0]
+    } catch (err) {
+      this.record({ spec, peerId: '', peerName: '' }, {
+        taskId: spec.id, seq: 1, timeMs: Date.now(), state: TaskState.REJECTED,
+        error: { code: 'NO_PLACEMENT', message: `attempt ${spec.attempt} could not be placed: ${toError(err).message}` }
+      })
+      return
+    }
+    this.init.store.placeAttempt(spec.id, spec.attempt, chosen.peerId, chosen.name)
+    await this.send({ spec, peerId: chosen.peerId, peerName: chosen.name })
   }
 
   /** Follow again the tasks this node had sent and not seen end before it stopped. */
@@ -106,10 +219,15 @@ export class Master {
     const selfId = this.init.self().peerId
     for (const record of this.init.store.unfinished('submitted')) {
       if (this.following.has(record.taskId)) continue
+      const spec = { ...record.spec, attempt: record.attempt }
+      if (record.peerId === '') {
+        void this.placeAttempt(spec, record.placement ?? placementRecord('auto', {}))
+        continue
+      }
       // A task on this node shares its events with the worker's record, which may be ahead of
       // ours: read them all again, so our record catches up with every state they passed.
       const lastSeq = record.peerId === selfId ? 0 : record.lastSeq
-      const follower = new Follower(this.context(), { spec: record.spec, peerId: record.peerId, peerName: record.peerName }, lastSeq)
+      const follower = new Follower(this.context(), { spec, peerId: record.peerId, peerName: record.peerName }, lastSeq)
       this.track(follower)
       follower.resume()
     }
@@ -134,6 +252,8 @@ export class Master {
     const taskId = follower.task.spec.id
     this.following.set(taskId, follower)
     // Forgotten once it ended (the store keeps the rest), so a long-lived master holds only what runs.
-    void follower.done.then(() => { this.following.delete(taskId) })
+    void follower.done.then(() => {
+      if (this.following.get(taskId) === follower) this.following.delete(taskId)
+    })
   }
 }

@@ -3,18 +3,27 @@ import type { TaskStore } from './store.ts'
 
 /** What someone following a task sees: its events, and changes in whether its worker answers. */
 export type FeedItem =
-  | { event: TaskEvent }
+  | { event: TaskEvent, attempt: number }
+  | { attempt: AttemptStart }
   | { unreachable: { since: number } }
   | { reachable: Record<string, never> }
 
+/** A task placed again: the events that follow are the new attempt's, from seq 1. */
+export interface AttemptStart {
+  attempt: number
+  peerId: string
+  peerName: string
+}
+
 /** A feed item as one NDJSON line of the API (and what the CLI reads). */
 export type FeedLine =
-  | { event: TaskEventJson }
+  | { event: TaskEventJson & { attempt: number } }
+  | { attempt: AttemptStart }
   | { unreachable: { since: string } }
   | { reachable: Record<string, never> }
 
 export function feedLine (item: FeedItem): FeedLine {
-  if ('event' in item) return { event: eventToJson(item.event) }
+  if ('event' in item) return { event: { ...eventToJson(item.event), attempt: item.attempt } }
   if ('unreachable' in item) return { unreachable: { since: new Date(item.unreachable.since).toISOString() } }
   return item
 }
@@ -31,27 +40,55 @@ export interface FeedOptions {
   signal: AbortSignal
 }
 
+/** The attempt after `attempt`, once this node (as the task's master) has started it. */
+function nextAttempt (store: TaskStore, taskId: string, attempt: number): boolean {
+  return (store.task(taskId, 'submitted')?.attempt ?? 0) > attempt
+}
+
 /**
- * A task's events from the store, in order, each once; with `follow`, new ones as they are
- * stored, until the terminal event. Memory stays flat however far behind the reader is.
+ * A task's events from the store, in order, each once, from `attempt` on; with `follow`, new
+ * ones as they are stored, until the terminal event of its last attempt (a task this node
+ * sent goes on when it is placed again). Memory stays flat however far behind the reader is.
  */
-export async function * taskFeed (store: TaskStore, taskId: string, attempt: number, options: FeedOptions): AsyncGenerator<FeedItem> {
+export async function * taskFeed (store: TaskStore, taskId: string, first: number, options: FeedOptions): AsyncGenerator<FeedItem> {
+  let attempt = first
+  let announced = attempt
   let nextSeq = Math.max(1, options.fromSeq ?? 1)
   let reportedUnreachable: number | undefined
   while (!options.signal.aborted) {
     const events = store.events(taskId, attempt, nextSeq, FEED_BATCH)
-    if (events.length > 0) {
+    if (announced < attempt) {
+      const started = store.attempts(taskId).find(record => record.attempt === attempt)
+      // Announced once its worker is chosen, or once it has ended without one.
+      if (started != null && (started.peerId !== '' || events.length > 0)) {
+        announced = attempt
+        yield { attempt: { attempt, peerId: started.peerId, peerName: started.peerName } }
+        continue
+      }
+    }
+    if (events.length > 0 && announced === attempt) {
       for (const event of events) {
-        yield { event }
+        yield { event, attempt }
         nextSeq = event.seq + 1
-        if (isTerminal(event.state)) return
+        if (isTerminal(event.state)) {
+          if (!nextAttempt(store, taskId, attempt)) return
+          attempt++
+          nextSeq = 1
+          reportedUnreachable = undefined // that was the last attempt's worker
+          break
+        }
       }
       continue // the reader took its time: look again before waiting
     }
     if (!options.follow) return
     // A reader that starts past the end of a finished task has nothing left to wait for.
     const last = store.lastEvent(taskId, attempt)
-    if (last != null && isTerminal(last.state)) return
+    if (last != null && isTerminal(last.state)) {
+      if (!nextAttempt(store, taskId, attempt)) return
+      attempt++
+      nextSeq = 1
+      continue
+    }
     const since = options.unreachableSince?.()
     if (since !== reportedUnreachable) {
       reportedUnreachable = since

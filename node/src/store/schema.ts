@@ -32,7 +32,23 @@ const MIGRATIONS: string[] = [
     seq INTEGER NOT NULL,
     event BLOB NOT NULL,
     PRIMARY KEY (task_id, attempt, seq)
-  ) WITHOUT ROWID;`
+  ) WITHOUT ROWID;`,
+  // 2: a master's attempts (a task placed again elsewhere), and how it was asked to place it.
+  `CREATE TABLE attempts (
+    task_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    peer_id TEXT NOT NULL,
+    peer_name TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    finished_ms INTEGER,
+    error_code TEXT,
+    error_message TEXT,
+    PRIMARY KEY (task_id, attempt)
+  ) WITHOUT ROWID;
+  ALTER TABLE tasks ADD COLUMN placement TEXT;
+  INSERT INTO attempts (task_id, attempt, peer_id, peer_name, state, created_ms, finished_ms, error_code, error_message)
+    SELECT task_id, attempt, peer_id, peer_name, state, created_ms, finished_ms, error_code, error_message FROM tasks WHERE role = 'submitted';`
 ]
 
 export function migrate (db: DatabaseSync): void {

@@ -30,7 +30,31 @@ export interface TaskRecord {
   containerId?: string
   /** What the master noticed that the events do not say (a stale copy cancelled, a late result ignored). */
   note?: string
+  /** How the master was asked to place and retry it (submitted tasks). */
+  placement?: PlacementRecord
   lastSeq: number
+}
+
+/** A submitted task's placement and retry options, as recorded for a master that restarts. */
+export interface PlacementRecord {
+  /** What the user named: a peer, or `auto`. */
+  target: string
+  policy?: 'spread' | 'binpack'
+  constraints?: Record<string, string>
+  retries: number
+  retryOnExit: boolean
+}
+
+/** One attempt of a submitted task: where it ran and how it ended. */
+export interface AttemptRecord {
+  attempt: number
+  peerId: string
+  peerName: string
+  state: TaskState
+  createdMs: number
+  finishedMs?: number
+  errorCode?: string
+  errorMessage?: string
 }
 
 interface TaskRow {
@@ -50,6 +74,7 @@ interface TaskRow {
   error_message: string | null
   container_id: string | null
   note: string | null
+  placement: string | null
   last_seq: number
 }
 
@@ -73,6 +98,7 @@ function toRecord (row: TaskRow): TaskRecord {
     ...optional('errorMessage', row.error_message),
     ...optional('containerId', row.container_id),
     ...optional('note', row.note),
+    ...(row.placement != null ? { placement: JSON.parse(row.placement) as PlacementRecord } : {}),
     lastSeq: row.last_seq
   }
 }
@@ -89,7 +115,7 @@ const PROGRESS = [TaskState.PENDING, TaskState.QUEUED, TaskState.PULLING, TaskSt
 const PROGRESS_RANK = `CASE state ${PROGRESS.map((state, rank) => `WHEN '${state}' THEN ${rank}`).join(' ')} END`
 
 const TASK_COLUMNS = `task_id, role, attempt, spec, peer_id, peer_name, state, created_ms, updated_ms, started_ms,
-  finished_ms, exit_code, error_code, error_message, container_id, note,
+  finished_ms, exit_code, error_code, error_message, container_id, note, placement,
   (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.task_id = t.task_id AND e.attempt = t.attempt) AS last_seq`
 
 /**
@@ -133,13 +159,72 @@ export class TaskStore {
     return statement
   }
 
-  /** Record a new task; a task already recorded for this role is left as it is. */
-  createTask (record: { spec: TaskSpec, role: TaskRole, peerId: string, peerName: string, state?: TaskState }): void {
+  /** Record a new task (and, for a submitted one, its first attempt); a task already recorded for this role is left as it is. */
+  createTask (record: { spec: TaskSpec, role: TaskRole, peerId: string, peerName: string, placement?: PlacementRecord }): void {
     const now = Date.now()
-    this.sql(`INSERT OR IGNORE INTO tasks (task_id, role, attempt, spec, peer_id, peer_name, state, created_ms, updated_ms)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(record.spec.id, record.role, record.spec.attempt, JSON.stringify(record.spec), record.peerId, record.peerName,
-        record.state ?? TaskState.PENDING, now, now)
+    this.transaction(() => {
+      const created = this.sql(`INSERT OR IGNORE INTO tasks (task_id, role, attempt, spec, peer_id, peer_name, state, created_ms, updated_ms, placement)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(record.spec.id, record.role, record.spec.attempt, JSON.stringify(record.spec), record.peerId, record.peerName,
+          TaskState.PENDING, now, now, record.placement != null ? JSON.stringify(record.placement) : null).changes > 0
+      if (created && record.role === 'submitted') this.insertAttempt(record.spec.id, record.spec.attempt, record.peerId, record.peerName, now)
+    })
+  }
+
+  private insertAttempt (taskId: string, attempt: number, peerId: string, peerName: string, now: number): void {
+    this.sql(`INSERT OR IGNORE INTO attempts (task_id, attempt, peer_id, peer_name, state, created_ms) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(taskId, attempt, peerId, peerName, TaskState.PENDING, now)
+  }
+
+  /**
+   * A submitted task goes on as a new attempt (placed again elsewhere): its row follows the
+   * new attempt from PENDING, the earlier attempts keep how they ended. `peerId` may be empty
+   * while the attempt is being placed (see `placeAttempt`).
+   */
+  startAttempt (taskId: string, attempt: number, peerId: string, peerName: string): void {
+    const now = Date.now()
+    this.transaction(() => {
+      this.insertAttempt(taskId, attempt, peerId, peerName, now)
+      this.sql(`UPDATE tasks SET attempt = ?, peer_id = ?, peer_name = ?, state = 'PENDING', updated_ms = ?, started_ms = NULL,
+          exit_code = NULL, error_code = NULL, error_message = NULL, container_id = NULL
+        WHERE task_id = ? AND role = 'submitted'`).run(attempt, peerId, peerName, now, taskId)
+    })
+    this.notify(taskId)
+  }
+
+  /** The worker chosen for an attempt that was being placed. */
+  placeAttempt (taskId: string, attempt: number, peerId: string, peerName: string): void {
+    this.transaction(() => {
+      this.sql('UPDATE attempts SET peer_id = ?, peer_name = ? WHERE task_id = ? AND attempt = ?').run(peerId, peerName, taskId, attempt)
+      this.sql(`UPDATE tasks SET peer_id = ?, peer_name = ?, updated_ms = ? WHERE task_id = ? AND role = 'submitted' AND attempt = ?`)
+        .run(peerId, peerName, Date.now(), taskId, attempt)
+    })
+    this.notify(taskId)
+  }
+
+  /** A submitted task's attempts, first to last. */
+  attempts (taskId: string): AttemptRecord[] {
+    const rows = this.sql('SELECT * FROM attempts WHERE task_id = ? ORDER BY attempt').all(taskId) as Array<Record<string, any>>
+    return rows.map(row => ({
+      attempt: row.attempt,
+      peerId: row.peer_id,
+      peerName: row.peer_name,
+      state: row.state as TaskState,
+      createdMs: row.created_ms,
+      ...(row.finished_ms != null ? { finishedMs: row.finished_ms } : {}),
+      ...(row.error_code != null ? { errorCode: row.error_code, errorMessage: row.error_message ?? '' } : {})
+    }))
+  }
+
+  private transaction (work: () => void): void {
+    this.db.exec('BEGIN IMMEDIATE')
+    try {
+      work()
+      this.db.exec('COMMIT')
+    } catch (err) {
+      this.db.exec('ROLLBACK')
+      throw err
+    }
   }
 
   /**
@@ -148,32 +233,38 @@ export class TaskStore {
    * stored twice. Returns whether the event was new.
    */
   recordEvent (role: TaskRole, attempt: number, event: TaskEvent): boolean {
-    this.db.exec('BEGIN IMMEDIATE')
-    try {
-      const inserted = this.sql('INSERT OR IGNORE INTO events (task_id, attempt, seq, event) VALUES (?, ?, ?, ?)')
+    let inserted = false
+    this.transaction(() => {
+      inserted = this.sql('INSERT OR IGNORE INTO events (task_id, attempt, seq, event) VALUES (?, ?, ?, ?)')
         .run(event.taskId, attempt, event.seq, TaskEventCodec.encode(event)).changes > 0
-      if (event.log == null && event.pull == null) this.applyEvent(role, event)
-      this.db.exec('COMMIT')
-      if (inserted) this.notify(event.taskId)
-      return inserted
-    } catch (err) {
-      this.db.exec('ROLLBACK')
-      throw err
-    }
+      if (event.log == null && event.pull == null) this.applyEvent(role, attempt, event)
+    })
+    if (inserted) this.notify(event.taskId)
+    return inserted
   }
 
-  private applyEvent (role: TaskRole, event: TaskEvent): void {
+  /** A state event moves the row of the task's current attempt (an earlier attempt's late events do not) and, for a master, the attempt's row. */
+  private applyEvent (role: TaskRole, attempt: number, event: TaskEvent): void {
+    if (role === 'submitted') {
+      const terminal = isTerminal(event.state)
+      this.sql(`UPDATE attempts SET state = ?, finished_ms = CASE WHEN ? THEN ? ELSE finished_ms END,
+          error_code = COALESCE(?, error_code), error_message = COALESCE(?, error_message)
+        WHERE task_id = ? AND attempt = ? AND state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'LOST')
+          AND (? OR ${PROGRESS_RANK} <= ?)`)
+        .run(event.state, terminal ? 1 : 0, event.timeMs, event.error?.code ?? null, event.error?.message ?? null,
+          event.taskId, attempt, terminal ? 1 : 0, PROGRESS.indexOf(event.state))
+    }
     const terminal = isTerminal(event.state)
     this.sql(`UPDATE tasks SET state = ?, updated_ms = ?,
         started_ms = CASE WHEN ? AND started_ms IS NULL THEN ? ELSE started_ms END,
         finished_ms = CASE WHEN ? THEN ? ELSE finished_ms END,
         exit_code = COALESCE(?, exit_code), error_code = COALESCE(?, error_code),
         error_message = COALESCE(?, error_message), container_id = COALESCE(?, container_id)
-      WHERE task_id = ? AND role = ? AND state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'LOST')
+      WHERE task_id = ? AND role = ? AND attempt = ? AND state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'LOST')
         AND (? OR ${PROGRESS_RANK} <= ?)`)
       .run(event.state, event.timeMs, event.state === TaskState.RUNNING ? 1 : 0, event.timeMs, terminal ? 1 : 0, event.timeMs,
         event.exit?.code ?? null, event.error?.code ?? null, event.error?.message ?? null, event.containerId ?? null,
-        event.taskId, role, terminal ? 1 : 0, PROGRESS.indexOf(event.state))
+        event.taskId, role, attempt, terminal ? 1 : 0, PROGRESS.indexOf(event.state))
   }
 
   setNote (taskId: string, role: TaskRole, note: string): void {

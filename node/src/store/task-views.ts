@@ -33,7 +33,20 @@ export interface TaskView {
   note?: string
 }
 
+/** One attempt of a task this node sent: where it ran and how it ended. */
+export interface AttemptView {
+  attempt: number
+  peerId: string
+  peerName: string
+  state: string
+  createdAt: string
+  finishedAt?: string
+  error?: { code: string, message: string }
+}
+
 export interface TaskStatusView extends TaskView {
+  /** A task this node sent: each attempt, first to last (one unless it was placed again). */
+  attempts: AttemptView[]
   /** Every event except output, which `logs` shows: log events are counted in `logBytes`. */
   events: TaskEventJson[]
   logBytes: { stdout: number, stderr: number }
@@ -110,5 +123,14 @@ export function taskStatusView (store: TaskStore, taskId: string, unreachableSin
     if (batch.length < 1000) break
     from = batch[batch.length - 1].seq + 1
   }
-  return { ...toTaskView(record, { both: record.both, unreachableSince }), events, logBytes, logTruncated }
+  const attempts = store.attempts(taskId).map(attempt => ({
+    attempt: attempt.attempt,
+    peerId: attempt.peerId,
+    peerName: attempt.peerName,
+    state: attempt.state,
+    createdAt: iso(attempt.createdMs)!,
+    ...(attempt.finishedMs != null ? { finishedAt: iso(attempt.finishedMs) } : {}),
+    ...(attempt.errorCode != null ? { error: { code: attempt.errorCode, message: attempt.errorMessage ?? '' } } : {})
+  }))
+  return { ...toTaskView(record, { both: record.both, unreachableSince }), attempts, events, logBytes, logTruncated }
 }

@@ -28,6 +28,7 @@ function executorTask (task: WorkerTask, init: RunInit): ExecutorTask {
   const { spec } = task
   return {
     taskId: spec.id,
+    attempt: spec.attempt,
     image: spec.image,
     command: spec.command,
     env: spec.env,

@@ -154,7 +154,7 @@ export class Worker {
       }
       let found: FoundContainer | undefined
       try {
-        found = await this.init.executor.find(task.spec.id)
+        found = await this.init.executor.find({ taskId: task.spec.id, attempt: task.spec.attempt })
       } catch (err: any) {
         task.append({ state: TaskState.FAILED, error: { code: 'ENGINE_UNREACHABLE', message: `the node restarted and could not look for the task's container (${err?.message ?? err}); check the Docker engine and submit the task again` } })
         continue
@@ -174,11 +174,11 @@ export class Worker {
       if (this.queue.size === 0 && this.ledger.fits(task.spec.resources)) this.admit(task)
       else this.enqueue(task)
     }
-    const claimed = new Set(unfinished.map(record => record.taskId))
+    const claimed = new Set(unfinished.map(record => `${record.taskId}/${record.attempt}`))
     const containers = await this.init.executor.taskIds(this.init.nodeId).catch(() => [])
-    for (const taskId of containers.filter(id => !claimed.has(id))) {
-      this.init.onOrphan?.(taskId)
-      await this.init.executor.remove(taskId)
+    for (const orphan of containers.filter(key => !claimed.has(`${key.taskId}/${key.attempt}`))) {
+      this.init.onOrphan?.(orphan.taskId)
+      await this.init.executor.remove(orphan)
     }
   }
 
