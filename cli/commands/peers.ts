@@ -1,5 +1,5 @@
 import type { PeerView } from '../../node/src/node.ts'
-import { formatBytes } from '../../node/src/units.ts'
+import { formatBytes, formatDuration } from '../../node/src/units.ts'
 import { requireApi, type ClientOptions } from '../client.ts'
 import { colors, freeOfTotal, printJson, shortId, table, type Printer } from '../render.ts'
 
@@ -7,7 +7,13 @@ function bytes (n: number): string {
   return formatBytes(n).replace(' ', '')
 }
 
-/** Known peers with their resources and load. */
+/** Whether a peer can take tasks now: it answers, and its container engine works. */
+function health (peer: PeerView): string {
+  if (!peer.reachable) return colors.red(`unreachable since ${peer.unreachableSince ?? '?'}`)
+  return peer.executorHealthy ? colors.green('ok') : colors.yellow(`engine down: ${peer.executorDetail}`)
+}
+
+/** Known peers with their health, resources and load. */
 export async function peers (options: ClientOptions & { json?: boolean }, print: Printer): Promise<void> {
   const client = await requireApi(options)
   const list = await client.request<PeerView[]>('GET', '/v1/peers')
@@ -19,19 +25,23 @@ export async function peers (options: ClientOptions & { json?: boolean }, print:
     print.out('No peers yet. Peers on the same LAN with the same cluster key appear within seconds;\nfor one mDNS cannot see, run "cloudai connect <multiaddr>".')
     return
   }
+  const now = Date.now()
   print.out(table(
-    ['Name', 'ID', 'Address', 'CPU free/total', 'Memory free/total', 'Storage free/total', 'GPU free/total', 'Running', 'Queued', 'Latency'],
+    ['Name', 'ID', 'Address', 'Health', 'Last seen', 'CPU free/total', 'Memory free/total', 'Storage free/total', 'GPU free/total', 'Running', 'Queued', 'Latency'],
     list.map(peer => [
-      peer.reachable ? peer.name : `${peer.name} ${colors.red('(unreachable)')}`,
+      peer.name,
       shortId(peer.peerId),
       peer.addrs[0] ?? '',
+      health(peer),
+      `${formatDuration(Math.max(0, now - Date.parse(peer.lastSeen)))} ago`,
       freeOfTotal(peer.capacity.cpu - peer.allocated.cpu, peer.capacity.cpu),
       freeOfTotal(peer.capacity.memoryBytes - peer.allocated.memoryBytes, peer.capacity.memoryBytes, bytes),
       freeOfTotal(peer.capacity.storageBytes - peer.allocated.storageBytes, peer.capacity.storageBytes, bytes),
       freeOfTotal(peer.capacity.gpus - peer.allocated.gpus, peer.capacity.gpus),
       String(peer.running),
       String(peer.queued),
-      peer.reachable ? `${peer.latencyMs.toFixed(1)} ms` : `since ${peer.unreachableSince ?? '?'}`
+      peer.reachable ? `${peer.latencyMs.toFixed(1)} ms` : ''
     ])
   ))
+
 }

@@ -36,7 +36,13 @@ function render (task: TaskStatusView): string {
     ['Note', task.note]
   ]
   const lines = rows.filter((row): row is [string, string] => row[1] != null).map(([key, value]) => `${`${key}:`.padEnd(11)} ${value}`)
-  lines.push('', 'Events:')
+  if (task.attempts.length > 1) {
+    lines.push('', 'Attempts:')
+    for (const attempt of task.attempts) {
+      lines.push(`  ${String(attempt.attempt).padStart(2)}  ${(attempt.peerName !== '' ? attempt.peerName : '(not placed)').padEnd(16)}  ${attempt.state.padEnd(9)}  ${attempt.error != null ? `${attempt.error.code}: ${attempt.error.message}` : ''}`.trimEnd())
+    }
+  }
+  lines.push('', task.attempts.length > 1 ? `Events (attempt ${task.attempt}):` : 'Events:')
   for (const event of task.events) lines.push(`  ${String(event.seq).padStart(4)}  ${event.time}  ${event.state.padEnd(9)}  ${detail(event)}`.trimEnd())
   return lines.join('\n')
 }

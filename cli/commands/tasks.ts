@@ -14,10 +14,11 @@ const ROLE: Record<TaskView['role'], string> = { submitted: 'sent', executed: 'r
 
 /** How a state reads in the table: an unreachable worker is shown beside it (a view, not a state). */
 export function stateText (task: TaskView): string {
-  if (task.unreachableSince != null) return `${task.state} ${colors.yellow(`(UNREACHABLE since ${task.unreachableSince})`)}`
-  if (task.state === 'SUCCEEDED') return colors.green(task.state)
-  if (['FAILED', 'LOST', 'REJECTED', 'CANCELLED'].includes(task.state)) return colors.red(task.state)
-  return task.state
+  const attempt = task.attempt > 1 ? ` (attempt ${task.attempt})` : ''
+  if (task.unreachableSince != null) return `${task.state}${attempt} ${colors.yellow(`(UNREACHABLE since ${task.unreachableSince})`)}`
+  if (task.state === 'SUCCEEDED') return colors.green(task.state) + attempt
+  if (['FAILED', 'LOST', 'REJECTED', 'CANCELLED'].includes(task.state)) return colors.red(task.state) + attempt
+  return task.state + attempt
 }
 
 /** The task history of this node: what it sent and what it ran, newest first. */
