@@ -210,6 +210,20 @@ export function buildProgram (print: Printer = consolePrinter): Command {
       await connect(addr, { ...globals(cmd), json: opts.json }, print)
     })
 
+  program.command('shell')
+    .description('an interactive prompt (cloudai> ) for all of these commands, with history and tab completion')
+    .action(async (_opts, cmd) => {
+      const { dataDir, api } = globals(cmd)
+      const { shell } = await import('./commands/shell.ts')
+      await shell({
+        dataDir,
+        api,
+        globalArgs: ['--data-dir', dataDir, ...(api != null ? ['--api', api] : [])],
+        run: async argv => await run(argv, print),
+        commands: program.commands.map(command => command.name()).filter(name => name !== 'shell')
+      }, print)
+    })
+
   return program
 }
 
