@@ -210,6 +210,16 @@ export function buildProgram (print: Printer = consolePrinter): Command {
       await connect(addr, { ...globals(cmd), json: opts.json }, print)
     })
 
+  program.command('key')
+    .description('manage the cluster key')
+    .command('rotate')
+    .description('replace the cluster key with a new one (the old one is kept as swarm.key.old) and print how to roll it out')
+    .option('--json', 'print one JSON object')
+    .action(async (opts, cmd) => {
+      const { rotate } = await import('./commands/key.ts')
+      await rotate({ ...globals(cmd), json: opts.json }, print)
+    })
+
   program.command('shell')
     .description('an interactive prompt (cloudai> ) for all of these commands, with history and tab completion')
     .action(async (_opts, cmd) => {

@@ -22,6 +22,7 @@ import { detectResources, type ResourceAmounts } from './resources.ts'
 import type { WorkerTask } from './worker/worker-task.ts'
 import { Worker } from './worker/worker.ts'
 import { TaskStore } from './store/store.ts'
+import { AuditLog } from './audit.ts'
 import { loadPolicy, type WorkerPolicy } from './worker/policy.ts'
 import { NotSubmitterError, TaskNotFoundError } from './errors.ts'
 import { VERSION } from './version.ts'
@@ -150,6 +151,7 @@ class Node implements CloudaiNode {
   readonly worker: Worker
   readonly master: Master
   readonly store: TaskStore
+  private readonly audit: AuditLog
   private readonly executor: Executor
   private readonly membership: Membership
   private readonly capacity: ResourceAmounts
@@ -159,7 +161,7 @@ class Node implements CloudaiNode {
   private storageEnforced = false
   private executorTimer?: NodeJS.Timeout
 
-  constructor (libp2p: Mesh, store: TaskStore, options: NodeOptions, capacity: ResourceAmounts, log: Logger, keyFingerprint?: string) {
+  constructor (libp2p: Mesh, store: TaskStore, audit: AuditLog, options: NodeOptions, capacity: ResourceAmounts, log: Logger, keyFingerprint?: string) {
     this.libp2p = libp2p
     this.peerId = libp2p.peerId
     this.name = options.name ?? hostname()
@@ -168,6 +170,7 @@ class Node implements CloudaiNode {
     this.log = log
     this.keyFingerprint = keyFingerprint
     this.store = store
+    this.audit = audit
     this.executor = options.executor ?? createDockerExecutor()
     this.worker = new Worker({
       executor: this.executor,
@@ -178,7 +181,8 @@ class Node implements CloudaiNode {
       policy: options.policy,
       onReceived: options.onTaskReceived,
       onState: options.onTaskState,
-      onOrphan: taskId => { log.warn({ task: taskId }, 'removed a container of this node that no task claims') }
+      onOrphan: taskId => { log.warn({ task: taskId }, 'removed a container of this node that no task claims') },
+      onRefused: (submitter, taskId, code, reason) => { this.audit.record({ peer: submitter, action: 'submit', code, reason, taskId }) }
     })
     this.master = new Master({
       libp2p,
@@ -214,8 +218,8 @@ class Node implements CloudaiNode {
     await this.worker.recover()
     await registerNodeProtocol(this.libp2p, {
       status: async () => this.status(),
-      attach: (remote, taskId) => this.taskOf(remote, taskId),
-      cancel: (remote, taskId) => this.worker.cancel(taskId, remote.toString()),
+      attach: (remote, taskId) => this.audited(remote, 'attach', taskId, () => this.taskOf(remote, taskId)),
+      cancel: (remote, taskId) => this.audited(remote, 'cancel', taskId, () => this.worker.cancel(taskId, remote.toString())),
       onBadRequest: (remote, err) => { this.log.debug({ peer: remote.toString(), err: err.message }, 'node protocol request failed') }
     })
     await registerTaskProtocol(this.libp2p, {
@@ -226,6 +230,16 @@ class Node implements CloudaiNode {
     await this.libp2p.start()
     this.membership.start()
     this.master.resume()
+  }
+
+  /** Run a request for `remote`; a refusal of its rights over a task goes to the audit log. */
+  private audited<T> (remote: PeerId, action: string, taskId: string, serve: () => T): T {
+    try {
+      return serve()
+    } catch (err: any) {
+      if (err?.name === 'NotSubmitterError') this.audit.record({ peer: remote.toString(), action, code: 'FORBIDDEN', reason: err.message, taskId })
+      throw err
+    }
   }
 
   /** A task `remote` submitted here, for it to attach to. */
@@ -304,13 +318,21 @@ export async function createNode (options: NodeOptions): Promise<CloudaiNode> {
   const { key } = await loadOrCreateIdentity(join(options.dataDir, IDENTITY_FILE))
   const capacity = await detectResources(options.dataDir, options.capacity)
   const policy = options.policy ?? await loadPolicy(options.dataDir)
+  const audit = new AuditLog(options.dataDir)
+  const members = policy.members != null ? new Set(policy.members) : undefined
   const libp2p = await createMesh({
     privateKey: key,
     listen: options.listen ?? [DEFAULT_LISTEN],
     psk: swarmKey?.psk,
     mdnsTag: options.mdnsTag === false ? undefined : (options.mdnsTag ?? DEFAULT_MDNS_TAG),
     mdnsIntervalMs: options.mdnsIntervalMs ?? DEFAULT_MDNS_INTERVAL_MS,
-    inboundConnectionThreshold: options.inboundConnectionThreshold
+    inboundConnectionThreshold: options.inboundConnectionThreshold,
+    ...(members != null
+      ? {
+          isMember: (peerId: string) => members.has(peerId),
+          onNotMember: (peerId: string) => { audit.record({ peer: peerId, action: 'connect', code: 'NOT_MEMBER', reason: 'not in the policy\'s members' }) }
+        }
+      : {})
   })
-  return new Node(libp2p, TaskStore.open(options.dataDir), { ...options, policy }, capacity, log, swarmKey?.fingerprint)
+  return new Node(libp2p, TaskStore.open(options.dataDir), audit, { ...options, policy }, capacity, log, swarmKey?.fingerprint)
 }

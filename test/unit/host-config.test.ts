@@ -60,11 +60,14 @@ test('name, image, command, env and labels', () => {
   const options = buildCreateOptions(task(), { storageEnforced: false })
   assert.equal(options.name, 'cloudai-task-1')
   assert.equal(containerName('abc'), 'cloudai-abc')
+  assert.equal(containerName('abc', 2), 'cloudai-abc-2', 'a later attempt has its own container, even on the same engine')
+  assert.equal(buildCreateOptions(task({ attempt: 3 }), { storageEnforced: false }).name, 'cloudai-task-1-3')
   assert.equal(options.Image, '127.0.0.1:5000/cloudai/busybox:1')
   assert.deepEqual(options.Cmd, ['sh', '-c', 'echo hi'])
   assert.deepEqual(options.Env, ['GREETING=hello world', 'EMPTY='])
   assert.deepEqual(options.Labels, {
     'cloudai.task-id': 'task-1',
+    'cloudai.attempt': '1',
     'cloudai.submitter': '12D3KooWMaster',
     'cloudai.node': '12D3KooWWorker',
     'cloudai.label.team': 'ml'
@@ -124,4 +127,17 @@ test('a task Docker would refuse, or that we must not run, is refused by name wi
   }
   validateTask(task())
   validateTask(task({ command: [], env: {}, labels: {}, timeoutMs: 1 }))
+})
+
+test('the strict profile: read-only root, a size-capped noexec /tmp, every capability dropped, a fixed user', () => {
+  const { User, HostConfig } = buildCreateOptions(task({ strict: { user: '65534:65534', tmpBytes: 64 * 1024 * 1024 } }), { storageEnforced: false })
+  assert.equal(User, '65534:65534')
+  assert.equal(HostConfig?.ReadonlyRootfs, true)
+  assert.deepEqual(HostConfig?.CapDrop, ['ALL'])
+  assert.deepEqual(HostConfig?.Tmpfs, { '/tmp': `rw,nosuid,nodev,noexec,size=${64 * 1024 * 1024}` })
+  assert.equal(HostConfig?.Privileged, false)
+  const plain = buildCreateOptions(task(), { storageEnforced: false })
+  assert.equal(plain.User, undefined)
+  assert.equal(plain.HostConfig?.ReadonlyRootfs, undefined)
+  assert.deepEqual(plain.HostConfig?.CapDrop, ['NET_RAW'])
 })

@@ -62,7 +62,7 @@ test('a bad policy file is refused with the file, the field and what to do', () 
     ['{"submiters": []}', /Unrecognized key.*submiters|submiters/],
     ['{"networks": ["host"]}', /networks\.0/],
     ['{"maxTask": {"cpu": -1}}', /maxTask\.cpu/],
-    ['{"maxTask": {"memory": "lots"}}', /maxTask: "lots" is not a size/],
+    ['{"maxTask": {"memory": "lots"}}', /"lots" is not a size/],
     ['{"maxTask": {"gpus": 1.5}}', /maxTask\.gpus/],
     [JSON.stringify({ submitters: Array(10_001).fill('x') }), /submitters/]
   ]

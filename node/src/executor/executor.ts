@@ -22,6 +22,19 @@ export interface ExecutorTask {
   node: string
   /** The GPUs reserved for this task; exactly `resources.gpus` of them. */
   gpuDeviceIds: string[]
+  /** The worker policy's stricter profile, when it asks for one. */
+  strict?: StrictProfile
+}
+
+/**
+ * Stricter than the hardening defaults (policy `strict`): a read-only root filesystem with
+ * a size-capped `/tmp`, every capability dropped, and a fixed non-root user.
+ */
+export interface StrictProfile {
+  /** `uid[:gid]` (or a name the image knows) the container runs as. */
+  user: string
+  /** Size of the writable `/tmp` (tmpfs, counted in the container's memory). */
+  tmpBytes: number
 }
 
 export interface ExecutionObserver {

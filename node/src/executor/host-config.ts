@@ -97,6 +97,7 @@ export function buildCreateOptions (task: ExecutorTask, options: { storageEnforc
     AttachStdout: true,
     AttachStderr: true,
     StopTimeout: STOP_GRACE_SECONDS,
+    ...(task.strict != null ? { User: task.strict.user } : {}),
     HostConfig: {
       NanoCpus: Math.round(cpu * 1e9),
       Memory: memoryBytes,
@@ -105,7 +106,10 @@ export function buildCreateOptions (task: ExecutorTask, options: { storageEnforc
       PidsLimit: PIDS_LIMIT,
       Privileged: false,
       SecurityOpt: ['no-new-privileges'],
-      CapDrop: ['NET_RAW'],
+      CapDrop: task.strict != null ? ['ALL'] : ['NET_RAW'],
+      ...(task.strict != null
+        ? { ReadonlyRootfs: true, Tmpfs: { '/tmp': `rw,nosuid,nodev,noexec,size=${task.strict.tmpBytes}` } }
+        : {}),
       NetworkMode: task.network,
       IpcMode: 'private',
       ...PRIVATE_CGROUP_NAMESPACE,

@@ -54,5 +54,5 @@ export function explainUnknownPeer (err: Error, refused: RefusingMachine[]): Err
   if (err.name !== 'UnknownPeerError' || refused.length === 0) return err
   const where = refused.slice(0, 5).map(peer => peer.addrs.find(addr => !addr.includes('/127.')) ?? peer.addrs[0] ?? 'an unknown address').join(', ')
   return new UnknownPeerError(`${err.message}\n${refused.length} machine(s) on this LAN refused the handshake (${where}${refused.length > 5 ? ', …' : ''}): ` +
-    'wrong cluster key? They hold a different cluster key than this node (or none, or do not run cloudai); copy swarm.key from a machine of the mesh')
+    'wrong cluster key? They hold a different cluster key than this node (or none), leave this node out of their policy\'s members, or do not run cloudai; copy swarm.key from a machine of the mesh')
 }

@@ -2,7 +2,7 @@ import { TaskState, type TaskEvent } from '../protocol/task-messages.ts'
 import type { AttemptRecord, PlacementRecord } from '../store/store.ts'
 
 /** A worker's refusals: with `auto`, the next candidate is tried, as placement would have chosen it had it known. */
-const REFUSALS = new Set(['QUEUE_FULL', 'NEVER_FITS', 'POLICY', 'PEER_UNREACHABLE'])
+const REFUSALS = new Set(['QUEUE_FULL', 'NEVER_FITS', 'POLICY', 'RATE_LIMITED', 'PEER_UNREACHABLE'])
 /** Failures of the node rather than of the task: another node may well run it. */
 const NODE_FAILURES = new Set(['ENGINE_UNREACHABLE', 'ENGINE_ERROR', 'CONTAINER_GONE', 'CREATE_FAILED', 'PULL_FAILED'])
 /** Refusals tried past with `auto` before giving up, however many peers there are. */

@@ -1,7 +1,7 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
-import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
@@ -30,9 +30,25 @@ export interface MeshInit {
   mdnsIntervalMs?: number
   /** Quick dials accepted per second from one host; raised by tests that start many nodes on one host. */
   inboundConnectionThreshold?: number
+  /**
+   * The policy's `members`: when set, a connection to or from any other peer is closed once
+   * encryption has shown who it is (the cluster key only says it holds the key).
+   */
+  isMember?: (peerId: string) => boolean
+  /** Called when the gater refuses a peer, for the audit log. */
+  onNotMember?: (peerId: string) => void
 }
 
 export type Mesh = Libp2p<{ identify: ReturnType<ReturnType<typeof identify>> }>
+
+function membersGater (isMember: (peerId: string) => boolean, onNotMember?: (peerId: string) => void): ConnectionGater {
+  const deny = async (peerId: PeerId): Promise<boolean> => {
+    if (isMember(peerId.toString())) return false
+    onNotMember?.(peerId.toString())
+    return true
+  }
+  return { denyInboundEncryptedConnection: deny, denyOutboundEncryptedConnection: deny }
+}
 
 /** Assemble (but do not start) the libp2p node: tcp, private network (pnet wire format), noise, yamux, identify, mDNS, limits. */
 export async function createMesh (init: MeshInit): Promise<Mesh> {
@@ -56,6 +72,7 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
     peerDiscovery: init.mdnsTag != null
       ? [mdns({ serviceTag: init.mdnsTag, interval: init.mdnsIntervalMs })]
       : [],
+    connectionGater: init.isMember != null ? membersGater(init.isMember, init.onNotMember) : undefined,
     connectionManager: {
       maxConnections: MAX_CONNECTIONS,
       maxIncomingPendingConnections: MAX_INCOMING_PENDING_CONNECTIONS,

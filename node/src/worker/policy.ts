@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { CloudaiError } from '../errors.ts'
+import type { StrictProfile } from '../executor/executor.ts'
 import type { TaskSpec } from '../protocol/task-messages.ts'
 import { formatBytes, parseSize } from '../units.ts'
 
@@ -20,9 +21,21 @@ export interface WorkerPolicy {
   maxTask: { cpu?: number, memoryBytes?: number, storageBytes?: number, gpus?: number }
   /** Container networks tasks may ask for. */
   networks: Array<'none' | 'bridge'>
+  /** Peer IDs allowed to connect at all (on top of the cluster key); undefined: every holder of the key. */
+  members?: string[]
+  /** The stricter container profile, for every task run here. */
+  strict?: StrictProfile
+  /** Tasks one peer may submit: a burst, then a steady rate per second. */
+  submissions: { perSecond: number, burst: number }
 }
 
-export const DEFAULT_POLICY: WorkerPolicy = { maxTask: {}, networks: ['none', 'bridge'] }
+/** A whole queue's worth at once, then a hundred a second: a busy master, not a flood. */
+export const DEFAULT_SUBMISSIONS = { perSecond: 100, burst: 1000 }
+/** The stricter profile's defaults: the conventional unprivileged `nobody`, and a small /tmp. */
+export const STRICT_USER = '65534:65534'
+export const STRICT_TMP_BYTES = 64 * 1024 * 1024
+
+export const DEFAULT_POLICY: WorkerPolicy = { maxTask: {}, networks: ['none', 'bridge'], submissions: DEFAULT_SUBMISSIONS }
 
 const Size = z.union([z.number().int().positive(), z.string().min(1).max(32)])
 const PolicyFile = z.object({
@@ -34,7 +47,13 @@ const PolicyFile = z.object({
     storage: Size.optional(),
     gpus: z.number().int().min(0).max(64).optional()
   }).strict().optional(),
-  networks: z.array(z.enum(['none', 'bridge'])).max(2).optional()
+  networks: z.array(z.enum(['none', 'bridge'])).max(2).optional(),
+  members: z.array(z.string().min(1).max(128)).max(10_000).optional(),
+  strict: z.object({
+    user: z.string().min(1).max(64).regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/).optional(),
+    tmp: Size.optional()
+  }).strict().optional(),
+  submissions: z.object({ perSecond: z.number().positive().max(100_000), burst: z.number().int().min(1).max(1_000_000) }).strict().optional()
 }).strict()
 
 function bytes (value: number | string | undefined): number | undefined {
@@ -51,18 +70,21 @@ export function parsePolicy (text: string, path = POLICY_FILE): WorkerPolicy {
   }
   const parsed = PolicyFile.safeParse(json)
   if (!parsed.success) {
-    throw new PolicyError(`${path}: ${parsed.error.issues.map(issue => `${issue.path.join('.') || '(top)'}: ${issue.message}`).join('; ')}. Fields: submitters, images, maxTask {cpu, memory, storage, gpus}, networks`)
+    throw new PolicyError(`${path}: ${parsed.error.issues.map(issue => `${issue.path.join('.') || '(top)'}: ${issue.message}`).join('; ')}. Fields: members, submitters, images, maxTask {cpu, memory, storage, gpus}, networks, strict {user, tmp}, submissions {perSecond, burst}`)
   }
-  const { submitters, images, maxTask = {}, networks } = parsed.data
+  const { submitters, images, maxTask = {}, networks, members, strict, submissions } = parsed.data
   try {
     return {
       ...(submitters != null ? { submitters } : {}),
       ...(images != null ? { images } : {}),
       maxTask: { cpu: maxTask.cpu, memoryBytes: bytes(maxTask.memory), storageBytes: bytes(maxTask.storage), gpus: maxTask.gpus },
-      networks: networks ?? DEFAULT_POLICY.networks
+      networks: networks ?? DEFAULT_POLICY.networks,
+      ...(members != null ? { members } : {}),
+      ...(strict != null ? { strict: { user: strict.user ?? STRICT_USER, tmpBytes: bytes(strict.tmp) ?? STRICT_TMP_BYTES } } : {}),
+      submissions: submissions ?? DEFAULT_SUBMISSIONS
     }
   } catch (err: any) {
-    throw new PolicyError(`${path}: maxTask: ${err?.message}`)
+    throw new PolicyError(`${path}: ${err?.message}`)
   }
 }
 

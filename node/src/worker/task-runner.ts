@@ -1,4 +1,4 @@
-import type { ExecutionObserver, ExecutionResult, Executor, ExecutorTask, RecordedOutput } from '../executor/executor.ts'
+import type { ExecutionObserver, ExecutionResult, Executor, ExecutorTask, RecordedOutput, StrictProfile } from '../executor/executor.ts'
 import { LogStream, TaskState } from '../protocol/task-messages.ts'
 import { formatBytes } from '../units.ts'
 import type { EventDetail, WorkerTask } from './worker-task.ts'
@@ -22,6 +22,7 @@ export interface RunInit {
   /** This node's peer ID, for the container's labels. */
   nodeId: string
   gpuDeviceIds: string[]
+  strict?: StrictProfile
 }
 
 function executorTask (task: WorkerTask, init: RunInit): ExecutorTask {
@@ -38,7 +39,8 @@ function executorTask (task: WorkerTask, init: RunInit): ExecutorTask {
     labels: spec.labels,
     submitter: task.submitter,
     node: init.nodeId,
-    gpuDeviceIds: init.gpuDeviceIds
+    gpuDeviceIds: init.gpuDeviceIds,
+    ...(init.strict != null ? { strict: init.strict } : {})
   }
 }
 

@@ -5,6 +5,7 @@ import type { ResourceAmounts } from '../resources.ts'
 import type { TaskRecord, TaskStore } from '../store/store.ts'
 import { ResourceLedger } from './ledger.ts'
 import { DEFAULT_POLICY, policyRefusal, type WorkerPolicy } from './policy.ts'
+import { SubmissionLimiter } from './rate-limit.ts'
 import { adoptTask, runTask } from './task-runner.ts'
 import { TaskQueue } from './task-queue.ts'
 import { DEFAULT_LOG_LIMIT_BYTES, WorkerTask } from './worker-task.ts'
@@ -29,6 +30,8 @@ export interface WorkerInit {
   onState?: (task: WorkerTask, state: TaskState) => void
   /** Called when a container of this node that no task claims is removed at start-up. */
   onOrphan?: (taskId: string) => void
+  /** Called when a task is refused by the policy or the rate limit (the audit log). */
+  onRefused?: (submitter: string, taskId: string, code: string, reason: string) => void
 }
 
 export interface Submission {
@@ -57,10 +60,14 @@ export class Worker {
   private readonly queue = new TaskQueue<WorkerTask>()
   /** Admitted and not finished: each holds a reservation. */
   private readonly admitted = new Set<WorkerTask>()
+  private readonly policy: WorkerPolicy
+  private readonly limiter: SubmissionLimiter
 
   constructor (init: WorkerInit) {
     this.init = init
     this.ledger = new ResourceLedger(init.capacity)
+    this.policy = init.policy ?? DEFAULT_POLICY
+    this.limiter = new SubmissionLimiter(this.policy.submissions)
   }
 
   /** A task this node executes or executed, from memory or from the store. */
@@ -124,10 +131,11 @@ export class Worker {
     this.init.store.createTask({ spec, role: 'executed', peerId: submitter, peerName: submitterName })
     const task = this.track(new WorkerTask(spec, submitter, this.init.store, this.taskOptions()))
     this.init.onReceived?.(spec, submitter)
-    const refused = policyRefusal(this.init.policy ?? DEFAULT_POLICY, spec, submitter, this.init.nodeId)
+    const refusal = this.refusal(spec, submitter)
     const problem = this.ledger.neverFits(spec.resources)
-    if (refused != null) {
-      task.append({ state: TaskState.REJECTED, error: { code: 'POLICY', message: refused } })
+    if (refusal != null) {
+      this.init.onRefused?.(submitter, spec.id, refusal.code, refusal.message)
+      task.append({ state: TaskState.REJECTED, error: refusal })
     } else if (problem != null) {
       task.append({ state: TaskState.REJECTED, error: { code: 'NEVER_FITS', message: `this task can never run here: it ${problem}` } })
     } else if (this.queue.size === 0 && this.ledger.fits(spec.resources)) {
@@ -136,6 +144,16 @@ export class Worker {
       this.enqueue(task)
     }
     return { task, created: true }
+  }
+
+  /** Why the policy or the submitter's rate limit refuses this task (the node's own tasks pass the rate limit). */
+  private refusal (spec: TaskSpec, submitter: string): { code: string, message: string } | undefined {
+    const forbidden = policyRefusal(this.policy, spec, submitter, this.init.nodeId)
+    if (forbidden != null) return { code: 'POLICY', message: forbidden }
+    if (submitter !== this.init.nodeId && !this.limiter.take(submitter)) {
+      return { code: 'RATE_LIMITED', message: `${submitter} sent more than ${this.policy.submissions.burst} tasks at once or ${this.policy.submissions.perSecond} a second: this node refuses the excess; try again shortly` }
+    }
+    return undefined
   }
 
   /**
@@ -226,7 +244,7 @@ export class Worker {
   }
 
   private runInit (gpuDeviceIds: string[]): Parameters<typeof runTask>[1] {
-    return { executor: this.init.executor, nodeId: this.init.nodeId, gpuDeviceIds }
+    return { executor: this.init.executor, nodeId: this.init.nodeId, gpuDeviceIds, ...(this.policy.strict != null ? { strict: this.policy.strict } : {}) }
   }
 
   /**

@@ -1,0 +1,42 @@
+import { rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { SWARM_KEY_FILE, createSwarmKey, loadSwarmKey } from '../../node/src/mesh/swarm-key.ts'
+import type { ClientOptions } from '../client.ts'
+import { EXIT, ExitError } from '../exit.ts'
+import { printJson, type Printer } from '../render.ts'
+
+/** Where the key being replaced is kept, so that a rotation can be undone until every machine has the new one. */
+export const OLD_KEY_FILE = 'swarm.key.old'
+
+/**
+ * `cloudai key rotate`: a new cluster key in place of the current one (kept as
+ * swarm.key.old), and how to roll it across the machines. Nodes with the old key and nodes
+ * with the new one cannot talk: the mesh splits in two until every machine has the new key.
+ */
+export async function rotate (options: ClientOptions & { json?: boolean }, print: Printer): Promise<void> {
+  const keyPath = join(options.dataDir, SWARM_KEY_FILE)
+  const oldPath = join(options.dataDir, OLD_KEY_FILE)
+  const previous = await loadSwarmKey(keyPath).catch((err: any) => {
+    throw new ExitError(EXIT.FAILURE, `there is no valid cluster key to rotate (${err?.message}): "cloudai init" creates one`)
+  })
+  const fresh = join(options.dataDir, `${SWARM_KEY_FILE}.new`)
+  await rm(fresh, { force: true })
+  const next = await createSwarmKey(fresh)
+  // The new key is complete on disk before the old one is moved aside: a crash leaves one valid key in place.
+  await rename(keyPath, oldPath)
+  await rename(fresh, keyPath)
+  if (options.json === true) {
+    printJson(print, { swarmKey: keyPath, keyFingerprint: next.fingerprint, previousFingerprint: previous.fingerprint, previousKey: oldPath })
+    return
+  }
+  print.out([
+    `New cluster key ${keyPath} (fingerprint ${next.fingerprint}); the old one (${previous.fingerprint}) is kept as ${oldPath}.`,
+    '',
+    'Roll it across the mesh, one machine at a time:',
+    `  1. copy it to every machine: scp -p ${keyPath} other-machine:.cloudai/${SWARM_KEY_FILE}`,
+    '  2. restart the daemon on each machine ("cloudai start"); a running daemon keeps the key it started with',
+    '  3. check "cloudai peers" on each: machines still on the old key are not listed until they have the new one',
+    'A daemon stopped with Ctrl-C cancels its tasks: restart machines when they are idle, or let their tasks finish first.',
+    `To undo before the key has spread: mv ${oldPath} ${keyPath}`
+  ].join('\n'))
+}
