@@ -6,6 +6,7 @@ import { discoveryBench } from './discovery.ts'
 import { idleRssBench } from './idle-rss.ts'
 import { logThroughputBench } from './log-throughput.ts'
 import { pnetThroughput } from './pnet-throughput.ts'
+import { placementBench } from './placement.ts'
 import { printTable, writeJson, type BenchRow } from './report.ts'
 import { storeWriteBench } from './store-write.ts'
 import { taskLatencyBench } from './task-latency.ts'
@@ -18,7 +19,8 @@ const BENCHMARKS: Record<string, () => Promise<BenchRow[]>> = {
   'task-latency': taskLatencyBench,
   'log-throughput': logThroughputBench,
   'task-throughput': taskThroughputBench,
-  'store-write': storeWriteBench
+  'store-write': storeWriteBench,
+  placement: placementBench
 }
 
 const only = process.argv.slice(2)
