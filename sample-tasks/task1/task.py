@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""cloudai sample task 1: a small data-processing job.
+
+Generates a set of simulated sensor readings, computes summary statistics and a histogram,
+prints a readable report and, as the very last line of stdout, one JSON object with the same
+figures (so a program reading the output needs only the last line).
+
+Environment:
+  POINTS  how many data points (a whole number from 2 to 1000000); default: a random
+          count from 50 to 150
+  SEED    seed for the random generator (any text); default: a fresh random seed, printed
+          in the report so that the run can be repeated
+
+Exit codes: 0 on success, 2 when POINTS is not valid (the message says why, on stderr).
+Needs only the Python standard library (3.8 or newer) and no network.
+"""
+
+import json
+import os
+import random
+import statistics
+import sys
+
+DEFAULT_MIN_POINTS = 50
+DEFAULT_MAX_POINTS = 150
+# Two points at least, so that the sample standard deviation exists.
+MIN_POINTS = 2
+# Bounded so that a typo cannot make the task run for hours or exhaust its memory limit.
+MAX_POINTS = 1_000_000
+HISTOGRAM_BINS = 10
+BAR_WIDTH = 40
+
+
+class UsageError(Exception):
+    """A bad environment variable: reported on stderr with exit code 2."""
+
+
+def points_from_env(rng):
+    raw = os.environ.get("POINTS", "").strip()
+    if raw == "":
+        return rng.randint(DEFAULT_MIN_POINTS, DEFAULT_MAX_POINTS)
+    try:
+        points = int(raw, 10)
+    except ValueError:
+        points = None
+    if points is None or not MIN_POINTS <= points <= MAX_POINTS:
+        raise UsageError(
+            f"POINTS must be a whole number from {MIN_POINTS} to {MAX_POINTS} (got {raw!r}); "
+            f"leave it unset for a random count from {DEFAULT_MIN_POINTS} to {DEFAULT_MAX_POINTS}"
+        )
+    return points
+
+
+def seed_from_env():
+    seed = os.environ.get("SEED", "").strip()
+    # A seed drawn here (not left to Python) can be printed, so any run can be repeated.
+    return seed if seed != "" else str(random.SystemRandom().randrange(10**9))
+
+
+def generate(rng, count):
+    """Simulated temperature readings in °C: a daily-ish cycle plus noise, two decimals."""
+    readings = []
+    for i in range(count):
+        cycle = 4.0 * ((i % 24) - 12) / 12.0
+        readings.append(round(rng.gauss(21.0 + cycle, 2.5), 2))
+    return readings
+
+
+def histogram(values, bins):
+    low, high = min(values), max(values)
+    width = (high - low) / bins or 1.0
+    counts = [0] * bins
+    for v in values:
+        counts[min(int((v - low) / width), bins - 1)] += 1
+    edges = [round(low + width * k, 4) for k in range(bins + 1)]
+    return edges, counts
+
+
+def summarize(values):
+    q1, _, q3 = statistics.quantiles(values, n=4)
+    edges, counts = histogram(values, HISTOGRAM_BINS)
+    return {
+        "count": len(values),
+        "mean": round(statistics.fmean(values), 4),
+        "median": round(statistics.median(values), 4),
+        "stdev": round(statistics.stdev(values), 4),
+        "min": min(values),
+        "max": max(values),
+        "q1": round(q1, 4),
+        "q3": round(q3, 4),
+        "histogram": {"edges": edges, "counts": counts},
+    }
+
+
+def report(summary, seed):
+    lines = [
+        "cloudai sample task 1: sensor readings summary",
+        "=" * 46,
+        f"data points : {summary['count']}",
+        f"seed        : {seed}  (SEED={seed} repeats this run)",
+        f"mean        : {summary['mean']:.4f} °C",
+        f"median      : {summary['median']:.4f} °C",
+        f"stdev       : {summary['stdev']:.4f} °C",
+        f"min .. max  : {summary['min']:.2f} .. {summary['max']:.2f} °C",
+        f"q1 .. q3    : {summary['q1']:.4f} .. {summary['q3']:.4f} °C",
+        "",
+        "histogram:",
+    ]
+    edges, counts = summary["histogram"]["edges"], summary["histogram"]["counts"]
+    most = max(counts)
+    for k, n in enumerate(counts):
+        bar = "#" * round(BAR_WIDTH * n / most)
+        lines.append(f"  {edges[k]:7.2f} .. {edges[k + 1]:7.2f} | {bar:<{BAR_WIDTH}} {n}")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main():
+    seed = seed_from_env()
+    rng = random.Random(seed)
+    try:
+        count = points_from_env(rng)
+    except UsageError as err:
+        print(f"task.py: {err}", file=sys.stderr)
+        return 2
+    summary = summarize(generate(rng, count))
+    print(report(summary, seed))
+    print(json.dumps({"task": "cloudai-sample-task", "seed": seed, **summary}, separators=(",", ":")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
