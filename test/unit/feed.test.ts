@@ -5,7 +5,7 @@ import { isTerminal, LogStream, TaskState, type TaskEvent, type TaskSpec } from 
 import { feedLine, taskFeed, type FeedItem, type FeedOptions } from '../../node/src/store/feed.ts'
 import type { TaskRole, TaskStore } from '../../node/src/store/store.ts'
 import { listTaskViews, resolveTaskId, taskStatusView } from '../../node/src/store/task-views.ts'
-import { tempStore } from '../helpers/store.ts'
+import { tempStore, storedEvent, storedSpec } from '../helpers/store.ts'
 
 /** A task's feed read from the store (logs, logs -f, the API's event streams) and the views of tasks and status. */
 
@@ -14,23 +14,8 @@ const BOUND_MS = 20_000
 /** What "at once" means here: no waiting for anything, on a loaded machine. */
 const PROMPT_MS = 1_000
 
-function spec (id: string, extra: Partial<TaskSpec> = {}): TaskSpec {
-  return {
-    id,
-    image: '127.0.0.1:5000/cloudai/sim:1',
-    command: ['out:hello'],
-    env: {},
-    resources: { cpu: 0.5, memoryBytes: 64 * 2 ** 20, storageBytes: 2 ** 20, gpus: 0 },
-    network: 'none',
-    labels: {},
-    attempt: 1,
-    ...extra
-  }
-}
-
-function event (taskId: string, seq: number, state: TaskState, detail: Partial<TaskEvent> = {}): TaskEvent {
-  return { taskId, seq, timeMs: 1_700_000_000_000 + seq, state, ...detail }
-}
+const spec = storedSpec
+const event = storedEvent
 
 function log (taskId: string, seq: number, bytes: number, stream = LogStream.STDOUT): TaskEvent {
   return event(taskId, seq, TaskState.RUNNING, { log: { stream, data: new Uint8Array(bytes).fill(97) } })

@@ -8,30 +8,15 @@ import { after, test } from 'node:test'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { isTerminal, LogStream, TaskState, type TaskEvent, type TaskSpec } from '../../node/src/protocol/task-messages.ts'
 import { STORE_FILE, TaskStore, type TaskRole } from '../../node/src/store/store.ts'
-import { tempStore } from '../helpers/store.ts'
+import { tempStore, storedEvent, storedSpec } from '../helpers/store.ts'
 
 /** The task store (DESIGN.md §6): what it keeps, how it orders and finds tasks, and that nothing recorded is lost. */
 
 /** Every child process and wait in this file ends well inside this. */
 const BOUND_MS = 20_000
 
-function spec (id: string, extra: Partial<TaskSpec> = {}): TaskSpec {
-  return {
-    id,
-    image: '127.0.0.1:5000/cloudai/sim:1',
-    command: ['out:hello'],
-    env: {},
-    resources: { cpu: 0.5, memoryBytes: 64 * 2 ** 20, storageBytes: 2 ** 20, gpus: 0 },
-    network: 'none',
-    labels: {},
-    attempt: 1,
-    ...extra
-  }
-}
-
-function event (taskId: string, seq: number, state: TaskState, detail: Partial<TaskEvent> = {}): TaskEvent {
-  return { taskId, seq, timeMs: 1_700_000_000_000 + seq, state, ...detail }
-}
+const spec = storedSpec
+const event = storedEvent
 
 function log (taskId: string, seq: number, text: string, stream = LogStream.STDOUT): TaskEvent {
   return event(taskId, seq, TaskState.RUNNING, { log: { stream, data: new TextEncoder().encode(text) as Uint8Array<ArrayBuffer> } })

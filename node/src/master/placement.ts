@@ -1,4 +1,5 @@
 import { CloudaiError } from '../errors.ts'
+import type { PeerStatus } from '../protocol/node-messages.ts'
 import type { ResourceAmounts } from '../resources.ts'
 import { formatBytes } from '../units.ts'
 
@@ -8,17 +9,7 @@ export const PROBES_PER_TASK = 2
 export type PlacementPolicy = 'spread' | 'binpack'
 
 /** What placement knows of a peer: its last Status (from membership, or a fresh probe). */
-export interface CandidateStatus {
-  peerId: string
-  name: string
-  capacity: ResourceAmounts
-  allocated: ResourceAmounts
-  running: number
-  queued: number
-  labels: Record<string, string>
-  executorHealthy: boolean
-  executorDetail: string
-}
+export type CandidateStatus = { peerId: string } & Pick<PeerStatus, 'name' | 'capacity' | 'allocated' | 'running' | 'queued' | 'labels' | 'executorHealthy' | 'executorDetail'>
 
 export interface PlacementRequest {
   need: ResourceAmounts
