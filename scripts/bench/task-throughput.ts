@@ -22,6 +22,10 @@ import { join } from 'node:path'
 import { createSimulatedExecutor } from '../../node/src/executor/simulated.ts'
 import { newTaskId, type TaskRequest } from '../../node/src/master/master.ts'
 import { createNode, type CloudaiNode } from '../../node/src/node.ts'
+import { DEFAULT_POLICY, type WorkerPolicy } from '../../node/src/worker/policy.ts'
+
+/** The figure is the protocol's, admission's and the store's, not the per-peer rate limit's. */
+const UNLIMITED: WorkerPolicy = { ...DEFAULT_POLICY, submissions: { perSecond: 1e9, burst: 1e9 } }
 import { encodeSpec, TaskState, validateSpec, type TaskEvent } from '../../node/src/protocol/task-messages.ts'
 import type { ResourceAmounts } from '../../node/src/resources.ts'
 import { taskFeed } from '../../node/src/store/feed.ts'
@@ -96,7 +100,7 @@ async function batch (count: number, store: TaskStore, submit: () => Promise<str
 /** A bare Worker on its own store: the baseline path. */
 function bareWorker (dataDir: string): { store: TaskStore, submit: () => Promise<string> } {
   const store = TaskStore.open(dataDir)
-  const worker = new Worker({ executor: createSimulatedExecutor({ pullMs: 0, startMs: 0 }), capacity: CAPACITY, nodeId: 'bench-bare-worker', store })
+  const worker = new Worker({ executor: createSimulatedExecutor({ pullMs: 0, startMs: 0 }), capacity: CAPACITY, nodeId: 'bench-bare-worker', store, policy: UNLIMITED })
   return {
     store,
     submit: async () => {
@@ -112,6 +116,7 @@ async function benchNode (root: string, name: string): Promise<CloudaiNode> {
   const dataDir = join(root, name)
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
   return await createNode({
+    policy: UNLIMITED,
     dataDir,
     name,
     open: true,
