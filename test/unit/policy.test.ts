@@ -62,7 +62,8 @@ test('a bad policy file is refused with the file, the field and what to do', () 
     ['{"submiters": []}', /Unrecognized key.*submiters|submiters/],
     ['{"networks": ["host"]}', /networks\.0/],
     ['{"maxTask": {"cpu": -1}}', /maxTask\.cpu/],
-    ['{"maxTask": {"memory": "lots"}}', /"lots" is not a size/],
+    ['{"maxTask": {"memory": "lots"}}', /maxTask\.memory: "lots" is not a size/],
+    ['{"strict": {"tmp": "big"}}', /strict\.tmp: "big" is not a size/],
     ['{"maxTask": {"gpus": 1.5}}', /maxTask\.gpus/],
     [JSON.stringify({ submitters: Array(10_001).fill('x') }), /submitters/]
   ]

@@ -10,6 +10,7 @@ import type { PlacementRecord, TaskStore } from '../store/store.ts'
 import type { CancelOutcome, Worker } from '../worker/worker.ts'
 import { DEFAULT_LOST_AFTER_MS, Follower, type FollowedTask, type FollowerContext } from './follower.ts'
 import { PeerWatch } from './peer-watch.ts'
+import { PendingPlacements } from './pending.ts'
 import { place, type CandidateStatus, type Placement, type PlacementPolicy } from './placement.ts'
 import { explainUnknownPeer, resolvePeer, type PeerCandidate, type RefusingMachine } from './resolve-peer.ts'
 import { retryDecision } from './retry.ts'
@@ -75,6 +76,7 @@ export class Master {
   private readonly watch: PeerWatch
   private readonly stopping = new AbortController()
   private readonly log: Logger
+  private readonly pending = new PendingPlacements()
 
   constructor (init: MasterInit) {
     this.init = init
@@ -107,7 +109,7 @@ export class Master {
    */
   async explain (request: TaskRequest, options: SubmitOptions, count = 1): Promise<Placement> {
     const spec = validateSpec(encodeSpec({ ...request, id: newTaskId(), attempt: 1 }))
-    return await this.place(spec, options, count, new Set())
+    return await this.place([spec], options, count, new Set(), false)
   }
 
   /**
@@ -124,7 +126,7 @@ export class Master {
   async submitCopies (target: string, request: TaskRequest, options: SubmitOptions, count: number): Promise<SubmittedTask[]> {
     const specs = Array.from({ length: count }, () => validateSpec(encodeSpec({ ...request, id: newTaskId(), attempt: 1 })))
     const peers = target === 'auto'
-      ? (await this.place(specs[0], options, count, new Set())).choices
+      ? (await this.place(specs, options, count, new Set(), true)).choices
       : specs.map(() => this.resolve(target))
     const placement = placementRecord(target, options)
     return await Promise.all(specs.map(async (spec, i) => {
@@ -145,14 +147,24 @@ export class Master {
     }
   }
 
-  private async place (spec: TaskSpec, options: SubmitOptions, count: number, exclude: Set<string>): Promise<Placement> {
+  /**
+   * Choose workers for `count` copies (of `specs`: one spec per copy when `book` is set, so
+   * that each choice is counted against its peer until the worker's answers show it).
+   */
+  private async place (specs: TaskSpec[], options: SubmitOptions, count: number, exclude: Set<string>, book: boolean): Promise<Placement> {
     const selfId = this.init.self().peerId
+    const snapshotAt = Date.now()
     return await place(this.init.candidates(), {
-      need: spec.resources,
+      need: specs[0].resources,
       policy: options.policy ?? 'spread',
       constraints: options.constraints ?? {},
       count,
-      exclude
+      exclude,
+      // This node's own status is read when the candidates are listed, not probed.
+      adjust: (peer, probedAt) => this.pending.adjust(peer, peer.peerId === selfId ? snapshotAt : probedAt),
+      onChosen: choices => {
+        if (book) choices.forEach((choice, i) => { this.pending.chosen(choice.peerId, specs[i].id, specs[i].resources) })
+      }
     }, async peer => {
       if (peer.peerId === selfId) return peer
       const { status } = await requestStatus(this.init.libp2p, peerIdFromString(peer.peerId), { signal: this.stopping.signal })
@@ -183,6 +195,7 @@ export class Master {
    */
   private record (task: FollowedTask, event: TaskEvent): void {
     const { store } = this.init
+    if (event.seq === 1) this.pending.admitted(task.spec.id)
     if (isTerminal(event.state)) {
       const record = store.task(task.spec.id, 'submitted')
       const earlier = store.attempts(task.spec.id).filter(attempt => attempt.attempt < task.spec.attempt)
@@ -202,7 +215,7 @@ export class Master {
     const tried = new Set(this.init.store.attempts(spec.id).map(attempt => attempt.peerId).filter(peerId => peerId !== ''))
     let chosen: { peerId: string, name: string }
     try {
-      chosen = (await this.place(spec, placement, 1, tried)).choices[0]
+      chosen = (await this.place([spec], placement, 1, tried, true)).choices[0]
     } catch (err) {
       this.record({ spec, peerId: '', peerName: '' }, {
         taskId: spec.id, seq: 1, timeMs: Date.now(), state: TaskState.REJECTED,

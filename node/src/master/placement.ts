@@ -20,6 +20,13 @@ export interface PlacementRequest {
   count: number
   /** Peers not to use (the workers of earlier attempts). */
   exclude: Set<string>
+  /**
+   * What the master knows that a probe's answer may not show yet: its own placements that
+   * had not reached the worker when the probe was sent. Applied just before choosing.
+   */
+  adjust?: (peer: CandidateStatus, probedAt: number) => CandidateStatus
+  /** Told of the choices in the same turn they are made, before any other placement chooses. */
+  onChosen?: (choices: Choice[]) => void
 }
 
 export interface Excluded {
@@ -103,6 +110,13 @@ export function score (peer: CandidateStatus, need: ResourceAmounts, policy: Pla
   return policy === 'spread' ? load : 1 - load
 }
 
+/** A candidate's status with one more task of `need` on it: running if it fits now, else queued. */
+export function withTask<T extends CandidateStatus> (peer: T, need: ResourceAmounts): T {
+  const copy = { ...peer, allocated: { ...peer.allocated } }
+  book(copy, need)
+  return copy
+}
+
 /** Count `need` against a candidate as if placed there, so the next copy of a batch sees it. */
 function book (peer: CandidateStatus, need: ResourceAmounts): void {
   if (!fitsNow(peer, need)) {
@@ -142,7 +156,10 @@ export async function place (candidates: CandidateStatus[], request: PlacementRe
     else eligible.push(peer)
   }
   const sample = shuffle(eligible).slice(0, Math.max(1, PROBES_PER_TASK * request.count))
-  const answers = await Promise.all(sample.map(async peer => await probe(peer).then(status => ({ status }), (err: Error) => ({ peer, err }))))
+  const answers = await Promise.all(sample.map(async peer => {
+    const probedAt = Date.now()
+    return await probe(peer).then(status => ({ status, probedAt }), (err: Error) => ({ peer, err }))
+  }))
   const probed: ProbedCandidate[] = []
   for (const answer of answers) {
     if ('err' in answer) {
@@ -150,9 +167,10 @@ export async function place (candidates: CandidateStatus[], request: PlacementRe
       continue
     }
     // A fresh answer may show what the membership view did not (a full disk, a new label).
-    const reason = exclusionReason(answer.status, request)
-    if (reason != null) excluded.push({ peerId: answer.status.peerId, name: answer.status.name, reason })
-    else probed.push({ ...answer.status, score: score(answer.status, request.need, request.policy), fitsNow: fitsNow(answer.status, request.need) })
+    const status = request.adjust?.(answer.status, answer.probedAt) ?? answer.status
+    const reason = exclusionReason(status, request)
+    if (reason != null) excluded.push({ peerId: status.peerId, name: status.name, reason })
+    else probed.push({ ...status, score: score(status, request.need, request.policy), fitsNow: fitsNow(status, request.need) })
   }
   if (probed.length === 0) {
     const why = excluded.length > 0 ? excluded.map(peer => `  ${peer.name} (${peer.peerId}): ${peer.reason}`).join('\n') : '  no peers are known (see "cloudai peers")'
@@ -173,5 +191,6 @@ export async function place (candidates: CandidateStatus[], request: PlacementRe
     })
     book(best, request.need)
   }
+  request.onChosen?.(choices)
   return { choices, probed, excluded }
 }

@@ -31,7 +31,8 @@ export function retryDecision (event: TaskEvent, placement: PlacementRecord, ear
   const auto = placement.target === 'auto'
   const refusals = earlier.filter(attempt => refused(attempt.state, attempt.errorCode)).length
   if (auto && refused(event.state, event.error?.code) && refusals < MAX_REFUSALS) return 'free'
-  const used = earlier.filter(attempt => !(auto && refused(attempt.state, attempt.errorCode))).length
+  // Refusals past MAX_REFUSALS were counted retries: they use up `retries` like any failure.
+  const used = auto ? earlier.length - Math.min(refusals, MAX_REFUSALS) : earlier.length
   if (used < placement.retries && nodeFailure(event, placement.retryOnExit)) return 'counted'
   return undefined
 }

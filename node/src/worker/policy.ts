@@ -37,7 +37,15 @@ export const STRICT_TMP_BYTES = 64 * 1024 * 1024
 
 export const DEFAULT_POLICY: WorkerPolicy = { maxTask: {}, networks: ['none', 'bridge'], submissions: DEFAULT_SUBMISSIONS }
 
-const Size = z.union([z.number().int().positive(), z.string().min(1).max(32)])
+/** Bytes, or a size as the CLI takes it (`8g`); checked here, so that an error names its field. */
+const Size = z.union([z.number().int().positive(), z.string().min(1).max(32)]).superRefine((value, ctx) => {
+  if (typeof value !== 'string') return
+  try {
+    parseSize(value)
+  } catch (err: any) {
+    ctx.addIssue({ code: 'custom', message: err?.message ?? 'not a size' })
+  }
+})
 const PolicyFile = z.object({
   submitters: z.array(z.string().min(1).max(128)).max(10_000).optional(),
   images: z.array(z.string().min(1).max(512)).max(1_000).optional(),
@@ -73,18 +81,14 @@ export function parsePolicy (text: string, path = POLICY_FILE): WorkerPolicy {
     throw new PolicyError(`${path}: ${parsed.error.issues.map(issue => `${issue.path.join('.') || '(top)'}: ${issue.message}`).join('; ')}. Fields: members, submitters, images, maxTask {cpu, memory, storage, gpus}, networks, strict {user, tmp}, submissions {perSecond, burst}`)
   }
   const { submitters, images, maxTask = {}, networks, members, strict, submissions } = parsed.data
-  try {
-    return {
-      ...(submitters != null ? { submitters } : {}),
-      ...(images != null ? { images } : {}),
-      maxTask: { cpu: maxTask.cpu, memoryBytes: bytes(maxTask.memory), storageBytes: bytes(maxTask.storage), gpus: maxTask.gpus },
-      networks: networks ?? DEFAULT_POLICY.networks,
-      ...(members != null ? { members } : {}),
-      ...(strict != null ? { strict: { user: strict.user ?? STRICT_USER, tmpBytes: bytes(strict.tmp) ?? STRICT_TMP_BYTES } } : {}),
-      submissions: submissions ?? DEFAULT_SUBMISSIONS
-    }
-  } catch (err: any) {
-    throw new PolicyError(`${path}: ${err?.message}`)
+  return {
+    ...(submitters != null ? { submitters } : {}),
+    ...(images != null ? { images } : {}),
+    maxTask: { cpu: maxTask.cpu, memoryBytes: bytes(maxTask.memory), storageBytes: bytes(maxTask.storage), gpus: maxTask.gpus },
+    networks: networks ?? DEFAULT_POLICY.networks,
+    ...(members != null ? { members } : {}),
+    ...(strict != null ? { strict: { user: strict.user ?? STRICT_USER, tmpBytes: bytes(strict.tmp) ?? STRICT_TMP_BYTES } } : {}),
+    submissions: submissions ?? DEFAULT_SUBMISSIONS
   }
 }
 
