@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { copyFile, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, afterEach, before, describe, test } from 'node:test'
-import { runCli, startDaemonProcess, type DaemonProcess } from '../helpers/cli.ts'
+import { type DaemonProcess, initNodes, runCli, startDaemonProcess } from '../helpers/cli.ts'
 import { ensureTestImage, IMAGE, removeTaskContainers, spawnCli, taskContainers } from '../helpers/docker.ts'
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 
@@ -70,13 +70,9 @@ before(async () => {
   requireTestNamespace()
   await ensureTestImage()
   dir = await tempDir()
-  for (const node of ['alpha', 'beta'] as const) {
-    dataDirs[node] = join(dir.path, node)
-    const init = await cli(node, ['init', '--json'])
-    assert.equal(init.code, 0, init.stderr)
-    nodeIds.push(JSON.parse(init.stdout).peerId)
-  }
-  await copyFile(join(dataDirs.alpha, 'swarm.key'), join(dataDirs.beta, 'swarm.key'))
+  const nodes = await initNodes(dir.path, ['alpha', 'beta'] as const)
+  Object.assign(dataDirs, nodes.dataDirs)
+  nodeIds.push(nodes.peerIds.alpha, nodes.peerIds.beta)
   await startNode('alpha')
   await startNode('beta')
   assert.ok(await seesBeta(), 'alpha never saw beta')

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
-import { copyFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { runCli, startDaemonProcess, type DaemonProcess } from '../helpers/cli.ts'
+import { type DaemonProcess, initNodes, runCli, startDaemonProcess } from '../helpers/cli.ts'
 import { ensureTestImage, IMAGE, removeTaskContainers, taskContainers } from '../helpers/docker.ts'
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 
@@ -52,13 +51,9 @@ before(async () => {
   requireTestNamespace()
   await ensureTestImage()
   dir = await tempDir()
-  for (const node of ['alpha', 'beta'] as const) {
-    dataDirs[node] = join(dir.path, node)
-    const init = await cli(node, ['init', '--json'])
-    assert.equal(init.code, 0, init.stderr)
-    nodeIds[node] = JSON.parse(init.stdout).peerId
-  }
-  await copyFile(join(dataDirs.alpha, 'swarm.key'), join(dataDirs.beta, 'swarm.key'))
+  const nodes = await initNodes(dir.path, ['alpha', 'beta'] as const)
+  Object.assign(dataDirs, nodes.dataDirs)
+  Object.assign(nodeIds, nodes.peerIds)
   const common = ['--mdns-tag', tag, '--cpu', '2', '--gpus', '0']
   daemons.push(await startDaemonProcess(dataDirs.alpha, ['--name', 'alpha', ...common]))
   daemons.push(await startDaemonProcess(dataDirs.beta, ['--name', 'beta', ...common, '--label', 'zone=x']))

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
-import { copyFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { runCli, startDaemonProcess, type DaemonProcess } from '../helpers/cli.ts'
+import { type DaemonProcess, initNodes, runCli, startDaemonProcess } from '../helpers/cli.ts'
 import { docker, removeTaskContainers, runProcess } from '../helpers/docker.ts'
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 
@@ -55,13 +54,9 @@ before(async () => {
   const bases = await Promise.all(BASES.map(inEngine))
   assert.ok(bases.some(Boolean), `none of ${BASES.join(', ')} is in the engine: run scripts/ensure-docker.sh (it builds cloudai/python-base:3 from Debian packages)`)
   dir = await tempDir()
-  for (const node of ['alpha', 'beta'] as const) {
-    dataDirs[node] = join(dir.path, node)
-    const init = await cli(node, ['init', '--json'])
-    assert.equal(init.code, 0, init.stderr)
-    nodeIds.push(JSON.parse(init.stdout).peerId)
-  }
-  await copyFile(join(dataDirs.alpha, 'swarm.key'), join(dataDirs.beta, 'swarm.key'))
+  const nodes = await initNodes(dir.path, ['alpha', 'beta'] as const)
+  Object.assign(dataDirs, nodes.dataDirs)
+  nodeIds.push(nodes.peerIds.alpha, nodes.peerIds.beta)
 })
 
 after(async () => {

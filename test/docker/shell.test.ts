@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { copyFile, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { CLI, runCli, startDaemonProcess, type DaemonProcess } from '../helpers/cli.ts'
+import { CLI, type DaemonProcess, initNodes, runCli, startDaemonProcess } from '../helpers/cli.ts'
 import { ensureTestImage, IMAGE } from '../helpers/docker.ts'
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 
@@ -23,13 +23,8 @@ before(async () => {
   await ensureTestImage()
   dir = await tempDir()
   const tag = mdnsTag()
-  for (const name of ['alpha', 'beta']) {
-    const dataDir = join(dir.path, name)
-    dataDirs.push(dataDir)
-    const init = await runCli(['--data-dir', dataDir, 'init', '--json'])
-    assert.equal(init.code, 0, init.stderr)
-  }
-  await copyFile(join(dataDirs[0], 'swarm.key'), join(dataDirs[1], 'swarm.key'))
+  const nodes = await initNodes(dir.path, ['alpha', 'beta'] as const)
+  dataDirs.push(nodes.dataDirs.alpha, nodes.dataDirs.beta)
   daemons.push(await startDaemonProcess(dataDirs[0], ['--name', 'alpha', '--mdns-tag', tag]))
   daemons.push(await startDaemonProcess(dataDirs[1], ['--name', 'beta', '--mdns-tag', tag]))
   const met = await waitFor(async () => {

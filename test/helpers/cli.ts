@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { copyFile, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { waitFor } from './env.ts'
 
@@ -61,4 +61,18 @@ export async function startDaemonProcess (dataDir: string, args: string[], { rea
     throw new Error(`the daemon did not become ready (exit ${child.exitCode}):\n${output}`)
   }
   return daemon
+}
+
+/** `cloudai init` for each named node in `root/<name>`, every one holding the first one's cluster key. */
+export async function initNodes<N extends string> (root: string, names: readonly N[]): Promise<{ dataDirs: Record<N, string>, peerIds: Record<N, string> }> {
+  const dataDirs = {} as Record<N, string>
+  const peerIds = {} as Record<N, string>
+  for (const name of names) {
+    dataDirs[name] = join(root, name)
+    const init = await runCli(['--data-dir', dataDirs[name], 'init', '--json'])
+    if (init.code !== 0) throw new Error(`cloudai init for ${name} failed: ${init.stderr}`)
+    peerIds[name] = JSON.parse(init.stdout).peerId
+  }
+  for (const name of names.slice(1)) await copyFile(join(dataDirs[names[0]], 'swarm.key'), join(dataDirs[name], 'swarm.key'))
+  return { dataDirs, peerIds }
 }

@@ -1,4 +1,5 @@
-import { createSimulatedExecutor } from '../../node/src/executor/simulated.ts'
+import type { ExecutionObserver } from '../../node/src/executor/executor.ts'
+import { createSimulatedExecutor, type SimulatedExecutor } from '../../node/src/executor/simulated.ts'
 import { copyFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { TaskRequest } from '../../node/src/master/master.ts'
@@ -74,3 +75,49 @@ export async function taskEvents (node: CloudaiNode, taskId: string, boundMs: nu
   if (!isTerminal(events.at(-1)?.state ?? TaskState.PENDING)) throw new Error(`task ${taskId} did not end within ${boundMs} ms (${events.length} events)`)
   return events
 }
+
+/**
+ * A simulated executor that can die with its process: after `kill()` its containers stop and
+ * nothing they did is reported any more (no output, no exit), so the worker writes nothing
+ * further to its store, as when the process is killed.
+ */
+export function killableExecutor (): { executor: SimulatedExecutor, kill: () => void } {
+  const inner = createSimulatedExecutor()
+  const death = new AbortController()
+  const never = async (): Promise<never> => await new Promise<never>(() => {})
+  const alive = <A extends unknown[]>(fn: ((...args: A) => unknown) | undefined) => (...args: A): void => {
+    if (!death.signal.aborted) void fn?.(...args)
+  }
+  return {
+    kill: () => { death.abort() },
+    executor: {
+      ...inner,
+      run: async (task, observer, signal) => {
+        if (death.signal.aborted) return await never()
+        const guarded: ExecutionObserver = {
+          onPullProgress: alive(observer.onPullProgress?.bind(observer)),
+          onPulled: alive(observer.onPulled?.bind(observer)),
+          onStarted: alive(observer.onStarted?.bind(observer)),
+          onLog: async (stream, chunk) => { if (!death.signal.aborted) await observer.onLog(stream, chunk) }
+        }
+        const result = await inner.run(task, guarded, AbortSignal.any([signal, death.signal]))
+        if (death.signal.aborted) return await never()
+        return result
+      }
+    }
+  }
+}
+
+/**
+ * Kill a node as a crash would: its containers and its network go at once, no task is
+ * cancelled and no goodbye is sent (unlike `node.stop()`). Its membership timers are stopped
+ * too, as the process's would be; the store stays open until the caller closes it.
+ */
+export async function crash (node: CloudaiNode, kill: () => void): Promise<void> {
+  kill()
+  // A private member: a crashed process runs no timers, and the Node offers no way to stop only them.
+  const membership = (node as unknown as { membership?: { stop?: () => void } }).membership
+  membership?.stop?.()
+  await node.libp2p.stop()
+}
+

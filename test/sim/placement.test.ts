@@ -10,7 +10,7 @@ import { isTerminal, TaskState, type TaskEvent } from '../../node/src/protocol/t
 import type { ResourceAmounts } from '../../node/src/resources.ts'
 import { taskFeed, type FeedItem } from '../../node/src/store/feed.ts'
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
-import { fullyConnected, makeClusterKey, simNode, simTaskRequest, taskEvents } from '../helpers/sim.ts'
+import { crash, fullyConnected, killableExecutor, makeClusterKey, simNode, simTaskRequest, taskEvents } from '../helpers/sim.ts'
 
 /**
  * Automatic placement and retries across a mesh (DESIGN.md §5, issue 5): masters that place
@@ -115,46 +115,6 @@ function watchedExecutor (capacity: ResourceAmounts): WatchedExecutor {
     }
   }
   return watched
-}
-
-/**
- * A simulated executor that can die with its process: after `kill()` its containers stop and
- * nothing they did is reported any more, so the worker writes nothing further to its store.
- */
-function killableExecutor (): { executor: SimulatedExecutor, kill: () => void } {
-  const inner = createSimulatedExecutor()
-  const death = new AbortController()
-  const never = async (): Promise<never> => await new Promise<never>(() => {})
-  const alive = <A extends unknown[]>(fn: ((...args: A) => unknown) | undefined) => (...args: A): void => {
-    if (!death.signal.aborted) void fn?.(...args)
-  }
-  return {
-    kill: () => { death.abort() },
-    executor: {
-      ...inner,
-      run: async (task, observer, signal) => {
-        if (death.signal.aborted) return await never()
-        const guarded: ExecutionObserver = {
-          onPullProgress: alive(observer.onPullProgress?.bind(observer)),
-          onPulled: alive(observer.onPulled?.bind(observer)),
-          onStarted: alive(observer.onStarted?.bind(observer)),
-          onLog: async (stream, chunk) => { if (!death.signal.aborted) await observer.onLog(stream, chunk) }
-        }
-        const result = await inner.run(task, guarded, AbortSignal.any([signal, death.signal]))
-        if (death.signal.aborted) return await never()
-        return result
-      }
-    }
-  }
-}
-
-/** Kill a node as a crash would: containers and network at once, no cancel, no goodbye (unlike `node.stop()`); its store stays open. */
-async function crash (node: CloudaiNode, kill: () => void): Promise<void> {
-  kill()
-  // A private member: a crashed process runs no timers, and the Node offers no way to stop only them.
-  const membership = (node as unknown as { membership?: { stop?: () => void } }).membership
-  membership?.stop?.()
-  await node.libp2p.stop()
 }
 
 function states (events: TaskEvent[]): string {
