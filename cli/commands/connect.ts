@@ -11,6 +11,7 @@ export async function connect (addr: string, options: ClientOptions & { json?: b
     peer = await client.request<PeerView>('POST', '/v1/connect', { addr })
   } catch (err) {
     if (err instanceof ApiError && err.code === 'BAD_ADDRESS') throw new ExitError(EXIT.USAGE, err.message)
+    if (err instanceof ApiError && err.code === 'NOT_MEMBER') throw new ExitError(EXIT.FAILURE, `could not connect to ${addr}: ${err.message}`)
     if (err instanceof ApiError && err.code === 'CONNECT_FAILED') {
       throw new ExitError(EXIT.FAILURE, `could not connect to ${addr}: ${err.message}\nCheck the address (cloudai id on that machine prints it) and that both machines hold the same cluster key.`)
     }

@@ -16,8 +16,12 @@ export const OLD_KEY_FILE = 'swarm.key.old'
 export async function rotate (options: ClientOptions & { json?: boolean }, print: Printer): Promise<void> {
   const keyPath = join(options.dataDir, SWARM_KEY_FILE)
   const oldPath = join(options.dataDir, OLD_KEY_FILE)
+  // A key that exists but cannot be used (weak, malformed) is replaced all the same: it was never usable.
+  // Missing: init makes one. Readable by others: it may have leaked, and chmod is the user's call.
   const previous = await loadSwarmKey(keyPath).catch((err: any) => {
-    throw new ExitError(EXIT.FAILURE, `there is no valid cluster key to rotate (${err?.message}): "cloudai init" creates one`)
+    if (err?.reason === 'missing') throw new ExitError(EXIT.FAILURE, `there is no cluster key to rotate: ${err?.message}`)
+    if (err?.reason === 'permissions' || err?.name !== 'SwarmKeyError') throw new ExitError(EXIT.FAILURE, `cannot rotate the cluster key: ${err?.message}`)
+    return { fingerprint: `unusable: ${err.message}` }
   })
   const fresh = join(options.dataDir, `${SWARM_KEY_FILE}.new`)
   await rm(fresh, { force: true })

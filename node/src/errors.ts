@@ -47,6 +47,9 @@ export class UnexpectedEndError extends CloudaiError {
 /** A dial failed in the private-network handshake: the two sides hold different cluster keys. */
 export class WrongClusterKeyError extends CloudaiError {}
 
+/** The peer holds the cluster key but closed the connection: its policy's members leave this node out. */
+export class NotMemberError extends CloudaiError {}
+
 /** A dial found nobody, or nobody who finished the handshake, in time. */
 export class PeerUnreachableError extends CloudaiError {}
 

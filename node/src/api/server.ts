@@ -39,7 +39,8 @@ const ROUTES: Record<string, Route> = {
     try {
       return await node.connect(parsed.data.addr)
     } catch (err) {
-      throw new HttpError(502, 'CONNECT_FAILED', toError(err).message)
+      const error = toError(err)
+      throw new HttpError(502, error.name === 'NotMemberError' ? 'NOT_MEMBER' : 'CONNECT_FAILED', error.message)
     }
   }
 }
@@ -65,6 +66,14 @@ function findRoute (method: string | undefined, url: URL): Route | undefined {
   return undefined
 }
 
+function parsePath (path: string | undefined): URL {
+  try {
+    return new URL(`http://api${path ?? '/'}`)
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', 'the request path is not a valid URL path')
+  }
+}
+
 /** Parse `host:port` (or a bare port) and insist on a loopback host. */
 export function parseApiAddress (text: string): { host: string, port: number } {
   const match = /^(?:(\[?[^\]]*\]?|[^:]+):)?(\d{1,5})$/.exec(text.trim())
@@ -84,7 +93,7 @@ function tokenMatches (header: string | undefined, token: string): boolean {
 }
 
 async function readJsonBody (req: IncomingMessage): Promise<unknown> {
-  const limit = ['/v1/tasks', '/v1/tasks/copies', '/v1/placement'].includes(req.url ?? '') ? MAX_TASK_BODY_BYTES : MAX_REQUEST_BODY_BYTES
+  const limit = ['/v1/tasks', '/v1/tasks/copies', '/v1/placement'].includes(parsePath(req.url).pathname) ? MAX_TASK_BODY_BYTES : MAX_REQUEST_BODY_BYTES
   const declared = Number(req.headers['content-length'] ?? 0)
   if (declared > limit) throw new HttpError(413, 'TOO_LARGE', `request bodies are limited to ${limit} bytes`)
   const chunks: Buffer[] = []
@@ -102,9 +111,9 @@ async function readJsonBody (req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function send (res: ServerResponse, status: number, body: unknown): void {
+function send (res: ServerResponse, status: number, body: unknown, close = false): void {
   const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(close ? { connection: 'close' } : {}) })
   res.end(text)
 }
 
@@ -124,16 +133,20 @@ export async function startApiServer (node: CloudaiNode, address: string = DEFAU
         if (!tokenMatches(req.headers.authorization, token)) {
           throw new HttpError(401, 'UNAUTHORIZED', 'missing or wrong bearer token: the token is in the data dir\'s "api" file')
         }
-        const url = new URL(req.url ?? '/', 'http://x')
+        // Appended, not resolved: a path starting with // would otherwise read as a host.
+        const url = parsePath(req.url)
         const route = findRoute(req.method, url)
         if (route == null) throw new HttpError(404, 'NOT_FOUND', `no such endpoint: ${req.method} ${req.url}`)
         const result = await route(node, await readJsonBody(req), res, url)
         if (result !== STREAMED) send(res, 200, result)
       } catch (err) {
         const error = err instanceof HttpError ? err : new HttpError(500, 'INTERNAL', toError(err).message)
-        if (!res.headersSent) send(res, error.status, { error: { code: error.code, message: error.message } })
+        // A body too large is not read to its end: the answer says the connection closes, and
+        // it closes once the answer is out (so that the client reads the 413, not a reset).
+        const tooLarge = error.status === 413
+        if (!res.headersSent) send(res, error.status, { error: { code: error.code, message: error.message } }, tooLarge)
         else res.destroy()
-        if (error.status === 413) req.destroy()
+        if (tooLarge) res.once('finish', () => { req.destroy() })
       }
     })()
   })

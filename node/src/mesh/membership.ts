@@ -1,7 +1,7 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
-import { PeerUnreachableError, WrongClusterKeyError, toError } from '../errors.ts'
+import { NotMemberError, PeerUnreachableError, WrongClusterKeyError, toError } from '../errors.ts'
 import { requestStatus } from '../protocol/node-protocol.ts'
 import type { MemberHint, PeerStatus } from '../protocol/node-messages.ts'
 
@@ -148,8 +148,12 @@ export class Membership {
       throw err
     })
     const member = await this.probe(connection.remotePeer)
-    if (member == null) throw new Error(`${connection.remotePeer.toString()} answered the dial but not the Status request: is it a cloudai node?`)
-    return member
+    if (member != null) return member
+    if (this.libp2p.getConnections(connection.remotePeer).length === 0) {
+      // The handshake passed (same cluster key), then the other side hung up: its gater.
+      throw new NotMemberError(`${addr.toString()} holds the cluster key but closed the connection: its policy's members leave this node out; add ${this.libp2p.peerId.toString()} to "members" in its policy.json`)
+    }
+    throw new Error(`${connection.remotePeer.toString()} answered the dial but not the Status request: is it a cloudai node?`)
   }
 
   private discovered (peerId: PeerId): void {
