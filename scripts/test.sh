@@ -18,6 +18,8 @@ if [ -f "${CLOUDAI_DOCKER_STATE:-/var/lib/cloudai-dev}/docker.env" ]; then
 fi
 
 echo "test: building"
+# tsc never deletes output: the compiled copy of a test file since removed would still run.
+rm -rf dist/test
 npm run build --silent
 
 targets=("$@")
