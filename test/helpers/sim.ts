@@ -1,6 +1,9 @@
-import type { ExecutionObserver } from '../../node/src/executor/executor.ts'
+import type { ExecutionObserver, ExecutorTask } from '../../node/src/executor/executor.ts'
+import type { ResourceAmounts } from '../../node/src/resources.ts'
+import { mdnsTag, tempDir } from './env.ts'
 import { createSimulatedExecutor, type SimulatedExecutor } from '../../node/src/executor/simulated.ts'
 import { copyFile, mkdir } from 'node:fs/promises'
+import { setTimeout as delay } from 'node:timers/promises'
 import { join } from 'node:path'
 import type { TaskRequest } from '../../node/src/master/master.ts'
 import { createSwarmKey } from '../../node/src/mesh/swarm-key.ts'
@@ -121,3 +124,45 @@ export async function crash (node: CloudaiNode, kill: () => void): Promise<void>
   await node.libp2p.stop()
 }
 
+/** Stopping every node of a test: cancelAll waits at most 20 s, and nothing here should run that long. */
+const STOP_BOUND_MS = 25_000
+
+/** A directory, a cluster key and an mDNS tag for the nodes of one test. */
+export interface Cluster {
+  root: string
+  key: string
+  tag: string
+  remove: () => Promise<void>
+}
+
+export async function cluster (): Promise<Cluster> {
+  const dir = await tempDir()
+  return { root: dir.path, key: await makeClusterKey(dir.path), tag: mdnsTag(), remove: dir.remove }
+}
+
+/** Stop every node that is still alive, bounded: a test never hangs in its teardown. */
+export async function stopAll (nodes: CloudaiNode[]): Promise<void> {
+  const stopping = Promise.allSettled(nodes.map(async node => node.stop()))
+  const bound = delay(STOP_BOUND_MS, 'timeout' as const, { ref: false })
+  if (await Promise.race([stopping.then(() => 'stopped' as const), bound]) === 'timeout') {
+    throw new Error(`the nodes did not stop within ${STOP_BOUND_MS} ms`)
+  }
+}
+
+/** Whether `used` fits in `capacity` (CPU with a rounding margin). */
+export function within (used: ResourceAmounts, capacity: ResourceAmounts): boolean {
+  return used.cpu <= capacity.cpu + 1e-9 && used.memoryBytes <= capacity.memoryBytes &&
+    used.storageBytes <= capacity.storageBytes && used.gpus <= capacity.gpus
+}
+
+/** What a set of tasks asks for together. */
+export function sum (tasks: Iterable<ExecutorTask>): ResourceAmounts {
+  const total = { cpu: 0, memoryBytes: 0, storageBytes: 0, gpus: 0 }
+  for (const t of tasks) {
+    total.cpu += t.resources.cpu
+    total.memoryBytes += t.resources.memoryBytes
+    total.storageBytes += t.resources.storageBytes
+    total.gpus += t.resources.gpus
+  }
+  return total
+}

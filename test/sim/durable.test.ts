@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
-import type { ExecutionObserver, ExecutorTask } from '../../node/src/executor/executor.ts'
+import type { ExecutorTask } from '../../node/src/executor/executor.ts'
 import { createSimulatedExecutor, type SimulatedExecutor } from '../../node/src/executor/simulated.ts'
 import { REATTACH_RETRY_MS, STALE_CANCEL_RETRY_MS } from '../../node/src/master/follower.ts'
 import { DIAL_TIMEOUT_MS } from '../../node/src/mesh/limits.ts'
@@ -10,8 +10,8 @@ import { isTerminal, TaskState, type TaskEvent } from '../../node/src/protocol/t
 import type { ResourceAmounts } from '../../node/src/resources.ts'
 import type { TaskRecord, TaskStore } from '../../node/src/store/store.ts'
 import { MAX_QUEUED_TASKS } from '../../node/src/worker/task-queue.ts'
-import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
-import { crash, fullyConnected, killableExecutor, makeClusterKey, simNode, simTaskRequest, taskEvents } from '../helpers/sim.ts'
+import { mdnsTag, requireTestNamespace, waitFor } from '../helpers/env.ts'
+import { cluster, crash, fullyConnected, killableExecutor, simNode, simTaskRequest, stopAll, sum, taskEvents, within, type Cluster } from '../helpers/sim.ts'
 
 /**
  * Durability of tasks across load and failure (DESIGN.md §4–§6): many masters against small
@@ -22,55 +22,16 @@ const GiB = 2 ** 30
 const MiB = 2 ** 20
 /** Generous: the mesh converges in about a second here, but CI machines are loaded. */
 const CONVERGENCE_BOUND_MS = 20_000
-/** Stopping every node of a test: cancelAll waits at most 20 s, and nothing here should run that long. */
-const STOP_BOUND_MS = 25_000
 /** mDNS as in the other sim tests. */
 const MDNS_INTERVAL_MS = 2_000
-
-interface Cluster {
-  root: string
-  key: string
-  tag: string
-  remove: () => Promise<void>
-}
-
-async function cluster (): Promise<Cluster> {
-  const dir = await tempDir()
-  return { root: dir.path, key: await makeClusterKey(dir.path), tag: mdnsTag(), remove: dir.remove }
-}
 
 function options (c: Cluster, extra: Partial<NodeOptions>): Partial<NodeOptions> {
   return { mdnsTag: c.tag, mdnsIntervalMs: MDNS_INTERVAL_MS, ...extra }
 }
 
-/** Stop every node that is still alive, bounded: a test never hangs in its teardown. */
-async function stopAll (nodes: CloudaiNode[]): Promise<void> {
-  const stopping = Promise.allSettled(nodes.map(async node => node.stop()))
-  const bound = delay(STOP_BOUND_MS, 'timeout' as const, { ref: false })
-  if (await Promise.race([stopping.then(() => 'stopped' as const), bound]) === 'timeout') {
-    throw new Error(`the nodes did not stop within ${STOP_BOUND_MS} ms`)
-  }
-}
-
 async function converge (nodes: CloudaiNode[]): Promise<void> {
   const converged = await waitFor(() => fullyConnected(nodes), CONVERGENCE_BOUND_MS)
   assert.ok(converged, `not every node lists the others: ${nodes.map(n => `${n.name}:${n.peers().filter(p => p.reachable).length}`).join(' ')}`)
-}
-
-function within (used: ResourceAmounts, capacity: ResourceAmounts): boolean {
-  return used.cpu <= capacity.cpu + 1e-9 && used.memoryBytes <= capacity.memoryBytes &&
-    used.storageBytes <= capacity.storageBytes && used.gpus <= capacity.gpus
-}
-
-function sum (tasks: Iterable<ExecutorTask>): ResourceAmounts {
-  const total = { cpu: 0, memoryBytes: 0, storageBytes: 0, gpus: 0 }
-  for (const t of tasks) {
-    total.cpu += t.resources.cpu
-    total.memoryBytes += t.resources.memoryBytes
-    total.storageBytes += t.resources.storageBytes
-    total.gpus += t.resources.gpus
-  }
-  return total
 }
 
 /** Every event stored for a task, in seq order. */

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { setTimeout as delay } from 'node:timers/promises'
-import type { ExecutionObserver, ExecutorTask } from '../../node/src/executor/executor.ts'
+import type { ExecutorTask } from '../../node/src/executor/executor.ts'
 import { createSimulatedExecutor, type SimulatedExecutor } from '../../node/src/executor/simulated.ts'
 import { REATTACH_RETRY_MS } from '../../node/src/master/follower.ts'
 import { DIAL_TIMEOUT_MS } from '../../node/src/mesh/limits.ts'
@@ -9,8 +8,8 @@ import type { CloudaiNode, NodeOptions } from '../../node/src/node.ts'
 import { isTerminal, TaskState, type TaskEvent } from '../../node/src/protocol/task-messages.ts'
 import type { ResourceAmounts } from '../../node/src/resources.ts'
 import { taskFeed, type FeedItem } from '../../node/src/store/feed.ts'
-import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
-import { crash, fullyConnected, killableExecutor, makeClusterKey, simNode, simTaskRequest, taskEvents } from '../helpers/sim.ts'
+import { mdnsTag, requireTestNamespace, waitFor } from '../helpers/env.ts'
+import { cluster, crash, fullyConnected, killableExecutor, simNode, simTaskRequest, stopAll, sum, taskEvents, within, type Cluster } from '../helpers/sim.ts'
 
 /**
  * Automatic placement and retries across a mesh (DESIGN.md §5, issue 5): masters that place
@@ -21,33 +20,10 @@ const GiB = 2 ** 30
 const MiB = 2 ** 20
 /** Generous: twenty nodes in one process on a 2-core machine usually meet in 6–17 s, once in 26 s here. */
 const CONVERGENCE_BOUND_MS = 45_000
-/** Stopping every node of a test: cancelAll waits at most 20 s, and nothing here should run that long. */
-const STOP_BOUND_MS = 25_000
 const MDNS_INTERVAL_MS = 2_000
-
-interface Cluster {
-  root: string
-  key: string
-  tag: string
-  remove: () => Promise<void>
-}
-
-async function cluster (): Promise<Cluster> {
-  const dir = await tempDir()
-  return { root: dir.path, key: await makeClusterKey(dir.path), tag: mdnsTag(), remove: dir.remove }
-}
 
 function options (c: Cluster, extra: Partial<NodeOptions>): Partial<NodeOptions> {
   return { mdnsTag: c.tag, mdnsIntervalMs: MDNS_INTERVAL_MS, ...extra }
-}
-
-/** Stop every node that is still alive, bounded: a test never hangs in its teardown. */
-async function stopAll (nodes: CloudaiNode[]): Promise<void> {
-  const stopping = Promise.allSettled(nodes.map(async node => node.stop()))
-  const bound = delay(STOP_BOUND_MS, 'timeout' as const, { ref: false })
-  if (await Promise.race([stopping.then(() => 'stopped' as const), bound]) === 'timeout') {
-    throw new Error(`the nodes did not stop within ${STOP_BOUND_MS} ms`)
-  }
 }
 
 async function converge (nodes: CloudaiNode[]): Promise<number> {
@@ -55,22 +31,6 @@ async function converge (nodes: CloudaiNode[]): Promise<number> {
   const converged = await waitFor(() => fullyConnected(nodes), CONVERGENCE_BOUND_MS, 100)
   assert.ok(converged, `not every node lists the others: ${nodes.map(n => `${n.name}:${n.peers().filter(p => p.reachable).length}`).join(' ')}`)
   return Date.now() - started
-}
-
-function within (used: ResourceAmounts, capacity: ResourceAmounts): boolean {
-  return used.cpu <= capacity.cpu + 1e-9 && used.memoryBytes <= capacity.memoryBytes &&
-    used.storageBytes <= capacity.storageBytes && used.gpus <= capacity.gpus
-}
-
-function sum (tasks: Iterable<ExecutorTask>): ResourceAmounts {
-  const total = { cpu: 0, memoryBytes: 0, storageBytes: 0, gpus: 0 }
-  for (const t of tasks) {
-    total.cpu += t.resources.cpu
-    total.memoryBytes += t.resources.memoryBytes
-    total.storageBytes += t.resources.storageBytes
-    total.gpus += t.resources.gpus
-  }
-  return total
 }
 
 /** A simulated executor that checks, at every run, that its worker's ledger and the containers running then fit in its capacity. */
