@@ -281,6 +281,44 @@ describe('4 hosts (and a fifth with another cluster key): killed daemons, a cut 
     assert.ok(await waitFor(async () => (await containersOfTask(taskId)).length === 0, 20_000, 250), 'the stale container is still there')
   })
 
+  test('task auto --count 8 from host 1 spreads the copies over the hosts', async () => {
+    const sent = await lan!.cli(1, ['task', 'auto', IMAGE, '--count', '8', '--', 'sh', '-c', 'hostname; sleep 2'], { timeoutMs: 120_000 })
+    assert.equal(sent.code, 0, `exit ${sent.code}\n${sent.stderr}`)
+    const taskIds = sent.stdout.split('\n').filter(line => line !== '')
+    assert.equal(taskIds.length, 8, sent.stdout)
+    const perHost = new Map<string, number>()
+    for (const taskId of taskIds) {
+      const task = await statusOn(lan!, 1, taskId)
+      assert.equal(task.state, 'SUCCEEDED', `${taskId} on ${task.peerName}: ${task.state}`)
+      perHost.set(task.peerName, (perHost.get(task.peerName) ?? 0) + 1)
+    }
+    console.log(`# lan: task auto --count 8 placed ${[...perHost].map(([name, n]) => `${name}:${n}`).sort().join(' ')}`)
+    // Four hosts of 2 CPUs and eight 1-CPU copies: spread fills each, none takes three.
+    assert.equal(perHost.size, HOSTS, `only ${[...perHost.keys()].join(', ')} ran the copies`)
+    assert.ok(Math.max(...perHost.values()) <= 3, `one host ran ${Math.max(...perHost.values())} of 8`)
+  })
+
+  test('with --retries 1, a task whose host is killed and stays down finishes on another host', async () => {
+    assert.ok(await untilListed(lan!, 1, 'host-3'), 'host 1 does not list host-3')
+    const following = lan!.spawnCli(1, ['task', 'host-3', IMAGE, '--retries', '1', '--', 'sh', '-c', 'echo started; sleep 4; echo finished'], { timeoutMs: 120_000 })
+    assert.ok(await following.waitForStdout(out => out.includes('started\n'), 60_000), `the task never started:\n${following.stderr()}`)
+    const taskId = acceptedId(following.stderr())
+    await lan!.kill(3)
+    const code = await Promise.race([following.exited, delay(LOST_AFTER_S * 1000 + 60_000).then(() => 'still running')])
+    assert.equal(code, 0, `the following CLI ended with ${code}\nstderr:\n${following.stderr()}`)
+    assert.match(following.stderr(), /↻ attempt 2 on host-[124] /)
+    assert.match(following.stdout(), /finished\n$/)
+    const task = await statusOn(lan!, 1, taskId)
+    assert.equal(task.state, 'SUCCEEDED')
+    assert.deepEqual(task.attempts.map((attempt: any) => [attempt.attempt, attempt.state]), [[1, 'LOST'], [2, 'SUCCEEDED']])
+    assert.equal(task.attempts[0].peerName, 'host-3')
+    assert.notEqual(task.attempts[1].peerName, 'host-3')
+    // Back for the tests that follow; its stale copy is cancelled when it returns.
+    await lan!.restartDaemon(3)
+    assert.ok(await untilListed(lan!, 1, 'host-3'), 'host 1 never listed the restarted host-3')
+    assert.ok(await waitFor(async () => (await containersOfTask(taskId)).length === 0, 30_000, 250), 'a copy of the task is still there')
+  })
+
   describe('a fifth host with another cluster key on the same bridge', () => {
     const STRANGER = HOSTS + 1
 
