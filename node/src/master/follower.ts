@@ -53,7 +53,6 @@ export class Follower {
   private lastSeq: number
   /** A cancel asked for while the worker was unreachable: sent once it answers again. */
   private cancelWanted = false
-  private session?: TaskSession
   private running: Promise<void> = Promise.resolve()
 
   constructor (ctx: FollowerContext, task: FollowedTask, lastSeq: number) {
@@ -115,10 +114,13 @@ export class Follower {
       this.ctx.stopped.addEventListener('abort', stopListener, { once: true })
       const unwatch = this.self ? () => {} : this.ctx.watch.watch(this.task.peerId, () => { abort.abort() })
       try {
-        this.session = current?.session ?? await this.open(abort.signal)
+        const session = current?.session ?? await this.open(abort.signal)
         this.setReachable(undefined)
-        if (this.cancelWanted) await this.session.cancel()
-        for await (const event of this.session.events) {
+        if (this.cancelWanted) {
+          await session.cancel()
+          this.cancelWanted = false
+        }
+        for await (const event of session.events) {
           this.ctx.record(this.task, event)
           this.lastSeq = event.seq
           if (isTerminal(event.state)) return
@@ -135,7 +137,6 @@ export class Follower {
         await delay(REATTACH_RETRY_MS, undefined, { signal: this.ctx.stopped }).catch(() => {})
       } finally {
         current = undefined
-        this.session = undefined
         unwatch()
         this.ctx.stopped.removeEventListener('abort', stopListener)
       }
