@@ -166,3 +166,52 @@ export function sum (tasks: Iterable<ExecutorTask>): ResourceAmounts {
   }
   return total
 }
+
+/**
+ * A simulated executor that watches a worker's admissions: at every run, the worker's ledger
+ * and the containers running at that moment must fit in its capacity (and, with `queueBound`,
+ * its queue must stay below that).
+ */
+export interface WatchedExecutor {
+  executor: SimulatedExecutor
+  /** Set once the node exists: the executor is made before it. */
+  bind: (node: CloudaiNode) => void
+  runs: string[]
+  violations: string[]
+  maxAllocatedCpu: number
+}
+
+export function watchedExecutor (capacity: ResourceAmounts, options: { queueBound?: number } = {}): WatchedExecutor {
+  const inner = createSimulatedExecutor()
+  const inside = new Map<string, ExecutorTask>()
+  let node: CloudaiNode | undefined
+  const watched: WatchedExecutor = {
+    bind: bound => { node = bound },
+    runs: [],
+    violations: [],
+    maxAllocatedCpu: 0,
+    executor: {
+      ...inner,
+      run: async (task, observer, signal) => {
+        watched.runs.push(task.taskId)
+        inside.set(task.taskId, task)
+        if (node == null) {
+          watched.violations.push(`${task.taskId}: ran before the test knew its node`)
+        } else {
+          const allocated = node.worker.allocated()
+          watched.maxAllocatedCpu = Math.max(watched.maxAllocatedCpu, allocated.cpu)
+          if (!within(allocated, capacity)) watched.violations.push(`${task.taskId}: ${node.name}'s ledger holds ${JSON.stringify(allocated)}`)
+          if (options.queueBound != null && node.worker.queued() >= options.queueBound) watched.violations.push(`${task.taskId}: ${node.name}'s queue is full`)
+        }
+        const running = sum(inside.values())
+        if (!within(running, capacity)) watched.violations.push(`${task.taskId}: ${inside.size} containers need ${JSON.stringify(running)}`)
+        try {
+          return await inner.run(task, observer, signal)
+        } finally {
+          inside.delete(task.taskId)
+        }
+      }
+    }
+  }
+  return watched
+}

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
-import type { ExecutorTask } from '../../node/src/executor/executor.ts'
-import { createSimulatedExecutor, type SimulatedExecutor } from '../../node/src/executor/simulated.ts'
+import { createSimulatedExecutor } from '../../node/src/executor/simulated.ts'
 import { REATTACH_RETRY_MS, STALE_CANCEL_RETRY_MS } from '../../node/src/master/follower.ts'
 import { DIAL_TIMEOUT_MS } from '../../node/src/mesh/limits.ts'
 import type { CloudaiNode, NodeOptions } from '../../node/src/node.ts'
@@ -11,7 +10,7 @@ import type { ResourceAmounts } from '../../node/src/resources.ts'
 import type { TaskRecord, TaskStore } from '../../node/src/store/store.ts'
 import { MAX_QUEUED_TASKS } from '../../node/src/worker/task-queue.ts'
 import { mdnsTag, requireTestNamespace, waitFor } from '../helpers/env.ts'
-import { cluster, crash, fullyConnected, killableExecutor, simNode, simTaskRequest, stopAll, sum, taskEvents, within, type Cluster } from '../helpers/sim.ts'
+import { cluster, crash, fullyConnected, killableExecutor, simNode, simTaskRequest, stopAll, taskEvents, watchedExecutor, within, type Cluster, type WatchedExecutor } from '../helpers/sim.ts'
 
 /**
  * Durability of tasks across load and failure (DESIGN.md §4–§6): many masters against small
@@ -50,54 +49,6 @@ function assertWellFormed (events: TaskEvent[], what: string): void {
   assert.deepEqual(events.map(event => event.seq), events.map((_, k) => k + 1), `${what}: seq is not 1..n`)
   assert.equal(events.filter(event => isTerminal(event.state)).length, 1, `${what}: not exactly one terminal event (${events.map(e => e.state).join(' ')})`)
   assert.ok(isTerminal(events.at(-1)!.state), `${what}: the last event is not terminal`)
-}
-
-/**
- * A simulated executor that watches a worker's admissions: at every run, the worker's ledger
- * and the containers running at that moment must fit in its capacity.
- */
-interface WatchedExecutor {
-  executor: SimulatedExecutor
-  /** Set once the node exists: the executor is made before it. */
-  bind: (node: CloudaiNode) => void
-  runs: string[]
-  violations: string[]
-  maxAllocatedCpu: number
-}
-
-function watchedExecutor (capacity: ResourceAmounts): WatchedExecutor {
-  const inner = createSimulatedExecutor()
-  const inside = new Map<string, ExecutorTask>()
-  let node: CloudaiNode | undefined
-  const watched: WatchedExecutor = {
-    bind: bound => { node = bound },
-    runs: [],
-    violations: [],
-    maxAllocatedCpu: 0,
-    executor: {
-      ...inner,
-      run: async (task, observer, signal) => {
-        watched.runs.push(task.taskId)
-        inside.set(task.taskId, task)
-        if (node == null) {
-          watched.violations.push(`${task.taskId}: ran before the test knew its node`)
-        } else {
-          const allocated = node.worker.allocated()
-          watched.maxAllocatedCpu = Math.max(watched.maxAllocatedCpu, allocated.cpu)
-          if (!within(allocated, capacity)) watched.violations.push(`${task.taskId}: ${node.name}'s ledger holds ${JSON.stringify(allocated)}`)
-          if (node.worker.queued() >= MAX_QUEUED_TASKS) watched.violations.push(`${task.taskId}: ${node.name}'s queue is full`)
-        }
-        const running = sum(inside.values())
-        if (!within(running, capacity)) watched.violations.push(`${task.taskId}: ${inside.size} containers need ${JSON.stringify(running)}`)
-        try {
-          return await inner.run(task, observer, signal)
-        } finally {
-          inside.delete(task.taskId)
-        }
-      }
-    }
-  }
-  return watched
 }
 
 /**
@@ -160,7 +111,7 @@ test(`${MASTERS} masters × ${TASKS_PER_MASTER} tasks on ${WORKERS} workers of $
   try {
     const workers: CloudaiNode[] = []
     for (let w = 0; w < WORKERS; w++) {
-      const watch = watchedExecutor(WORKER_CAPACITY)
+      const watch = watchedExecutor(WORKER_CAPACITY, { queueBound: MAX_QUEUED_TASKS })
       const node = await simNode(c.root, `worker-${w}`, c.key, options(c, { capacity: WORKER_CAPACITY, executor: watch.executor }))
       watch.bind(node)
       watched.push(watch)

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { ExecutorTask } from '../../node/src/executor/executor.ts'
-import { createSimulatedExecutor, type SimulatedExecutor } from '../../node/src/executor/simulated.ts'
 import { REATTACH_RETRY_MS } from '../../node/src/master/follower.ts'
 import { DIAL_TIMEOUT_MS } from '../../node/src/mesh/limits.ts'
 import type { CloudaiNode, NodeOptions } from '../../node/src/node.ts'
@@ -9,7 +7,7 @@ import { isTerminal, TaskState, type TaskEvent } from '../../node/src/protocol/t
 import type { ResourceAmounts } from '../../node/src/resources.ts'
 import { taskFeed, type FeedItem } from '../../node/src/store/feed.ts'
 import { mdnsTag, requireTestNamespace, waitFor } from '../helpers/env.ts'
-import { cluster, crash, fullyConnected, killableExecutor, simNode, simTaskRequest, stopAll, sum, taskEvents, within, type Cluster } from '../helpers/sim.ts'
+import { cluster, crash, fullyConnected, killableExecutor, simNode, simTaskRequest, stopAll, taskEvents, watchedExecutor, within, type Cluster, type WatchedExecutor } from '../helpers/sim.ts'
 
 /**
  * Automatic placement and retries across a mesh (DESIGN.md §5, issue 5): masters that place
@@ -31,50 +29,6 @@ async function converge (nodes: CloudaiNode[]): Promise<number> {
   const converged = await waitFor(() => fullyConnected(nodes), CONVERGENCE_BOUND_MS, 100)
   assert.ok(converged, `not every node lists the others: ${nodes.map(n => `${n.name}:${n.peers().filter(p => p.reachable).length}`).join(' ')}`)
   return Date.now() - started
-}
-
-/** A simulated executor that checks, at every run, that its worker's ledger and the containers running then fit in its capacity. */
-interface WatchedExecutor {
-  executor: SimulatedExecutor
-  /** Set once the node exists: the executor is made before it. */
-  bind: (node: CloudaiNode) => void
-  runs: string[]
-  violations: string[]
-  maxAllocatedCpu: number
-}
-
-function watchedExecutor (capacity: ResourceAmounts): WatchedExecutor {
-  const inner = createSimulatedExecutor()
-  const inside = new Map<string, ExecutorTask>()
-  let node: CloudaiNode | undefined
-  const watched: WatchedExecutor = {
-    bind: bound => { node = bound },
-    runs: [],
-    violations: [],
-    maxAllocatedCpu: 0,
-    executor: {
-      ...inner,
-      run: async (task, observer, signal) => {
-        watched.runs.push(task.taskId)
-        inside.set(task.taskId, task)
-        if (node == null) {
-          watched.violations.push(`${task.taskId}: ran before the test knew its node`)
-        } else {
-          const allocated = node.worker.allocated()
-          watched.maxAllocatedCpu = Math.max(watched.maxAllocatedCpu, allocated.cpu)
-          if (!within(allocated, capacity)) watched.violations.push(`${task.taskId}: ${node.name}'s ledger holds ${JSON.stringify(allocated)}`)
-        }
-        const running = sum(inside.values())
-        if (!within(running, capacity)) watched.violations.push(`${task.taskId}: ${inside.size} containers need ${JSON.stringify(running)}`)
-        try {
-          return await inner.run(task, observer, signal)
-        } finally {
-          inside.delete(task.taskId)
-        }
-      }
-    }
-  }
-  return watched
 }
 
 function states (events: TaskEvent[]): string {
