@@ -1,16 +1,20 @@
 import { readApiFile } from '../node/src/api/api-file.ts'
+import type { ErrorCode } from '../node/src/error-codes.ts'
 import { CloudaiError } from '../node/src/errors.ts'
 
 /** No daemon answers for this data dir (or at --api). */
-export class NoDaemonError extends CloudaiError {}
-/** The daemon answered with an error. */
+export class NoDaemonError extends CloudaiError {
+  override readonly code = 'NO_DAEMON'
+}
+/** The daemon answered with an error: its code, as the daemon's own error had it. */
 export class ApiError extends CloudaiError {
-  readonly code: string
+  override readonly code: ErrorCode
   readonly status: number
   constructor (status: number, code: string, message: string) {
     super(message)
     this.status = status
-    this.code = code
+    // A newer daemon may send a code this CLI does not know: the table then gives it no special meaning.
+    this.code = code as ErrorCode
   }
 }
 

@@ -2,8 +2,11 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { resolveDataDir } from '../node/src/data-dir.ts'
 import { DEFAULT_API_ADDRESS, DEFAULT_LISTEN, DEFAULT_MDNS_TAG } from '../node/src/defaults.ts'
 import { parseCores, parseCount, parseDuration, parseSize } from '../node/src/units.ts'
+import { TASK_STATE_NAMES } from '../node/src/task-states.ts'
 import { VERSION } from '../node/src/version.ts'
 import { translateLegacyOptions } from './legacy-options.ts'
+import { exitCodeOf } from '../node/src/error-codes.ts'
+import { codeOf } from '../node/src/errors.ts'
 import { EXIT, ExitError } from './exit.ts'
 import { consolePrinter, type Printer } from './render.ts'
 
@@ -21,12 +24,11 @@ function arg<T> (parse: (text: string) => T): (text: string) => T {
   }
 }
 
-const TASK_STATES = ['PENDING', 'QUEUED', 'PULLING', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'LOST']
 
 /** A task state, in any case. */
 function parseState (text: string): string {
   const state = text.toUpperCase()
-  if (!TASK_STATES.includes(state)) throw new Error(`"${text}" is not a task state: use one of ${TASK_STATES.join(', ')}`)
+  if (!(TASK_STATE_NAMES as readonly string[]).includes(state)) throw new Error(`"${text}" is not a task state: use one of ${TASK_STATE_NAMES.join(', ')}`)
   return state
 }
 
@@ -153,7 +155,7 @@ export function buildProgram (print: Printer = consolePrinter): Command {
   program.command('tasks')
     .description('task history: what this node sent and what it ran, newest first')
     .addOption(new Option('--limit <n>', 'at most this many').argParser(arg(text => parseCount(text, 'limit'))))
-    .addOption(new Option('--state <state>', `only tasks in this state (${TASK_STATES.join(', ')})`).argParser(arg(parseState)))
+    .addOption(new Option('--state <state>', `only tasks in this state (${TASK_STATE_NAMES.join(', ')})`).argParser(arg(parseState)))
     .option('--json', 'print a JSON array')
     .action(async (opts, cmd) => {
       const { tasks } = await import('./commands/tasks.ts')
@@ -252,6 +254,6 @@ export async function run (argv: string[], print: Printer = consolePrinter): Pro
     }
     print.err(`cloudai: ${err?.message ?? String(err)}`)
     if (process.env.CLOUDAI_DEBUG != null) print.err(String(err?.stack))
-    return err?.name === 'InvalidValueError' ? EXIT.USAGE : EXIT.FAILURE
+    return exitCodeOf(codeOf(err))
   }
 }

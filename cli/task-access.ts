@@ -1,18 +1,12 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { TaskState } from '../node/src/protocol/task-messages.ts'
-import type { TaskStore } from '../node/src/store/store.ts'
 import type { TaskStatusView, TaskView } from '../node/src/store/task-views.ts'
-import { ApiError, findApi, NoDaemonError, type ApiClient, type ClientOptions } from './client.ts'
+import type { TaskHistory } from '../node/src/tasks/task-history.ts'
+import type { CancelReply } from '../node/src/tasks/task-service.ts'
+import { findApi, NoDaemonError, type ApiClient, type ClientOptions } from './client.ts'
 import { EXIT, ExitError } from './exit.ts'
-import { ndjsonSource, storeLines, type TaskSource } from './task-source.ts'
-
-export interface CancelReply {
-  taskId: string
-  /** The state when the cancel arrived; a terminal one means the task had ended already. */
-  state: TaskState
-  cancelled: boolean
-}
+import { ndjsonSource, type TaskSource } from './task-source.ts'
 
 /**
  * The task commands' view of this node's tasks: through the daemon when one runs, else
@@ -27,15 +21,6 @@ export interface TaskAccess {
   lines(idOrPrefix: string, options: { fromSeq?: number, follow: boolean }): Promise<TaskSource>
   cancel(idOrPrefix: string): Promise<CancelReply>
   close(): void
-}
-
-/** The named errors of a task lookup, as exit codes with their messages. */
-export function taskExit (err: any): never {
-  if (err instanceof ExitError) throw err
-  const code = err instanceof ApiError ? err.code : err?.name
-  if (code === 'UNKNOWN_TASK' || code === 'TaskNotFoundError') throw new ExitError(EXIT.FAILURE, err.message)
-  if (code === 'AMBIGUOUS_TASK' || code === 'AmbiguousTaskError') throw new ExitError(EXIT.USAGE, err.message)
-  throw err
 }
 
 function daemonAccess (client: ApiClient): TaskAccess {
@@ -54,21 +39,19 @@ function daemonAccess (client: ApiClient): TaskAccess {
   }
 }
 
-async function storeAccess (store: TaskStore): Promise<TaskAccess> {
-  const { listTaskViews, resolveTaskId, taskRecord, taskStatusView } = await import('../node/src/store/task-views.ts')
+function storeAccess (history: TaskHistory, close: () => void): TaskAccess {
   return {
     live: false,
-    list: async ({ limit, state }) => listTaskViews(store, { limit, state: state as TaskState | undefined }, () => undefined),
-    status: async idOrPrefix => taskStatusView(store, resolveTaskId(store, idOrPrefix)),
+    list: async ({ limit, state }) => history.list({ limit, state: state as TaskState | undefined }),
+    status: async idOrPrefix => history.status(idOrPrefix),
     lines: async (idOrPrefix, { fromSeq }) => {
-      const taskId = resolveTaskId(store, idOrPrefix)
-      const { peerId, peerName } = taskRecord(store, taskId)
       const stop = new AbortController()
+      // No daemon: nothing is arriving, so what is stored is all there is.
+      const { header, lines } = history.follow(idOrPrefix, { fromSeq, follow: false, signal: stop.signal })
       return {
         lines: (async function * () {
-          yield { task: { taskId, peerId, peerName } }
-          // No daemon: nothing is arriving, so what is stored is all there is.
-          yield * storeLines(store, taskId, { fromSeq, follow: false, signal: stop.signal })
+          yield { task: header }
+          yield * lines
         })(),
         close: async () => { stop.abort() },
         keepsRunning: true
@@ -77,7 +60,7 @@ async function storeAccess (store: TaskStore): Promise<TaskAccess> {
     cancel: async () => {
       throw new ExitError(EXIT.FAILURE, 'no daemon runs for this data dir: start it with "cloudai start" to cancel tasks (a restarted node picks its tasks up again)')
     },
-    close: () => { store.close() }
+    close
   }
 }
 
@@ -95,5 +78,7 @@ export async function openTasks (options: ClientOptions): Promise<TaskAccess> {
   if (!existsSync(join(options.dataDir, STORE_FILE))) {
     throw new ExitError(EXIT.FAILURE, `no tasks yet: ${options.dataDir} has no task store (start a node with "cloudai start", or pass --data-dir)`)
   }
-  return await storeAccess(TaskStore.open(options.dataDir))
+  const { TaskHistory } = await import('../node/src/tasks/task-history.ts')
+  const store = TaskStore.open(options.dataDir)
+  return storeAccess(new TaskHistory(store), () => { store.close() })
 }

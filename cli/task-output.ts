@@ -1,23 +1,10 @@
 import type { TaskEventJson } from '../node/src/protocol/task-messages.ts'
+import { taskExitCode } from '../node/src/error-codes.ts'
+import { isTerminal } from '../node/src/task-states.ts'
 import { formatBytes, formatDuration } from '../node/src/units.ts'
-import { EXIT } from './exit.ts'
 import { colors } from './render.ts'
 import type { TaskLine } from './task-source.ts'
 
-const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'LOST'])
-
-/**
- * The CLI's exit code for how a task ended, as `docker run` gives them (DESIGN.md §7): the
- * container's own code when it ran; 126/127 when the command could not be invoked or found;
- * 125 when the task never ran or was lost.
- */
-export function exitCodeFor (terminal: TaskEventJson | undefined): number {
-  if (terminal == null) return EXIT.NOT_RUN
-  if (terminal.error?.code === 'COMMAND_NOT_FOUND') return EXIT.NOT_FOUND
-  if (terminal.error?.code === 'COMMAND_NOT_EXECUTABLE') return EXIT.CANNOT_INVOKE
-  if (terminal.exit != null) return terminal.exit.code
-  return EXIT.NOT_RUN
-}
 
 export interface TaskOutputOptions {
   json: boolean
@@ -101,7 +88,7 @@ export class TaskOutput {
     }
     const event = line.event
     if (this.options.json) await write(this.options.stdout, JSON.stringify(event) + '\n')
-    if (TERMINAL.has(event.state)) this.terminal = event
+    if (isTerminal(event.state)) this.terminal = event
     if (event.log != null) {
       if (!this.options.json) await write(event.log.stream === 'stderr' ? this.options.stderr : this.options.stdout, Buffer.from(event.log.data, 'base64'))
       return
@@ -165,6 +152,6 @@ export class TaskOutput {
   }
 
   exitCode (): number {
-    return exitCodeFor(this.terminal)
+    return taskExitCode(this.terminal)
   }
 }

@@ -1,18 +1,10 @@
 import type { CloudaiNode } from '../node/src/node.ts'
-import { explainUnknownPeer, resolvePeer, type PeerCandidate } from '../node/src/master/resolve-peer.ts'
+import { explainUnknownPeer, resolvePeer, UnknownPeerError, type PeerCandidate } from '../node/src/master/resolve-peer.ts'
 import type { SubmitOptions, TaskRequest } from '../node/src/master/master.ts'
-import { feedLine, taskFeed, type FeedLine, type FeedOptions } from '../node/src/store/feed.ts'
-import type { TaskStore } from '../node/src/store/store.ts'
-import { taskRecord } from '../node/src/store/task-views.ts'
+import type { TaskLine } from '../node/src/tasks/task-history.ts'
 import type { ApiClient } from './client.ts'
-import { ApiError } from './client.ts'
 
-/** What `task` and `logs` read, from the daemon (NDJSON) or from an embedded node: the same lines. */
-export type TaskLine =
-  | { accepted: { taskId: string, peerId: string, peerName: string } }
-  | { task: { taskId: string, peerId: string, peerName: string } }
-  | FeedLine
-  | { error: { code: string, message: string } }
+export type { TaskLine }
 
 export interface TaskSource {
   lines: AsyncIterable<TaskLine>
@@ -65,8 +57,8 @@ async function waitForPeer (node: CloudaiNode, target: string): Promise<void> {
     try {
       resolvePeer(target, self, node.peers().filter(peer => peer.reachable))
       return
-    } catch (err: any) {
-      if (err?.name !== 'UnknownPeerError') throw err
+    } catch (err) {
+      if (!(err instanceof UnknownPeerError)) throw err
       if (Date.now() > deadline) throw explainUnknownPeer(err, node.refused())
     }
     await new Promise(resolve => setTimeout(resolve, 100))
@@ -94,12 +86,13 @@ export async function embeddedSource (options: EmbeddedOptions, target: string, 
   await node.start()
   try {
     if (!local) await waitForPeer(node, target)
-    const submitted = await node.master.submit(target, request, placement)
+    const submitted = await node.tasks.submit(target, request, placement)
     const stop = new AbortController()
+    const { lines } = node.tasks.follow(submitted.taskId, { follow: true, signal: stop.signal })
     return {
       lines: (async function * () {
         yield { accepted: submitted }
-        yield * storeLines(node.store, submitted.taskId, { follow: true, signal: stop.signal, unreachableSince: () => node.master.unreachableSince(submitted.taskId) })
+        yield * lines
       })(),
       // Without a daemon nothing would keep a task on this node alive: stopping cancels it.
       close: async () => {
@@ -112,12 +105,4 @@ export async function embeddedSource (options: EmbeddedOptions, target: string, 
     await node.stop()
     throw err
   }
-}
-
-export { ApiError }
-
-/** A task's feed read from a store in this process (an embedded node, or no node at all), as task lines. */
-export async function * storeLines (store: TaskStore, taskId: string, options: Omit<FeedOptions, 'fromSeq'> & { fromSeq?: number }): AsyncGenerator<TaskLine> {
-  const { attempt } = taskRecord(store, taskId)
-  for await (const item of taskFeed(store, taskId, attempt, options)) yield feedLine(item)
 }

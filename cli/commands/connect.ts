@@ -1,4 +1,4 @@
-import type { PeerView } from '../../node/src/node.ts'
+import type { PeerView } from '../../node/src/mesh/peer-view.ts'
 import { ApiError, requireApi, type ClientOptions } from '../client.ts'
 import { EXIT, ExitError } from '../exit.ts'
 import { printJson, type Printer } from '../render.ts'

@@ -1,5 +1,6 @@
 import { rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { SwarmKeyError } from '../../node/src/errors.ts'
 import { SWARM_KEY_FILE, createSwarmKey, loadSwarmKey } from '../../node/src/mesh/swarm-key.ts'
 import type { ClientOptions } from '../client.ts'
 import { EXIT, ExitError } from '../exit.ts'
@@ -20,7 +21,7 @@ export async function rotate (options: ClientOptions & { json?: boolean }, print
   // Missing: init makes one. Readable by others: it may have leaked, and chmod is the user's call.
   const previous = await loadSwarmKey(keyPath).catch((err: any) => {
     if (err?.reason === 'missing') throw new ExitError(EXIT.FAILURE, `there is no cluster key to rotate: ${err?.message}`)
-    if (err?.reason === 'permissions' || err?.name !== 'SwarmKeyError') throw new ExitError(EXIT.FAILURE, `cannot rotate the cluster key: ${err?.message}`)
+    if (err?.reason === 'permissions' || !(err instanceof SwarmKeyError)) throw new ExitError(EXIT.FAILURE, `cannot rotate the cluster key: ${err?.message}`)
     return { fingerprint: `unusable: ${err.message}` }
   })
   const fresh = join(options.dataDir, `${SWARM_KEY_FILE}.new`)

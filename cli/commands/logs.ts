@@ -1,7 +1,7 @@
 import type { ClientOptions } from '../client.ts'
 import { EXIT, ExitError } from '../exit.ts'
 import type { Printer } from '../render.ts'
-import { openTasks, taskExit } from '../task-access.ts'
+import { openTasks } from '../task-access.ts'
 import { TaskOutput } from '../task-output.ts'
 import type { TaskLine } from '../task-source.ts'
 
@@ -46,7 +46,7 @@ export async function logs (idOrPrefix: string, options: LogsOptions, print: Pri
   try {
     if (options.follow === true && !access.live) print.err('cloudai: no daemon runs for this data dir: showing the stored output only')
     const follow = options.follow === true && access.live
-    const source = await access.lines(idOrPrefix, { follow: follow && options.tail == null }).catch(taskExit)
+    const source = await access.lines(idOrPrefix, { follow: follow && options.tail == null })
     const output = new TaskOutput({ json: options.json === true, quiet: false, outputOnly: true, stdout: process.stdout, stderr: process.stderr })
     let lines: AsyncIterable<TaskLine> = source.lines
     if (options.tail != null) {

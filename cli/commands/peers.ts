@@ -1,4 +1,4 @@
-import type { PeerView } from '../../node/src/node.ts'
+import type { PeerView } from '../../node/src/mesh/peer-view.ts'
 import { formatBytes, formatDuration } from '../../node/src/units.ts'
 import { requireApi, type ClientOptions } from '../client.ts'
 import { colors, freeOfTotal, printJson, shortId, table, type Printer } from '../render.ts'

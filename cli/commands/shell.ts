@@ -1,7 +1,7 @@
 import { appendFile, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface, type Interface } from 'node:readline'
-import type { PeerView } from '../../node/src/node.ts'
+import type { PeerView } from '../../node/src/mesh/peer-view.ts'
 import type { TaskView } from '../../node/src/store/task-views.ts'
 import { findApi, type ApiClient, type ClientOptions } from '../client.ts'
 import { colors, type Printer } from '../render.ts'

@@ -3,7 +3,7 @@ import type { TaskStatusView } from '../../node/src/store/task-views.ts'
 import { formatBytes, formatDuration } from '../../node/src/units.ts'
 import type { ClientOptions } from '../client.ts'
 import { formatResources, printJson, type Printer } from '../render.ts'
-import { openTasks, taskExit } from '../task-access.ts'
+import { openTasks } from '../task-access.ts'
 import { stateText } from './tasks.ts'
 
 /** One event's detail, for the events list of `status`. */
@@ -51,7 +51,7 @@ function render (task: TaskStatusView): string {
 export async function status (idOrPrefix: string, options: ClientOptions & { json?: boolean }, print: Printer): Promise<void> {
   const access = await openTasks(options)
   try {
-    const task = await access.status(idOrPrefix).catch(taskExit)
+    const task = await access.status(idOrPrefix)
     if (options.json === true) printJson(print, task)
     else print.out(render(task))
   } finally {

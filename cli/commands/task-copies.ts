@@ -1,13 +1,12 @@
 import type { SubmittedTask } from '../../node/src/master/master.ts'
-import { ApiError, requireApi } from '../client.ts'
+import { requireApi } from '../client.ts'
 import { EXIT, ExitError } from '../exit.ts'
 import { colors, type Printer } from '../render.ts'
-import { exitCodeFor } from '../task-output.ts'
 import { ndjsonSource } from '../task-source.ts'
+import { taskExitCode } from '../../node/src/error-codes.ts'
 import type { TaskEventJson } from '../../node/src/protocol/task-messages.ts'
-import { REFUSALS, type TaskOptions } from './task.ts'
-
-const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'LOST'])
+import type { TaskOptions } from './task.ts'
+import { isTerminal } from '../../node/src/task-states.ts'
 
 /** How one copy ended: the terminal event of its last attempt (attempts go on as one task). */
 async function follow (options: TaskOptions, task: SubmittedTask): Promise<TaskEventJson | undefined> {
@@ -15,7 +14,7 @@ async function follow (options: TaskOptions, task: SubmittedTask): Promise<TaskE
   const source = await ndjsonSource(client, 'GET', `/v1/tasks/${task.taskId}/events?follow=1`)
   let terminal: TaskEventJson | undefined
   try {
-    for await (const line of source.lines) if ('event' in line && TERMINAL.has(line.event.state)) terminal = line.event
+    for await (const line of source.lines) if ('event' in line && isTerminal(line.event.state)) terminal = line.event
   } finally {
     await source.close()
   }
@@ -30,13 +29,8 @@ async function follow (options: TaskOptions, task: SubmittedTask): Promise<TaskE
  */
 export async function copies (target: string, options: TaskOptions, print: Printer): Promise<void> {
   const client = await requireApi(options)
-  let tasks: SubmittedTask[]
-  try {
-    tasks = await client.request<SubmittedTask[]>('POST', '/v1/tasks/copies', { target, count: options.count, ...options.request, ...options.placement })
-  } catch (err) {
-    if (err instanceof ApiError && REFUSALS[err.code] != null) throw new ExitError(REFUSALS[err.code], err.message)
-    throw err
-  }
+  // A refusal's exit code (125, or 2 for a bad request) comes from the error table, in run().
+  const tasks = await client.request<SubmittedTask[]>('POST', '/v1/tasks/copies', { target, count: options.count, ...options.request, ...options.placement })
   for (const task of tasks) {
     print.out(task.taskId)
     if (options.quiet !== true) print.err(colors.dim(`task ${task.taskId} sent to ${task.peerName !== '' ? task.peerName : '(being placed again)'}`))
@@ -45,7 +39,7 @@ export async function copies (target: string, options: TaskOptions, print: Print
   const ends = await Promise.all(tasks.map(async task => await follow(options, task)))
   let code: number = EXIT.OK
   ends.forEach((end, i) => {
-    const copyCode = exitCodeFor(end)
+    const copyCode = taskExitCode(end)
     if (code === EXIT.OK && copyCode !== EXIT.OK) code = copyCode
     if (options.quiet !== true) print.err(`${copyCode === EXIT.OK ? colors.green('✔') : colors.red('✖')} ${tasks[i].taskId}: ${end?.state ?? 'no end seen'}${end?.exit != null ? ` (exit ${end.exit.code})` : ''}${end?.error != null ? `: ${end.error.message}` : ''}`)
   })

@@ -1,9 +1,9 @@
 import type { Placement } from '../../node/src/master/placement.ts'
 import { formatBytes } from '../../node/src/units.ts'
-import { ApiError, requireApi } from '../client.ts'
+import { requireApi } from '../client.ts'
 import { EXIT, ExitError } from '../exit.ts'
 import { printJson, shortId, table, type Printer } from '../render.ts'
-import { REFUSALS, type TaskOptions } from './task.ts'
+import type { TaskOptions } from './task.ts'
 
 function load (used: number, total: number, format: (n: number) => string = String): string {
   return `${format(used)}/${format(total)}`
@@ -13,15 +13,10 @@ function load (used: number, total: number, format: (n: number) => string = Stri
 export async function explain (target: string, options: TaskOptions, print: Printer): Promise<void> {
   if (target !== 'auto') throw new ExitError(EXIT.USAGE, `--explain shows how "auto" places a task; "${target}" is not "auto"`)
   const client = await requireApi(options)
-  let placement: Placement
-  try {
-    placement = await client.request<Placement>('POST', '/v1/placement', {
-      ...options.request, count: options.count ?? 1, policy: options.placement.policy, constraints: options.placement.constraints
-    })
-  } catch (err) {
-    if (err instanceof ApiError && REFUSALS[err.code] != null) throw new ExitError(REFUSALS[err.code], err.message)
-    throw err
-  }
+  // A refusal's exit code (125, or 2 for a bad request) comes from the error table, in run().
+  const placement = await client.request<Placement>('POST', '/v1/placement', {
+    ...options.request, count: options.count ?? 1, policy: options.placement.policy, constraints: options.placement.constraints
+  })
   if (options.json === true) {
     printJson(print, placement)
     return

@@ -1,7 +1,9 @@
 import type { SubmitOptions, TaskRequest } from '../../node/src/master/master.ts'
 import { imageReferenceProblem } from '../../node/src/protocol/task-messages.ts'
 import { formatBytes, formatDuration } from '../../node/src/units.ts'
-import { ApiError, findApi, type ClientOptions } from '../client.ts'
+import { exitCodeOf } from '../../node/src/error-codes.ts'
+import { codeOf, SwarmKeyError, toError } from '../../node/src/errors.ts'
+import { findApi, type ClientOptions } from '../client.ts'
 import { EXIT, ExitError } from '../exit.ts'
 import { box, type Printer } from '../render.ts'
 import { TaskOutput } from '../task-output.ts'
@@ -34,7 +36,17 @@ function preview (target: string, request: TaskRequest): string {
   ])
 }
 
-export const REFUSALS: Record<string, number> = { NO_PLACEMENT: EXIT.NOT_RUN, UNKNOWN_PEER: EXIT.NOT_RUN, AMBIGUOUS_PEER: EXIT.USAGE, INVALID_SPEC: EXIT.USAGE, BAD_REQUEST: EXIT.USAGE, PEER_UNREACHABLE: EXIT.NOT_RUN }
+/**
+ * A task that could not be sent never ran (125), unless the request itself was wrong (2):
+ * the error table says which. Errors the table does not single out are told as "could not send".
+ */
+export function notSentExit (err: unknown, target: string): ExitError {
+  if (err instanceof ExitError) return err
+  if (err instanceof SwarmKeyError) return new ExitError(EXIT.NOT_RUN, `no daemon runs, and an embedded node cannot join the mesh: ${err.message}`)
+  const code = exitCodeOf(codeOf(err))
+  if (code === EXIT.USAGE || code === EXIT.NOT_RUN) return new ExitError(code, toError(err).message)
+  return new ExitError(EXIT.NOT_RUN, `could not send the task to ${target}: ${toError(err).message}`)
+}
 
 async function open (target: string, options: TaskOptions): Promise<TaskSource> {
   const client = await findApi(options)
@@ -47,14 +59,8 @@ async function open (target: string, options: TaskOptions): Promise<TaskSource> 
       throw new ExitError(EXIT.USAGE, '--detach on "self" needs a running daemon ("cloudai start"): without one, the task would end with this command')
     }
     return await embeddedSource({ dataDir: options.dataDir, mdnsTag: options.mdnsTag }, target, options.request, options.placement)
-  } catch (err: any) {
-    if (err instanceof ApiError && REFUSALS[err.code] != null) throw new ExitError(REFUSALS[err.code], err.message)
-    if (err?.name === 'UnknownPeerError') throw new ExitError(EXIT.NOT_RUN, err.message)
-    if (err?.name === 'AmbiguousPeerError') throw new ExitError(EXIT.USAGE, err.message)
-    if (err?.name === 'ProtocolError') throw new ExitError(EXIT.USAGE, err.message)
-    if (err?.name === 'SwarmKeyError') throw new ExitError(EXIT.NOT_RUN, `no daemon runs, and an embedded node cannot join the mesh: ${err.message}`)
-    if (err instanceof ExitError) throw err
-    throw new ExitError(EXIT.NOT_RUN, `could not send the task to ${target}: ${err?.message ?? err}`)
+  } catch (err) {
+    throw notSentExit(err, target)
   }
 }
 

@@ -5,7 +5,9 @@ import { CloudaiError } from './errors.ts'
 import { createNode, type CloudaiNode, type NodeOptions } from './node.ts'
 
 /** A daemon already serves this data dir: two would fight over its identity and store. */
-export class DaemonRunningError extends CloudaiError {}
+export class DaemonRunningError extends CloudaiError {
+  override readonly code = 'DAEMON_RUNNING'
+}
 
 /** How long we wait for an existing daemon to answer before treating its API file as stale. */
 const LIVENESS_TIMEOUT_MS = 2_000

@@ -1,17 +1,27 @@
-/**
- * Named errors. Callers test `err.name`, never message text (DESIGN.md §9).
- * Each class carries a default message that says what to do.
- */
+import type { ErrorCode } from './error-codes.ts'
 
+/**
+ * The node's errors: one class per kind of failure, each with one `code` (its meaning for
+ * the API, the CLI and retries is in ERROR_TABLE). Callers compare the class (`instanceof`)
+ * or the code, never the name or the message. Each message says what to do.
+ */
 export class CloudaiError extends Error {
+  readonly code: ErrorCode = 'INTERNAL'
+
   constructor (message: string, options?: ErrorOptions) {
     super(message, options)
     this.name = new.target.name
   }
 }
 
+/** The code of anything thrown: a CloudaiError's own, INTERNAL for the rest. */
+export function codeOf (thrown: unknown): ErrorCode {
+  return thrown instanceof CloudaiError ? thrown.code : 'INTERNAL'
+}
+
 /** The swarm key file is missing, malformed, weak or readable by others. */
 export class SwarmKeyError extends CloudaiError {
+  override readonly code = 'SWARM_KEY'
   /** Which check failed, for callers and tests: `missing`, `header`, `encoding`, `length`, `hex`, `weak`, `permissions`. */
   readonly reason: string
 
@@ -22,16 +32,28 @@ export class SwarmKeyError extends CloudaiError {
 }
 
 /** The identity key file exists but cannot be used. */
-export class IdentityError extends CloudaiError {}
+export class IdentityError extends CloudaiError {
+  override readonly code = 'IDENTITY'
+}
 
 /** A size, duration or count given by a user could not be parsed. */
-export class InvalidValueError extends CloudaiError {}
+export class InvalidValueError extends CloudaiError {
+  override readonly code = 'INVALID_VALUE'
+}
 
 /** A peer answered with bytes that are not a valid message, or nothing in time. */
-export class ProtocolError extends CloudaiError {}
+export class ProtocolError extends CloudaiError {
+  override readonly code: ErrorCode = 'PROTOCOL'
+}
+
+/** A task spec that breaks the rules (from the wire, the API or the command line); the message names the field. */
+export class InvalidTaskError extends ProtocolError {
+  override readonly code = 'INVALID_SPEC'
+}
 
 /** A read or write did not finish before the deadline the code set for it. */
 export class DeadlineError extends CloudaiError {
+  override readonly code = 'DEADLINE'
   constructor (message = 'the peer did not answer in time') {
     super(message)
   }
@@ -39,19 +61,26 @@ export class DeadlineError extends CloudaiError {
 
 /** The remote end closed the stream before sending the message we waited for. */
 export class UnexpectedEndError extends CloudaiError {
+  override readonly code = 'UNEXPECTED_END'
   constructor (message = 'the peer closed the stream before answering') {
     super(message)
   }
 }
 
 /** A dial failed in the private-network handshake: the two sides hold different cluster keys. */
-export class WrongClusterKeyError extends CloudaiError {}
+export class WrongClusterKeyError extends CloudaiError {
+  override readonly code = 'WRONG_CLUSTER_KEY'
+}
 
 /** The peer holds the cluster key but closed the connection: its policy's members leave this node out. */
-export class NotMemberError extends CloudaiError {}
+export class NotMemberError extends CloudaiError {
+  override readonly code = 'NOT_MEMBER'
+}
 
 /** A dial found nobody, or nobody who finished the handshake, in time. */
-export class PeerUnreachableError extends CloudaiError {}
+export class PeerUnreachableError extends CloudaiError {
+  override readonly code = 'PEER_UNREACHABLE'
+}
 
 /** Turn anything thrown (a stream write can reject with a non-Error) into an Error. */
 export function toError (thrown: unknown): Error {
@@ -63,13 +92,21 @@ export function toError (thrown: unknown): Error {
 }
 
 /** The task store was written by a newer cloudai, or cannot be opened. */
-export class StoreVersionError extends CloudaiError {}
+export class StoreVersionError extends CloudaiError {
+  override readonly code = 'STORE_VERSION'
+}
 
 /** No task has that id (or an id starting with it) on this node. */
-export class TaskNotFoundError extends CloudaiError {}
+export class TaskNotFoundError extends CloudaiError {
+  override readonly code = 'UNKNOWN_TASK'
+}
 
 /** More than one task id starts with what was given. */
-export class AmbiguousTaskError extends CloudaiError {}
+export class AmbiguousTaskError extends CloudaiError {
+  override readonly code = 'AMBIGUOUS_TASK'
+}
 
 /** The asker may not attach to or cancel this task: only its submitter (or the node itself) may. */
-export class NotSubmitterError extends CloudaiError {}
+export class NotSubmitterError extends CloudaiError {
+  override readonly code = 'FORBIDDEN'
+}

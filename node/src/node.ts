@@ -7,24 +7,26 @@ import { ensureDataDir } from './data-dir.ts'
 import { DEFAULT_LISTEN, DEFAULT_MDNS_TAG } from './defaults.ts'
 import { createDockerExecutor } from './executor/docker.ts'
 import type { Executor } from './executor/executor.ts'
-import type { ExecutorHealth } from './executor/docker-health.ts'
+import { HealthMonitor } from './executor/health-monitor.ts'
 import { Master } from './master/master.ts'
 import { silentLogger } from './logger.ts'
 import { IDENTITY_FILE, loadOrCreateIdentity } from './mesh/identity.ts'
 import { createMesh, type Mesh } from './mesh/libp2p.ts'
-import { Membership, type Member, type RefusedPeer } from './mesh/membership.ts'
+import { Membership, type RefusedPeer } from './mesh/membership.ts'
+import { toPeerView, type PeerView } from './mesh/peer-view.ts'
 import { SWARM_KEY_FILE, loadSwarmKey } from './mesh/swarm-key.ts'
 import type { PeerStatus } from './protocol/node-messages.ts'
 import { registerNodeProtocol } from './protocol/node-protocol.ts'
 import { registerTaskProtocol } from './protocol/task-protocol.ts'
 import type { TaskSpec, TaskState } from './protocol/task-messages.ts'
 import { detectResources, type ResourceAmounts } from './resources.ts'
+import { TaskService } from './tasks/task-service.ts'
 import type { WorkerTask } from './worker/worker-task.ts'
 import { Worker } from './worker/worker.ts'
 import { TaskStore } from './store/store.ts'
 import { AuditLog } from './audit.ts'
 import { loadPolicy, type WorkerPolicy } from './worker/policy.ts'
-import { NotSubmitterError, TaskNotFoundError } from './errors.ts'
+import { NotSubmitterError } from './errors.ts'
 import { VERSION } from './version.ts'
 
 /**
@@ -34,8 +36,6 @@ import { VERSION } from './version.ts'
  * on the LAN an answer.
  */
 export const DEFAULT_MDNS_INTERVAL_MS = 30_000
-/** How often the executor's health is checked again while the node runs. */
-const EXECUTOR_CHECK_INTERVAL_MS = 15_000
 
 export interface NodeOptions {
   dataDir: string
@@ -83,34 +83,13 @@ export interface NodeInfo {
   executorDetail: string
 }
 
-/** One row of `cloudai peers` (JSON field names are part of the CLI contract). */
-export interface PeerView {
-  peerId: string
-  name: string
-  addrs: string[]
-  version: string
-  capacity: ResourceAmounts
-  allocated: ResourceAmounts
-  running: number
-  queued: number
-  labels: Record<string, string>
-  executorHealthy: boolean
-  executorDetail: string
-  storageEnforced: boolean
-  reachable: boolean
-  lastSeen: string
-  unreachableSince?: string
-  latencyMs: number
-}
-
 export interface CloudaiNode {
   readonly peerId: PeerId
   readonly name: string
   readonly libp2p: Mesh
   readonly log: Logger
-  readonly worker: Worker
-  readonly master: Master
-  readonly store: TaskStore
+  /** The node's tasks: send, follow, cancel, and the history. */
+  readonly tasks: TaskService
   start(): Promise<void>
   stop(): Promise<void>
   info(): NodeInfo
@@ -121,45 +100,21 @@ export interface CloudaiNode {
   connect(addr: string): Promise<PeerView>
 }
 
-function toPeerView (member: Member): PeerView {
-  const { status } = member
-  return {
-    peerId: member.peerId.toString(),
-    name: status.name,
-    addrs: member.addrs.map(addr => addr.toString()),
-    version: status.version,
-    capacity: status.capacity,
-    allocated: status.allocated,
-    running: status.running,
-    queued: status.queued,
-    labels: status.labels,
-    executorHealthy: status.executorHealthy,
-    executorDetail: status.executorDetail,
-    storageEnforced: status.storageEnforced,
-    reachable: member.reachable,
-    lastSeen: new Date(member.lastSeen).toISOString(),
-    ...(member.unreachableSince != null ? { unreachableSince: new Date(member.unreachableSince).toISOString() } : {}),
-    latencyMs: Math.round(member.rttMs * 100) / 100
-  }
-}
-
 class Node implements CloudaiNode {
   readonly peerId: PeerId
   readonly name: string
   readonly libp2p: Mesh
   readonly log: Logger
-  readonly worker: Worker
-  readonly master: Master
-  readonly store: TaskStore
+  readonly tasks: TaskService
+  private readonly worker: Worker
+  private readonly master: Master
+  private readonly store: TaskStore
   private readonly audit: AuditLog
-  private readonly executor: Executor
+  private readonly health: HealthMonitor
   private readonly membership: Membership
   private readonly capacity: ResourceAmounts
   private readonly options: NodeOptions
   private readonly keyFingerprint?: string
-  private executorHealth: ExecutorHealth = { healthy: false, detail: 'not checked yet' }
-  private storageEnforced = false
-  private executorTimer?: NodeJS.Timeout
 
   constructor (libp2p: Mesh, store: TaskStore, audit: AuditLog, options: NodeOptions, capacity: ResourceAmounts, log: Logger, keyFingerprint?: string) {
     this.libp2p = libp2p
@@ -171,9 +126,10 @@ class Node implements CloudaiNode {
     this.keyFingerprint = keyFingerprint
     this.store = store
     this.audit = audit
-    this.executor = options.executor ?? createDockerExecutor()
+    const executor = options.executor ?? createDockerExecutor()
+    this.health = new HealthMonitor(executor)
     this.worker = new Worker({
-      executor: this.executor,
+      executor,
       capacity,
       nodeId: this.peerId.toString(),
       store,
@@ -189,6 +145,7 @@ class Node implements CloudaiNode {
       worker: this.worker,
       store,
       self: () => ({ peerId: this.peerId.toString(), name: this.name }),
+      selfStatus: () => ({ peerId: this.peerId.toString(), ...this.status() }),
       peers: () => this.peers().filter(peer => peer.reachable),
       candidates: () => [{ peerId: this.peerId.toString(), ...this.status() }, ...this.peers().filter(peer => peer.reachable)],
       refused: () => this.membership.refused(),
@@ -204,26 +161,21 @@ class Node implements CloudaiNode {
       onJoin: member => { log.info({ peer: member.peerId.toString(), name: member.status.name }, 'peer joined') },
       onLeave: (member, reason) => { log.info({ peer: member.peerId.toString(), name: member.status.name, reason }, 'peer unreachable') }
     })
+    this.tasks = new TaskService(store, this.master, this.worker)
   }
 
   async start (): Promise<void> {
-    const checkExecutor = async (): Promise<void> => {
-      this.executorHealth = await this.executor.health()
-      this.storageEnforced = this.executorHealth.healthy && await this.executor.storageEnforced()
-    }
-    await checkExecutor()
-    this.executorTimer = setInterval(() => { void checkExecutor() }, EXECUTOR_CHECK_INTERVAL_MS)
-    this.executorTimer.unref()
+    await this.health.start()
     // Before anything new is admitted: what ran here before holds its share of the ledger.
     await this.worker.recover()
     await registerNodeProtocol(this.libp2p, {
       status: async () => this.status(),
-      attach: (remote, taskId) => this.audited(remote, 'attach', taskId, () => this.taskOf(remote, taskId)),
+      attach: (remote, taskId) => this.audited(remote, 'attach', taskId, () => this.worker.taskFor(taskId, remote.toString())),
       cancel: (remote, taskId) => this.audited(remote, 'cancel', taskId, () => this.worker.cancel(taskId, remote.toString())),
       onBadRequest: (remote, err) => { this.log.debug({ peer: remote.toString(), err: err.message }, 'node protocol request failed') }
     })
     await registerTaskProtocol(this.libp2p, {
-      worker: this.worker,
+      host: this.worker,
       nameOf: peerId => this.membership.list().find(member => member.peerId.toString() === peerId)?.status.name ?? '',
       onBadStream: (remote, err) => { this.log.warn({ peer: remote.toString(), err: err.message }, 'task stream ended with an error') }
     })
@@ -236,18 +188,10 @@ class Node implements CloudaiNode {
   private audited<T> (remote: PeerId, action: string, taskId: string, serve: () => T): T {
     try {
       return serve()
-    } catch (err: any) {
-      if (err?.name === 'NotSubmitterError') this.audit.record({ peer: remote.toString(), action, code: 'FORBIDDEN', reason: err.message, taskId })
+    } catch (err) {
+      if (err instanceof NotSubmitterError) this.audit.record({ peer: remote.toString(), action, code: err.code, reason: err.message, taskId })
       throw err
     }
-  }
-
-  /** A task `remote` submitted here, for it to attach to. */
-  private taskOf (remote: PeerId, taskId: string): WorkerTask {
-    const task = this.worker.get(taskId)
-    if (task == null) throw new TaskNotFoundError(`this node has no task ${taskId}`)
-    if (task.submitter !== remote.toString()) throw new NotSubmitterError(`task ${taskId} was submitted by another node: only its submitter may attach`)
-    return task
   }
 
   /**
@@ -256,7 +200,7 @@ class Node implements CloudaiNode {
    * The worker goes first, so that this node's own followers record how its tasks ended.
    */
   async stop (): Promise<void> {
-    clearInterval(this.executorTimer)
+    this.health.stop()
     this.membership.stop()
     await this.worker.cancelAll()
     this.master.stop()
@@ -273,8 +217,8 @@ class Node implements CloudaiNode {
       capacity: this.capacity,
       open: this.keyFingerprint == null,
       ...(this.keyFingerprint != null ? { keyFingerprint: this.keyFingerprint } : {}),
-      executorHealthy: this.executorHealth.healthy,
-      executorDetail: this.executorHealth.detail
+      executorHealthy: this.health.health.healthy,
+      executorDetail: this.health.health.detail
     }
   }
 
@@ -287,9 +231,9 @@ class Node implements CloudaiNode {
       running: this.worker.active().length,
       queued: this.worker.queued(),
       labels: this.options.labels ?? {},
-      executorHealthy: this.executorHealth.healthy,
-      executorDetail: this.executorHealth.detail,
-      storageEnforced: this.storageEnforced,
+      executorHealthy: this.health.health.healthy,
+      executorDetail: this.health.health.detail,
+      storageEnforced: this.health.storageEnforced,
       members: this.membership.hints()
     }
   }

@@ -39,6 +39,7 @@ import { taskFeed } from '../../node/src/store/feed.ts'
 import { SIM_INBOUND_CONNECTION_THRESHOLD, simTaskRequest } from '../../test/helpers/sim.ts'
 import type { BenchRow } from './report.ts'
 import { median } from './task-latency.ts'
+import { storeOf } from '../../test/helpers/internals.ts'
 
 const GiB = 2 ** 30
 /** How long a mesh may take until every master lists every other node as reachable. */
@@ -116,7 +117,7 @@ async function meshUp (nodes: CloudaiNode[], masters: CloudaiNode[]): Promise<vo
 /** Read a task's events from `master`'s store until the terminal one, and return that; calls `onFirst` at the first. */
 async function followToEnd (master: CloudaiNode, taskId: string, signal: AbortSignal, onFirst?: () => void): Promise<TaskEvent> {
   let last: TaskEvent | undefined
-  for await (const item of taskFeed(master.store, taskId, 1, { follow: true, signal })) {
+  for await (const item of taskFeed(storeOf(master), taskId, 1, { follow: true, signal })) {
     if (!('event' in item)) continue
     if (last == null) onFirst?.()
     last = item.event
@@ -160,7 +161,7 @@ async function latencyBench (root: string): Promise<BenchRow> {
       const signal = AbortSignal.timeout(LATENCY_TASK_LIMIT_MS)
       const cpuBefore = process.cpuUsage()
       const start = performance.now()
-      const submitted = await master.master.submit(target, LATENCY_REQUEST)
+      const submitted = await master.tasks.submit(target, LATENCY_REQUEST)
       const returned = performance.now() - start
       let seenAtMaster = Number.NaN
       const last = await followToEnd(master, submitted.taskId, signal, () => { seenAtMaster = performance.now() - start })
@@ -390,7 +391,7 @@ async function makespanRound (nodes: CloudaiNode[], masters: CloudaiNode[], item
         const index = mine[next++]
         try {
           const target = 'auto' in targets ? 'auto' : targets.names[index]
-          const task = await master.master.submit(target, requests[index], { policy: 'spread' })
+          const task = await master.tasks.submit(target, requests[index], { policy: 'spread' })
           perNode.set(task.peerName, (perNode.get(task.peerName) ?? 0) + 1)
           submitted.push({ master, taskId: task.taskId })
         } catch (err) {
@@ -405,7 +406,7 @@ async function makespanRound (nodes: CloudaiNode[], masters: CloudaiNode[], item
   const lastEndAt = watch.lastEndAt
   // Each master's store holds every end (its followers record what the workers streamed).
   for (let open = Infinity; open > 0;) {
-    open = masters.reduce((sum, master) => sum + master.store.unfinished('submitted').length, 0)
+    open = masters.reduce((sum, master) => sum + storeOf(master).unfinished('submitted').length, 0)
     if (open === 0) break
     if (signal.aborted) throw tooLong(`${open} tasks ended at their workers but not yet in their masters' stores`)
     await new Promise(resolve => setTimeout(resolve, 5))
@@ -415,7 +416,7 @@ async function makespanRound (nodes: CloudaiNode[], masters: CloudaiNode[], item
   const cpu = process.cpuUsage(cpuBefore)
   let extraAttempts = 0
   for (const { master, taskId } of submitted) {
-    const record = master.store.task(taskId, 'submitted')
+    const record = master.tasks.record(taskId, 'submitted')
     if (record?.state !== TaskState.SUCCEEDED) throw new Error(`task ${taskId} ended ${record?.state ?? 'unknown'}, not SUCCEEDED: ${record?.errorMessage ?? ''}`)
     extraAttempts += record.attempt - 1
   }

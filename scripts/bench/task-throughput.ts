@@ -34,6 +34,7 @@ import { Worker } from '../../node/src/worker/worker.ts'
 import { simTaskRequest } from '../../test/helpers/sim.ts'
 import type { BenchRow } from './report.ts'
 import { median } from './task-latency.ts'
+import { storeOf } from '../../test/helpers/internals.ts'
 
 /** Timed tasks per path per round. */
 const TASKS = 2_000
@@ -106,8 +107,7 @@ function bareWorker (dataDir: string): { store: TaskStore, submit: () => Promise
     submit: async () => {
       // As the master makes a spec (master.ts submit): a fresh id, encoded and validated.
       const spec = validateSpec(encodeSpec({ ...REQUEST, id: newTaskId(), attempt: 1 }))
-      const { task } = worker.submit(spec, 'bench-master', 'bench-master')
-      return task.spec.id
+      return worker.submit(spec, 'bench-master', 'bench-master').spec.id
     }
   }
 }
@@ -207,8 +207,8 @@ export async function taskThroughputBench (): Promise<BenchRow[]> {
     const bareWorkerPath = bare
 
     const paths = {
-      remote: async (count: number) => await batch(count, master.store, async () => (await master.master.submit(worker.name, REQUEST)).taskId),
-      self: async (count: number) => await batch(count, solo.store, async () => (await solo.master.submit('self', REQUEST)).taskId),
+      remote: async (count: number) => await batch(count, storeOf(master), async () => (await master.tasks.submit(worker.name, REQUEST)).taskId),
+      self: async (count: number) => await batch(count, storeOf(solo), async () => (await solo.tasks.submit('self', REQUEST)).taskId),
       bare: async (count: number) => await batch(count, bareWorkerPath.store, bareWorkerPath.submit)
     }
     const results: Record<keyof typeof paths, BatchResult[]> = { remote: [], self: [], bare: [] }

@@ -10,6 +10,7 @@ import { createSwarmKey } from '../../node/src/mesh/swarm-key.ts'
 import { createNode, type CloudaiNode, type NodeOptions } from '../../node/src/node.ts'
 import { isTerminal, TaskState, type TaskEvent } from '../../node/src/protocol/task-messages.ts'
 import { taskFeed } from '../../node/src/store/feed.ts'
+import { storeOf, workerOf } from './internals.ts'
 
 /** Many local nodes: a quick dial rate far above libp2p's default of 5 per second per host. */
 export const SIM_INBOUND_CONNECTION_THRESHOLD = 10_000
@@ -68,11 +69,11 @@ export function simTaskRequest (command: string[], extra: Partial<TaskRequest> =
  * recorded, until the terminal one; throws if that takes longer than `boundMs`.
  */
 export async function taskEvents (node: CloudaiNode, taskId: string, boundMs: number): Promise<TaskEvent[]> {
-  const record = node.store.task(taskId, 'submitted') ?? node.store.task(taskId, 'executed')
+  const record = node.tasks.record(taskId, 'submitted') ?? node.tasks.record(taskId, 'executed')
   if (record == null) throw new Error(`${node.name} has no task ${taskId}`)
   const signal = AbortSignal.timeout(boundMs)
   const events: TaskEvent[] = []
-  for await (const item of taskFeed(node.store, taskId, record.attempt, { follow: true, signal })) {
+  for await (const item of taskFeed(storeOf(node), taskId, record.attempt, { follow: true, signal })) {
     if ('event' in item) events.push(item.event)
   }
   if (!isTerminal(events.at(-1)?.state ?? TaskState.PENDING)) throw new Error(`task ${taskId} did not end within ${boundMs} ms (${events.length} events)`)
@@ -198,10 +199,10 @@ export function watchedExecutor (capacity: ResourceAmounts, options: { queueBoun
         if (node == null) {
           watched.violations.push(`${task.taskId}: ran before the test knew its node`)
         } else {
-          const allocated = node.worker.allocated()
+          const allocated = workerOf(node).allocated()
           watched.maxAllocatedCpu = Math.max(watched.maxAllocatedCpu, allocated.cpu)
           if (!within(allocated, capacity)) watched.violations.push(`${task.taskId}: ${node.name}'s ledger holds ${JSON.stringify(allocated)}`)
-          if (options.queueBound != null && node.worker.queued() >= options.queueBound) watched.violations.push(`${task.taskId}: ${node.name}'s queue is full`)
+          if (options.queueBound != null && workerOf(node).queued() >= options.queueBound) watched.violations.push(`${task.taskId}: ${node.name}'s queue is full`)
         }
         const running = sum(inside.values())
         if (!within(running, capacity)) watched.violations.push(`${task.taskId}: ${inside.size} containers need ${JSON.stringify(running)}`)

@@ -11,6 +11,7 @@ import type { TaskRecord, TaskStore } from '../../node/src/store/store.ts'
 import { MAX_QUEUED_TASKS } from '../../node/src/worker/task-queue.ts'
 import { mdnsTag, requireTestNamespace, waitFor } from '../helpers/env.ts'
 import { cluster, crash, fullyConnected, killableExecutor, simNode, simTaskRequest, stopAll, taskEvents, watchedExecutor, within, type Cluster, type WatchedExecutor } from '../helpers/sim.ts'
+import { storeOf, workerOf } from '../helpers/internals.ts'
 
 /**
  * Durability of tasks across load and failure (DESIGN.md §4–§6): many masters against small
@@ -57,7 +58,7 @@ function assertWellFormed (events: TaskEvent[], what: string): void {
  */
 function countDeliveries (node: CloudaiNode): Map<string, number> {
   const counts = new Map<string, number>()
-  const store = node.store
+  const store = storeOf(node)
   const record = store.recordEvent.bind(store)
   store.recordEvent = (role, attempt, event) => {
     if (role === 'submitted') {
@@ -144,7 +145,7 @@ test(`${MASTERS} masters × ${TASKS_PER_MASTER} tasks on ${WORKERS} workers of $
           const request = simTaskRequest([`sleep:${plan.sleepMs}`, `exit:${plan.exitCode}`], {
             resources: { cpu: plan.cpu, memoryBytes: 64 * MiB, storageBytes: MiB, gpus: 0 }
           })
-          const submitted = await master.master.submit(workers[plan.worker].name, request)
+          const submitted = await master.tasks.submit(workers[plan.worker].name, request)
           assert.equal(submitted.peerId, workers[plan.worker].peerId.toString())
           taskIds.set(submitted.taskId, plan)
           seen.set(submitted.taskId, await taskEvents(master, submitted.taskId, TASK_BOUND_MS))
@@ -188,17 +189,17 @@ test(`${MASTERS} masters × ${TASKS_PER_MASTER} tasks on ${WORKERS} workers of $
     // recorded those it ran, with the same ending and the very same events.
     const executed = new Map<string, { record: TaskRecord, worker: number }>()
     for (const [w, worker] of workers.entries()) {
-      for (const record of worker.store.list({ role: 'executed' })) {
+      for (const record of worker.tasks.records({ role: 'executed' })) {
         assert.ok(!executed.has(record.taskId), `${record.taskId} ran on two workers`)
         executed.set(record.taskId, { record, worker: w })
       }
-      assert.equal(worker.store.list({ role: 'submitted' }).length, 0, `${worker.name} submitted nothing`)
+      assert.equal(worker.tasks.records({ role: 'submitted' }).length, 0, `${worker.name} submitted nothing`)
     }
     assert.equal(executed.size, MASTERS * TASKS_PER_MASTER)
     for (const [m, master] of masters.entries()) {
-      const records = master.store.list({ role: 'submitted' })
+      const records = master.tasks.records({ role: 'submitted' })
       assert.equal(records.length, TASKS_PER_MASTER, `${master.name}'s history`)
-      assert.equal(master.store.list({ role: 'executed' }).length, 0, `${master.name} ran nothing`)
+      assert.equal(master.tasks.records({ role: 'executed' }).length, 0, `${master.name} ran nothing`)
       for (const record of records) {
         const plan = taskIds.get(record.taskId)
         assert.ok(plan != null && plan.master === m, `${master.name} lists a task it did not submit: ${record.taskId}`)
@@ -206,7 +207,7 @@ test(`${MASTERS} masters × ${TASKS_PER_MASTER} tasks on ${WORKERS} workers of $
         assert.ok(isTerminal(record.state), `${what}: ${record.state}`)
         assert.equal(record.peerName, `worker-${plan.worker}`, what)
         assert.equal(record.exitCode, plan.exitCode, what)
-        const events = storedEvents(master.store, record)
+        const events = storedEvents(storeOf(master), record)
         assert.deepEqual(events, seen.get(record.taskId), `${what}: the store holds other events than were followed`)
         const onWorker = executed.get(record.taskId)
         assert.ok(onWorker != null, `${what}: no worker recorded it`)
@@ -215,14 +216,14 @@ test(`${MASTERS} masters × ${TASKS_PER_MASTER} tasks on ${WORKERS} workers of $
         assert.equal(onWorker.record.state, record.state, `${what}: the worker recorded another ending`)
         assert.equal(onWorker.record.exitCode, record.exitCode, what)
         assert.equal(onWorker.record.errorCode, record.errorCode, what)
-        assert.deepEqual(storedEvents(workers[plan.worker].store, onWorker.record), events, `${what}: the worker's events differ from the master's`)
+        assert.deepEqual(storedEvents(storeOf(workers[plan.worker]), onWorker.record), events, `${what}: the worker's events differ from the master's`)
       }
     }
 
     for (const worker of workers) {
-      assert.deepEqual(worker.worker.allocated(), { cpu: 0, memoryBytes: 0, storageBytes: 0, gpus: 0 }, `${worker.name} gave every reservation back`)
-      assert.equal(worker.worker.queued(), 0, worker.name)
-      assert.equal(worker.worker.active().length, 0, worker.name)
+      assert.deepEqual(workerOf(worker).allocated(), { cpu: 0, memoryBytes: 0, storageBytes: 0, gpus: 0 }, `${worker.name} gave every reservation back`)
+      assert.equal(workerOf(worker).queued(), 0, worker.name)
+      assert.equal(workerOf(worker).active().length, 0, worker.name)
     }
     assert.deepEqual(watched.map(w => w.executor.running()), workers.map(() => 0), 'no container runs')
   } finally {
@@ -255,19 +256,19 @@ test('a worker that dies with tasks running: the master shows them unreachable, 
 
     const request = simTaskRequest(['sleep:60000'], { resources: { cpu: 1, memoryBytes: 64 * MiB, storageBytes: MiB, gpus: 0 } })
     const ids: string[] = []
-    for (let i = 0; i < 3; i++) ids.push((await master.master.submit('worker', request)).taskId)
-    const running = await waitFor(() => ids.every(id => master.store.task(id, 'submitted')?.state === TaskState.RUNNING), 10_000)
-    assert.ok(running, `the master does not see all three running: ${ids.map(id => master.store.task(id, 'submitted')?.state).join(', ')}`)
+    for (let i = 0; i < 3; i++) ids.push((await master.tasks.submit('worker', request)).taskId)
+    const running = await waitFor(() => ids.every(id => master.tasks.record(id, 'submitted')?.state === TaskState.RUNNING), 10_000)
+    assert.ok(running, `the master does not see all three running: ${ids.map(id => master.tasks.record(id, 'submitted')?.state).join(', ')}`)
 
     const crashedAt = Date.now()
     await crash(worker, doomed.kill)
     alive.splice(alive.indexOf(worker), 1)
     dead = worker
 
-    const unreachable = await waitFor(() => ids.every(id => master.master.unreachableSince(id) != null), LOST_AFTER_MS, 10)
+    const unreachable = await waitFor(() => ids.every(id => master.tasks.unreachableSince(id) != null), LOST_AFTER_MS, 10)
     assert.ok(unreachable, 'the master never showed the tasks as unreachable before the loss deadline')
     for (const id of ids) {
-      const since = master.master.unreachableSince(id)!
+      const since = master.tasks.unreachableSince(id)!
       assert.ok(since >= crashedAt && since <= crashedAt + LOST_AFTER_MS, `unreachable since ${since - crashedAt} ms after the crash`)
     }
 
@@ -280,18 +281,18 @@ test('a worker that dies with tasks running: the master shows them unreachable, 
       assert.match(last.error?.message ?? '', /^worker has been unreachable since \S+, longer than the loss deadline \(3 s\): the task is lost/)
       const afterMs = last.timeMs - crashedAt
       assert.ok(afterMs >= LOST_AFTER_MS && afterMs <= LOST_AFTER_MS + LOST_SLACK_MS, `${id}: LOST ${afterMs} ms after the crash`)
-      const record = master.store.task(id, 'submitted')!
+      const record = master.tasks.record(id, 'submitted')!
       assert.equal(record.state, TaskState.LOST)
       assert.equal(record.errorCode, 'LOST')
       assert.equal(record.note, undefined, 'nothing to note while the worker is away')
-      assert.equal(master.master.unreachableSince(id), undefined, 'LOST is a state; the unreachable view ends with it')
+      assert.equal(master.tasks.unreachableSince(id), undefined, 'LOST is a state; the unreachable view ends with it')
     }
-    const lostSeqs = ids.map(id => master.store.task(id, 'submitted')!.lastSeq)
-    const lostAtMs = Math.max(...ids.map(id => master.store.task(id, 'submitted')!.finishedMs!)) - crashedAt
+    const lostSeqs = ids.map(id => master.tasks.record(id, 'submitted')!.lastSeq)
+    const lostAtMs = Math.max(...ids.map(id => master.tasks.record(id, 'submitted')!.finishedMs!)) - crashedAt
 
     // The dead worker recorded nothing after it died: its tasks are RUNNING in its store.
-    for (const id of ids) assert.equal(worker.store.task(id, 'executed')?.state, TaskState.RUNNING, `${id} on the dead worker`)
-    worker.store.close()
+    for (const id of ids) assert.equal(worker.tasks.record(id, 'executed')?.state, TaskState.RUNNING, `${id} on the dead worker`)
+    storeOf(worker).close()
 
     // Back on the same data dir: the same peer ID, a new port. Its containers are gone.
     const peerId = worker.peerId.toString()
@@ -300,29 +301,29 @@ test('a worker that dies with tasks running: the master shows them unreachable, 
     assert.equal(worker.peerId.toString(), peerId, 'the identity in the data dir gives the same peer ID')
     await worker.start()
     for (const id of ids) {
-      const record = worker.store.task(id, 'executed')
+      const record = worker.tasks.record(id, 'executed')
       assert.equal(record?.state, TaskState.FAILED, `${id} after the restart`)
       assert.equal(record?.errorCode, 'CONTAINER_GONE')
     }
     await master.connect(addressOf(worker))
 
     // The master's stale-copy loop reaches it (within one retry pause) and notes what the copy did.
-    const noted = await waitFor(() => ids.every(id => master.store.task(id, 'submitted')?.note != null), STALE_CANCEL_RETRY_MS + 10_000)
+    const noted = await waitFor(() => ids.every(id => master.tasks.record(id, 'submitted')?.note != null), STALE_CANCEL_RETRY_MS + 10_000)
     assert.ok(noted, 'the master never noted the copy of the returning worker')
     t.diagnostic(`LOST ${lostAtMs} ms after the crash (deadline ${LOST_AFTER_MS} ms); copies noted ${Date.now() - crashedAt} ms after it`)
     for (const [i, id] of ids.entries()) {
-      const record = master.store.task(id, 'submitted')!
+      const record = master.tasks.record(id, 'submitted')!
       assert.match(record.note!, /^worker came back at \S+; its copy had ended FAILED after the task was lost, and that result is not used$/)
       assert.equal(record.state, TaskState.LOST, 'the master keeps LOST')
       assert.equal(record.errorCode, 'LOST')
       assert.equal(record.lastSeq, lostSeqs[i], 'nothing from the returning worker was recorded as the task\'s events')
       // The worker's copy stays as it ended.
-      const copy = worker.store.task(id, 'executed')!
+      const copy = worker.tasks.record(id, 'executed')!
       assert.equal(copy.state, TaskState.FAILED)
-      assertWellFormed(storedEvents(worker.store, copy), `${id} on the worker`)
+      assertWellFormed(storedEvents(storeOf(worker), copy), `${id} on the worker`)
     }
   } finally {
-    dead?.store.close()
+    (dead != null ? storeOf(dead) : undefined)?.close()
     await stopAll(alive)
     await c.remove()
   }
@@ -350,8 +351,8 @@ test('a worker restarted within the deadline: the master re-attaches, the queued
 
     const request = simTaskRequest(['out:done', 'sleep:1500'], { resources: { cpu: 1, memoryBytes: 64 * MiB, storageBytes: MiB, gpus: 0 } })
     const ids: string[] = []
-    for (let i = 0; i < 4; i++) ids.push((await master.master.submit('worker', request)).taskId)
-    const stateOf = (id: string): TaskState | undefined => master.store.task(id, 'submitted')?.state
+    for (let i = 0; i < 4; i++) ids.push((await master.tasks.submit('worker', request)).taskId)
+    const stateOf = (id: string): TaskState | undefined => master.tasks.record(id, 'submitted')?.state
     const settled = await waitFor(() => stateOf(ids[0]) === TaskState.RUNNING && ids.slice(1).every(id => stateOf(id) === TaskState.QUEUED), 1_000, 5)
     assert.ok(settled, `expected one RUNNING and three QUEUED: ${ids.map(stateOf).join(', ')}`)
 
@@ -359,11 +360,11 @@ test('a worker restarted within the deadline: the master re-attaches, the queued
     await crash(worker, doomed.kill)
     alive.splice(alive.indexOf(worker), 1)
     dead = worker
-    const atCrash = ids.map(id => worker.store.task(id, 'executed')?.state)
+    const atCrash = ids.map(id => worker.tasks.record(id, 'executed')?.state)
     assert.deepEqual(atCrash, [TaskState.RUNNING, TaskState.QUEUED, TaskState.QUEUED, TaskState.QUEUED], 'the worker died with one running and three queued')
-    const unreachable = await waitFor(() => ids.every(id => master.master.unreachableSince(id) != null), 10_000, 10)
+    const unreachable = await waitFor(() => ids.every(id => master.tasks.unreachableSince(id) != null), 10_000, 10)
     assert.ok(unreachable, 'the master never showed the tasks as unreachable')
-    worker.store.close()
+    storeOf(worker).close()
     // Down long enough for the master's first re-attach to fail.
     await delay(REATTACH_RETRY_MS + 500)
 
@@ -376,7 +377,7 @@ test('a worker restarted within the deadline: the master re-attaches, the queued
     const restartedMs = Date.now() - crashedAt
 
     const results = await Promise.all(ids.map(async id => await taskEvents(master, id, RESUME_LOST_AFTER_MS + 15_000)))
-    const reattached = await waitFor(() => ids.every(id => master.master.unreachableSince(id) == null), 5_000)
+    const reattached = await waitFor(() => ids.every(id => master.tasks.unreachableSince(id) == null), 5_000)
     assert.ok(reattached, 'the unreachable view did not end')
     assert.ok(master.peers().some(peer => peer.peerId === peerId && peer.reachable && peer.addrs.some(addr => addr.startsWith(addressOf(worker).split('/p2p/')[0]))), 'the master knows the worker\'s new address')
     t.diagnostic(`worker back ${restartedMs} ms after the crash; all four ended ${Date.now() - crashedAt} ms after it`)
@@ -395,20 +396,20 @@ test('a worker restarted within the deadline: the master re-attaches, the queued
       }
       assert.ok(!events.some(e => e.state === TaskState.LOST), `task ${i} was given up`)
       // Nothing missed, nothing twice: the master holds exactly the worker's events.
-      const record = master.store.task(id, 'submitted')!
+      const record = master.tasks.record(id, 'submitted')!
       assert.equal(record.state, last.state)
-      assert.deepEqual(storedEvents(master.store, record), events)
-      const copy = worker.store.task(id, 'executed')!
+      assert.deepEqual(storedEvents(storeOf(master), record), events)
+      const copy = worker.tasks.record(id, 'executed')!
       assert.equal(copy.state, last.state)
-      assert.deepEqual(storedEvents(worker.store, copy), events, `task ${i}: the worker's events differ from the master's`)
+      assert.deepEqual(storedEvents(storeOf(worker), copy), events, `task ${i}: the worker's events differ from the master's`)
     }
     assert.deepEqual(doubled(deliveries), [], 'the master was handed an event twice (a re-attach from the wrong seq)')
     // On 1 CPU they ran one at a time, in the order they were queued.
     const spans = results.slice(1).map(events => ({ from: events.find(e => e.state === TaskState.RUNNING)!.timeMs, to: events.at(-1)!.timeMs }))
     for (let i = 1; i < spans.length; i++) assert.ok(spans[i].from >= spans[i - 1].to, `task ${i + 1} ran before task ${i} had ended: ${JSON.stringify(spans)}`)
-    assert.deepEqual(worker.worker.allocated(), { cpu: 0, memoryBytes: 0, storageBytes: 0, gpus: 0 })
+    assert.deepEqual(workerOf(worker).allocated(), { cpu: 0, memoryBytes: 0, storageBytes: 0, gpus: 0 })
   } finally {
-    dead?.store.close()
+    (dead != null ? storeOf(dead) : undefined)?.close()
     await stopAll(alive)
     await c.remove()
   }

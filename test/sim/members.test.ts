@@ -10,6 +10,7 @@ import { TaskState } from '../../node/src/protocol/task-messages.ts'
 import { parsePolicy } from '../../node/src/worker/policy.ts'
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 import { makeClusterKey, simNode, simTaskRequest, taskEvents } from '../helpers/sim.ts'
+import { workerOf } from '../helpers/internals.ts'
 
 /**
  * Issue 6, membership: four nodes hold the same cluster key. A, B and D list A, B and D as
@@ -141,12 +142,12 @@ test('the left-out key holder cannot submit: UnknownPeerError naming the refused
   // By now C has been refused by every member several times (mDNS, the connect above).
   const refusedBy = (): string[] => node('C').refused().map(peer => peer.peerId)
   const noticed = await waitFor(() => refusedBy().includes(ids.A), 5_000)
-  const err = await node('C').master.submit('A', simTaskRequest(['out:should never run', 'exit:0'])).then(() => undefined, (thrown: unknown) => thrown)
+  const err = await node('C').tasks.submit('A', simTaskRequest(['out:should never run', 'exit:0'])).then(() => undefined, (thrown: unknown) => thrown)
   assert.ok(err instanceof Error, 'C submitted a task to A')
   assert.equal(err.name, 'UnknownPeerError', `${err.name}: ${err.message}`)
   assert.match(err.message, /refused the handshake/, `C's refusals: [${refusedBy().map(nameOf)}] (A noticed: ${noticed}); message: ${err.message}`)
   assert.match(err.message, /members/, err.message)
-  assert.ok(node('A').worker.active().length === 0 && node('A').status().queued === 0, 'A runs something')
+  assert.ok(workerOf(node('A')).active().length === 0 && node('A').status().queued === 0, 'A runs something')
 })
 
 test('each member\'s audit log names the left-out key holder with NOT_MEMBER', async () => {
@@ -161,12 +162,12 @@ test('each member\'s audit log names the left-out key holder with NOT_MEMBER', a
 })
 
 test('a submitter the worker accepts runs its task; a member outside submitters is REJECTED with POLICY and audited', async () => {
-  const fromA = await node('A').master.submit('B', simTaskRequest(['out:from A', 'exit:0']))
+  const fromA = await node('A').tasks.submit('B', simTaskRequest(['out:from A', 'exit:0']))
   const eventsA = await taskEvents(node('A'), fromA.taskId, TASK_BOUND_MS)
   assert.equal(TaskState[eventsA.at(-1)!.state], 'SUCCEEDED', JSON.stringify(eventsA.at(-1)))
-  assert.equal(node('B').worker.get(fromA.taskId)?.submitter, ids.A)
+  assert.equal(workerOf(node('B')).get(fromA.taskId)?.submitter, ids.A)
 
-  const fromD = await node('D').master.submit('B', simTaskRequest(['out:from D', 'exit:0']))
+  const fromD = await node('D').tasks.submit('B', simTaskRequest(['out:from D', 'exit:0']))
   assert.equal(fromD.peerId, ids.B)
   const eventsD = await taskEvents(node('D'), fromD.taskId, TASK_BOUND_MS)
   const last = eventsD.at(-1)!

@@ -8,6 +8,7 @@ import type { ResourceAmounts } from '../../node/src/resources.ts'
 import { taskFeed, type FeedItem } from '../../node/src/store/feed.ts'
 import { mdnsTag, requireTestNamespace, waitFor } from '../helpers/env.ts'
 import { cluster, crash, fullyConnected, killableExecutor, simNode, simTaskRequest, stopAll, taskEvents, watchedExecutor, within, type Cluster, type WatchedExecutor } from '../helpers/sim.ts'
+import { storeOf, workerOf } from '../helpers/internals.ts'
 
 /**
  * Automatic placement and retries across a mesh (DESIGN.md §5, issue 5): masters that place
@@ -72,7 +73,7 @@ test(`${MASTERS} masters place ${MASTERS * TASKS_PER_MASTER} auto tasks at once 
     const outcomes = await Promise.all(masters.flatMap((master, m) => Array.from({ length: TASKS_PER_MASTER }, async (_, i) => {
       const { cpu, sleepMs } = plan(m, i)
       const request = simTaskRequest([`out:${m}-${i}`, `sleep:${sleepMs}`], { resources: { cpu, memoryBytes: 64 * MiB, storageBytes: MiB, gpus: 0 } })
-      const submitted = await master.master.submit('auto', request, { policy: 'spread' })
+      const submitted = await master.tasks.submit('auto', request, { policy: 'spread' })
       const events = await taskEvents(master, submitted.taskId, TASK_BOUND_MS)
       return { master, m, i, taskId: submitted.taskId, events }
     })))
@@ -85,7 +86,7 @@ test(`${MASTERS} masters place ${MASTERS * TASKS_PER_MASTER} auto tasks at once 
     assert.deepEqual(notSucceeded, [], 'every auto task succeeds')
     assert.equal(new Set(outcomes.map(o => o.taskId)).size, MASTERS * TASKS_PER_MASTER, 'task ids are unique')
     for (const o of outcomes) {
-      const record = o.master.store.task(o.taskId, 'submitted')!
+      const record = o.master.tasks.record(o.taskId, 'submitted')!
       assert.equal(record.state, TaskState.SUCCEEDED, o.taskId)
       assert.equal(record.placement?.target, 'auto')
       assert.equal(record.placement?.policy, 'spread')
@@ -97,7 +98,7 @@ test(`${MASTERS} masters place ${MASTERS * TASKS_PER_MASTER} auto tasks at once 
     // Where they ran, from the workers' own records: each task once, SUCCEEDED, on the node its master recorded.
     const ranOn = new Map<string, string>()
     const perNode = nodes.map(node => {
-      const executed = node.store.list({ role: 'executed' }).filter(r => r.state === TaskState.SUCCEEDED)
+      const executed = node.tasks.records({ role: 'executed' }).filter(r => r.state === TaskState.SUCCEEDED)
       for (const record of executed) {
         assert.ok(!ranOn.has(record.taskId), `${record.taskId} succeeded on ${ranOn.get(record.taskId)} and on ${node.name}`)
         ranOn.set(record.taskId, node.peerId.toString())
@@ -105,8 +106,8 @@ test(`${MASTERS} masters place ${MASTERS * TASKS_PER_MASTER} auto tasks at once 
       return executed.length
     })
     assert.equal(ranOn.size, MASTERS * TASKS_PER_MASTER, 'every task ran to success exactly once')
-    for (const o of outcomes) assert.equal(ranOn.get(o.taskId), o.master.store.task(o.taskId, 'submitted')!.peerId, `${o.taskId}: the worker that ran it is the one its master recorded`)
-    const attempts = outcomes.map(o => o.master.store.attempts(o.taskId).length)
+    for (const o of outcomes) assert.equal(ranOn.get(o.taskId), o.master.tasks.record(o.taskId, 'submitted')!.peerId, `${o.taskId}: the worker that ran it is the one its master recorded`)
+    const attempts = outcomes.map(o => storeOf(o.master).attempts(o.taskId).length)
     const refused = attempts.filter(n => n > 1).length
 
     const mean = (MASTERS * TASKS_PER_MASTER) / NODES
@@ -117,9 +118,9 @@ test(`${MASTERS} masters place ${MASTERS * TASKS_PER_MASTER} auto tasks at once 
     assert.ok(watched.some(w => w.maxAllocatedCpu === NODE_CAPACITY.cpu), 'no node was ever full: the test did not load the mesh')
 
     // Nothing is held once all have ended.
-    const idle = await waitFor(() => nodes.every(node => node.worker.active().length === 0 && node.worker.queued() === 0), 5_000)
+    const idle = await waitFor(() => nodes.every(node => workerOf(node).active().length === 0 && workerOf(node).queued() === 0), 5_000)
     assert.ok(idle, 'a node still runs or queues a task')
-    for (const node of nodes) assert.deepEqual(node.worker.allocated(), { cpu: 0, memoryBytes: 0, storageBytes: 0, gpus: 0 }, `${node.name} gave every reservation back`)
+    for (const node of nodes) assert.deepEqual(workerOf(node).allocated(), { cpu: 0, memoryBytes: 0, storageBytes: 0, gpus: 0 }, `${node.name} gave every reservation back`)
   } finally {
     await stopAll(nodes)
     await c.remove()
@@ -154,7 +155,7 @@ test(`one master places a burst of ${BURST} auto tasks on ${BURST_WORKERS} idle 
 
     const request = simTaskRequest(['sleep:1000'], { resources: { cpu: 1, memoryBytes: 64 * MiB, storageBytes: MiB, gpus: 0 } })
     const started = Date.now()
-    const submitted = await Promise.all(Array.from({ length: BURST }, async () => await master.master.submit('auto', request, { policy: 'spread' })))
+    const submitted = await Promise.all(Array.from({ length: BURST }, async () => await master.tasks.submit('auto', request, { policy: 'spread' })))
     const placedMs = Date.now() - started
     const perWorker = workers.map(w => submitted.filter(s => s.peerId === w.peerId.toString()).length)
     t.diagnostic(`${BURST} tasks placed in ${placedMs} ms; per node (mean ${BURST / BURST_WORKERS}): ${perWorker.join(' ')}`)
@@ -186,7 +187,7 @@ const TASK_MS = 6_000
 async function feedItems (node: CloudaiNode, taskId: string, boundMs: number): Promise<FeedItem[]> {
   const items: FeedItem[] = []
   const signal = AbortSignal.timeout(boundMs)
-  for await (const item of taskFeed(node.store, taskId, 1, { follow: true, signal })) items.push(item)
+  for await (const item of taskFeed(storeOf(node), taskId, 1, { follow: true, signal })) items.push(item)
   return items
 }
 
@@ -210,30 +211,30 @@ test(`a worker dies running ${RETRIED} tasks sent with --retries 1 and ${NOT_RET
 
     const request = simTaskRequest(['out:hello', `sleep:${TASK_MS}`], { resources: { cpu: 1, memoryBytes: 64 * MiB, storageBytes: MiB, gpus: 0 } })
     const retried: string[] = []
-    for (let i = 0; i < RETRIED; i++) retried.push((await master.master.submit('doomed', request, { retries: 1 })).taskId)
+    for (let i = 0; i < RETRIED; i++) retried.push((await master.tasks.submit('doomed', request, { retries: 1 })).taskId)
     const plain: string[] = []
-    for (let i = 0; i < NOT_RETRIED; i++) plain.push((await master.master.submit('doomed', request)).taskId)
+    for (let i = 0; i < NOT_RETRIED; i++) plain.push((await master.tasks.submit('doomed', request)).taskId)
     const ids = [...retried, ...plain]
     // Followed from the start, as `logs -f` would: the feed must carry the task across its attempts.
     const feeds = retried.map(id => feedItems(master, id, 60_000))
     feeds.forEach(feed => { feed.catch(() => {}) })
 
-    const running = await waitFor(() => ids.every(id => master.store.task(id, 'submitted')?.state === TaskState.RUNNING), 10_000)
-    assert.ok(running, `not all ${ids.length} run on the worker: ${ids.map(id => master.store.task(id, 'submitted')?.state).join(', ')}`)
+    const running = await waitFor(() => ids.every(id => master.tasks.record(id, 'submitted')?.state === TaskState.RUNNING), 10_000)
+    assert.ok(running, `not all ${ids.length} run on the worker: ${ids.map(id => master.tasks.record(id, 'submitted')?.state).join(', ')}`)
     for (const id of ids) {
-      assert.deepEqual(master.store.attempts(id).map(a => [a.attempt, a.peerId, a.state]), [[1, workerId, TaskState.RUNNING]], `${id}: one attempt, on the named worker`)
+      assert.deepEqual(storeOf(master).attempts(id).map(a => [a.attempt, a.peerId, a.state]), [[1, workerId, TaskState.RUNNING]], `${id}: one attempt, on the named worker`)
     }
 
     const crashedAt = Date.now()
     await crash(worker, doomed.kill)
     alive.splice(alive.indexOf(worker), 1)
     dead = worker
-    for (const id of ids) assert.equal(worker.store.task(id, 'executed')?.state, TaskState.RUNNING, `${id} was still running when its worker died`)
+    for (const id of ids) assert.equal(worker.tasks.record(id, 'executed')?.state, TaskState.RUNNING, `${id} was still running when its worker died`)
 
     // Every first attempt is LOST within the detection bound.
-    const lost = await waitFor(() => ids.every(id => master.store.attempts(id)[0]?.state === TaskState.LOST), LOST_AFTER_MS + LOST_SLACK_MS + 2_000)
-    assert.ok(lost, `not every first attempt became LOST: ${ids.map(id => master.store.attempts(id)[0]?.state).join(', ')}`)
-    const lostAfter = ids.map(id => master.store.attempts(id)[0].finishedMs! - crashedAt)
+    const lost = await waitFor(() => ids.every(id => storeOf(master).attempts(id)[0]?.state === TaskState.LOST), LOST_AFTER_MS + LOST_SLACK_MS + 2_000)
+    assert.ok(lost, `not every first attempt became LOST: ${ids.map(id => storeOf(master).attempts(id)[0]?.state).join(', ')}`)
+    const lostAfter = ids.map(id => storeOf(master).attempts(id)[0].finishedMs! - crashedAt)
     for (const [k, ms] of lostAfter.entries()) {
       assert.ok(ms >= LOST_AFTER_MS && ms <= LOST_AFTER_MS + LOST_SLACK_MS, `${ids[k]}: attempt 1 LOST ${ms} ms after the crash (deadline ${LOST_AFTER_MS} ms, slack ${LOST_SLACK_MS} ms)`)
     }
@@ -244,7 +245,7 @@ test(`a worker dies running ${RETRIED} tasks sent with --retries 1 and ${NOT_RET
     for (const [k, id] of retried.entries()) {
       const last = results[k].at(-1)!
       assert.equal(last.state, TaskState.SUCCEEDED, `${id}: ${states(results[k])} ${last.error?.message ?? ''}`)
-      const attempts = master.store.attempts(id)
+      const attempts = storeOf(master).attempts(id)
       assert.equal(attempts.length, 2, `${id}: ${JSON.stringify(attempts)}`)
       const [first, second] = attempts
       assert.deepEqual([first.attempt, first.peerId, first.peerName, first.state, first.errorCode], [1, workerId, 'doomed', TaskState.LOST, 'LOST'])
@@ -255,13 +256,13 @@ test(`a worker dies running ${RETRIED} tasks sent with --retries 1 and ${NOT_RET
       const runner = alive.find(node => node.peerId.toString() === second.peerId)
       assert.ok(runner != null, `${id}: attempt 2 was placed on ${second.peerName} (${second.peerId}), no live node`)
       assert.equal(second.peerName, runner.name)
-      const record = master.store.task(id, 'submitted')!
+      const record = master.tasks.record(id, 'submitted')!
       assert.equal(record.state, TaskState.SUCCEEDED)
       assert.equal(record.attempt, 2)
       assert.equal(record.peerId, second.peerId)
       assert.equal(record.exitCode, 0)
       // The node that ran attempt 2 recorded it as attempt 2, and it succeeded there.
-      const copy = runner.store.task(id, 'executed')
+      const copy = runner.tasks.record(id, 'executed')
       assert.equal(copy?.attempt, 2, `${id} on ${runner.name}`)
       assert.equal(copy?.state, TaskState.SUCCEEDED)
     }
@@ -270,7 +271,7 @@ test(`a worker dies running ${RETRIED} tasks sent with --retries 1 and ${NOT_RET
     const fed = await Promise.all(feeds)
     for (const [k, items] of fed.entries()) {
       const id = retried[k]
-      const second = master.store.attempts(id)[1]
+      const second = storeOf(master).attempts(id)[1]
       const split = items.findIndex(item => 'attempt' in item && !('event' in item))
       assert.ok(split > 0, `${id}: the feed never announced a new attempt: ${JSON.stringify(items.map(i => Object.keys(i)))}`)
       const before = items.slice(0, split)
@@ -291,7 +292,7 @@ test(`a worker dies running ${RETRIED} tasks sent with --retries 1 and ${NOT_RET
       assert.equal(two.at(-1)!.state, TaskState.SUCCEEDED, `${id}: attempt 2 ${states(two)}`)
       assert.equal(two.filter(e => isTerminal(e.state)).length, 1)
       assert.equal(two.filter(e => e.log != null).map(e => Buffer.from(e.log!.data).toString()).join(''), 'hello\n', `${id}: attempt 2's output`)
-      assert.deepEqual(two, master.store.events(id, 2), `${id}: the feed and the store agree on attempt 2`)
+      assert.deepEqual(two, storeOf(master).events(id, 2), `${id}: the feed and the store agree on attempt 2`)
     }
 
     // Without retries: LOST they stay, with the reason, after the others were done.
@@ -299,17 +300,17 @@ test(`a worker dies running ${RETRIED} tasks sent with --retries 1 and ${NOT_RET
       const events = await taskEvents(master, id, 1_000)
       const last = events.at(-1)!
       assert.equal(last.state, TaskState.LOST, `${id}: ${states(events)}`)
-      const record = master.store.task(id, 'submitted')!
+      const record = master.tasks.record(id, 'submitted')!
       assert.equal(record.state, TaskState.LOST)
       assert.equal(record.attempt, 1)
       assert.equal(record.errorCode, 'LOST')
       assert.match(record.errorMessage ?? '', /^doomed has been unreachable since \S+, longer than the loss deadline \(3 s\): the task is lost\. If the worker comes back, its copy is cancelled$/)
-      assert.deepEqual(master.store.attempts(id).map(a => [a.attempt, a.peerId, a.state, a.errorCode]), [[1, workerId, TaskState.LOST, 'LOST']], `${id}: no second attempt`)
-      assert.ok(alive.every(node => node.store.task(id, 'executed') == null), `${id} ran on a live node though it had no retries`)
+      assert.deepEqual(storeOf(master).attempts(id).map(a => [a.attempt, a.peerId, a.state, a.errorCode]), [[1, workerId, TaskState.LOST, 'LOST']], `${id}: no second attempt`)
+      assert.ok(alive.every(node => node.tasks.record(id, 'executed') == null), `${id} ran on a live node though it had no retries`)
     }
-    t.diagnostic(`first attempts LOST ${Math.min(...lostAfter)}–${Math.max(...lostAfter)} ms after the crash; retried tasks done ${doneAt - crashedAt} ms after it; attempt 2 on ${retried.map(id => master.store.attempts(id)[1].peerName).join(', ')}`)
+    t.diagnostic(`first attempts LOST ${Math.min(...lostAfter)}–${Math.max(...lostAfter)} ms after the crash; retried tasks done ${doneAt - crashedAt} ms after it; attempt 2 on ${retried.map(id => storeOf(master).attempts(id)[1].peerName).join(', ')}`)
   } finally {
-    dead?.store.close()
+    (dead != null ? storeOf(dead) : undefined)?.close()
     await stopAll(alive)
     await c.remove()
   }

@@ -7,6 +7,7 @@ import { LogStream, TaskState, isTerminal, type TaskEvent } from '../../node/src
 import { submitToPeer } from '../../node/src/protocol/task-protocol.ts'
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 import { fullyConnected, makeClusterKey, simNode, simTaskRequest, taskEvents } from '../helpers/sim.ts'
+import { workerOf } from '../helpers/internals.ts'
 
 const NODES = 5
 /** Generous: the mesh converges in about a second here, but CI machines are loaded. */
@@ -63,7 +64,7 @@ test(`every node sends a task to every other (${NODES * (NODES - 1)} at once); a
     for (const node of nodes) for (const peer of node.peers()) busiest = Math.max(busiest, peer.running)
   }, 20)
   const results = await Promise.all(pairs.map(async ({ from, to, code }) => {
-    const submitted = await from.master.submit(to.name, request([`out:${from.name}->${to.name}`, `sleep:${TASK_MS}`, `exit:${code}`]))
+    const submitted = await from.tasks.submit(to.name, request([`out:${from.name}->${to.name}`, `sleep:${TASK_MS}`, `exit:${code}`]))
     return { submitted, events: await taskEvents(from, submitted.taskId, TASKS_BOUND_MS) }
   })).finally(() => { clearInterval(watch) })
   assert.ok(busiest >= 1, 'no peer was ever seen running a task')
@@ -81,10 +82,10 @@ test(`every node sends a task to every other (${NODES * (NODES - 1)} at once); a
     assert.equal(last.exit?.code, code, what)
     assert.equal(stdout(events), `${from.name}->${to.name}\n`, what)
     // The task ran on the peer it was sent to, submitted by the node that sent it.
-    const onWorker = to.worker.get(submitted.taskId)
+    const onWorker = workerOf(to).get(submitted.taskId)
     assert.equal(onWorker?.submitter, from.peerId.toString(), what)
     assert.equal(onWorker?.state, last.state, what)
-    assert.equal(from.worker.get(submitted.taskId), undefined, `${what}: the sender ran it too`)
+    assert.equal(workerOf(from).get(submitted.taskId), undefined, `${what}: the sender ran it too`)
   }
   assert.equal(new Set(results.map(result => result.submitted.taskId)).size, pairs.length, 'task ids are not unique')
   assert.deepEqual(runs, nodes.map(() => NODES - 1), 'each node ran exactly one task from each other node')

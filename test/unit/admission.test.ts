@@ -107,9 +107,9 @@ function assertIdle (h: Harness): void {
 
 test('three 1-CPU tasks on 2 CPUs: two run, the third is QUEUED at position 1 and runs when one of them ends', async () => {
   const h = harness({ cpu: 2, memoryBytes: 4 * GiB, storageBytes: 10 * GiB, gpus: 0 })
-  const first = h.worker.submit(spec('first', ['sleep:150']), 'master').task
-  const second = h.worker.submit(spec('second', ['sleep:800']), 'master').task
-  const third = h.worker.submit(spec('third', ['out:third ran', 'sleep:20']), 'master').task
+  const first = h.worker.submit(spec('first', ['sleep:150']), 'master')
+  const second = h.worker.submit(spec('second', ['sleep:800']), 'master')
+  const third = h.worker.submit(spec('third', ['out:third ran', 'sleep:20']), 'master')
   assert.equal(first.state, TaskState.PULLING)
   assert.equal(second.state, TaskState.PULLING)
   assert.equal(third.state, TaskState.QUEUED)
@@ -131,8 +131,8 @@ test('three 1-CPU tasks on 2 CPUs: two run, the third is QUEUED at position 1 an
 
 test('cancelling a queued task ends it CANCELLED at once, and it never runs', async () => {
   const h = harness({ cpu: 1, memoryBytes: 4 * GiB, storageBytes: 10 * GiB, gpus: 0 })
-  const running = h.worker.submit(spec('running', ['sleep:200']), 'master').task
-  const waiting = h.worker.submit(spec('waiting', ['out:must not run']), 'master').task
+  const running = h.worker.submit(spec('running', ['sleep:200']), 'master')
+  const waiting = h.worker.submit(spec('waiting', ['out:must not run']), 'master')
   assert.equal(waiting.state, TaskState.QUEUED)
   waiting.cancel()
   assert.equal(waiting.state, TaskState.CANCELLED, 'a queued task has nothing to stop: it ends at once')
@@ -150,8 +150,8 @@ test('cancelling a queued task ends it CANCELLED at once, and it never runs', as
 
 test('the others in the queue are told their new positions when one ahead of them leaves or starts', async () => {
   const h = harness({ cpu: 1, memoryBytes: 4 * GiB, storageBytes: 10 * GiB, gpus: 0 })
-  const running = h.worker.submit(spec('running', ['sleep:150']), 'master').task
-  const [a, b, c] = ['a', 'b', 'c'].map(id => h.worker.submit(spec(id, ['sleep:10']), 'master').task)
+  const running = h.worker.submit(spec('running', ['sleep:150']), 'master')
+  const [a, b, c] = ['a', 'b', 'c'].map(id => h.worker.submit(spec(id, ['sleep:10']), 'master'))
   assert.deepEqual([a, b, c].map(positions), [[1], [2], [3]])
   b.cancel()
   assert.deepEqual([a, c].map(positions), [[1], [3, 2]], 'only the one behind the cancelled moved')
@@ -163,9 +163,9 @@ test('the others in the queue are told their new positions when one ahead of the
 
 test('strict FIFO: a small task that would fit now waits behind a big one at the head', async () => {
   const h = harness({ cpu: 2, memoryBytes: 4 * GiB, storageBytes: 10 * GiB, gpus: 0 })
-  const one = h.worker.submit(spec('one', ['sleep:150']), 'master').task
-  const big = h.worker.submit(spec('big', ['sleep:100'], { cpu: 2 }), 'master').task
-  const small = h.worker.submit(spec('small', ['sleep:10']), 'master').task
+  const one = h.worker.submit(spec('one', ['sleep:150']), 'master')
+  const big = h.worker.submit(spec('big', ['sleep:100'], { cpu: 2 }), 'master')
+  const small = h.worker.submit(spec('small', ['sleep:10']), 'master')
   assert.equal(big.state, TaskState.QUEUED)
   assert.equal(small.state, TaskState.QUEUED, 'one CPU is free, but the big task is first in line')
   assert.deepEqual(positions(small), [2])
@@ -178,8 +178,8 @@ test('strict FIFO: a small task that would fit now waits behind a big one at the
 
 test('a task that can never fit is REJECTED with the numbers and takes no place in the queue', async () => {
   const h = harness({ cpu: 2, memoryBytes: 16 * GiB, storageBytes: 10 * GiB, gpus: 0 })
-  const blocker = h.worker.submit(spec('blocker', ['sleep:50'], { cpu: 2 }), 'master').task
-  const huge = h.worker.submit(spec('huge', ['exit:0'], { cpu: 64, memoryBytes: 64 * GiB }), 'master').task
+  const blocker = h.worker.submit(spec('blocker', ['sleep:50'], { cpu: 2 }), 'master')
+  const huge = h.worker.submit(spec('huge', ['exit:0'], { cpu: 64, memoryBytes: 64 * GiB }), 'master')
   assert.equal(huge.state, TaskState.REJECTED)
   const [event] = eventsOf(huge)
   assert.equal(event.error?.code, 'NEVER_FITS')
@@ -191,11 +191,11 @@ test('a task that can never fit is REJECTED with the numbers and takes no place 
 
 test(`a full queue (${MAX_QUEUED_TASKS} waiting) REJECTS the next task with QUEUE_FULL and a reason`, async () => {
   const h = harness({ cpu: 1, memoryBytes: 4 * GiB, storageBytes: 10 * GiB, gpus: 0 })
-  const blocker = h.worker.submit(spec('blocker', ['sleep:60000']), 'master').task
-  const waiting = Array.from({ length: MAX_QUEUED_TASKS }, (_, i) => h.worker.submit(spec(`q${i}`, ['exit:0']), 'master').task)
+  const blocker = h.worker.submit(spec('blocker', ['sleep:60000']), 'master')
+  const waiting = Array.from({ length: MAX_QUEUED_TASKS }, (_, i) => h.worker.submit(spec(`q${i}`, ['exit:0']), 'master'))
   assert.ok(waiting.every((task, i) => task.state === TaskState.QUEUED && positions(task)[0] === i + 1))
   assert.equal(h.worker.queued(), MAX_QUEUED_TASKS)
-  const refused = h.worker.submit(spec('one-too-many', ['exit:0']), 'master').task
+  const refused = h.worker.submit(spec('one-too-many', ['exit:0']), 'master')
   assert.equal(refused.state, TaskState.REJECTED)
   const [event] = eventsOf(refused)
   assert.equal(event.error?.code, 'QUEUE_FULL')
@@ -211,7 +211,7 @@ test(`a full queue (${MAX_QUEUED_TASKS} waiting) REJECTS the next task with QUEU
 
 test('GPUs: each task gets its own device ids; a freed one goes to the next task', async () => {
   const h = harness({ cpu: 8, memoryBytes: 4 * GiB, storageBytes: 10 * GiB, gpus: 2 })
-  const [a, b, c] = [['a', 'sleep:100'], ['b', 'sleep:300'], ['c', 'sleep:10']].map(([id, step]) => h.worker.submit(spec(id, [step], { gpus: 1 }), 'master').task)
+  const [a, b, c] = [['a', 'sleep:100'], ['b', 'sleep:300'], ['c', 'sleep:10']].map(([id, step]) => h.worker.submit(spec(id, [step], { gpus: 1 }), 'master'))
   assert.equal(c.state, TaskState.QUEUED)
   assert.equal(h.worker.allocated().gpus, 2)
   await allEnded([a, b, c])
@@ -234,7 +234,7 @@ test('200 submissions of random sizes at once, some cancelled: capacity is never
   })
   await fc.assert(fc.asyncProperty(fc.array(task, { minLength: 200, maxLength: 200 }), async tasks => {
     const h = harness(capacity)
-    const submitted = tasks.map((t, i) => h.worker.submit(spec(`t${i}`, [`sleep:${t.sleepMs}`, 'exit:0'], { cpu: t.cpu, memoryBytes: t.memoryBytes, storageBytes: t.storageBytes, gpus: t.gpus }), `master-${i % 4}`).task)
+    const submitted = tasks.map((t, i) => h.worker.submit(spec(`t${i}`, [`sleep:${t.sleepMs}`, 'exit:0'], { cpu: t.cpu, memoryBytes: t.memoryBytes, storageBytes: t.storageBytes, gpus: t.gpus }), `master-${i % 4}`))
     const timers = tasks.flatMap((t, i) => t.cancelAfterMs != null ? [setTimeout(() => { submitted[i].cancel() }, t.cancelAfterMs)] : [])
     try {
       await allEnded(submitted)

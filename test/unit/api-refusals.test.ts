@@ -151,7 +151,7 @@ test('every task endpoint answers 401 without the token, even to a body over the
       assert.ok(performance.now() - started < 5_000)
     }
   }
-  assert.equal(node.node.store.list({ limit: 10 }).length, 0, 'a request without the token made a task')
+  assert.equal(node.node.tasks.records({ limit: 10 }).length, 0, 'a request without the token made a task')
 })
 
 test('parseApiAddress refuses every non-loopback host, however it is spelled (property), and accepts 127.0.0.0/8 and ::1', () => {
@@ -195,7 +195,7 @@ test('bodies over the limit get 413: 1 MiB for the task endpoints, 64 KiB for th
     }
   }
   assert.equal((await call('GET', '/v1/id')).status, 200, 'the server does not answer after the refusals')
-  assert.equal(node.node.store.list({ limit: 10 }).length, 0, 'a refused body made a task')
+  assert.equal(node.node.tasks.records({ limit: 10 }).length, 0, 'a refused body made a task')
   // The server answers 413 and destroys the socket at once (server.ts: `if (error.status === 413) req.destroy()`),
   // yet the answer says `Connection: keep-alive`. A client still sending its body then gets a TCP reset that
   // discards the 413 it has not read, and a keep-alive client reuses the dead socket for its next request.
@@ -212,7 +212,7 @@ test('a task body between 64 KiB and 1 MiB is read and runs', async () => {
 })
 
 test('POST /v1/tasks validates its body: 400 BAD_REQUEST, 400 INVALID_SPEC, 404 UNKNOWN_PEER', async () => {
-  const tasksBefore = node.node.store.list().length
+  const tasksBefore = node.node.tasks.records().length
   const { target: _target, ...noTarget } = TASK
   const badRequests: Array<[string, unknown]> = [
     ['no body', undefined],
@@ -251,7 +251,7 @@ test('POST /v1/tasks validates its body: 400 BAD_REQUEST, 400 INVALID_SPEC, 404 
   }
   assertError(await call('POST', '/v1/tasks', { body: '{"target": ' }), 400, 'BAD_JSON')
   assertError(await call('POST', '/v1/tasks', { body: JSON.stringify({ ...TASK, target: 'nobody-of-that-name' }) }), 404, 'UNKNOWN_PEER')
-  assert.equal(node.node.store.list().length, tasksBefore, 'a refused request made a task')
+  assert.equal(node.node.tasks.records().length, tasksBefore, 'a refused request made a task')
 })
 
 test('POST /v1/tasks/copies and /v1/placement validate their bodies', async () => {

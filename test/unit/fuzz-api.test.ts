@@ -7,6 +7,7 @@ import { waitFor } from '../helpers/env.ts'
 import { count, reportTried, startFuzzTarget } from '../helpers/fuzz.ts'
 import type { TestNode } from '../helpers/libp2p-pair.ts'
 import { SIM_IMAGE } from '../helpers/sim.ts'
+import { workerOf } from '../helpers/internals.ts'
 
 /**
  * Issue 6: hostile bytes hurt no one. Random paths, methods, bodies and tokens go to a real
@@ -172,7 +173,7 @@ describe('local API', () => {
       return problem == null
     }), { numRuns: 400 }).catch((err: Error) => { throw new Error(`${problems.slice(0, 5).join('\n')}\n${err.message}`) })
     console.log(`near-valid API bodies, answers by status: ${[...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s} ×${n}`).join(', ')}`)
-    assert.ok(await waitFor(() => target.node.worker.active().length === 0, 20_000), 'tasks submitted through the API are still active')
+    assert.ok(await waitFor(() => workerOf(target.node).active().length === 0, 20_000), 'tasks submitted through the API are still active')
   })
 
   test('without the token, or with a wrong one: always 401 with a code, whatever the path, method or body', { timeout: 30_000 }, async () => {

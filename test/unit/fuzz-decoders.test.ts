@@ -9,6 +9,7 @@ import { STATUS_DECODE_LIMITS, checkOneOfRequest, validateStatus } from '../../n
 import { LogStream, MASTER_MESSAGE_LIMITS, TaskState, checkOneOf, validateSpec } from '../../node/src/protocol/task-messages.ts'
 import { FLAT_HEAP_BYTES, count, describeInput, mutate, mutation, reportTried, settledMemory, wireSpec } from '../helpers/fuzz.ts'
 import { varint } from '../helpers/libp2p-pair.ts'
+import { ProtocolError } from '../../node/src/errors.ts'
 
 /**
  * Issue 6: hostile bytes hurt no one. Random bytes and mutated valid encodings go to every
@@ -90,7 +91,7 @@ function decodeHostile (decoder: Decoder, bytes: Uint8Array): string | undefined
   try {
     framed = decodeFrame(decoder.codec, new Uint8ArrayList(bytes), decoder.limits)
   } catch (err: any) {
-    if (err?.name !== 'ProtocolError') return `decodeFrame(${decoder.name}) threw ${err?.name}: ${err?.message}`
+    if (!(err instanceof ProtocolError)) return `decodeFrame(${decoder.name}) threw ${err?.name}: ${err?.message}`
     if (direct !== undefined) return `decodeFrame(${decoder.name}) refused what ${decoder.name}.decode accepted`
     return undefined
   }
@@ -98,7 +99,7 @@ function decodeHostile (decoder: Decoder, bytes: Uint8Array): string | undefined
   try {
     decoder.validate?.(framed)
   } catch (err: any) {
-    if (err?.name !== 'ProtocolError') return `validating a decoded ${decoder.name} threw ${err?.name}: ${err?.message}`
+    if (!(err instanceof ProtocolError)) return `validating a decoded ${decoder.name} threw ${err?.name}: ${err?.message}`
   }
   return undefined
 }
@@ -155,7 +156,7 @@ describe('decoders with limits', () => {
     for (const [decoder, bytes] of claims) {
       count('decoder, oversized claims')
       const started = performance.now()
-      assert.throws(() => decodeFrame(decoder.codec, new Uint8ArrayList(bytes), decoder.limits), (err: Error) => err.name === 'ProtocolError', `${decoder.name}: ${describeInput(bytes)}`)
+      assert.throws(() => decodeFrame(decoder.codec, new Uint8ArrayList(bytes), decoder.limits), (err: Error) => err instanceof ProtocolError, `${decoder.name}: ${describeInput(bytes)}`)
       assert.ok(performance.now() - started < 50, `${decoder.name} took ${performance.now() - started} ms`)
     }
     const growth = settledMemory().heapUsed - before.heapUsed

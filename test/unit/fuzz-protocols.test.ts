@@ -12,6 +12,7 @@ import { MAX_EVENT_FRAME_BYTES, SUBMIT_TIMEOUT_MS, TASK_MAX_INBOUND_STREAMS, TAS
 import { waitFor } from '../helpers/env.ts'
 import { FLAT_HEAP_BYTES, type Mutation, count, describeInput, mutate, mutation, reportTried, settledMemory, startFuzzTarget, wireSpec } from '../helpers/fuzz.ts'
 import { readUntilEnd, startBareMesh, type StreamOutcome, type TestMesh, type TestNode, varint } from '../helpers/libp2p-pair.ts'
+import { workerOf } from '../helpers/internals.ts'
 
 /**
  * Issue 6: hostile bytes hurt no one. Random, truncated and mutated frames go to a real
@@ -233,7 +234,7 @@ describe('task protocol /cloudai/task/1.0.0', () => {
       await assertNodeStillAnswers()
       return failures.length === 0
     }), { numRuns: 20 }).catch((err: Error) => { throw new Error(`${failures.slice(0, 5).join('\n')}\n${err.message}`) })
-    assert.ok(await waitFor(() => target.node.worker.active().length === 0, 10_000), `${target.node.worker.active().length} hostile tasks still active`)
+    assert.ok(await waitFor(() => workerOf(target.node).active().length === 0, 10_000), `${workerOf(target.node).active().length} hostile tasks still active`)
   })
 
   test('mutated frames on half-open streams: the node ends each one by the Submit deadline', { timeout: 40_000 }, async () => {

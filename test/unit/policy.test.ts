@@ -92,7 +92,7 @@ test('the worker refuses a task its policy forbids before admission: REJECTED wi
     store,
     policy: parsePolicy(JSON.stringify({ images: ['registry.lan/'] }))
   })
-  const { task } = worker.submit(spec(), MASTER)
+  const task = worker.submit(spec(), MASTER)
   assert.equal(task.state, TaskState.REJECTED)
   const event = task.eventAt(task.lastSeq)
   assert.equal(event?.error?.code, 'POLICY')

@@ -36,13 +36,13 @@ test('a worker refuses the excess of a flooding submitter with RATE_LIMITED, aud
   const spec = (id: string): TaskSpec => ({
     id, image: '127.0.0.1:5000/x:1', command: ['sleep:10'], env: {}, resources: { cpu: 1, memoryBytes: GiB, storageBytes: 0, gpus: 0 }, network: 'none', labels: {}, attempt: 1
   })
-  const states = Array.from({ length: 5 }, (_, i) => worker.submit(spec(`flood-${i}`), 'flooder').task.state)
+  const states = Array.from({ length: 5 }, (_, i) => worker.submit(spec(`flood-${i}`), 'flooder').state)
   assert.deepEqual(states.map(state => state === TaskState.REJECTED), [false, false, false, true, true])
   const rejected = worker.get('flood-4')!
   assert.equal(rejected.eventAt(rejected.lastSeq)?.error?.code, 'RATE_LIMITED')
   assert.match(rejected.eventAt(rejected.lastSeq)?.error?.message ?? '', /flooder sent more than 3 tasks at once or 1 a second/)
-  assert.notEqual(worker.submit(spec('polite-1'), 'polite').task.state, TaskState.REJECTED)
-  for (let i = 0; i < 5; i++) assert.notEqual(worker.submit(spec(`self-${i}`), 'node').task.state, TaskState.REJECTED, 'the node\'s own tasks are not limited')
+  assert.notEqual(worker.submit(spec('polite-1'), 'polite').state, TaskState.REJECTED)
+  for (let i = 0; i < 5; i++) assert.notEqual(worker.submit(spec(`self-${i}`), 'node').state, TaskState.REJECTED, 'the node\'s own tasks are not limited')
   assert.deepEqual(refusals, ['flooder:RATE_LIMITED', 'flooder:RATE_LIMITED'])
   await worker.cancelAll()
 })

@@ -7,12 +7,15 @@ import { TaskSpec as WireTaskSpec } from '../../protocols/task.ts'
 import { createSimulatedExecutor, type SimulatedExecutor } from '../../node/src/executor/simulated.ts'
 import { MAX_EVENT_FRAME_BYTES, MAX_MASTER_FRAME_BYTES, SUBMIT_TIMEOUT_MS, TASK_PROTOCOL } from '../../node/src/protocol/task-protocol.ts'
 import { LogStream, MasterMessage, TaskEvent, TaskState, isTerminal } from '../../node/src/protocol/task-messages.ts'
-import { ACK_WINDOW_EVENTS, DEFAULT_LOG_LIMIT_BYTES } from '../../node/src/worker/worker-task.ts'
+import { ACK_WINDOW_EVENTS } from '../../node/src/protocol/ack-window.ts'
+import { DEFAULT_LOG_LIMIT_BYTES } from '../../node/src/worker/worker-task.ts'
 import { waitFor } from '../helpers/env.ts'
 import type { TaskRequest } from '../../node/src/master/master.ts'
 import { SIM_IMAGE, simTaskRequest, taskEvents } from '../helpers/sim.ts'
 import { taskFeed } from '../../node/src/store/feed.ts'
 import { readUntilEnd, startBareMesh, startOpenNode, type StreamOutcome, type TestMesh, type TestNode, varint } from '../helpers/libp2p-pair.ts'
+import { storeOf, workerOf } from '../helpers/internals.ts'
+import { ProtocolError } from '../../node/src/errors.ts'
 
 /** A case the worker must refuse on its own (not by waiting for its deadline) ends well inside this. */
 const PROMPT_MS = SUBMIT_TIMEOUT_MS / 2
@@ -69,7 +72,7 @@ const request = simTaskRequest
 
 /** Submit through the master role to `target` and read every event, all within `boundMs`. */
 async function run (command: string[], target = 'worker', boundMs = BOUND_MS): Promise<{ taskId: string, events: TaskEvent[] }> {
-  const submitted = await master.node.master.submit(target, request(command))
+  const submitted = await master.node.tasks.submit(target, request(command))
   return { taskId: submitted.taskId, events: await taskEvents(master.node, submitted.taskId, boundMs) }
 }
 
@@ -242,12 +245,12 @@ async function assertRejectedAsInvalid (spec: WireTaskSpec, why: string, bytes =
   assert.ok((event.error?.message.length ?? 0) > 0, `${why}: no message`)
   assert.equal(outcome.end, 'closed', `${why}: the stream was reset after the REJECTED event`)
   assert.ok(outcome.elapsedMs < PROMPT_MS, `${why}: took ${Math.round(outcome.elapsedMs)} ms`)
-  assert.equal(worker.node.worker.get(spec.id), undefined, `${why}: the worker kept the task`)
+  assert.equal(workerOf(worker.node).get(spec.id), undefined, `${why}: the worker kept the task`)
 }
 
 async function assertNothingRunning (): Promise<void> {
-  assert.ok(await waitFor(() => executor.running() === 0 && worker.node.worker.active().length === 0, BOUND_MS),
-    `still running: ${executor.running()} containers, ${worker.node.worker.active().length} active tasks`)
+  assert.ok(await waitFor(() => executor.running() === 0 && workerOf(worker.node).active().length === 0, BOUND_MS),
+    `still running: ${executor.running()} containers, ${workerOf(worker.node).active().length} active tasks`)
 }
 
 // The silent stream waits out the Submit deadline beside everything else, to keep the file quick.
@@ -271,7 +274,7 @@ describe('task protocol', { concurrency: true }, () => {
       assert.deepEqual(events.at(-1)!.exit, { code: 0, oomKilled: false, timedOut: false })
       const logs = events.filter(event => event.log != null)
       assert.ok(logs.every(event => event.state === TaskState.RUNNING), 'a log event outside RUNNING')
-      const onWorker = worker.node.worker.get(taskId)
+      const onWorker = workerOf(worker.node).get(taskId)
       assert.equal(onWorker?.state, TaskState.SUCCEEDED)
       assert.equal(onWorker?.submitter, master.node.peerId.toString())
       assert.equal(onWorker?.lastSeq, events.length)
@@ -310,7 +313,7 @@ describe('task protocol', { concurrency: true }, () => {
     })
 
     test('a task that can never fit is REJECTED with the numbers, as event 1', async () => {
-      const submitted = await master.node.master.submit('worker', request(['exit:0'], { resources: { cpu: 64, memoryBytes: 2 ** 40, storageBytes: 1, gpus: 0 } }))
+      const submitted = await master.node.tasks.submit('worker', request(['exit:0'], { resources: { cpu: 64, memoryBytes: 2 ** 40, storageBytes: 1, gpus: 0 } }))
       const events = await taskEvents(master.node, submitted.taskId, BOUND_MS)
       assert.equal(events.length, 1)
       assert.equal(events[0].state, TaskState.REJECTED)
@@ -345,12 +348,12 @@ describe('task protocol', { concurrency: true }, () => {
       const raw = await RawMaster.submit(spec)
       try {
         assert.ok(await raw.until(() => raw.events.length >= ACK_WINDOW_EVENTS, BOUND_MS), `only ${raw.events.length} events arrived`)
-        const task = worker.node.worker.get(spec.id)
+        const task = workerOf(worker.node).get(spec.id)
         assert.ok(task != null)
         // The container writes on (into the store) while the master reads nothing.
-        const stored = worker.node.store.outputTotals(spec.id, 1)
-        for (let i = 0; i < 100 && !worker.node.store.outputTotals(spec.id, 1).truncated; i++) await new Promise(resolve => setTimeout(resolve, 50))
-        assert.ok(worker.node.store.outputTotals(spec.id, 1).truncated, `the output stopped at ${stored.stdoutBytes} bytes without acks`)
+        const stored = storeOf(worker.node).outputTotals(spec.id, 1)
+        for (let i = 0; i < 100 && !storeOf(worker.node).outputTotals(spec.id, 1).truncated; i++) await new Promise(resolve => setTimeout(resolve, 50))
+        assert.ok(storeOf(worker.node).outputTotals(spec.id, 1).truncated, `the output stopped at ${stored.stdoutBytes} bytes without acks`)
         assert.equal(raw.events.length, ACK_WINDOW_EVENTS, 'the worker sent past the ack window')
         assert.equal(executor.running(), 1, 'the container is not running any more')
 
@@ -384,9 +387,9 @@ describe('task protocol', { concurrency: true }, () => {
         assert.ok(await raw.until(() => raw.events.length >= ACK_WINDOW_EVENTS, BOUND_MS), `only ${raw.events.length} events arrived`)
         raw.stream.abort(new Error('the master went away'))
         // Nobody reads the task any more: its output goes on into the worker's store and it finishes.
-        const released = await waitFor(() => worker.node.worker.get(spec.id)?.finished === true, 5_000)
-        assert.ok(released, `the task is stuck at event ${worker.node.worker.get(spec.id)?.lastSeq} after its master's stream was reset`)
-        assert.equal(worker.node.worker.get(spec.id)?.state, TaskState.SUCCEEDED)
+        const released = await waitFor(() => workerOf(worker.node).get(spec.id)?.finished === true, 5_000)
+        assert.ok(released, `the task is stuck at event ${workerOf(worker.node).get(spec.id)?.lastSeq} after its master's stream was reset`)
+        assert.equal(workerOf(worker.node).get(spec.id)?.state, TaskState.SUCCEEDED)
       } finally {
         raw.stream.abort(new Error('test over'))
       }
@@ -394,18 +397,18 @@ describe('task protocol', { concurrency: true }, () => {
     })
 
     test('the master\'s cancel ends a running task CANCELLED', async () => {
-      const submitted = await master.node.master.submit('worker', request(['out:started', 'sleep:60000', 'out:never']))
+      const submitted = await master.node.tasks.submit('worker', request(['out:started', 'sleep:60000', 'out:never']))
       const events: TaskEvent[] = []
       const started = performance.now()
       let cancelledAt = 0
-      const record = master.node.store.task(submitted.taskId, 'submitted')!
-      for await (const item of taskFeed(master.node.store, submitted.taskId, record.attempt, { follow: true, signal: AbortSignal.timeout(BOUND_MS) })) {
+      const record = master.node.tasks.record(submitted.taskId, 'submitted')!
+      for await (const item of taskFeed(storeOf(master.node), submitted.taskId, record.attempt, { follow: true, signal: AbortSignal.timeout(BOUND_MS) })) {
         if (!('event' in item)) continue
         events.push(item.event)
         if (item.event.log != null && cancelledAt === 0) {
           cancelledAt = performance.now()
-          const outcome = await master.node.master.cancel(submitted.taskId)
-          assert.equal(outcome?.cancelled, true)
+          const outcome = await master.node.tasks.cancel(submitted.taskId)
+          assert.equal(outcome.cancelled, true)
         }
       }
       assertWellFormed(events, submitted.taskId)
@@ -544,9 +547,9 @@ describe('task protocol', { concurrency: true }, () => {
       for (const [why, target, taskRequest] of cases) {
         // Either master.submit refuses with ProtocolError before sending anything, or the task's
         // only event is REJECTED with INVALID_SPEC. A stream that breaks halfway is no clear answer.
-        const submitted = await master.node.master.submit(target, taskRequest).catch((err: Error) => err)
+        const submitted = await master.node.tasks.submit(target, taskRequest).catch((err: Error) => err)
         if (submitted instanceof Error) {
-          if (submitted.name !== 'ProtocolError') failures.push(`${why}: submit threw ${submitted.name}: ${submitted.message}`)
+          if (!(submitted instanceof ProtocolError)) failures.push(`${why}: submit threw ${submitted.name}: ${submitted.message}`)
           continue
         }
         let events: TaskEvent[]

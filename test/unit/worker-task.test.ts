@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { LogStream, TaskState, type TaskEvent, type TaskSpec } from '../../node/src/protocol/task-messages.ts'
-import { WorkerTask, type Subscription } from '../../node/src/worker/worker-task.ts'
+import { EventCursor } from '../../node/src/protocol/ack-window.ts'
+import { WorkerTask } from '../../node/src/worker/worker-task.ts'
 import { tempStore } from '../helpers/store.ts'
 
 const SPEC: TaskSpec = {
@@ -35,7 +36,7 @@ function runToEnd (task: WorkerTask): void {
 }
 
 /** Read everything a subscription delivers, acking as a master does. */
-async function readAll (subscription: Subscription): Promise<TaskEvent[]> {
+async function readAll (subscription: EventCursor): Promise<TaskEvent[]> {
   const events: TaskEvent[] = []
   const signal = AbortSignal.timeout(5_000)
   for (let event = await subscription.next(signal, 1_000); event != null; event = await subscription.next(signal, 1_000)) {
@@ -51,17 +52,17 @@ test('every event is in the store before a reader sees it, and a late reader rep
   const { task, store } = newTask('replay')
   runToEnd(task)
   assert.equal(store.task('replay', 'executed')?.state, TaskState.SUCCEEDED)
-  const all = await readAll(task.subscribe())
+  const all = await readAll(new EventCursor(task))
   assert.deepEqual(all.map(event => event.seq), Array.from({ length: CHUNKS + 2 }, (_, i) => i + 1))
   assert.equal(logBytes(all), CHUNKS * CHUNK)
-  const fromTen = await readAll(task.subscribe(10))
+  const fromTen = await readAll(new EventCursor(task, 10))
   assert.deepEqual(fromTen, all.slice(9))
-  assert.deepEqual(await readAll(task.subscribe(all.length + 1)), [], 'a reader past the end gets nothing and ends')
+  assert.deepEqual(await readAll(new EventCursor(task, all.length + 1)), [], 'a reader past the end gets nothing and ends')
 })
 
 test('a reader attached before the end gets every byte live, without the writer ever waiting', async () => {
   const { task } = newTask('live')
-  const reading = readAll(task.subscribe())
+  const reading = readAll(new EventCursor(task))
   runToEnd(task)
   const events = await reading
   assert.equal(logBytes(events), CHUNKS * CHUNK)
@@ -71,7 +72,7 @@ test('a reader attached before the end gets every byte live, without the writer 
 test('a reader that stops acking gets at most the window, then waits (and gives up at its deadline)', async () => {
   const { task } = newTask('window')
   for (let i = 0; i < 100; i++) task.append({ state: TaskState.RUNNING, log: { stream: LogStream.STDOUT, data: chunk(i).subarray(0, 10) } })
-  const subscription = task.subscribe()
+  const subscription = new EventCursor(task)
   const signal = AbortSignal.timeout(5_000)
   let delivered = 0
   await assert.rejects(async () => {
@@ -84,7 +85,7 @@ test('output past the log limit is dropped after one truncation event, exactly a
   const limit = 5 * CHUNK + 1000
   const { task, store } = newTask('truncated', limit)
   runToEnd(task)
-  const events = await readAll(task.subscribe())
+  const events = await readAll(new EventCursor(task))
   assert.equal(logBytes(events), limit)
   const truncations = events.filter(event => event.truncated != null)
   assert.equal(truncations.length, 1)
@@ -108,7 +109,7 @@ test('a task restored from the store goes on from its last seq and keeps countin
   again.append({ log: { stream: LogStream.STDOUT, data: chunk(3) } })
   again.append({ log: { stream: LogStream.STDOUT, data: chunk(4) } })
   again.append({ state: TaskState.SUCCEEDED, exit: { code: 0, oomKilled: false, timedOut: false } })
-  const events = await readAll(again.subscribe())
+  const events = await readAll(new EventCursor(again))
   assert.deepEqual(events.map(event => event.seq), [1, 2, 3, 4, 5, 6])
   assert.equal(logBytes(events), 3 * CHUNK)
   assert.ok(events[4].truncated != null)

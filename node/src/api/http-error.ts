@@ -1,11 +1,11 @@
-/** An API failure with its HTTP status and a code clients test (never the message). */
-export class HttpError extends Error {
-  readonly status: number
-  readonly code: string
-  constructor (status: number, code: string, message: string) {
+import type { ErrorCode } from '../error-codes.ts'
+import { CloudaiError } from '../errors.ts'
+
+/** A request the API refuses before any node work: its code (ERROR_TABLE gives the HTTP status) and what to do. */
+export class RequestError extends CloudaiError {
+  override readonly code: ErrorCode
+  constructor (code: ErrorCode, message: string) {
     super(message)
-    this.name = 'HttpError'
-    this.status = status
     this.code = code
   }
 }

@@ -4,9 +4,10 @@ import { isIPv4, type AddressInfo } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 import type { CloudaiNode } from '../node.ts'
-import { toError } from '../errors.ts'
+import { httpStatusOf } from '../error-codes.ts'
+import { codeOf, NotMemberError, toError } from '../errors.ts'
 import { DEFAULT_API_ADDRESS } from '../defaults.ts'
-import { HttpError, STREAMED } from './http-error.ts'
+import { RequestError, STREAMED } from './http-error.ts'
 import { cancelTask, explainPlacement, listTasks, submitCopies, submitTask, taskEvents, taskStatus } from './tasks-route.ts'
 
 /** The API takes small JSON requests; anything larger is refused before it is read whole. */
@@ -22,25 +23,25 @@ const ConnectBody = z.object({ addr: z.string().min(1).max(1024) }).strict()
 type Route = (node: CloudaiNode, body: unknown, res: ServerResponse, url: URL) => Promise<unknown>
 
 const ROUTES: Record<string, Route> = {
-  'POST /v1/tasks': async (node, body, res) => { await submitTask(node, body, res); return STREAMED },
-  'GET /v1/tasks': async (node, _body, _res, url) => listTasks(node, url.searchParams),
-  'POST /v1/tasks/copies': async (node, body) => submitCopies(node, body),
-  'POST /v1/placement': async (node, body) => explainPlacement(node, body),
+  'POST /v1/tasks': async (node, body, res) => { await submitTask(node.tasks, body, res); return STREAMED },
+  'GET /v1/tasks': async (node, _body, _res, url) => await listTasks(node.tasks, url.searchParams),
+  'POST /v1/tasks/copies': async (node, body) => await submitCopies(node.tasks, body),
+  'POST /v1/placement': async (node, body) => await explainPlacement(node.tasks, body),
   'GET /v1/id': async node => node.info(),
   'GET /v1/peers': async node => node.peers(),
   'POST /v1/connect': async (node, body) => {
     const parsed = ConnectBody.safeParse(body)
-    if (!parsed.success) throw new HttpError(400, 'BAD_REQUEST', 'expected {"addr": "<multiaddr>"}')
+    if (!parsed.success) throw new RequestError('BAD_REQUEST', 'expected {"addr": "<multiaddr>"}')
     try {
       multiaddr(parsed.data.addr)
     } catch {
-      throw new HttpError(400, 'BAD_ADDRESS', `"${parsed.data.addr}" is not a multiaddr: use the form /ip4/192.168.1.20/tcp/7421`)
+      throw new RequestError('BAD_ADDRESS', `"${parsed.data.addr}" is not a multiaddr: use the form /ip4/192.168.1.20/tcp/7421`)
     }
     try {
       return await node.connect(parsed.data.addr)
     } catch (err) {
-      const error = toError(err)
-      throw new HttpError(502, error.name === 'NotMemberError' ? 'NOT_MEMBER' : 'CONNECT_FAILED', error.message)
+      if (err instanceof NotMemberError) throw err
+      throw new RequestError('CONNECT_FAILED', toError(err).message)
     }
   }
 }
@@ -57,12 +58,12 @@ function findRoute (method: string | undefined, url: URL): Route | undefined {
   try {
     taskId = decodeURIComponent(match[1])
   } catch {
-    throw new HttpError(400, 'BAD_REQUEST', 'the task id in the path is not valid percent-encoding')
+    throw new RequestError('BAD_REQUEST', 'the task id in the path is not valid percent-encoding')
   }
   const action = `${method} ${match[2] ?? ''}`
-  if (action === 'GET ') return async node => taskStatus(node, taskId)
-  if (action === 'GET /events') return async (node, _body, res) => { await taskEvents(node, taskId, url.searchParams, res); return STREAMED }
-  if (action === 'POST /cancel') return async node => cancelTask(node, taskId)
+  if (action === 'GET ') return async node => await taskStatus(node.tasks, taskId)
+  if (action === 'GET /events') return async (node, _body, res) => { await taskEvents(node.tasks, taskId, url.searchParams, res); return STREAMED }
+  if (action === 'POST /cancel') return async node => await cancelTask(node.tasks, taskId)
   return undefined
 }
 
@@ -70,7 +71,7 @@ function parsePath (path: string | undefined): URL {
   try {
     return new URL(`http://api${path ?? '/'}`)
   } catch {
-    throw new HttpError(400, 'BAD_REQUEST', 'the request path is not a valid URL path')
+    throw new RequestError('BAD_REQUEST', 'the request path is not a valid URL path')
   }
 }
 
@@ -95,19 +96,19 @@ function tokenMatches (header: string | undefined, token: string): boolean {
 async function readJsonBody (req: IncomingMessage): Promise<unknown> {
   const limit = ['/v1/tasks', '/v1/tasks/copies', '/v1/placement'].includes(parsePath(req.url).pathname) ? MAX_TASK_BODY_BYTES : MAX_REQUEST_BODY_BYTES
   const declared = Number(req.headers['content-length'] ?? 0)
-  if (declared > limit) throw new HttpError(413, 'TOO_LARGE', `request bodies are limited to ${limit} bytes`)
+  if (declared > limit) throw new RequestError('TOO_LARGE', `request bodies are limited to ${limit} bytes`)
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of req) {
     size += chunk.length
-    if (size > limit) throw new HttpError(413, 'TOO_LARGE', `request bodies are limited to ${limit} bytes`)
+    if (size > limit) throw new RequestError('TOO_LARGE', `request bodies are limited to ${limit} bytes`)
     chunks.push(chunk)
   }
   if (size === 0) return undefined
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'))
   } catch {
-    throw new HttpError(400, 'BAD_JSON', 'the request body is not valid JSON')
+    throw new RequestError('BAD_JSON', 'the request body is not valid JSON')
   }
 }
 
@@ -131,20 +132,20 @@ export async function startApiServer (node: CloudaiNode, address: string = DEFAU
     void (async () => {
       try {
         if (!tokenMatches(req.headers.authorization, token)) {
-          throw new HttpError(401, 'UNAUTHORIZED', 'missing or wrong bearer token: the token is in the data dir\'s "api" file')
+          throw new RequestError('UNAUTHORIZED', 'missing or wrong bearer token: the token is in the data dir\'s "api" file')
         }
         // Appended, not resolved: a path starting with // would otherwise read as a host.
         const url = parsePath(req.url)
         const route = findRoute(req.method, url)
-        if (route == null) throw new HttpError(404, 'NOT_FOUND', `no such endpoint: ${req.method} ${req.url}`)
+        if (route == null) throw new RequestError('NOT_FOUND', `no such endpoint: ${req.method} ${req.url}`)
         const result = await route(node, await readJsonBody(req), res, url)
         if (result !== STREAMED) send(res, 200, result)
       } catch (err) {
-        const error = err instanceof HttpError ? err : new HttpError(500, 'INTERNAL', toError(err).message)
+        const code = codeOf(err)
         // A body too large is not read to its end: the answer says the connection closes, and
         // it closes once the answer is out (so that the client reads the 413, not a reset).
-        const tooLarge = error.status === 413
-        if (!res.headersSent) send(res, error.status, { error: { code: error.code, message: error.message } }, tooLarge)
+        const tooLarge = code === 'TOO_LARGE'
+        if (!res.headersSent) send(res, httpStatusOf(code), { error: { code, message: toError(err).message } }, tooLarge)
         else res.destroy()
         if (tooLarge) res.once('finish', () => { req.destroy() })
       }

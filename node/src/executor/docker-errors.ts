@@ -3,7 +3,7 @@ import type { ExecutionErrorCode } from './executor.ts'
 
 /** A task that could not run, or an engine that failed under it; `code` is what callers test. */
 export class ExecutionError extends CloudaiError {
-  readonly code: ExecutionErrorCode
+  override readonly code: ExecutionErrorCode
 
   constructor (code: ExecutionErrorCode, message: string, options?: ErrorOptions) {
     super(message, options)

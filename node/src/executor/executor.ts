@@ -1,3 +1,4 @@
+import type { TaskErrorCode } from '../error-codes.ts'
 import type { ResourceAmounts } from '../resources.ts'
 
 /** One container to run, as the worker hands it to an executor after admission. */
@@ -51,15 +52,9 @@ export interface ExecutionObserver {
   onLog(stream: 'stdout' | 'stderr', chunk: Uint8Array): void | Promise<void>
 }
 
-export type ExecutionErrorCode =
-  | 'IMAGE_NOT_FOUND'
-  | 'PULL_FAILED'
-  | 'ENGINE_UNREACHABLE'
-  | 'INVALID_SPEC'
-  | 'CREATE_FAILED'
-  | 'COMMAND_NOT_FOUND'
-  | 'COMMAND_NOT_EXECUTABLE'
-  | 'ENGINE_ERROR'
+/** The task error codes an executor reports (ERROR_TABLE says what each means). */
+export type ExecutionErrorCode = Extract<TaskErrorCode,
+  'IMAGE_NOT_FOUND' | 'PULL_FAILED' | 'ENGINE_UNREACHABLE' | 'INVALID_SPEC' | 'CREATE_FAILED' | 'COMMAND_NOT_FOUND' | 'COMMAND_NOT_EXECUTABLE' | 'ENGINE_ERROR'>
 
 export interface ExecutionResult {
   /** The container's exit code, set whenever it ran (also after a timeout or cancel). */

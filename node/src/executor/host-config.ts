@@ -33,7 +33,9 @@ const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
 const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/
 
 /** The task asks for something the executor will not create; the message says what. */
-export class InvalidSpecError extends CloudaiError {}
+export class InvalidSpecError extends CloudaiError {
+  override readonly code = 'INVALID_SPEC'
+}
 
 /** A task's container: one per attempt, since a later attempt may land on the same engine (one engine serving several nodes). */
 export function containerName (taskId: string, attempt = 1): string {

@@ -7,13 +7,15 @@ import { silentLogger } from '../logger.ts'
 import { requestStatus } from '../protocol/node-protocol.ts'
 import { encodeSpec, isTerminal, TaskState, validateSpec, type TaskEvent, type TaskSpec } from '../protocol/task-messages.ts'
 import type { PlacementRecord, TaskStore } from '../store/store.ts'
-import type { CancelOutcome, Worker } from '../worker/worker.ts'
-import { DEFAULT_LOST_AFTER_MS, Follower, type FollowedTask, type FollowerContext } from './follower.ts'
+import type { TaskStanding } from '../protocol/task-host.ts'
+import type { Worker } from '../worker/worker.ts'
+import { DEFAULT_LOST_AFTER_MS, Follower, type FollowedTask } from './follower.ts'
 import { PeerWatch } from './peer-watch.ts'
 import { PendingPlacements } from './pending.ts'
 import { place, type CandidateStatus, type Placement, type PlacementPolicy } from './placement.ts'
 import { explainUnknownPeer, resolvePeer, type PeerCandidate, type RefusingMachine } from './resolve-peer.ts'
 import { retryDecision } from './retry.ts'
+import { localLink, remoteLink, type WorkerLink } from './worker-link.ts'
 
 export type TaskRequest = Omit<TaskSpec, 'id' | 'attempt'>
 
@@ -38,6 +40,8 @@ export interface MasterInit {
   self: () => PeerCandidate
   /** Reachable members, for resolving a target. */
   peers: () => PeerCandidate[]
+  /** This node's status now: what `auto` sees of this node as a candidate. */
+  selfStatus: () => CandidateStatus
   /** This node and the reachable members with their last Status, for `auto`. */
   candidates: () => CandidateStatus[]
   /** Machines that refused the handshake, to explain a target that is not found. */
@@ -67,7 +71,8 @@ function placementRecord (target: string, options: SubmitOptions): PlacementReco
 /**
  * The master role for the tasks this node submits: resolve or place the target, name and
  * record the task, send it, follow it to its end whether or not anyone is watching, and
- * place it again elsewhere when its node fails it and retries are left (DESIGN.md §5).
+ * place it again elsewhere when its node fails it and retries are left. It alone records a
+ * task's events as the master saw them and decides whether another attempt follows.
  */
 export class Master {
   private readonly init: MasterInit
@@ -87,20 +92,23 @@ export class Master {
     })
   }
 
-  private context (): FollowerContext {
+  /** How to reach a worker: this node's own, or a peer's. The one place that tells them apart. */
+  private linkTo (peerId: string): WorkerLink {
     const self = this.init.self()
-    return {
-      libp2p: this.init.libp2p,
-      store: this.init.store,
-      worker: this.init.worker,
-      watch: this.watch,
-      selfId: self.peerId,
-      selfName: self.name,
+    if (peerId !== self.peerId) return remoteLink(this.init.libp2p, peerId, this.watch)
+    return localLink(this.init.worker, self, this.init.selfStatus)
+  }
+
+  private follower (task: FollowedTask, lastSeq: number): Follower {
+    return new Follower({
+      link: this.linkTo(task.peerId),
       lostAfterMs: this.init.lostAfterMs ?? DEFAULT_LOST_AFTER_MS,
       log: this.log,
       stopped: this.stopping.signal,
-      record: (task, event) => { this.record(task, event) }
-    }
+      onEvent: (followed, event) => { this.record(followed, event) },
+      onReachability: followed => { this.init.store.notify(followed.spec.id) },
+      onNote: (followed, note) => { this.init.store.setNote(followed.spec.id, 'submitted', note) }
+    }, task, lastSeq)
   }
 
   /**
@@ -152,29 +160,22 @@ export class Master {
    * that each choice is counted against its peer until the worker's answers show it).
    */
   private async place (specs: TaskSpec[], options: SubmitOptions, count: number, exclude: Set<string>, book: boolean): Promise<Placement> {
-    const selfId = this.init.self().peerId
-    const snapshotAt = Date.now()
     return await place(this.init.candidates(), {
       need: specs[0].resources,
       policy: options.policy ?? 'spread',
       constraints: options.constraints ?? {},
       count,
       exclude,
-      // This node's own status is read when the candidates are listed, not probed.
-      adjust: (peer, probedAt) => this.pending.adjust(peer, peer.peerId === selfId ? snapshotAt : probedAt),
+      adjust: (peer, probedAt) => this.pending.adjust(peer, probedAt),
       onChosen: choices => {
         if (book) choices.forEach((choice, i) => { this.pending.chosen(choice.peerId, specs[i].id, specs[i].resources) })
       }
-    }, async peer => {
-      if (peer.peerId === selfId) return peer
-      const { status } = await requestStatus(this.init.libp2p, peerIdFromString(peer.peerId), { signal: this.stopping.signal })
-      return { ...status, peerId: peer.peerId }
-    })
+    }, async peer => await this.linkTo(peer.peerId).status(this.stopping.signal))
   }
 
   /** Open the attempt's stream and follow it; a Submit that cannot be sent ends the attempt REJECTED. */
   private async send (task: FollowedTask): Promise<{ ok: true } | { ok: false, err: Error }> {
-    const follower = new Follower(this.context(), task, 0)
+    const follower = this.follower(task, 0)
     try {
       await follower.submit()
     } catch (err) {
@@ -240,7 +241,7 @@ export class Master {
       // A task on this node shares its events with the worker's record, which may be ahead of
       // ours: read them all again, so our record catches up with every state they passed.
       const lastSeq = record.peerId === selfId ? 0 : record.lastSeq
-      const follower = new Follower(this.context(), { spec, peerId: record.peerId, peerName: record.peerName }, lastSeq)
+      const follower = this.follower({ spec, peerId: record.peerId, peerName: record.peerName }, lastSeq)
       this.track(follower)
       follower.resume()
     }
@@ -252,7 +253,7 @@ export class Master {
   }
 
   /** Cancel a task this node submitted. Undefined if this node is not following it (it ended, or is not ours). */
-  async cancel (taskId: string): Promise<CancelOutcome | undefined> {
+  async cancel (taskId: string): Promise<TaskStanding | undefined> {
     return await this.following.get(taskId)?.cancel()
   }
 

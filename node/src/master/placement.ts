@@ -57,6 +57,7 @@ export interface Placement {
 
 /** No peer can take the task: the message lists each one's reason. */
 export class NoPlacementError extends CloudaiError {
+  override readonly code = 'NO_PLACEMENT'
   readonly excluded: Excluded[]
   constructor (message: string, excluded: Excluded[]) {
     super(message)

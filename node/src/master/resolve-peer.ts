@@ -1,9 +1,13 @@
 import { CloudaiError } from '../errors.ts'
 
 /** The target names no known peer. */
-export class UnknownPeerError extends CloudaiError {}
+export class UnknownPeerError extends CloudaiError {
+  override readonly code = 'UNKNOWN_PEER'
+}
 /** The target matches more than one peer. */
-export class AmbiguousPeerError extends CloudaiError {}
+export class AmbiguousPeerError extends CloudaiError {
+  override readonly code = 'AMBIGUOUS_PEER'
+}
 
 export interface PeerCandidate {
   peerId: string
@@ -51,7 +55,7 @@ export interface RefusingMachine {
  * reason a peer the user can see is "unknown" is a wrong cluster key.
  */
 export function explainUnknownPeer (err: Error, refused: RefusingMachine[]): Error {
-  if (err.name !== 'UnknownPeerError' || refused.length === 0) return err
+  if (!(err instanceof UnknownPeerError) || refused.length === 0) return err
   const where = refused.slice(0, 5).map(peer => peer.addrs.find(addr => !addr.includes('/127.')) ?? peer.addrs[0] ?? 'an unknown address').join(', ')
   return new UnknownPeerError(`${err.message}\n${refused.length} machine(s) on this LAN refused the handshake (${where}${refused.length > 5 ? ', …' : ''}): ` +
     'wrong cluster key? They hold a different cluster key than this node (or none), leave this node out of their policy\'s members, or do not run cloudai; copy swarm.key from a machine of the mesh')

@@ -1,15 +1,13 @@
+import { meaningOf } from '../error-codes.ts'
 import { TaskState, type TaskEvent } from '../protocol/task-messages.ts'
 import type { AttemptRecord, PlacementRecord } from '../store/store.ts'
 
-/** A worker's refusals: with `auto`, the next candidate is tried, as placement would have chosen it had it known. */
-const REFUSALS = new Set(['QUEUE_FULL', 'NEVER_FITS', 'POLICY', 'RATE_LIMITED', 'PEER_UNREACHABLE'])
-/** Failures of the node rather than of the task: another node may well run it. */
-const NODE_FAILURES = new Set(['ENGINE_UNREACHABLE', 'ENGINE_ERROR', 'CONTAINER_GONE', 'CREATE_FAILED', 'PULL_FAILED'])
 /** Refusals tried past with `auto` before giving up, however many peers there are. */
 export const MAX_REFUSALS = 8
 
 function refused (state: TaskState, errorCode: string | undefined): boolean {
-  return state === TaskState.REJECTED && errorCode != null && REFUSALS.has(errorCode)
+  // A worker's refusal: with `auto`, the next candidate is tried, as placement would have chosen it had it known.
+  return state === TaskState.REJECTED && meaningOf(errorCode).retry === 'refusal'
 }
 
 /** Whether the attempt that ended this way was a node-level failure (`--retries` applies to those only). */
@@ -17,7 +15,7 @@ function nodeFailure (event: TaskEvent, retryOnExit: boolean): boolean {
   if (event.state === TaskState.LOST) return true
   if (event.state === TaskState.REJECTED) return refused(event.state, event.error?.code)
   if (event.state !== TaskState.FAILED) return false
-  if (event.error != null) return NODE_FAILURES.has(event.error.code)
+  if (event.error != null) return meaningOf(event.error.code).retry === 'node-failure'
   return retryOnExit // a non-zero exit
 }
 

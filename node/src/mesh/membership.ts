@@ -138,6 +138,7 @@ export class Membership {
     const connection = await this.libp2p.dial(addr).catch((err: unknown) => {
       // With different keys, the other side usually resets the connection (libp2p reports an
       // encryption failure) but sometimes reads the garbage as a long message and waits: a timeout.
+      // libp2p does not export these error classes: it identifies its errors by name.
       const name = toError(err).name
       if (name === 'EncryptionFailedError') {
         throw new WrongClusterKeyError(`${addr.toString()} refused the handshake: it holds a different cluster key (or none); copy swarm.key from a machine of the mesh`)

@@ -43,6 +43,7 @@ const MAX_BLOCKS = 2 ** 32 - 1
 
 /** One direction of a connection used up its keystream (see MAX_BLOCKS). */
 export class KeystreamExhaustedError extends CloudaiError {
+  override readonly code = 'KEYSTREAM_EXHAUSTED'
   constructor (message = 'this connection carried 256 GiB in one direction, the most one nonce allows; reconnect to continue') {
     super(message)
   }

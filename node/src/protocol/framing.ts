@@ -107,7 +107,8 @@ export class FramedStream {
       next = await raceSignal(this.frames.next(), signal)
     } catch (err) {
       const error = toError(err)
-      if (error.name === 'DeadlineError') throw error
+      if (error instanceof DeadlineError) throw error
+      // it-length-prefixed does not export its error classes: it identifies them by name.
       if (error.name === 'UnexpectedEOFError') throw new UnexpectedEndError()
       throw new ProtocolError(`unreadable frame: ${error.message}`, { cause: error })
     }

@@ -1,13 +1,12 @@
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { NodeRequest, NodeResponse, type ErrorReply, type TaskStateReply } from '../../../protocols/node.ts'
-import { ProtocolError, toError } from '../errors.ts'
-import type { CancelOutcome } from '../worker/worker.ts'
-import type { WorkerTask } from '../worker/worker-task.ts'
+import { NodeRequest, NodeResponse, type ErrorReply } from '../../../protocols/node.ts'
+import { NotSubmitterError, ProtocolError, TaskNotFoundError, toError } from '../errors.ts'
 import { FramedStream } from './framing.ts'
 import { STATUS_DECODE_LIMITS, checkOneOfRequest, encodeStatus, validateStatus, type PeerStatus } from './node-messages.ts'
+import type { EventLog, NodeHost, TaskStanding } from './task-host.ts'
 import { readTaskEvents, streamTaskEvents, type TaskSession } from './task-protocol.ts'
-import { checkTaskId } from './task-messages.ts'
+import { checkTaskId, isTerminal, type TaskState } from './task-messages.ts'
 
 export const NODE_PROTOCOL = '/cloudai/node/1.0.0'
 
@@ -22,26 +21,25 @@ export const NODE_REQUEST_TIMEOUT_MS = 5_000
 export const NODE_MAX_INBOUND_STREAMS = 32 + 256
 export const NODE_MAX_OUTBOUND_STREAMS = 32 + 256
 
-export interface NodeProtocolHandlers {
-  /** This node's status, as answered to `remote`. */
-  status: (remote: PeerId) => Promise<PeerStatus>
-  /** The task `remote` submitted here; throws TaskNotFoundError or NotSubmitterError. */
-  attach: (remote: PeerId, taskId: string) => WorkerTask
-  /** Cancel a task `remote` submitted here; throws as `attach` does. */
-  cancel: (remote: PeerId, taskId: string) => CancelOutcome
-  /** Called when a peer sent something we refused, for logs. */
-  onBadRequest?: (remote: PeerId, err: Error) => void
-}
+/** The wire codes of the refusals an asker should hear about (not protocol violations), both ways. */
+const NOT_FOUND = 'NOT_FOUND'
+const FORBIDDEN = 'FORBIDDEN'
 
-/** The error a request gets for a refusal the asker should hear about (not a protocol violation). */
 function refusal (err: Error): ErrorReply | undefined {
-  if (err.name === 'TaskNotFoundError') return { code: 'NOT_FOUND', message: err.message }
-  if (err.name === 'NotSubmitterError') return { code: 'FORBIDDEN', message: err.message }
+  if (err instanceof TaskNotFoundError) return { code: NOT_FOUND, message: err.message }
+  if (err instanceof NotSubmitterError) return { code: FORBIDDEN, message: err.message }
   return undefined
 }
 
+/** A refusal as the asker's own error: the same class the serving node threw. */
+function refused (code: string, message: string): Error {
+  if (code === NOT_FOUND) return new TaskNotFoundError(message)
+  if (code === FORBIDDEN) return new NotSubmitterError(message)
+  return new ProtocolError(`the peer refused the request: ${code}: ${message}`)
+}
+
 /** Serve one request on an inbound stream, then close it (an Attach, once the task has ended). Any failure aborts the stream. */
-async function serveRequest (stream: Stream, connection: Connection, handlers: NodeProtocolHandlers): Promise<void> {
+async function serveRequest (stream: Stream, connection: Connection, handlers: NodeHost): Promise<void> {
   const signal = AbortSignal.timeout(NODE_REQUEST_TIMEOUT_MS)
   const framed = new FramedStream(stream, MAX_NODE_FRAME_BYTES)
   const remote = connection.remotePeer
@@ -49,7 +47,7 @@ async function serveRequest (stream: Stream, connection: Connection, handlers: N
     const request = await framed.read(NodeRequest, signal)
     checkOneOfRequest(request)
     let response: NodeResponse
-    let attached: { task: WorkerTask, fromSeq: number } | undefined
+    let attached: { task: EventLog, fromSeq: number } | undefined
     try {
       if (request.status == null && request.attach == null && request.cancel == null) {
         // What a newer peer's request looks like to us: all its fields are unknown here.
@@ -79,22 +77,13 @@ async function serveRequest (stream: Stream, connection: Connection, handlers: N
   }
 }
 
-export async function registerNodeProtocol (libp2p: Libp2p, handlers: NodeProtocolHandlers): Promise<void> {
+export async function registerNodeProtocol (libp2p: Libp2p, handlers: NodeHost): Promise<void> {
   await libp2p.handle(NODE_PROTOCOL, async (stream, connection) => {
     await serveRequest(stream, connection, handlers)
   }, {
     maxInboundStreams: NODE_MAX_INBOUND_STREAMS,
     maxOutboundStreams: NODE_MAX_OUTBOUND_STREAMS
   })
-}
-
-/** The peer refused a request: it does not know the task (`NOT_FOUND`), or we may not touch it (`FORBIDDEN`). */
-export class RequestRefusedError extends ProtocolError {
-  readonly code: string
-  constructor (code: string, message: string) {
-    super(message)
-    this.code = code
-  }
 }
 
 /** Send one request and read the answer; the caller closes the stream, or goes on with it (Attach). */
@@ -108,9 +97,7 @@ async function request (libp2p: Libp2p, peer: PeerId | Multiaddr, message: NodeR
     const response = await framed.read(NodeResponse, deadline, { status: STATUS_DECODE_LIMITS })
     const rttMs = performance.now() - started
     if (response.error != null) {
-      const code = response.error.code.slice(0, 40)
-      const text = response.error.message.slice(0, 300)
-      throw code === 'NOT_FOUND' || code === 'FORBIDDEN' ? new RequestRefusedError(code, text) : new ProtocolError(`the peer refused the request: ${code}: ${text}`)
+      throw refused(response.error.code.slice(0, 40), response.error.message.slice(0, 300))
     }
     return { response, framed, rttMs }
   } catch (err) {
@@ -154,12 +141,13 @@ export async function attachToPeer (libp2p: Libp2p, peer: PeerId, taskId: string
 }
 
 /** Cancel a task we submitted to `peer`; says how it stands (it may have ended already). */
-export async function cancelOnPeer (libp2p: Libp2p, peer: PeerId, taskId: string, signal?: AbortSignal): Promise<TaskStateReply> {
+export async function cancelOnPeer (libp2p: Libp2p, peer: PeerId, taskId: string, signal?: AbortSignal): Promise<TaskStanding> {
   const { response, framed } = await request(libp2p, peer, { cancel: { taskId } }, signal)
   try {
     if (response.cancelled == null) throw new ProtocolError('the peer answered a Cancel without saying how the task stands')
     await framed.stream.close({ signal: AbortSignal.timeout(NODE_REQUEST_TIMEOUT_MS) })
-    return response.cancelled
+    const { state, lastSeq } = response.cancelled
+    return { state: state as TaskState, cancelled: !isTerminal(state), lastSeq }
   } catch (err) {
     const error = toError(err)
     framed.stream.abort(error)

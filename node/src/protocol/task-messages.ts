@@ -1,6 +1,7 @@
 import { MasterMessage, TaskEvent, TaskSpec as WireTaskSpec, TaskState, LogStream } from '../../../protocols/task.ts'
-import { ProtocolError } from '../errors.ts'
+import { InvalidTaskError, ProtocolError } from '../errors.ts'
 import type { ResourceAmounts } from '../resources.ts'
+import { isTerminal, PROGRESS_STATES, TERMINAL_STATES } from '../task-states.ts'
 
 /** Bounds on what a task may carry: generous for real tasks, small enough that a hostile one costs little. */
 export const MAX_TASK_ID_LENGTH = 128
@@ -38,18 +39,11 @@ export interface TaskSpec {
   attempt: number
 }
 
-export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set([TaskState.SUCCEEDED, TaskState.FAILED, TaskState.CANCELLED, TaskState.REJECTED, TaskState.LOST])
-const STATE_ORDER: TaskState[] = [TaskState.PENDING, TaskState.QUEUED, TaskState.PULLING, TaskState.STARTING, TaskState.RUNNING]
-
-export function isTerminal (state: TaskState): boolean {
-  return TERMINAL_STATES.has(state)
-}
-
-/** States only move forward (DESIGN.md §4): a terminal state is final, others advance in order. */
+/** States only move forward: a terminal state is final, others advance in order. */
 export function movesForward (from: TaskState, to: TaskState): boolean {
   if (isTerminal(from)) return false
   if (isTerminal(to)) return true
-  return STATE_ORDER.indexOf(to) >= STATE_ORDER.indexOf(from)
+  return PROGRESS_STATES.indexOf(to) >= PROGRESS_STATES.indexOf(from)
 }
 
 const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
@@ -62,7 +56,7 @@ const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/
 const LABEL_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/
 
 function refuse (what: string): never {
-  throw new ProtocolError(`invalid task: ${what}`)
+  throw new InvalidTaskError(`invalid task: ${what}`)
 }
 
 function checkAmount (value: number, what: string, { whole, max, min = 0 }: { whole: boolean, max: number, min?: number }): number {
@@ -180,4 +174,4 @@ export function eventToJson (event: TaskEvent): TaskEventJson {
   }
 }
 
-export { MasterMessage, TaskEvent, TaskState, LogStream }
+export { isTerminal, TERMINAL_STATES, MasterMessage, TaskEvent, TaskState, LogStream }

@@ -2,14 +2,14 @@ import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { TaskEvent as TaskEventCodec } from '../../../protocols/task.ts'
 import { ProtocolError, toError } from '../errors.ts'
-import type { Worker } from '../worker/worker.ts'
-import type { Subscription, WorkerTask } from '../worker/worker-task.ts'
+import { EventCursor } from './ack-window.ts'
 import { decodeFrame, FramedStream } from './framing.ts'
+import type { EventLog, TaskHost } from './task-host.ts'
 import { checkOneOf, encodeSpec, isTerminal, MASTER_MESSAGE_LIMITS, MAX_TASK_ID_LENGTH, MasterMessage, TaskState, validateSpec, type TaskEvent, type TaskSpec } from './task-messages.ts'
 
 export const TASK_PROTOCOL = '/cloudai/task/1.0.0'
 
-/** A spec with the largest command and environment we accept fits (DESIGN.md §4: 1 MiB). */
+/** A spec with the largest command and environment we accept fits. */
 export const MAX_MASTER_FRAME_BYTES = 1024 * 1024
 /** A 64 KiB log chunk plus the event's other fields. */
 export const MAX_EVENT_FRAME_BYTES = 64 * 1024 + 4096
@@ -29,27 +29,12 @@ export interface TaskSession {
   cancel: () => Promise<void>
 }
 
-/** Follow a task on this node from `fromSeq`: the master and worker are the same node (`self`). */
-export function localSession (task: WorkerTask, fromSeq = 1, signal?: AbortSignal): TaskSession {
-  return {
-    events: (async function * () {
-      const subscription = task.subscribe(fromSeq)
-      const life = signal ?? new AbortController().signal
-      for (let event = await subscription.next(life, ACK_TIMEOUT_MS); event != null; event = await subscription.next(life, ACK_TIMEOUT_MS)) {
-        subscription.ack(event.seq)
-        yield event
-      }
-    })(),
-    cancel: async () => { task.cancel() }
-  }
-}
-
 /** Read the master's Acks and Cancel for as long as the stream lives. */
-async function readMasterMessages (framed: FramedStream, task: WorkerTask, subscription: Subscription, signal: AbortSignal): Promise<void> {
+async function readMasterMessages (framed: FramedStream, task: EventLog, cursor: EventCursor, signal: AbortSignal): Promise<void> {
   while (!signal.aborted) {
     const message = await framed.read(MasterMessage, signal, MASTER_MESSAGE_LIMITS)
     checkOneOf(message)
-    if (message.ack != null) subscription.ack(message.ack.seq)
+    if (message.ack != null) cursor.ack(message.ack.seq)
     else if (message.cancel != null) task.cancel()
     else throw new ProtocolError('a second Submit on one task stream')
   }
@@ -80,17 +65,17 @@ async function reject (framed: FramedStream, taskId: string, err: Error): Promis
  * Send a task's events on `framed` from `fromSeq` to its end, reading the master's Acks and
  * Cancel meanwhile; then close. Shared by Submit (task protocol) and Attach (node protocol).
  */
-export async function streamTaskEvents (framed: FramedStream, task: WorkerTask, fromSeq: number): Promise<void> {
+export async function streamTaskEvents (framed: FramedStream, task: EventLog, fromSeq: number): Promise<void> {
   const { stream } = framed
   const life = new AbortController()
-  const subscription = task.subscribe(fromSeq)
-  const reading = readMasterMessages(framed, task, subscription, life.signal).catch((err: unknown) => {
+  const cursor = new EventCursor(task, fromSeq)
+  const reading = readMasterMessages(framed, task, cursor, life.signal).catch((err: unknown) => {
     if (life.signal.aborted) return
     stream.abort(toError(err))
     life.abort() // the master is gone: stop waiting for its acks
   })
   try {
-    for (let event = await subscription.next(life.signal, ACK_TIMEOUT_MS); event != null; event = await subscription.next(life.signal, ACK_TIMEOUT_MS)) {
+    for (let event = await cursor.next(life.signal, ACK_TIMEOUT_MS); event != null; event = await cursor.next(life.signal, ACK_TIMEOUT_MS)) {
       await framed.write(event, TaskEventCodec, AbortSignal.timeout(ACK_TIMEOUT_MS))
     }
     await stream.close({ signal: AbortSignal.timeout(ACK_TIMEOUT_MS) })
@@ -100,7 +85,7 @@ export async function streamTaskEvents (framed: FramedStream, task: WorkerTask, 
   }
 }
 
-async function serveTask (stream: Stream, connection: Connection, worker: Worker, nameOf: (peer: string) => string, onBadStream: (remote: PeerId, err: Error) => void): Promise<void> {
+async function serveTask (stream: Stream, connection: Connection, host: TaskHost, nameOf: (peer: string) => string, onBadStream: (remote: PeerId, err: Error) => void): Promise<void> {
   const framed = new FramedStream(stream, MAX_MASTER_FRAME_BYTES)
   try {
     const frame = await framed.readFrame(AbortSignal.timeout(SUBMIT_TIMEOUT_MS))
@@ -123,7 +108,7 @@ async function serveTask (stream: Stream, connection: Connection, worker: Worker
       return
     }
     const submitter = connection.remotePeer.toString()
-    const { task } = worker.submit(spec, submitter, nameOf(submitter))
+    const task = host.submit(spec, submitter, nameOf(submitter))
     if (task.submitter !== submitter) throw new ProtocolError(`task ${spec.id} belongs to another submitter`)
     await streamTaskEvents(framed, task, 1)
   } catch (err) {
@@ -134,7 +119,8 @@ async function serveTask (stream: Stream, connection: Connection, worker: Worker
 }
 
 export interface TaskProtocolInit {
-  worker: Worker
+  /** Who takes the tasks: this node's worker. */
+  host: TaskHost
   /** A peer's human name, if this node knows it (recorded with the tasks it sends). */
   nameOf?: (peerId: string) => string
   onBadStream?: (remote: PeerId, err: Error) => void
@@ -142,7 +128,7 @@ export interface TaskProtocolInit {
 
 export async function registerTaskProtocol (libp2p: Libp2p, init: TaskProtocolInit): Promise<void> {
   await libp2p.handle(TASK_PROTOCOL, async (stream, connection) => {
-    await serveTask(stream, connection, init.worker, init.nameOf ?? (() => ''), init.onBadStream ?? (() => {}))
+    await serveTask(stream, connection, init.host, init.nameOf ?? (() => ''), init.onBadStream ?? (() => {}))
   }, { maxInboundStreams: TASK_MAX_INBOUND_STREAMS, maxOutboundStreams: TASK_MAX_OUTBOUND_STREAMS })
 }
 

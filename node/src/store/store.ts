@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { TaskEvent as TaskEventCodec } from '../../../protocols/task.ts'
 import { isTerminal, LogStream, TaskState, type TaskEvent, type TaskSpec } from '../protocol/task-messages.ts'
 import { StoreVersionError } from '../errors.ts'
+import { PROGRESS_STATES, TERMINAL_STATES } from '../task-states.ts'
 import { migrate } from './schema.ts'
 import { toRecord, type AttemptRecord, type PlacementRecord, type TaskRecord, type TaskRole, type TaskRow } from './records.ts'
 
@@ -18,8 +19,9 @@ export interface ListOptions {
 }
 
 /** The order of the states before the end: a row's state never moves back (an event seen again after a re-attach). */
-const PROGRESS = [TaskState.PENDING, TaskState.QUEUED, TaskState.PULLING, TaskState.STARTING, TaskState.RUNNING]
-const PROGRESS_RANK = `CASE state ${PROGRESS.map((state, rank) => `WHEN '${state}' THEN ${rank}`).join(' ')} END`
+const PROGRESS_RANK = `CASE state ${PROGRESS_STATES.map((state, rank) => `WHEN '${state}' THEN ${rank}`).join(' ')} END`
+/** The terminal states as an SQL list, for `state NOT IN …`. */
+const TERMINAL_SQL = `(${[...TERMINAL_STATES].map(state => `'${state}'`).join(', ')})`
 
 const TASK_COLUMNS = `task_id, role, attempt, spec, peer_id, peer_name, state, created_ms, updated_ms, started_ms,
   finished_ms, exit_code, error_code, error_message, container_id, note, placement,
@@ -44,7 +46,7 @@ export class TaskStore {
       migrate(this.db)
     } catch (err: any) {
       this.db.close()
-      if (err?.name === 'StoreVersionError') throw err
+      if (err instanceof StoreVersionError) throw err
       throw new StoreVersionError(`${path} cannot be used as the task store (${err?.message ?? err}): move it aside to start with an empty history, or use another --data-dir`)
     }
   }
@@ -156,10 +158,10 @@ export class TaskStore {
       const terminal = isTerminal(event.state)
       this.sql(`UPDATE attempts SET state = ?, finished_ms = CASE WHEN ? THEN ? ELSE finished_ms END,
           error_code = COALESCE(?, error_code), error_message = COALESCE(?, error_message)
-        WHERE task_id = ? AND attempt = ? AND state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'LOST')
+        WHERE task_id = ? AND attempt = ? AND state NOT IN ${TERMINAL_SQL}
           AND (? OR ${PROGRESS_RANK} <= ?)`)
         .run(event.state, terminal ? 1 : 0, event.timeMs, event.error?.code ?? null, event.error?.message ?? null,
-          event.taskId, attempt, terminal ? 1 : 0, PROGRESS.indexOf(event.state))
+          event.taskId, attempt, terminal ? 1 : 0, PROGRESS_STATES.indexOf(event.state))
     }
     const terminal = isTerminal(event.state)
     this.sql(`UPDATE tasks SET state = ?, updated_ms = ?,
@@ -167,11 +169,11 @@ export class TaskStore {
         finished_ms = CASE WHEN ? THEN ? ELSE finished_ms END,
         exit_code = COALESCE(?, exit_code), error_code = COALESCE(?, error_code),
         error_message = COALESCE(?, error_message), container_id = COALESCE(?, container_id)
-      WHERE task_id = ? AND role = ? AND attempt = ? AND state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'LOST')
+      WHERE task_id = ? AND role = ? AND attempt = ? AND state NOT IN ${TERMINAL_SQL}
         AND (? OR ${PROGRESS_RANK} <= ?)`)
       .run(event.state, event.timeMs, event.state === TaskState.RUNNING ? 1 : 0, event.timeMs, terminal ? 1 : 0, event.timeMs,
         event.exit?.code ?? null, event.error?.code ?? null, event.error?.message ?? null, event.containerId ?? null,
-        event.taskId, role, attempt, terminal ? 1 : 0, PROGRESS.indexOf(event.state))
+        event.taskId, role, attempt, terminal ? 1 : 0, PROGRESS_STATES.indexOf(event.state))
   }
 
   setNote (taskId: string, role: TaskRole, note: string): void {
@@ -259,7 +261,7 @@ export class TaskStore {
   /** Tasks of `role` that have not ended, oldest first (the order they were queued in). */
   unfinished (role: TaskRole): TaskRecord[] {
     const rows = this.sql(`SELECT ${TASK_COLUMNS} FROM tasks t
-        WHERE role = ? AND state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'LOST')
+        WHERE role = ? AND state NOT IN ${TERMINAL_SQL}
         ORDER BY created_ms, rowid`).all(role) as unknown as TaskRow[]
     return rows.map(toRecord)
   }

@@ -1,3 +1,4 @@
+import { CloudaiError } from '../errors.ts'
 import type { ResourceAmounts } from '../resources.ts'
 import { formatBytes } from '../units.ts'
 
@@ -8,10 +9,10 @@ import { formatBytes } from '../units.ts'
 const NANO_PER_CPU = 1e9
 
 /** A reservation was asked for that does not fit now, or for a task that already holds one. */
-export class ReservationError extends Error {
+export class ReservationError extends CloudaiError {
+  override readonly code = 'RESERVATION'
   constructor (message = 'the reservation does not fit') {
     super(message)
-    this.name = 'ReservationError'
   }
 }
 

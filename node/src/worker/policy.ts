@@ -9,7 +9,9 @@ import { formatBytes, parseSize } from '../units.ts'
 export const POLICY_FILE = 'policy.json'
 
 /** The policy file is missing fields it needs, or has ones it should not. */
-export class PolicyError extends CloudaiError {}
+export class PolicyError extends CloudaiError {
+  override readonly code = 'BAD_POLICY'
+}
 
 /** What this worker accepts (DESIGN.md §5). Every field is optional; the defaults accept any member's task. */
 export interface WorkerPolicy {

@@ -1,12 +1,8 @@
 import { DeadlineError } from '../errors.ts'
 import { isTerminal, movesForward, TaskState, type TaskEvent, type TaskSpec } from '../protocol/task-messages.ts'
+import type { EventLog } from '../protocol/task-host.ts'
 import type { TaskStore } from '../store/store.ts'
 
-/**
- * Events a reader may be behind its acknowledgements: with log chunks of at most 64 KiB,
- * at most 4 MiB are in flight to one master. The events wait in the store, not in memory.
- */
-export const ACK_WINDOW_EVENTS = 64
 /** Output a task keeps (and sends) by default; past it, one truncation event and nothing more. */
 export const DEFAULT_LOG_LIMIT_BYTES = 16 * 1024 * 1024
 
@@ -20,53 +16,11 @@ export interface RestoredProgress {
   truncated: boolean
 }
 
-/** One reader of a task's events, from a sequence number on, with flow control by acks. */
-export class Subscription {
-  private readonly task: WorkerTask
-  /** The seq of the next event to deliver. */
-  private nextSeq: number
-  private acked: number
-
-  constructor (task: WorkerTask, fromSeq: number) {
-    this.task = task
-    this.nextSeq = Math.max(1, fromSeq)
-    this.acked = this.nextSeq - 1
-  }
-
-  /** The master has everything up to `seq`. Acks never move backwards. */
-  ack (seq: number): void {
-    if (seq > this.acked) {
-      this.acked = Math.min(seq, this.nextSeq - 1)
-      this.task.wake()
-    }
-  }
-
-  /**
-   * The next event, waiting for it to happen and for the reader's acks to open the window.
-   * Undefined once the terminal event was delivered (or the reader started past it).
-   * `ackDeadlineMs` bounds a wait for acks only.
-   */
-  async next (signal: AbortSignal, ackDeadlineMs: number): Promise<TaskEvent | undefined> {
-    while (true) {
-      if (signal.aborted) throw new DeadlineError('the task stream was closed')
-      if (this.nextSeq > this.task.lastSeq && this.task.finished) return undefined
-      const ready = this.nextSeq <= this.task.lastSeq
-      if (ready && this.nextSeq - this.acked <= ACK_WINDOW_EVENTS) {
-        const event = this.task.eventAt(this.nextSeq)
-        if (event == null) throw new Error(`event ${this.nextSeq} of task ${this.task.spec.id} is missing from the store`)
-        this.nextSeq++
-        return event
-      }
-      await this.task.changed(signal, ready ? ackDeadlineMs : undefined)
-    }
-  }
-}
-
 /**
  * A task on this worker: its spec and state in memory, its events in the store (written
  * before anyone reads them), and its output capped at the log limit.
  */
-export class WorkerTask {
+export class WorkerTask implements EventLog {
   readonly spec: TaskSpec
   readonly submitter: string
   private readonly store: TaskStore
@@ -148,10 +102,6 @@ export class WorkerTask {
     this.wake()
     this.onEvent?.(event, previous)
     return event
-  }
-
-  subscribe (fromSeq = 1): Subscription {
-    return new Subscription(this, fromSeq)
   }
 
   eventAt (seq: number): TaskEvent | undefined {

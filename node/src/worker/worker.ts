@@ -1,5 +1,6 @@
 import { NotSubmitterError, TaskNotFoundError } from '../errors.ts'
 import type { Executor, FoundContainer } from '../executor/executor.ts'
+import type { TaskHost, TaskStanding } from '../protocol/task-host.ts'
 import { isTerminal, TaskState, type TaskSpec } from '../protocol/task-messages.ts'
 import type { ResourceAmounts } from '../resources.ts'
 import type { TaskRecord, TaskStore } from '../store/store.ts'
@@ -34,26 +35,12 @@ export interface WorkerInit {
   onRefused?: (submitter: string, taskId: string, code: string, reason: string) => void
 }
 
-export interface Submission {
-  task: WorkerTask
-  /** False when a task with this id already existed: the caller attaches to it. */
-  created: boolean
-}
-
-export interface CancelOutcome {
-  /** The task's state when the cancel arrived: a terminal one means it had ended already. */
-  state: TaskState
-  /** False when the task had ended already. */
-  cancelled: boolean
-  lastSeq: number
-}
-
 /**
  * The worker role: admits tasks against a ledger of this node's resources, queues those
  * that fit later (first in, first out), runs them with the executor, and records every
  * event in the store; after a restart it picks up where the last run stopped.
  */
-export class Worker {
+export class Worker implements TaskHost {
   private readonly init: WorkerInit
   private readonly tasks = new Map<string, WorkerTask>()
   private readonly ledger: ResourceLedger
@@ -107,13 +94,19 @@ export class Worker {
   }
 
   /**
-   * Cancel a task for `by` (a peer ID; undefined: this node itself). Only its submitter or
-   * the node may. A task that has ended already is left as it is, and the outcome says so.
+   * The task `by` (a peer ID; undefined: this node itself) may follow or cancel: only its
+   * submitter or the node may. The one place that rule is checked.
    */
-  cancel (taskId: string, by?: string): CancelOutcome {
+  taskFor (taskId: string, by?: string): WorkerTask {
     const task = this.get(taskId)
     if (task == null) throw new TaskNotFoundError(`this node has no task ${taskId}`)
-    if (by != null && task.submitter !== by) throw new NotSubmitterError(`task ${taskId} was submitted by another node: only its submitter may cancel it`)
+    if (by != null && task.submitter !== by) throw new NotSubmitterError(`task ${taskId} was submitted by another node: only its submitter may follow or cancel it`)
+    return task
+  }
+
+  /** Cancel a task for `by`, as `taskFor` allows. A task that has ended already is left as it is, and the answer says so. */
+  cancel (taskId: string, by?: string): TaskStanding {
+    const task = this.taskFor(taskId, by)
     const { state, lastSeq } = task
     task.cancel()
     return { state, cancelled: !isTerminal(state), lastSeq }
@@ -125,9 +118,9 @@ export class Worker {
    * with the numbers; one that fits now and has nobody waiting ahead of it runs; any other
    * waits in the queue, or is rejected when the queue is full.
    */
-  submit (spec: TaskSpec, submitter: string, submitterName = ''): Submission {
+  submit (spec: TaskSpec, submitter: string, submitterName = ''): WorkerTask {
     const existing = this.get(spec.id)
-    if (existing != null) return { task: existing, created: false }
+    if (existing != null) return existing
     this.init.store.createTask({ spec, role: 'executed', peerId: submitter, peerName: submitterName })
     const task = this.track(new WorkerTask(spec, submitter, this.init.store, this.taskOptions()))
     this.init.onReceived?.(spec, submitter)
@@ -143,7 +136,7 @@ export class Worker {
     } else {
       this.enqueue(task)
     }
-    return { task, created: true }
+    return task
   }
 
   /** Why the policy or the submitter's rate limit refuses this task (the node's own tasks pass the rate limit). */

@@ -1,0 +1,34 @@
+import type { PeerStatus } from '../protocol/node-messages.ts'
+import type { Member } from './membership.ts'
+
+/** One row of `cloudai peers`: the peer's last Status and how it answers (JSON field names are part of the CLI contract). */
+export interface PeerView extends Omit<PeerStatus, 'members'> {
+  peerId: string
+  addrs: string[]
+  reachable: boolean
+  lastSeen: string
+  unreachableSince?: string
+  latencyMs: number
+}
+
+export function toPeerView (member: Member): PeerView {
+  const { status } = member
+  return {
+    peerId: member.peerId.toString(),
+    name: status.name,
+    addrs: member.addrs.map(addr => addr.toString()),
+    version: status.version,
+    capacity: status.capacity,
+    allocated: status.allocated,
+    running: status.running,
+    queued: status.queued,
+    labels: status.labels,
+    executorHealthy: status.executorHealthy,
+    executorDetail: status.executorDetail,
+    storageEnforced: status.storageEnforced,
+    reachable: member.reachable,
+    lastSeen: new Date(member.lastSeen).toISOString(),
+    ...(member.unreachableSince != null ? { unreachableSince: new Date(member.unreachableSince).toISOString() } : {}),
+    latencyMs: Math.round(member.rttMs * 100) / 100
+  }
+}

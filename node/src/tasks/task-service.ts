@@ -1,0 +1,68 @@
+import { InvalidTaskError, PeerUnreachableError, toError } from '../errors.ts'
+import type { Master, SubmitOptions, SubmittedTask, TaskRequest } from '../master/master.ts'
+import { NoPlacementError, type Placement } from '../master/placement.ts'
+import { AmbiguousPeerError, UnknownPeerError } from '../master/resolve-peer.ts'
+import { isTerminal, type TaskState } from '../protocol/task-messages.ts'
+import type { TaskStore } from '../store/store.ts'
+import { taskRecord } from '../store/task-views.ts'
+import type { Worker } from '../worker/worker.ts'
+import { TaskHistory } from './task-history.ts'
+
+/** How a task stood when a cancel reached it (`cancelled` false: it had ended already). */
+export interface CancelReply {
+  taskId: string
+  state: TaskState
+  cancelled: boolean
+}
+
+/**
+ * The one way into a node's tasks, for the HTTP API, the CLI's embedded node and the shell
+ * alike: send (to a peer or `auto`), explain a placement, cancel, and the history's reads.
+ */
+export class TaskService extends TaskHistory {
+  private readonly master: Master
+  private readonly worker: Worker
+
+  constructor (store: TaskStore, master: Master, worker: Worker) {
+    super(store, taskId => master.unreachableSince(taskId))
+    this.master = master
+    this.worker = worker
+  }
+
+  /** Send one task; throws when it could not be sent (the task is then recorded REJECTED, unless retries go on with it). */
+  async submit (target: string, request: TaskRequest, options: SubmitOptions = {}): Promise<SubmittedTask> {
+    return await sending(async () => await this.master.submit(target, request, options))
+  }
+
+  /** `count` copies of a task (`--count`), each its own task, placed together by one probe round. */
+  async submitCopies (target: string, request: TaskRequest, options: SubmitOptions, count: number): Promise<SubmittedTask[]> {
+    return await sending(async () => await this.master.submitCopies(target, request, options, count))
+  }
+
+  /** Where `auto` would place `count` copies of a task, and why (`--explain`); nothing is sent. */
+  async explain (request: TaskRequest, options: SubmitOptions, count = 1): Promise<Placement> {
+    return await sending(async () => await this.master.explain(request, options, count))
+  }
+
+  /** Stop a task this node sent (on its worker, wherever that is) or runs for a peer. */
+  async cancel (idOrPrefix: string): Promise<CancelReply> {
+    const taskId = this.resolve(idOrPrefix)
+    const record = taskRecord(this.store, taskId)
+    if (isTerminal(record.state)) return { taskId, state: record.state, cancelled: false }
+    const outcome = record.role === 'submitted' ? await this.master.cancel(taskId) : this.worker.cancel(taskId)
+    return { taskId, state: outcome?.state ?? record.state, cancelled: outcome?.cancelled ?? false }
+  }
+}
+
+/**
+ * A send that failed: the request's own fault (which peer, what task, no placement) as it is;
+ * anything else, the worker could not be reached.
+ */
+async function sending<T> (send: () => Promise<T>): Promise<T> {
+  try {
+    return await send()
+  } catch (err) {
+    if (err instanceof UnknownPeerError || err instanceof AmbiguousPeerError || err instanceof InvalidTaskError || err instanceof NoPlacementError) throw err
+    throw new PeerUnreachableError(`could not send the task: ${toError(err).message}`, { cause: err })
+  }
+}
