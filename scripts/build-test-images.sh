@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the test images offline and pushes them to the local registry (DESIGN.md §8), so that
+# Builds the test images offline and pushes them to the local registry (docs/architecture.md, "Tests"), so that
 # the tests' pulls are real pulls. Docker Hub is never asked: every image is `FROM scratch`
 # plus files from this machine's Debian packages, or built on the Python base below.
 #

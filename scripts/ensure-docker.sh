@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes the local Docker setup that the docker and lan tests need (DESIGN.md §8), idempotently:
+# Makes the local Docker setup that the docker and lan tests need (docs/architecture.md, "Tests"), idempotently:
 #   1. a Docker engine that answers: uses the one running, else installs Debian's docker.io
 #      (as root) and starts dockerd in the background;
 #   2. a registry on 127.0.0.1:5000 only (Debian's docker-registry), with its own config and

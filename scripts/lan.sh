@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A LAN in a box (issue 7, DESIGN.md §8): one bridge and N hosts, each its own network
+# A LAN in a box (docs/architecture.md, "Tests"): one bridge and N hosts, each its own network
 # namespace, joined by veth pairs. Addresses 10.77.0.<i>/24 exist only inside these
 # namespaces; nothing is routed anywhere (no default route, no NAT, no forwarding), and the
 # bridge namespace has no address at all.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The body of `npm test` (DESIGN.md §8):
+# The body of `npm test` (docs/architecture.md, "Tests"):
 #   1. scripts/ensure-docker.sh, in the machine's own network namespace, so that dockerd and
 #      the registry on 127.0.0.1:5000 live where the engine can pull from the registry;
 #   2. build (tsc);

@@ -17,7 +17,7 @@ export interface AuditEntry {
 }
 
 /**
- * The node's record of every refusal (DESIGN.md §5, issue: authorization): one JSON object
+ * The node's record of every refusal (docs/architecture.md, "Roles"): one JSON object
  * per line in `<data-dir>/audit.log`, mode 0600, written synchronously so that nothing
  * refused is missing after a crash.
  */

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 
-/** `--data-dir`, else `$CLOUDAI_HOME`, else `~/.cloudai` (DESIGN.md §7). */
+/** `--data-dir`, else `$CLOUDAI_HOME`, else `~/.cloudai` (docs/architecture.md, "API and command line"). */
 export function resolveDataDir (flag?: string): string {
   if (flag != null && flag !== '') return resolve(flag)
   const fromEnv = process.env.CLOUDAI_HOME

@@ -1,6 +1,6 @@
 /**
  * Throughput of streaming 100 MiB of container output to the master, against reading the
- * same output back with `docker logs`, measured in the same run (DESIGN.md §8).
+ * same output back with `docker logs`, measured in the same run (docs/architecture.md, "Tests").
  *
  * Two daemon processes on loopback (`--open --no-mdns`, the master connected to the worker
  * with `cloudai connect`). For each payload, each round runs, in an order that rotates from

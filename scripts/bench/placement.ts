@@ -1,6 +1,6 @@
 /**
- * Automatic placement (`task auto`, issue 5, DESIGN.md §5), each figure beside a baseline
- * measured or computed in the same run (DESIGN.md §8). In-process nodes on loopback (open,
+ * Automatic placement (`task auto`, docs/architecture.md, "Roles"), each figure beside a baseline
+ * measured or computed in the same run (docs/architecture.md, "Tests"). In-process nodes on loopback (open,
  * no mDNS, `connect`ed to a hub; peer exchange does the rest), the simulated executor.
  *
  * 1. Placement latency: a 5-node mesh, one master and 4 workers (the master's own capacity

@@ -1,6 +1,6 @@
 /**
  * Throughput of one stream between two nodes, over our private-network protector and over
- * @libp2p/pnet (the baseline), measured in the same run (DESIGN.md §8).
+ * @libp2p/pnet (the baseline), measured in the same run (docs/architecture.md, "Tests").
  *
  * Each run has two fresh nodes in a fresh worker thread. The baseline needs that: its
  * xsalsa20 WebAssembly memory is shared by the whole thread and, once grown, grows again

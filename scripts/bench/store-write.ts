@@ -1,6 +1,6 @@
 /**
  * Events per second written by TaskStore.recordEvent, against raw node:sqlite inserts of the
- * same bytes in the same process, measured in the same run (DESIGN.md §8).
+ * same bytes in the same process, measured in the same run (docs/architecture.md, "Tests").
  *
  * Two kinds of event of one task: a 100-byte line of output (a log event: one row in
  * `events`), and a state event (RUNNING with a container id: the row in `events` and an

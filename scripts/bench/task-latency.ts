@@ -1,6 +1,6 @@
 /**
  * Latency of a trivial task (`true`) on this node through the daemon, against plain
- * `docker run --rm` of the same image, measured in the same run (DESIGN.md §8).
+ * `docker run --rm` of the same image, measured in the same run (docs/architecture.md, "Tests").
  *
  * One daemon process (`cloudai start --open --no-mdns`, loopback only). Each round runs, in
  * an order that rotates from round to round so that every variant shares the machine's

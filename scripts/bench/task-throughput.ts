@@ -1,6 +1,6 @@
 /**
  * Tasks per second from submit to terminal state, and what they leave in the task stores,
- * each beside a baseline measured in the same run (DESIGN.md §8).
+ * each beside a baseline measured in the same run (docs/architecture.md, "Tests").
  *
  * Three in-process paths, all with the simulated executor (pull and start 0 ms, the script
  * `exit:0`, so the figure is the node's own cost per task), TASKS tasks each, IN_FLIGHT at

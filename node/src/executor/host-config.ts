@@ -76,7 +76,7 @@ export function validateTask (task: ExecutorTask): void {
 
 /**
  * The `POST /containers/create` body for a task: its limits enforced and the hardening
- * defaults of DESIGN.md §5. Pure; validate the task first.
+ * defaults in docs/architecture.md, "Roles". Pure; validate the task first.
  */
 export function buildCreateOptions (task: ExecutorTask, options: { storageEnforced: boolean }): ContainerCreateOptions {
   const labels: Record<string, string> = {}

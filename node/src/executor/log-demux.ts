@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream'
 
-/** A log event must fit one wire frame of the task protocol (DESIGN.md §4: 64 KiB per log chunk). */
+/** A log event must fit one wire frame of the task protocol (docs/architecture.md, "Protocols": 64 KiB per log chunk). */
 export const MAX_LOG_CHUNK_BYTES = 64 * 1024
 /** Docker's multiplexed stream: [type, 0, 0, 0, size uint32 BE] before each payload. */
 const HEADER_BYTES = 8

@@ -1,4 +1,4 @@
-/** How often a worker that runs our tasks is asked for its Status (DESIGN.md §5: loss detection). */
+/** How often a worker that runs our tasks is asked for its Status (docs/architecture.md, "Roles": loss detection). */
 export const DEFAULT_PROBE_INTERVAL_MS = 5_000
 /** Failed probes in a row before its tasks' streams are given up as dead (a busy worker may miss one). */
 export const PROBE_FAILURES_LOST = 2

@@ -143,7 +143,7 @@ function shuffle<T> (items: T[]): T[] {
 }
 
 /**
- * Choose workers for `request.count` copies of a task (DESIGN.md §5): leave out the peers
+ * Choose workers for `request.count` copies of a task (docs/architecture.md, "Roles"): leave out the peers
  * that can never run it (each with its reason), probe the fresh Status of a random few of
  * the rest (PROBES_PER_TASK per copy), and choose by the policy. The worker's own admission
  * still decides, so concurrent masters never oversubscribe it.

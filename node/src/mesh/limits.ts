@@ -1,5 +1,5 @@
 /**
- * Resource limits of the mesh layer (DESIGN.md §3). Each figure is a named
+ * Resource limits of the mesh layer (docs/architecture.md, "Mesh"). Each figure is a named
  * constant with the reason for its size.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The private-network layer (DESIGN.md §3): every TCP connection is XOR-ed with an XSalsa20
+ * The private-network layer (docs/architecture.md, "Mesh"): every TCP connection is XOR-ed with an XSalsa20
  * keystream keyed by the cluster key, before noise, so a machine without `swarm.key` cannot
  * even start a handshake. The wire format is the one of `@libp2p/pnet` (and of kubo's
  * pnet): each side sends a random 24-byte nonce in the clear, then everything it writes is

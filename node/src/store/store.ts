@@ -28,7 +28,7 @@ const TASK_COLUMNS = `task_id, role, attempt, spec, peer_id, peer_name, state, c
   (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.task_id = t.task_id AND e.attempt = t.attempt) AS last_seq`
 
 /**
- * The node's durable state (DESIGN.md §6): every task it submitted or executed and every
+ * The node's durable state (docs/architecture.md, "Store"): every task it submitted or executed and every
  * event of each, in SQLite (WAL). Writes are synchronous, so an event is on disk (in the
  * WAL, which survives a killed process) before anyone is told of it.
  */

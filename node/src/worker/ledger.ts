@@ -35,7 +35,7 @@ function nanoCpu (cpu: number): number {
 }
 
 /**
- * A node's resources and what accepted tasks hold of them (DESIGN.md §5). Every task's
+ * A node's resources and what accepted tasks hold of them (docs/architecture.md, "Roles"). Every task's
  * reservation is released exactly once; GPUs are handed out by device id from a free
  * pool, so two tasks never share one.
  */

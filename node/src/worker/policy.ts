@@ -13,7 +13,7 @@ export class PolicyError extends CloudaiError {
   override readonly code = 'BAD_POLICY'
 }
 
-/** What this worker accepts (DESIGN.md §5). Every field is optional; the defaults accept any member's task. */
+/** What this worker accepts (docs/architecture.md, "Roles"). Every field is optional; the defaults accept any member's task. */
 export interface WorkerPolicy {
   /** Peer IDs allowed to submit tasks here; undefined: every member of the mesh. */
   submitters?: string[]

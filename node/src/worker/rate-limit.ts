@@ -7,7 +7,7 @@ interface Bucket {
 }
 
 /**
- * Tasks a peer may submit (DESIGN.md §5, issue: per-peer rate limit): a token bucket per
+ * Tasks a peer may submit (docs/architecture.md, "Roles"): a token bucket per
  * submitter, `burst` deep, refilled at `perSecond`. One flooding peer gets refusals while
  * the others' tasks go on being admitted.
  */

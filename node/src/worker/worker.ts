@@ -114,7 +114,7 @@ export class Worker implements TaskHost {
 
   /**
    * Accept a task, or attach to the existing one with the same id (submission is
-   * idempotent). Admission (DESIGN.md §5): a task that can never fit this node is rejected
+   * idempotent). Admission (docs/architecture.md, "Roles"): a task that can never fit this node is rejected
    * with the numbers; one that fits now and has nobody waiting ahead of it runs; any other
    * waits in the queue, or is rejected when the queue is full.
    */
