@@ -99,16 +99,17 @@ export class Master {
     return localLink(this.init.worker, self, this.init.selfStatus)
   }
 
-  private follower (task: FollowedTask, lastSeq: number): Follower {
+  private follower (task: FollowedTask, recordedSeq = 0): Follower {
+    const link = this.linkTo(task.peerId)
     return new Follower({
-      link: this.linkTo(task.peerId),
+      link,
       lostAfterMs: this.init.lostAfterMs ?? DEFAULT_LOST_AFTER_MS,
       log: this.log,
       stopped: this.stopping.signal,
       onEvent: (followed, event) => { this.record(followed, event) },
       onReachability: followed => { this.init.store.notify(followed.spec.id) },
       onNote: (followed, note) => { this.init.store.setNote(followed.spec.id, 'submitted', note) }
-    }, task, lastSeq)
+    }, task, link.resumeAfter(recordedSeq))
   }
 
   /**
@@ -175,7 +176,7 @@ export class Master {
 
   /** Open the attempt's stream and follow it; a Submit that cannot be sent ends the attempt REJECTED. */
   private async send (task: FollowedTask): Promise<{ ok: true } | { ok: false, err: Error }> {
-    const follower = this.follower(task, 0)
+    const follower = this.follower(task)
     try {
       await follower.submit()
     } catch (err) {
@@ -230,7 +231,6 @@ export class Master {
 
   /** Follow again the tasks this node had sent and not seen end before it stopped. */
   resume (): void {
-    const selfId = this.init.self().peerId
     for (const record of this.init.store.unfinished('submitted')) {
       if (this.following.has(record.taskId)) continue
       const spec = { ...record.spec, attempt: record.attempt }
@@ -238,10 +238,7 @@ export class Master {
         void this.placeAttempt(spec, record.placement ?? placementRecord('auto', {}))
         continue
       }
-      // A task on this node shares its events with the worker's record, which may be ahead of
-      // ours: read them all again, so our record catches up with every state they passed.
-      const lastSeq = record.peerId === selfId ? 0 : record.lastSeq
-      const follower = this.follower({ spec, peerId: record.peerId, peerName: record.peerName }, lastSeq)
+      const follower = this.follower({ spec, peerId: record.peerId, peerName: record.peerName }, record.lastSeq)
       this.track(follower)
       follower.resume()
     }

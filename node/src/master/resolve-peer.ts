@@ -14,10 +14,6 @@ export interface PeerCandidate {
   name: string
 }
 
-export interface ResolvedPeer extends PeerCandidate {
-  self: boolean
-}
-
 /** A prefix or suffix shorter than this matches too much by chance to be meant. */
 export const MIN_ID_FRAGMENT = 4
 
@@ -29,17 +25,16 @@ function describe (peers: PeerCandidate[]): string {
  * Find the peer a user means: `self`, a full peer ID, a node name, or a unique prefix or
  * suffix of a peer ID. Errors list the candidates, so the user can pick one.
  */
-export function resolvePeer (target: string, self: PeerCandidate, peers: PeerCandidate[]): ResolvedPeer {
+export function resolvePeer (target: string, self: PeerCandidate, peers: PeerCandidate[]): PeerCandidate {
   const everyone = [self, ...peers.filter(peer => peer.peerId !== self.peerId)]
-  const mark = (peer: PeerCandidate): ResolvedPeer => ({ ...peer, self: peer.peerId === self.peerId })
-  if (target === 'self') return mark(self)
+  if (target === 'self') return self
   const exact = everyone.find(peer => peer.peerId === target)
-  if (exact != null) return mark(exact)
+  if (exact != null) return exact
   const named = everyone.filter(peer => peer.name === target)
-  if (named.length === 1) return mark(named[0])
+  if (named.length === 1) return named[0]
   if (named.length > 1) throw new AmbiguousPeerError(`more than one peer is named "${target}"; use a peer ID:\n${describe(named)}`)
   const fragments = target.length >= MIN_ID_FRAGMENT ? everyone.filter(peer => peer.peerId.startsWith(target) || peer.peerId.endsWith(target)) : []
-  if (fragments.length === 1) return mark(fragments[0])
+  if (fragments.length === 1) return fragments[0]
   if (fragments.length > 1) throw new AmbiguousPeerError(`"${target}" matches more than one peer ID; give more characters:\n${describe(fragments)}`)
   const known = peers.length > 0 ? `known peers:\n${describe(peers)}` : 'no peers are known yet (see "cloudai peers")'
   throw new UnknownPeerError(`no peer matches "${target}" (a peer ID, a unique part of one, a name, or "self"); ${known}`)

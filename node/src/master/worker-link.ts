@@ -26,6 +26,8 @@ export interface WorkerLink {
   status: (signal: AbortSignal) => Promise<CandidateStatus>
   /** Call `onSilent` when the worker stops answering; returns the function that stops watching. */
   watch: (onSilent: () => void) => () => void
+  /** After this node restarted: the last seq to count as seen, given the last one the master recorded. */
+  resumeAfter: (recordedSeq: number) => number
 }
 
 /** Follow a task on this node's own worker, with the same flow control as a stream has. */
@@ -49,7 +51,10 @@ export function localLink (worker: Worker, self: { peerId: string, name: string 
     attach: async (taskId, fromSeq, signal) => localSession(worker.taskFor(taskId), fromSeq, signal),
     cancel: async taskId => worker.cancel(taskId),
     status: async () => status(),
-    watch: () => () => {}
+    watch: () => () => {},
+    // The master's record shares its events with the worker's, which may be ahead of it:
+    // read them all again, so that the record catches up with every state they passed.
+    resumeAfter: () => 0
   }
 }
 
@@ -61,6 +66,7 @@ export function remoteLink (libp2p: Libp2p, peerId: string, watch: PeerWatch): W
     attach: async (taskId, fromSeq, signal) => await attachToPeer(libp2p, peer, taskId, fromSeq, signal),
     cancel: async (taskId, signal) => await cancelOnPeer(libp2p, peer, taskId, signal),
     status: async signal => ({ ...(await requestStatus(libp2p, peer, { signal })).status, peerId }),
-    watch: onSilent => watch.watch(peerId, onSilent)
+    watch: onSilent => watch.watch(peerId, onSilent),
+    resumeAfter: recordedSeq => recordedSeq
   }
 }
