@@ -4,6 +4,7 @@ import { createInterface, type Interface } from 'node:readline'
 import type { PeerView } from '../../node/src/mesh/peer-view.ts'
 import type { TaskView } from '../../node/src/store/task-views.ts'
 import { findApi, type ApiClient, type ClientOptions } from '../client.ts'
+import { EXIT, ExitError } from '../exit.ts'
 import { colors, type Printer } from '../render.ts'
 import { splitWords } from '../shell-words.ts'
 
@@ -64,16 +65,49 @@ function completer (commands: string[], client: ApiClient | undefined) {
 }
 
 /**
+ * The lines read, in order, for one loop to take one at a time. readline reads on while a
+ * command runs (so that Ctrl-C reaches it) and closes at end of input, however many lines
+ * are still waiting: `for await` over it, or prompting after the close, loses them.
+ */
+function lineQueue (rl: Interface): { next: () => Promise<string | undefined>, waiting: () => boolean, ended: () => boolean } {
+  const lines: string[] = []
+  let ended = false
+  let wake = (): void => {}
+  rl.on('line', line => { lines.push(line); wake() })
+  rl.on('close', () => { ended = true; wake() })
+  return {
+    next: async () => {
+      while (lines.length === 0 && !ended) await new Promise<void>(resolve => { wake = resolve })
+      return lines.shift()
+    },
+    waiting: () => lines.length > 0,
+    ended: () => ended
+  }
+}
+
+/** `exit` / `quit`, optionally with a code as in sh: the code to leave with, or why not. */
+function exitCode (words: string[]): number | Error {
+  if (words.length === 1) return EXIT.OK
+  const code = Number(words[1])
+  if (words.length > 2 || !/^\d+$/.test(words[1]) || code > 255) return new Error(`usage: ${words[0]} [code 0-255]`)
+  return code
+}
+
+/**
  * `cloudai shell`: the original design's interactive master prompt. Every CLI command and
  * option works as typed after `cloudai` (the original `-cpu_cores 2.0 -mem 1.0` too), with
  * history, tab completion of commands, peer names and task ids, and a task's output
- * streaming in while it runs. Ctrl-C cancels the line (or detaches from a running task, as
- * in the CLI); Ctrl-D or `exit` leaves.
+ * streaming in while it runs. Lines typed or pasted while a command runs wait their turn, so
+ * `cloudai shell < script` runs a script line by line. Ctrl-C cancels the line (or detaches
+ * from a running task, as in the CLI); Ctrl-D (end of input) or `exit [code]` leaves, the
+ * former with the last command's exit code.
  */
 export async function shell (options: ShellOptions, print: Printer): Promise<void> {
   const client = await findApi(options).catch(() => undefined)
   const name = client != null ? await client.request<{ name: string }>('GET', '/v1/id').then(id => id.name, () => undefined) : undefined
   const prompt = name != null ? `cloudai:${name}> ` : 'cloudai> '
+  // With a script or a pipe on stdin there is no one to prompt: only the commands' output is printed.
+  const interactive = process.stdin.isTTY === true
   const rl: Interface = createInterface({
     input: process.stdin,
     output: process.stdout,
@@ -83,6 +117,7 @@ export async function shell (options: ShellOptions, print: Printer): Promise<voi
     historySize: HISTORY_LINES,
     removeHistoryDuplicates: true
   })
+  const input = lineQueue(rl)
   let running = false
   rl.on('SIGINT', () => {
     // While a command runs, Ctrl-C is its (a task detaches); at the prompt, it drops the line.
@@ -95,39 +130,53 @@ export async function shell (options: ShellOptions, print: Printer): Promise<voi
     rl.prompt()
   })
   if (client == null) print.err(colors.yellow('no daemon runs for this data dir: commands that need one will say so ("cloudai start" in another terminal)'))
-  print.out(`cloudai shell${name != null ? ` on ${name}` : ''}: "help" lists the commands, Tab completes, Ctrl-D leaves.`)
-  rl.prompt()
-  for await (const line of rl) {
-    const text = line.trim()
-    if (text === '') {
-      rl.prompt()
-      continue
-    }
+  if (interactive) print.out(`cloudai shell${name != null ? ` on ${name}` : ''}: "help" lists the commands, Tab completes, Ctrl-D leaves.`)
+  /** Runs one line and returns its exit code, or that the shell should leave with one. */
+  const runLine = async (text: string): Promise<{ code: number, leave?: true }> => {
     await appendFile(join(options.dataDir, HISTORY_FILE), text + '\n', { mode: 0o600 }).catch(() => {})
     let words: string[]
     try {
       words = splitWords(text)
     } catch (err: any) {
       print.err(`cloudai: ${err.message}`)
-      rl.prompt()
-      continue
+      return { code: EXIT.USAGE }
     }
-    if (words[0] === 'exit' || words[0] === 'quit') break
+    if (words[0] === 'exit' || words[0] === 'quit') {
+      const code = exitCode(words)
+      if (code instanceof Error) {
+        print.err(`cloudai: ${code.message}`)
+        return { code: EXIT.USAGE }
+      }
+      return { code, leave: true }
+    }
     if (words[0] === 'shell') {
       print.err('cloudai: you are in the shell already')
-      rl.prompt()
-      continue
+      return { code: EXIT.USAGE }
     }
     const argv = words[0] === 'help' ? [...words.slice(1), '--help'] : words
-    // The prompt keeps reading keys while the command runs, so that Ctrl-C reaches it.
     running = true
     try {
       const code = await options.run([...options.globalArgs, ...argv])
       if (code !== 0) print.err(colors.dim(`(exit ${code})`))
+      return { code }
     } finally {
       running = false
     }
-    rl.prompt()
+  }
+  let last: number = EXIT.OK
+  for (;;) {
+    const typedAhead = input.waiting()
+    if (interactive && !typedAhead && !input.ended()) rl.prompt()
+    const line = await input.next()
+    if (line == null) break
+    const text = line.trim()
+    // A line typed while a command ran was echoed among its output: show it again where it runs.
+    if (interactive && typedAhead) print.out(prompt + text)
+    if (text === '') continue
+    const result = await runLine(text)
+    last = result.code
+    if (result.leave === true) break
   }
   rl.close()
+  if (last !== EXIT.OK) throw new ExitError(last)
 }

@@ -12,13 +12,14 @@ export interface CliResult {
   stderr: string
 }
 
-/** Run `node cli.js …` to completion (bounded), as a user would type it. */
-export async function runCli (args: string[], { timeoutMs = 30_000, env = {} }: { timeoutMs?: number, env?: Record<string, string> } = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+/** Run `node cli.js …` to completion (bounded), as a user would type it; `input`, if given, is piped to its stdin. */
+export async function runCli (args: string[], { timeoutMs = 30_000, env = {}, input }: { timeoutMs?: number, env?: Record<string, string>, input?: string } = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: [input != null ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
+  if (input != null) child.stdin!.end(input)
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', chunk => { stdout += chunk })
-  child.stderr.on('data', chunk => { stderr += chunk })
+  child.stdout!.on('data', chunk => { stdout += chunk })
+  child.stderr!.on('data', chunk => { stderr += chunk })
   const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
   const code = await new Promise<number | null>(resolve => child.on('close', resolve))
   clearTimeout(timer)
