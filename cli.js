@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // The launcher: check the Node version before loading anything that needs Node 24
 // (libp2p 3 fails on older Node with a misleading ECONNRESET), then run the CLI.
+// This check is where the requirement is enforced: package.json has no "engines", since npm
+// checks that against the Node that runs npm (often an older system Node), not the Node 24
+// pinned as a devDependency that `npx cloudai` and the npm scripts run this file with.
 const REQUIRED_MAJOR = 24
 const major = Number(process.versions.node.split('.')[0])
 if (major < REQUIRED_MAJOR) {
