@@ -1,8 +1,8 @@
 import type { SubmitOptions, TaskRequest } from '../../node/src/master/master.ts'
-import { imageReferenceProblem } from '../../node/src/protocol/task-messages.ts'
+import { imageReferenceProblem, validateResources } from '../../node/src/protocol/task-messages.ts'
 import { formatBytes, formatDuration } from '../../node/src/units.ts'
 import { exitCodeOf } from '../../node/src/error-codes.ts'
-import { codeOf, SwarmKeyError, toError } from '../../node/src/errors.ts'
+import { codeOf, InvalidTaskError, SwarmKeyError, toError } from '../../node/src/errors.ts'
 import { findApi, type ClientOptions } from '../client.ts'
 import { EXIT, ExitError } from '../exit.ts'
 import { box, type Printer } from '../render.ts'
@@ -37,6 +37,19 @@ function preview (target: string, request: TaskRequest): string {
 }
 
 /**
+ * The request as the validator will take it, its amounts raised to the floors, so the box
+ * shows what the task gets; exit 2 with the reason, before anything is sent, if it refuses.
+ */
+function checkedRequest (request: TaskRequest): TaskRequest {
+  try {
+    return { ...request, resources: validateResources(request.resources) }
+  } catch (err) {
+    if (err instanceof InvalidTaskError) throw new ExitError(EXIT.USAGE, err.message)
+    throw err
+  }
+}
+
+/**
  * A task that could not be sent never ran (125), unless the request itself was wrong (2):
  * the error table says which. Errors the table does not single out are told as "could not send".
  */
@@ -68,9 +81,10 @@ async function open (target: string, options: TaskOptions): Promise<TaskSource> 
  * Send a task to a peer and stream it: the container's output to stdout/stderr byte for
  * byte, the rest to stderr; exits with the container's code. Ctrl-C detaches.
  */
-export async function task (target: string, options: TaskOptions, print: Printer): Promise<void> {
-  const problem = imageReferenceProblem(options.request.image)
+export async function task (target: string, asked: TaskOptions, print: Printer): Promise<void> {
+  const problem = imageReferenceProblem(asked.request.image)
   if (problem != null) throw new ExitError(EXIT.USAGE, problem)
+  const options = { ...asked, request: checkedRequest(asked.request) }
   if (options.explain === true) {
     const { explain } = await import('./task-explain.ts')
     await explain(target, options, print)

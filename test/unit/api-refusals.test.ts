@@ -244,7 +244,8 @@ test('POST /v1/tasks validates its body: 400 BAD_REQUEST, 400 INVALID_SPEC, 404 
     ['a bad image reference', { ...TASK, image: 'Not An/Image' }],
     ['an env name with "="', { ...TASK, env: { 'A=B': 'c' } }],
     ['a NUL byte in an argument', { ...TASK, command: ['out:a\u0000b'] }],
-    ['a 200-day timeout', { ...TASK, timeoutMs: 200 * 24 * 3600_000 }]
+    ['a 200-day timeout', { ...TASK, timeoutMs: 200 * 24 * 3600_000 }],
+    ['zero storage', { ...TASK, resources: { ...TASK.resources, storageBytes: 0 } }]
   ]
   for (const [why, body] of invalidSpecs) {
     assertError(await call('POST', '/v1/tasks', { body: JSON.stringify(body) }), 400, 'INVALID_SPEC', why)

@@ -6,6 +6,7 @@ import {
   buildCreateOptions, containerName, LABEL_NODE, LABEL_SUBMITTER, LABEL_TASK_ID, LOG_MAX_FILE, LOG_MAX_SIZE,
   PIDS_LIMIT, validateTask
 } from '../../node/src/executor/host-config.ts'
+import { MIN_TASK_CPU, MIN_TASK_MEMORY_BYTES, MIN_TASK_STORAGE_BYTES } from '../../node/src/resource-floors.ts'
 
 function task (overrides: Partial<ExecutorTask> = {}): ExecutorTask {
   return {
@@ -96,8 +97,16 @@ test('GPUs are device requests for exactly the assigned device ids, none without
 test('storage is limited with StorageOpt only where the engine enforces it', () => {
   assert.deepEqual(buildCreateOptions(task(), { storageEnforced: true }).HostConfig?.StorageOpt, { size: String(1024 ** 3) })
   assert.equal(buildCreateOptions(task(), { storageEnforced: false }).HostConfig?.StorageOpt, undefined)
-  const noStorage = task({ resources: { cpu: 1, memoryBytes: 1024 ** 3, storageBytes: 0, gpus: 0 } })
-  assert.equal(buildCreateOptions(noStorage, { storageEnforced: true }).HostConfig?.StorageOpt, undefined)
+})
+
+test('amounts below the floors (a spec stored before they existed) are raised in the options: never NanoCpus 0 or no StorageOpt, which mean no limit', () => {
+  const tiny = task({ resources: { cpu: 1e-10, memoryBytes: 1024 ** 2, storageBytes: 0, gpus: 0 } })
+  validateTask(tiny)
+  const host = buildCreateOptions(tiny, { storageEnforced: true }).HostConfig
+  assert.equal(host?.NanoCpus, MIN_TASK_CPU * 1e9)
+  assert.equal(host?.Memory, MIN_TASK_MEMORY_BYTES)
+  assert.equal(host?.MemorySwap, MIN_TASK_MEMORY_BYTES)
+  assert.deepEqual(host?.StorageOpt, { size: String(MIN_TASK_STORAGE_BYTES) })
 })
 
 test('a task Docker would refuse, or that we must not run, is refused by name with what to fix', () => {
@@ -108,7 +117,7 @@ test('a task Docker would refuse, or that we must not run, is refused by name wi
     ['NaN CPU', { resources: { cpu: Number.NaN, memoryBytes: 1024 ** 3, storageBytes: 0, gpus: 0 } }, /CPU/],
     ['zero CPU', { resources: { cpu: 0, memoryBytes: 1024 ** 3, storageBytes: 0, gpus: 0 } }, /CPU/],
     ['negative memory', { resources: { cpu: 1, memoryBytes: -1, storageBytes: 0, gpus: 0 } }, /memory/],
-    ['memory below the engine minimum', { resources: { cpu: 1, memoryBytes: 1024 ** 2, storageBytes: 0, gpus: 0 } }, /6 MiB/],
+    ['zero memory', { resources: { cpu: 1, memoryBytes: 0, storageBytes: 0, gpus: 0 } }, /memory/],
     ['fractional storage', { resources: { cpu: 1, memoryBytes: 1024 ** 3, storageBytes: 1.5, gpus: 0 } }, /storage/],
     ['GPUs without device ids', { resources: { cpu: 1, memoryBytes: 1024 ** 3, storageBytes: 0, gpus: 1 } }, /device id/],
     ['unknown network', { network: 'host' as 'none' }, /network/],

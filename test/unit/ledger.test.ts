@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
+import { MIN_TASK_CPU, MIN_TASK_MEMORY_BYTES, MIN_TASK_STORAGE_BYTES } from '../../node/src/resource-floors.ts'
 import type { ResourceAmounts } from '../../node/src/resources.ts'
 import { ResourceLedger } from '../../node/src/worker/ledger.ts'
 import { EXACT_POSITIONS, MAX_QUEUED_TASKS, TaskQueue } from '../../node/src/worker/task-queue.ts'
@@ -17,11 +18,12 @@ test('a task fits while there is room, and no longer once the room is held', () 
   assert.ok(ledger.fits(needs()))
   ledger.reserve('a', needs())
   assert.ok(ledger.fits(needs()))
+  assert.ok(ledger.fits({ cpu: 1, memoryBytes: 15 * GiB, storageBytes: GiB, gpus: 2 }), 'memory and GPUs left are still free')
+  assert.equal(ledger.fits({ cpu: 1, memoryBytes: 15 * GiB + 1, storageBytes: GiB, gpus: 0 }), false)
   ledger.reserve('b', needs())
   assert.equal(ledger.fits(needs()), false, 'a third CPU does not fit on two')
   assert.equal(ledger.fits(needs({ cpu: 0.001 })), false)
-  assert.ok(ledger.fits({ cpu: 0, memoryBytes: 14 * GiB, storageBytes: 0, gpus: 2 }), 'memory and GPUs left are still free')
-  assert.equal(ledger.fits({ cpu: 0, memoryBytes: 14 * GiB + 1, storageBytes: 0, gpus: 0 }), false)
+  assert.equal(ledger.fits({ cpu: 0, memoryBytes: 0, storageBytes: 0, gpus: 0 }), false, 'a task asking for nothing still holds the floors')
   assert.deepEqual(ledger.allocated(), { cpu: 2, memoryBytes: 2 * GiB, storageBytes: 2 * GiB, gpus: 0 })
   assert.throws(() => ledger.reserve('c', needs()), { name: 'ReservationError' })
   assert.throws(() => ledger.reserve('a', needs({ cpu: 0 })), { name: 'ReservationError' }, 'one reservation per task')
@@ -66,6 +68,21 @@ test('fractional CPU adds up exactly: ten tasks of 0.1 fill one core, and releas
   assert.ok(small.fits(needs({ cpu: 0.2, memoryBytes: 0, storageBytes: 0 })), '0.1 + 0.2 fits 0.3')
 })
 
+test('tiny asks hold the floors: of 1,000 tasks asking 1e-10 CPU and 1 byte of memory and storage, one core holds 100', () => {
+  const ledger = new ResourceLedger({ ...CAPACITY, cpu: 1 })
+  const tiny = { cpu: 1e-10, memoryBytes: 1, storageBytes: 1, gpus: 0 }
+  let held = 0
+  for (let i = 0; i < 1_000 && ledger.fits(tiny); i++) {
+    ledger.reserve(`tiny-${i}`, tiny)
+    held++
+  }
+  console.log(`tasks asking 1e-10 CPU held on one core: ${held} of 1,000`)
+  assert.equal(held, 1 / MIN_TASK_CPU)
+  assert.deepEqual(ledger.allocated(), { cpu: 1, memoryBytes: held * MIN_TASK_MEMORY_BYTES, storageBytes: held * MIN_TASK_STORAGE_BYTES, gpus: 0 })
+  assert.equal(ledger.neverFits({ ...tiny, cpu: 0 }), undefined)
+  assert.equal(new ResourceLedger({ ...CAPACITY, cpu: MIN_TASK_CPU / 2 }).neverFits(tiny), `needs ${MIN_TASK_CPU} CPU, node has ${MIN_TASK_CPU / 2}`, 'the reason names what the task would hold')
+})
+
 test('GPUs are handed out by device id and never shared; a released one is handed out again', () => {
   const ledger = new ResourceLedger({ ...CAPACITY, gpus: 4, cpu: 8 })
   const a = ledger.reserve('a', needs({ gpus: 2 }))
@@ -94,8 +111,8 @@ test('property: any sequence of reserves and releases never holds more than the 
   })
   const request = fc.record({
     cpu: fc.integer({ min: 1, max: 80 }).map(tenths => tenths / 10),
-    memoryBytes: fc.integer({ min: 1, max: 16 * GiB }),
-    storageBytes: fc.integer({ min: 0, max: 16 * GiB }),
+    memoryBytes: fc.integer({ min: MIN_TASK_MEMORY_BYTES, max: 16 * GiB }),
+    storageBytes: fc.integer({ min: MIN_TASK_STORAGE_BYTES, max: 16 * GiB }),
     gpus: fc.integer({ min: 0, max: 4 })
   })
   const op = fc.oneof(

@@ -22,6 +22,7 @@ import {
   validateSpec,
   type TaskSpec
 } from '../../node/src/protocol/task-messages.ts'
+import { MIN_TASK_CPU, MIN_TASK_MEMORY_BYTES, MIN_TASK_STORAGE_BYTES } from '../../node/src/resource-floors.ts'
 import { tempStore } from '../helpers/store.ts'
 import { WorkerTask } from '../../node/src/worker/worker-task.ts'
 import { ProtocolError } from '../../node/src/errors.ts'
@@ -106,27 +107,38 @@ test('common image references are accepted', () => {
   for (const image of images) assert.equal(validateSpec(wireSpec({ image })).image, image, image)
 })
 
-test('missing spec, negative or zero memory, fractional bytes and GPUs are refused with ProtocolError', () => {
+test('missing spec, negative or zero memory or storage, fractional bytes and GPUs are refused with ProtocolError', () => {
   assertRefused(undefined, 'no spec')
   assertRefused(wireSpec({ resources: undefined }), 'no resources')
   for (const memoryBytes of [-1, -512 * 2 ** 20, 0, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60]) {
     assertRefused(withResources({ memoryBytes }), `memory ${memoryBytes}`)
   }
-  for (const storageBytes of [-1, 0.5, Number.NaN, Number.NEGATIVE_INFINITY]) {
+  for (const storageBytes of [-1, 0, -0, 0.5, Number.NaN, Number.NEGATIVE_INFINITY]) {
     assertRefused(withResources({ storageBytes }), `storage ${storageBytes}`)
   }
   for (const gpus of [-1, 0.5, Number.NaN, 65, 2 ** 32 - 1]) {
     assertRefused(withResources({ gpus }), `gpus ${gpus}`)
   }
-  // Storage 0 is allowed: a task that writes nothing.
-  assert.equal(validateSpec(withResources({ storageBytes: 0 })).resources.storageBytes, 0)
+  // Zero is refused rather than raised: to Docker it means no limit, which may be what was meant.
+  assert.throws(() => validateSpec(withResources({ storageBytes: 0 })), /storage must be more than 0 bytes: 0 would mean no limit/)
+  assert.throws(() => validateSpec(withResources({ memoryBytes: 0 })), /memory must be more than 0 bytes: 0 would mean no limit/)
+})
+
+test('a positive amount below its floor is raised to the floor: what the ledger holds and the engine enforces', () => {
+  const tiny = validateSpec(withResources({ cpu: 1e-10, memoryBytes: 1, storageBytes: 1 })).resources
+  assert.deepEqual(tiny, { cpu: MIN_TASK_CPU, memoryBytes: MIN_TASK_MEMORY_BYTES, storageBytes: MIN_TASK_STORAGE_BYTES, gpus: 0 })
+  assert.equal(validateSpec(withResources({ cpu: Number.MIN_VALUE })).resources.cpu, MIN_TASK_CPU)
+  const atFloors = { cpu: MIN_TASK_CPU, memoryBytes: MIN_TASK_MEMORY_BYTES, storageBytes: MIN_TASK_STORAGE_BYTES, gpus: 0 }
+  assert.deepEqual(validateSpec(withResources(atFloors)).resources, atFloors)
+  const above = { cpu: 0.015, memoryBytes: MIN_TASK_MEMORY_BYTES + 1, storageBytes: MIN_TASK_STORAGE_BYTES + 1, gpus: 1 }
+  assert.deepEqual(validateSpec(withResources(above)).resources, above, 'amounts above the floors are kept as they are')
 })
 
 test('NaN, infinite, zero, negative and absurd CPU are refused', () => {
   for (const cpu of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, -0, -1, Number.MIN_VALUE * -1, 4097, Number.MAX_VALUE]) {
     assertRefused(withResources({ cpu }), `cpu ${cpu}`)
   }
-  assert.equal(validateSpec(withResources({ cpu: 0.001 })).resources.cpu, 0.001)
+  assert.throws(() => validateSpec(withResources({ cpu: 0 })), /CPU must be more than 0 cores: 0 would mean no limit/)
 })
 
 test('empty and malformed image references are refused', () => {
@@ -260,9 +272,9 @@ test('round trip property: any valid spec survives encodeSpec and the wire uncha
     command: fc.array(noNul, { maxLength: 8 }),
     env: fc.dictionary(envName, noNul, { maxKeys: 8, noNullPrototype: true }),
     resources: fc.record({
-      cpu: fc.double({ min: Number.MIN_VALUE, max: 4096, noNaN: true }),
-      memoryBytes: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
-      storageBytes: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+      cpu: fc.double({ min: MIN_TASK_CPU, max: 4096, noNaN: true }),
+      memoryBytes: fc.integer({ min: MIN_TASK_MEMORY_BYTES, max: Number.MAX_SAFE_INTEGER }),
+      storageBytes: fc.integer({ min: MIN_TASK_STORAGE_BYTES, max: Number.MAX_SAFE_INTEGER }),
       gpus: fc.integer({ min: 0, max: 64 })
     }, { noNullPrototype: true }),
     network: fc.constantFrom('none' as const, 'bridge' as const),

@@ -107,7 +107,7 @@ export class DockerExecutor implements Executor {
       await this.ensureImage(task.image, observer, signal, state)
       fromObserver(state, () => observer.onPulled?.())
 
-      const storageEnforced = task.resources.storageBytes > 0 && await this.storageEnforced()
+      const storageEnforced = await this.storageEnforced()
       try {
         container = await this.docker.createContainer(buildCreateOptions(task, { storageEnforced }))
       } catch (err) {

@@ -1,11 +1,10 @@
 import type { ContainerCreateOptions } from 'dockerode'
 import { CloudaiError } from '../errors.ts'
+import { raisedToFloors, toNanoCpus } from '../resource-floors.ts'
 import type { ExecutorTask } from './executor.ts'
 
 /** Enough processes and threads for builds and thread pools; stops a fork bomb from taking the node. */
 export const PIDS_LIMIT = 4096
-/** Docker refuses memory limits below 6 MiB at create; refusing earlier gives a clearer message. */
-export const MIN_MEMORY_BYTES = 6 * 1024 * 1024
 /** Output reaches us through attach; the json-file copy only serves `docker logs` and re-adoption, so keep it small. */
 export const LOG_MAX_SIZE = '10m'
 /** Two files of LOG_MAX_SIZE bound the disk a chatty task can take in the engine's log directory. */
@@ -56,7 +55,7 @@ export function validateTask (task: ExecutorTask): void {
   if (task.image.trim() === '' || /\s/.test(task.image)) refuse(`image "${task.image}" must be a non-empty reference without spaces`)
   const { cpu, memoryBytes, storageBytes, gpus } = task.resources
   if (!Number.isFinite(cpu) || cpu <= 0) refuse(`CPU ${cpu} must be a positive number of cores`)
-  if (!Number.isSafeInteger(memoryBytes) || memoryBytes < MIN_MEMORY_BYTES) refuse(`memory ${memoryBytes} must be a whole number of bytes, at least ${MIN_MEMORY_BYTES} (6 MiB)`)
+  if (!Number.isSafeInteger(memoryBytes) || memoryBytes <= 0) refuse(`memory ${memoryBytes} must be a positive whole number of bytes`)
   if (!Number.isSafeInteger(storageBytes) || storageBytes < 0) refuse(`storage ${storageBytes} must be a whole number of bytes`)
   if (!Number.isSafeInteger(gpus) || gpus < 0) refuse(`GPU count ${gpus} must be a whole number`)
   if (task.gpuDeviceIds.length !== gpus) refuse(`${gpus} GPU(s) requested but ${task.gpuDeviceIds.length} device id(s) assigned`)
@@ -75,7 +74,8 @@ export function validateTask (task: ExecutorTask): void {
 }
 
 /**
- * The `POST /containers/create` body for a task: its limits enforced and the hardening
+ * The `POST /containers/create` body for a task: its limits enforced, each at least its
+ * floor (a spec stored before the floors existed may ask for less), and the hardening
  * defaults in docs/architecture.md, "Roles". Pure; validate the task first.
  */
 export function buildCreateOptions (task: ExecutorTask, options: { storageEnforced: boolean }): ContainerCreateOptions {
@@ -86,7 +86,7 @@ export function buildCreateOptions (task: ExecutorTask, options: { storageEnforc
   labels[LABEL_SUBMITTER] = task.submitter
   labels[LABEL_NODE] = task.node
 
-  const { cpu, memoryBytes, storageBytes } = task.resources
+  const { cpu, memoryBytes, storageBytes } = raisedToFloors(task.resources)
   return {
     name: containerName(task.taskId, task.attempt),
     Image: task.image,
@@ -101,7 +101,7 @@ export function buildCreateOptions (task: ExecutorTask, options: { storageEnforc
     StopTimeout: STOP_GRACE_SECONDS,
     ...(task.strict != null ? { User: task.strict.user } : {}),
     HostConfig: {
-      NanoCpus: Math.round(cpu * 1e9),
+      NanoCpus: toNanoCpus(cpu),
       Memory: memoryBytes,
       // Equal to Memory: no swap on top, so the limit is the limit.
       MemorySwap: memoryBytes,
@@ -121,7 +121,7 @@ export function buildCreateOptions (task: ExecutorTask, options: { storageEnforc
       ...(task.gpuDeviceIds.length > 0
         ? { DeviceRequests: [{ Driver: GPU_DRIVER, DeviceIDs: [...task.gpuDeviceIds], Capabilities: [['gpu']] }] }
         : {}),
-      ...(options.storageEnforced && storageBytes > 0 ? { StorageOpt: { size: String(storageBytes) } } : {})
+      ...(options.storageEnforced ? { StorageOpt: { size: String(storageBytes) } } : {})
     }
   }
 }

@@ -1,5 +1,6 @@
 import { MasterMessage, TaskEvent, TaskSpec as WireTaskSpec, TaskState, LogStream } from '../../../protocols/task.ts'
 import { InvalidTaskError, ProtocolError } from '../errors.ts'
+import { raisedToFloors } from '../resource-floors.ts'
 import type { ResourceAmounts } from '../resources.ts'
 import { isTerminal, PROGRESS_STATES, TERMINAL_STATES } from '../task-states.ts'
 
@@ -66,6 +67,26 @@ function checkAmount (value: number, what: string, { whole, max, min = 0 }: { wh
   return value
 }
 
+/** A limit the engine enforces. 0 is refused, not raised: to Docker it means no limit, which may be what was meant and is never given. */
+function checkLimit (value: number, what: string, unit: string, bounds: { whole: boolean, max: number }): number {
+  const amount = checkAmount(value, what, bounds)
+  if (amount === 0) refuse(`${what} must be more than 0 ${unit}: 0 would mean no limit, and every task has one`)
+  return amount
+}
+
+/**
+ * A task's amounts, checked: each a number in range, the limits more than 0; a limit below
+ * its floor is raised to it (resource-floors.ts), so the spec says what the task holds.
+ */
+export function validateResources (resources: ResourceAmounts): ResourceAmounts {
+  return raisedToFloors({
+    cpu: checkLimit(resources.cpu, 'CPU', 'cores', { whole: false, max: MAX_TASK_CPU }),
+    memoryBytes: checkLimit(resources.memoryBytes, 'memory', 'bytes', { whole: true, max: Number.MAX_SAFE_INTEGER }),
+    storageBytes: checkLimit(resources.storageBytes, 'storage', 'bytes', { whole: true, max: Number.MAX_SAFE_INTEGER }),
+    gpus: checkAmount(resources.gpus, 'GPU count', { whole: true, max: MAX_TASK_GPUS })
+  })
+}
+
 /** Check an image reference's syntax; returns the reason it is invalid, or undefined. */
 export function imageReferenceProblem (image: string): string | undefined {
   if (image === '') return 'the image is empty'
@@ -103,21 +124,14 @@ export function validateSpec (spec: WireTaskSpec | undefined): TaskSpec {
   if (text > MAX_SPEC_TEXT) refuse(`command, environment and labels together exceed ${MAX_SPEC_TEXT} characters`)
   if ([...spec.command, ...spec.env.values(), ...spec.labels.values()].some(value => value.includes('\0'))) refuse('a command argument, environment value or label contains a NUL byte')
   if (spec.network !== 'none' && spec.network !== 'bridge') refuse(`network "${spec.network.slice(0, 20)}" must be "none" or "bridge"`)
-  const resources = spec.resources
-  if (resources == null) refuse('resources are missing')
-  const cpu = checkAmount(resources.cpu, 'CPU', { whole: false, max: MAX_TASK_CPU })
-  if (cpu <= 0) refuse('CPU must be more than 0 cores')
+  if (spec.resources == null) refuse('resources are missing')
+  const resources = validateResources(spec.resources)
   return {
     id: spec.id,
     image: spec.image,
     command: [...spec.command],
     env: Object.fromEntries(spec.env),
-    resources: {
-      cpu,
-      memoryBytes: checkAmount(resources.memoryBytes, 'memory', { whole: true, max: Number.MAX_SAFE_INTEGER, min: 1 }),
-      storageBytes: checkAmount(resources.storageBytes, 'storage', { whole: true, max: Number.MAX_SAFE_INTEGER }),
-      gpus: checkAmount(resources.gpus, 'GPU count', { whole: true, max: MAX_TASK_GPUS })
-    },
+    resources,
     network: spec.network,
     // 0 on the wire means no timeout.
     ...(spec.timeoutMs !== 0 ? { timeoutMs: checkAmount(spec.timeoutMs, 'timeout', { whole: true, max: MAX_TIMEOUT_MS, min: 1 }) } : {}),
