@@ -1,5 +1,5 @@
 import type { SubmitOptions, TaskRequest } from '../../node/src/master/master.ts'
-import { imageReferenceProblem, validateResources } from '../../node/src/protocol/task-messages.ts'
+import { imageReferenceProblem, validateResources, validateTimeout } from '../../node/src/protocol/task-messages.ts'
 import { formatBytes, formatDuration } from '../../node/src/units.ts'
 import { exitCodeOf } from '../../node/src/error-codes.ts'
 import { codeOf, InvalidTaskError, SwarmKeyError, toError } from '../../node/src/errors.ts'
@@ -42,7 +42,7 @@ function preview (target: string, request: TaskRequest): string {
  */
 function checkedRequest (request: TaskRequest): TaskRequest {
   try {
-    return { ...request, resources: validateResources(request.resources) }
+    return { ...request, resources: validateResources(request.resources), timeoutMs: validateTimeout(request.timeoutMs ?? 0) }
   } catch (err) {
     if (err instanceof InvalidTaskError) throw new ExitError(EXIT.USAGE, err.message)
     throw err

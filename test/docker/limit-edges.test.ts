@@ -6,8 +6,8 @@ import { ensureTestImage, IMAGE, removeTaskContainers, runCliBytes, taskContaine
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 
 /**
- * Limits at their edges on a real engine (issue 12, item 1): tasks sent with the CLI as a
- * user types them, asking for tiny or zero amounts. What is asserted is what
+ * Limits at their edges on a real engine (issue 12, items 1 and 2): tasks sent with the CLI
+ * as a user types them, asking for tiny, zero or overlong amounts. What is asserted is what
  * the container itself sees in its cgroup (cgroup v1 here: the engine runs cgroupfs), and
  * what the user sees: exit codes and messages.
  */
@@ -83,4 +83,17 @@ test('--storage 0, --cpu 0 and --memory 0 are refused with exit 2 and a reason, 
     assert.match(stderr, /0 would mean no limit/, option)
   }
   assert.deepEqual(await taskContainers([nodeId]), [])
+})
+
+test('--timeout past the 24 days a timer can hold is refused with exit 2; 24 days runs the task to its end', async () => {
+  const tooLong = await runCliBytes(task('--timeout', '25d', '--', 'sh', '-c', 'sleep 2; echo ran'), { timeoutMs: BOUND_MS })
+  const stderr = tooLong.stderr.toString()
+  console.log(`--timeout 25d: exit ${tooLong.code}, ${stderr.split('\n').filter(line => /timed out|timeout/.test(line)).join(' ')}`)
+  assert.equal(tooLong.code, 2, stderr)
+  assert.equal(tooLong.stdout.length, 0, 'the task did not run')
+  assert.match(stderr, /at most 24 days/)
+
+  const longest = await runCliBytes(task('--timeout', '24d', '--', 'sh', '-c', 'sleep 1; echo ran'), { timeoutMs: BOUND_MS })
+  assert.equal(longest.code, 0, longest.stderr.toString())
+  assert.equal(longest.stdout.toString(), 'ran\n')
 })

@@ -232,7 +232,8 @@ test('POST /v1/tasks validates its body: 400 BAD_REQUEST, 400 INVALID_SPEC, 404 
     ['negative retries', { ...TASK, retries: -1 }],
     ['101 retries', { ...TASK, retries: 101 }],
     ['an unknown placement policy', { ...TASK, policy: 'random' }],
-    ['a non-boolean retryOnExit', { ...TASK, retryOnExit: 'yes' }]
+    ['a non-boolean retryOnExit', { ...TASK, retryOnExit: 'yes' }],
+    ['a zero timeout (no timeout is no field)', { ...TASK, timeoutMs: 0 }]
   ]
   for (const [why, body] of badRequests) {
     assertError(await call('POST', '/v1/tasks', { body: body === undefined ? undefined : JSON.stringify(body) }), 400, 'BAD_REQUEST', why)
@@ -245,6 +246,7 @@ test('POST /v1/tasks validates its body: 400 BAD_REQUEST, 400 INVALID_SPEC, 404 
     ['an env name with "="', { ...TASK, env: { 'A=B': 'c' } }],
     ['a NUL byte in an argument', { ...TASK, command: ['out:a\u0000b'] }],
     ['a 200-day timeout', { ...TASK, timeoutMs: 200 * 24 * 3600_000 }],
+    ['a 25-day timeout, past the timer range', { ...TASK, timeoutMs: 25 * 24 * 3600_000 }],
     ['zero storage', { ...TASK, resources: { ...TASK.resources, storageBytes: 0 } }]
   ]
   for (const [why, body] of invalidSpecs) {

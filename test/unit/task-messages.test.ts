@@ -193,11 +193,14 @@ test('a network other than none or bridge is refused', () => {
   }
 })
 
-test('a timeout past thirty days, and absurd attempts, are refused', () => {
+test('a timeout past the 24 days a timer can hold, and absurd attempts, are refused', () => {
+  // Node's timers hold at most 2^31 - 1 ms (24.8 days); a longer one fires at once.
+  assert.ok(MAX_TIMEOUT_MS <= 2 ** 31 - 1, `MAX_TIMEOUT_MS ${MAX_TIMEOUT_MS} is past the timer range`)
   assert.equal(validateSpec(wireSpec({ timeoutMs: MAX_TIMEOUT_MS })).timeoutMs, MAX_TIMEOUT_MS)
-  for (const timeoutMs of [MAX_TIMEOUT_MS + 1, 2 ** 53, 2 ** 64, Number.POSITIVE_INFINITY, 1.5]) {
+  for (const timeoutMs of [MAX_TIMEOUT_MS + 1, 2 ** 31, 25 * 24 * 3600_000, 30 * 24 * 3600_000, 2 ** 53, 2 ** 64, Number.POSITIVE_INFINITY, 1.5, -1]) {
     assertRefused(wireSpec({ timeoutMs }), `timeout ${timeoutMs}`)
   }
+  assert.throws(() => validateSpec(wireSpec({ timeoutMs: 25 * 24 * 3600_000 })), /timeout must be at most 24 days/)
   for (const attempt of [1001, 2 ** 32 - 1, 0.5]) assertRefused(wireSpec({ attempt }), `attempt ${attempt}`)
 })
 

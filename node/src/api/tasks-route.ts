@@ -18,7 +18,8 @@ const Request = {
     gpus: z.number()
   }).strict(),
   network: z.enum(['none', 'bridge']).default('none'),
-  timeoutMs: z.number().optional(),
+  // No timeout is no field: 0 would be sent as the wire's "no timeout" (the validator checks the range).
+  timeoutMs: z.number().positive().optional(),
   labels: z.record(z.string(), z.string()).default({})
 }
 /** How to place the task and when to place it again. */

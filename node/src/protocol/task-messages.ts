@@ -12,8 +12,9 @@ export const MAX_ENV_VARS = 512
 export const MAX_TASK_LABELS = 64
 /** All of a task's command, env and labels together, in characters. */
 export const MAX_SPEC_TEXT = 512 * 1024
-/** Thirty days: anything longer is a mistake, not a timeout. */
-export const MAX_TIMEOUT_MS = 30 * 24 * 3600_000
+const DAY_MS = 24 * 3600_000
+/** Node's timers hold at most 2^31 - 1 ms (24.8 days) and fire at once past it: the longest whole number of days below. */
+export const MAX_TIMEOUT_MS = 24 * DAY_MS
 /** A machine with more is not a LAN node we know of; bounds arithmetic on the numbers. */
 export const MAX_TASK_CPU = 4096
 export const MAX_TASK_GPUS = 64
@@ -87,6 +88,13 @@ export function validateResources (resources: ResourceAmounts): ResourceAmounts 
   })
 }
 
+/** A timeout as on the wire (0: none); one past the timer range would fire at once. */
+export function validateTimeout (timeoutMs: number): number | undefined {
+  if (timeoutMs === 0) return undefined
+  if (timeoutMs > MAX_TIMEOUT_MS) refuse(`timeout must be at most ${MAX_TIMEOUT_MS / DAY_MS} days (it is ${timeoutMs} ms)`)
+  return checkAmount(timeoutMs, 'timeout', { whole: true, max: MAX_TIMEOUT_MS, min: 1 })
+}
+
 /** Check an image reference's syntax; returns the reason it is invalid, or undefined. */
 export function imageReferenceProblem (image: string): string | undefined {
   if (image === '') return 'the image is empty'
@@ -126,6 +134,7 @@ export function validateSpec (spec: WireTaskSpec | undefined): TaskSpec {
   if (spec.network !== 'none' && spec.network !== 'bridge') refuse(`network "${spec.network.slice(0, 20)}" must be "none" or "bridge"`)
   if (spec.resources == null) refuse('resources are missing')
   const resources = validateResources(spec.resources)
+  const timeoutMs = validateTimeout(spec.timeoutMs)
   return {
     id: spec.id,
     image: spec.image,
@@ -133,8 +142,7 @@ export function validateSpec (spec: WireTaskSpec | undefined): TaskSpec {
     env: Object.fromEntries(spec.env),
     resources,
     network: spec.network,
-    // 0 on the wire means no timeout.
-    ...(spec.timeoutMs !== 0 ? { timeoutMs: checkAmount(spec.timeoutMs, 'timeout', { whole: true, max: MAX_TIMEOUT_MS, min: 1 }) } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     labels: Object.fromEntries(spec.labels),
     attempt: checkAmount(spec.attempt, 'attempt', { whole: true, max: MAX_ATTEMPT })
   }
