@@ -53,6 +53,7 @@ export const ERROR_TABLE = {
   UNKNOWN_TASK: { http: 404 },
   AMBIGUOUS_TASK: { http: 409, exit: EXIT.USAGE },
   FORBIDDEN: { http: 403 },
+  TASK_ID_TAKEN: { http: 409 },
   NO_PLACEMENT: { http: 422, ...NOT_RUN },
   // Reaching peers.
   PEER_UNREACHABLE: { ...UPSTREAM, ...NOT_RUN, retry: 'refusal' },

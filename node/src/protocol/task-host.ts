@@ -32,7 +32,10 @@ export interface TaskStanding {
 
 /** What `/cloudai/task/1.0.0` serves: a worker that takes tasks. */
 export interface TaskHost {
-  /** Accept a task, or return the one already known by its id (submission is idempotent). */
+  /**
+   * Accept a task, or return the one already known by its id (submission is idempotent).
+   * Throws when the id belongs to a task of another submitter on this node (the stream is reset).
+   */
   submit(spec: TaskSpec, submitter: string, submitterName: string): EventLog
 }
 

@@ -109,7 +109,6 @@ async function serveTask (stream: Stream, connection: Connection, host: TaskHost
     }
     const submitter = connection.remotePeer.toString()
     const task = host.submit(spec, submitter, nameOf(submitter))
-    if (task.submitter !== submitter) throw new ProtocolError(`task ${spec.id} belongs to another submitter`)
     await streamTaskEvents(framed, task, 1)
   } catch (err) {
     const error = toError(err)

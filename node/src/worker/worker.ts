@@ -1,4 +1,4 @@
-import { NotSubmitterError, TaskNotFoundError } from '../errors.ts'
+import { CloudaiError, NotSubmitterError, TaskNotFoundError } from '../errors.ts'
 import type { Executor, FoundContainer } from '../executor/executor.ts'
 import type { TaskHost, TaskStanding } from '../protocol/task-host.ts'
 import { isTerminal, TaskState, type TaskSpec } from '../protocol/task-messages.ts'
@@ -15,6 +15,14 @@ import { DEFAULT_LOG_LIMIT_BYTES, WorkerTask } from './worker-task.ts'
 export const CANCEL_ALL_TIMEOUT_MS = 20_000
 /** Finished tasks kept in memory for quick re-attach; older ones are read back from the store. */
 export const MAX_FINISHED_TASKS = 1000
+
+/**
+ * A Submit under a task id this node already uses for another submitter's task, or for a
+ * task this node sent elsewhere: each id names one task per node, and its events would mix.
+ */
+export class TaskIdTakenError extends CloudaiError {
+  override readonly code = 'TASK_ID_TAKEN'
+}
 
 export interface WorkerInit {
   executor: Executor
@@ -114,12 +122,19 @@ export class Worker implements TaskHost {
 
   /**
    * Accept a task, or attach to the existing one with the same id (submission is
-   * idempotent). Admission (docs/architecture.md, "Roles"): a task that can never fit this node is rejected
+   * idempotent); the same id from anyone but the task's submitter throws TaskIdTakenError. Admission (docs/architecture.md, "Roles"): a task that can never fit this node is rejected
    * with the numbers; one that fits now and has nobody waiting ahead of it runs; any other
    * waits in the queue, or is rejected when the queue is full.
    */
   submit (spec: TaskSpec, submitter: string, submitterName = ''): WorkerTask {
     const existing = this.get(spec.id)
+    // A task this node sent shares its id's events with the worker's: only the node itself (`self`) may run it here.
+    const owner = existing?.submitter ?? (this.init.store.task(spec.id, 'submitted') != null ? this.init.nodeId : undefined)
+    if (owner != null && owner !== submitter) {
+      const message = `task id ${spec.id} is taken on this node by a task of another submitter: the master must choose a new id`
+      this.init.onRefused?.(submitter, spec.id, 'TASK_ID_TAKEN', message)
+      throw new TaskIdTakenError(message)
+    }
     if (existing != null) return existing
     this.init.store.createTask({ spec, role: 'executed', peerId: submitter, peerName: submitterName })
     const task = this.track(new WorkerTask(spec, submitter, this.init.store, this.taskOptions()))
