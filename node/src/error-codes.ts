@@ -69,6 +69,7 @@ export const ERROR_TABLE = {
   // This node's own files and state.
   SWARM_KEY: {},
   IDENTITY: {},
+  DATA_DIR: {},
   BAD_POLICY: {},
   STORE_VERSION: {},
   DAEMON_RUNNING: {},

@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, openSync, statSync } from 'node:fs'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { join } from 'node:path'
 import { TaskEvent as TaskEventCodec } from '../../../protocols/task.ts'
@@ -8,6 +9,8 @@ import { migrate } from './schema.ts'
 import { toRecord, type AttemptRecord, type PlacementRecord, type TaskRecord, type TaskRole, type TaskRow } from './records.ts'
 
 export const STORE_FILE = 'cloudai.db'
+/** The history holds every task's command, environment and output: for the node's user alone. SQLite gives its -wal and -shm files the same mode. */
+const STORE_FILE_MODE = 0o600
 
 export type { AttemptRecord, PlacementRecord, TaskRecord, TaskRole }
 
@@ -28,6 +31,24 @@ const TASK_COLUMNS = `task_id, role, attempt, spec, peer_id, peer_name, state, c
   (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.task_id = t.task_id AND e.attempt = t.attempt) AS last_seq`
 
 /**
+ * Create the store file with STORE_FILE_MODE before SQLite creates it with the umask's, and
+ * take back what an earlier version let others read (its -wal and -shm files included).
+ */
+function createPrivately (path: string): void {
+  closeSync(openSync(path, 'a', STORE_FILE_MODE))
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    let mode: number
+    try {
+      mode = statSync(file).mode
+    } catch (err: any) {
+      if (err?.code === 'ENOENT') continue
+      throw err
+    }
+    if ((mode & 0o077) !== 0) chmodSync(file, STORE_FILE_MODE)
+  }
+}
+
+/**
  * The node's durable state (docs/architecture.md, "Store"): every task it submitted or executed and every
  * event of each, in SQLite (WAL). Writes are synchronous, so an event is on disk (in the
  * WAL, which survives a killed process) before anyone is told of it.
@@ -39,6 +60,7 @@ export class TaskStore {
   private readonly waiting = new Map<string, Set<() => void>>()
 
   constructor (path: string) {
+    createPrivately(path)
     this.db = new DatabaseSync(path)
     try {
       // NORMAL in WAL mode loses nothing when the process dies; only a power cut can cost the last commits.
