@@ -1,7 +1,8 @@
-import { rename, rm } from 'node:fs/promises'
+import { readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { SwarmKeyError } from '../../node/src/errors.ts'
-import { SWARM_KEY_FILE, createSwarmKey, loadSwarmKey } from '../../node/src/mesh/swarm-key.ts'
+import { writeFileAtomic } from '../../node/src/files.ts'
+import { SWARM_KEY_FILE, SWARM_KEY_MODE, createSwarmKey, loadSwarmKey } from '../../node/src/mesh/swarm-key.ts'
 import type { ClientOptions } from '../client.ts'
 import { EXIT, ExitError } from '../exit.ts'
 import { printJson, type Printer } from '../render.ts'
@@ -27,8 +28,9 @@ export async function rotate (options: ClientOptions & { json?: boolean }, print
   const fresh = join(options.dataDir, `${SWARM_KEY_FILE}.new`)
   await rm(fresh, { force: true })
   const next = await createSwarmKey(fresh)
-  // The new key is complete on disk before the old one is moved aside: a crash leaves one valid key in place.
-  await rename(keyPath, oldPath)
+  // swarm.key is never moved away: the old key is copied aside, then the new one renamed over
+  // it, so a crash at any step leaves a valid key in place, and the old one kept once it is replaced.
+  await writeFileAtomic(oldPath, await readFile(keyPath), { mode: SWARM_KEY_MODE })
   await rename(fresh, keyPath)
   if (options.json === true) {
     printJson(print, { swarmKey: keyPath, keyFingerprint: next.fingerprint, previousFingerprint: previous.fingerprint, previousKey: oldPath })

@@ -5,6 +5,8 @@ import { writeFileAtomic } from '../files.ts'
 
 /** The file name of the cluster key inside the data dir (kubo's name for the same format). */
 export const SWARM_KEY_FILE = 'swarm.key'
+/** The mesh's one shared secret: its owner alone may read it (loadSwarmKey refuses anything looser). */
+export const SWARM_KEY_MODE = 0o600
 
 const HEADER = '/key/swarm/psk/1.0.0/'
 const ENCODING = '/base16/'
@@ -30,7 +32,7 @@ function fingerprintOf (hex: string): string {
 /** Create a fresh random cluster key file (mode 0600). Refuses to overwrite one. */
 export async function createSwarmKey (path: string): Promise<SwarmKey> {
   const hex = randomBytes(KEY_HEX_LENGTH / 2).toString('hex')
-  await writeFileAtomic(path, canonicalKeyFile(hex), { mode: 0o600, overwrite: false })
+  await writeFileAtomic(path, canonicalKeyFile(hex), { mode: SWARM_KEY_MODE, overwrite: false })
   return { psk: new TextEncoder().encode(canonicalKeyFile(hex)), fingerprint: fingerprintOf(hex) }
 }
 
