@@ -100,8 +100,26 @@ export class DockerExecutor implements Executor {
       throw err
     }
 
-    let container: Docker.Container | undefined
+    const created: { container?: Docker.Container } = {}
     const stopLogs = new AbortController()
+    try {
+      return reportEnd(observer, await this.runToEnd(task, observer, signal, state, created, stopLogs.signal, outcome))
+    } finally {
+      stopLogs.abort()
+      if (created.container !== undefined) await removeQuietly(created.container)
+    }
+  }
+
+  /** Pull, create (into `created`, for run() to remove), start, follow to the exit; every failure of the engine or the task becomes the outcome. */
+  private async runToEnd (
+    task: ExecutorTask,
+    observer: ExecutionObserver,
+    signal: AbortSignal,
+    state: RunState,
+    created: { container?: Docker.Container },
+    stopLogs: AbortSignal,
+    outcome: (extra?: Partial<ExecutionResult>) => ExecutionResult
+  ): Promise<ExecutionResult> {
     try {
       if (signal.aborted) return outcome({ cancelled: true })
       await this.ensureImage(task.image, observer, signal, state)
@@ -109,20 +127,17 @@ export class DockerExecutor implements Executor {
 
       const storageEnforced = await this.storageEnforced()
       try {
-        container = await this.docker.createContainer(buildCreateOptions(task, { storageEnforced }))
+        created.container = await this.docker.createContainer(buildCreateOptions(task, { storageEnforced }))
       } catch (err) {
         throw createError(containerName(task.taskId, task.attempt), err)
       }
       if (signal.aborted) return outcome({ cancelled: true })
-      return await this.runCreated(container, task, observer, signal, state, stopLogs.signal, outcome)
+      return await this.runCreated(created.container, task, observer, signal, state, stopLogs, outcome)
     } catch (err) {
       if (state.observerFailure !== undefined) throw state.observerFailure.err
       if (err instanceof ExecutionError) return outcome({ error: { code: err.code, message: err.message } })
       if (signal.aborted) return outcome({ cancelled: true })
       return outcome({ error: { code: isUnreachable(err) ? 'ENGINE_UNREACHABLE' : 'ENGINE_ERROR', message: engineError('running the task', err).message } })
-    } finally {
-      stopLogs.abort()
-      if (container !== undefined) await removeQuietly(container)
     }
   }
 
@@ -183,20 +198,36 @@ export class DockerExecutor implements Executor {
     const container = this.docker.getContainer(containerName(task.taskId, task.attempt))
     const stopLogs = new AbortController()
     try {
+      return reportEnd(observer, await this.adoptToEnd(container, task, recorded, observer, signal, state, stopLogs.signal, outcome))
+    } finally {
+      stopLogs.abort()
+      await removeQuietly(container)
+    }
+  }
+
+  /** Follow an adopted container to its exit; every failure of the engine becomes the outcome. */
+  private async adoptToEnd (
+    container: Docker.Container,
+    task: ExecutorTask,
+    recorded: RecordedOutput,
+    observer: ExecutionObserver,
+    signal: AbortSignal,
+    state: RunState,
+    stopLogs: AbortSignal,
+    outcome: (extra?: Partial<ExecutionResult>) => ExecutionResult
+  ): Promise<ExecutionResult> {
+    try {
       const info = await container.inspect()
       const ranMs = Date.now() - Date.parse(info.State.StartedAt)
       // The engine replays everything the container wrote, then follows it: skip what was recorded.
-      const logs = await container.logs({ follow: true, stdout: true, stderr: true, abortSignal: stopLogs.signal }) as unknown as NodeJS.ReadableStream
-      const output = followOutput(container, logs, state, stopLogs.signal, skipRecorded(recorded, observer))
+      const logs = await container.logs({ follow: true, stdout: true, stderr: true, abortSignal: stopLogs }) as unknown as NodeJS.ReadableStream
+      const output = followOutput(container, logs, state, stopLogs, skipRecorded(recorded, observer))
       const timeoutMs = task.timeoutMs !== undefined ? Math.max(0, task.timeoutMs - ranMs) : undefined
       return await waitForExit(container, output, signal, state, timeoutMs, outcome)
     } catch (err) {
       if (state.observerFailure !== undefined) throw state.observerFailure.err
       if (signal.aborted) return outcome({ cancelled: true })
       return outcome({ error: { code: isUnreachable(err) ? 'ENGINE_UNREACHABLE' : 'ENGINE_ERROR', message: engineError('following the container after a restart', err).message } })
-    } finally {
-      stopLogs.abort()
-      await removeQuietly(container)
     }
   }
 
@@ -272,6 +303,12 @@ async function waitForExit (
     throw engineError('streaming the container\'s output', logError)
   }
   return outcome({ exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled })
+}
+
+/** Tell the observer how the task ended while its container still exists (the caller removes it next). */
+function reportEnd (observer: ExecutionObserver, result: ExecutionResult): ExecutionResult {
+  observer.onEnded?.(result)
+  return result
 }
 
 /** Calls the observer, remembering what it throws so run() can tell it from engine failures. */

@@ -50,6 +50,12 @@ export interface ExecutionObserver {
    * observer slows the container's writes instead of growing a buffer.
    */
   onLog(stream: 'stdout' | 'stderr', chunk: Uint8Array): void | Promise<void>
+  /**
+   * The outcome `run` or `adopt` is about to resolve with, given while the container still
+   * exists: recorded here, it survives a crash during the removal (a restarted node finds
+   * the task ended and removes the container as unclaimed).
+   */
+  onEnded?(result: ExecutionResult): void
 }
 
 /** The task error codes an executor reports (ERROR_TABLE says what each means). */
@@ -90,9 +96,9 @@ export interface Executor {
   /** Whether per-container storage limits are enforced by this engine (detected once). */
   storageEnforced(): Promise<boolean>
   /**
-   * Pull, create, start, stream output, wait, remove. Resolves with the outcome in every
-   * case the engine or the task causes; rejects only with an error thrown by `observer`,
-   * after the container is gone. Aborting `signal` cancels the task: the container gets
+   * Pull, create, start, stream output, wait, report the outcome (`onEnded`), remove.
+   * Resolves with the outcome in every case the engine or the task causes; rejects only
+   * with an error thrown by `observer`, after the container is gone. Aborting `signal` cancels the task: the container gets
    * SIGTERM, then SIGKILL after a grace period.
    */
   run(task: ExecutorTask, observer: ExecutionObserver, signal: AbortSignal): Promise<ExecutionResult>
@@ -103,7 +109,8 @@ export interface Executor {
   find(task: TaskKey): Promise<FoundContainer | undefined>
   /**
    * Follow a container that `find` returned to its end, as `run` does from its start: the
-   * output after what was `recorded`, cancel and the rest of the timeout, then removal.
+   * output after what was `recorded`, cancel and the rest of the timeout, the outcome
+   * (`onEnded`), then removal.
    */
   adopt(task: ExecutorTask, recorded: RecordedOutput, observer: ExecutionObserver, signal: AbortSignal): Promise<ExecutionResult>
   /** The tasks whose containers this node (`nodeId`) created and that still exist. */

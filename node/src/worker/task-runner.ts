@@ -52,11 +52,16 @@ function observe (task: WorkerTask): ExecutionObserver {
     onStarted: containerId => { task.append({ state: TaskState.RUNNING, containerId }) },
     onLog: (stream, data) => {
       task.append({ state: TaskState.RUNNING, log: { stream: stream === 'stderr' ? LogStream.STDERR : LogStream.STDOUT, data: data as Uint8Array<ArrayBuffer> } })
-    }
+    },
+    onEnded: result => { task.append(terminalEvent(task, result)) }
   }
 }
 
-/** Run `execute` and record how it ended. Never throws: every failure becomes the task's terminal event. */
+/**
+ * Run `execute` and record how it ended, unless the executor's `onEnded` did already (then
+ * this append is ignored: nothing follows a terminal event). Never throws: every failure
+ * becomes the task's terminal event.
+ */
 async function finish (task: WorkerTask, execute: () => Promise<ExecutionResult>): Promise<void> {
   let result: ExecutionResult
   try {
