@@ -138,6 +138,7 @@ class Node implements CloudaiNode {
       onReceived: options.onTaskReceived,
       onState: options.onTaskState,
       onOrphan: taskId => { log.warn({ task: taskId }, 'removed a container of this node that no task claims') },
+      onOverCommit: detail => { log.warn({ overCommit: detail }, `over-committed: the tasks still running from before the restart hold more than this node now offers (${detail}); no new task starts until enough of them end`) },
       onRefused: (submitter, taskId, code, reason) => { this.audit.record({ peer: submitter, action: 'submit', code, reason, taskId }) }
     })
     this.master = new Master({

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { after, before, test } from 'node:test'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
 import Docker from 'dockerode'
 import { createDockerExecutor } from '../../node/src/executor/docker.ts'
 import { TaskState, type TaskSpec } from '../../node/src/protocol/task-messages.ts'
 import { TaskStore } from '../../node/src/store/store.ts'
 import { Worker } from '../../node/src/worker/worker.ts'
-import { ensureTestImage, IMAGE, removeTaskContainers } from '../helpers/docker.ts'
+import { type DaemonProcess, initNodes, runCli, startDaemonProcess } from '../helpers/cli.ts'
+import { docker, ensureTestImage, IMAGE, removeTaskContainers } from '../helpers/docker.ts'
 import { tempDir, waitFor } from '../helpers/env.ts'
 
 /**
@@ -99,4 +102,73 @@ test('a worker killed between a task\'s end and its container\'s removal: after 
   } finally {
     reopened.close()
   }
+})
+
+/** A task that says it started, then waits for the test to let it finish (`docker exec … touch /tmp/go`). */
+const WAITING = ['sh', '-c', 'echo started; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo done']
+
+describe('a daemon killed and restarted', () => {
+  let dataDir: string
+  let nodeId: string
+  let daemon: DaemonProcess | undefined
+
+  before(async () => {
+    const nodes = await initNodes(dir.path, ['solo'] as const)
+    dataDir = nodes.dataDirs.solo
+    nodeId = nodes.peerIds.solo
+  })
+
+  after(async () => {
+    await daemon?.stop('SIGKILL')
+    await removeTaskContainers([nodeId])
+  })
+
+  async function startSolo (extra: string[]): Promise<DaemonProcess> {
+    // A killed daemon leaves its api file behind: the new one writes it when it is ready.
+    await rm(join(dataDir, 'api'), { force: true })
+    daemon = await startDaemonProcess(dataDir, ['--name', 'solo', '--no-mdns', ...extra])
+    return daemon
+  }
+
+  async function cli (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
+    return await runCli(['--data-dir', dataDir, ...args], { timeoutMs: BOUND_MS })
+  }
+
+  async function stateOf (taskId: string): Promise<string> {
+    const status = await cli(['status', taskId, '--json'])
+    assert.equal(status.code, 0, status.stderr)
+    return JSON.parse(status.stdout).state
+  }
+
+  async function detachSelf (cpu: number, command: string[]): Promise<string> {
+    const sent = await cli(['task', 'self', IMAGE, '--cpu', String(cpu), '--memory', '64m', '--storage', '16m', '--detach', '--', ...command])
+    assert.equal(sent.code, 0, sent.stderr)
+    return sent.stdout.trim()
+  }
+
+  test('restarted with a lower --cpu than its running tasks hold: it starts, re-adopts them, reports the over-commit, refuses a queued task that no longer fits, and starts nothing new until they end', async () => {
+    await startSolo(['--cpu', '2'])
+    const running = [await detachSelf(1, WAITING), await detachSelf(1, WAITING)]
+    for (const taskId of running) assert.ok(await waitFor(async () => await stateOf(taskId) === 'RUNNING', BOUND_MS, 200), `${taskId} never ran`)
+    const big = await detachSelf(2, ['echo', 'big'])
+    assert.ok(await waitFor(async () => await stateOf(big) === 'QUEUED', BOUND_MS, 200), `the 2-CPU task did not wait: ${await stateOf(big)}`)
+    await daemon!.stop('SIGKILL')
+
+    const restarted = await startSolo(['--cpu', '1'])
+    assert.match(restarted.output(), /over-commit/i, 'the daemon did not report the over-commit')
+    assert.match(restarted.output(), /2 CPU held, node has 1/)
+    // Queued for 2 CPU on a node that now has 1: it would hold the head of the queue for good.
+    const refusal = async (): Promise<string> => { const task = JSON.parse((await cli(['status', big, '--json'])).stdout); return `${task.state} ${task.error?.code}` }
+    assert.ok(await waitFor(async () => await refusal() === 'REJECTED NEVER_FITS', BOUND_MS, 200), `the 2-CPU task is ${await refusal()}`)
+    const waiting = await detachSelf(1, ['echo', 'third'])
+    assert.ok(await waitFor(async () => await stateOf(waiting) === 'QUEUED', BOUND_MS, 200), `the third task did not wait: ${await stateOf(waiting)}`)
+
+    for (const taskId of running) await docker(['exec', `cloudai-${taskId}`, 'touch', '/tmp/go'])
+    for (const taskId of [...running, waiting]) {
+      const logs = await cli(['logs', '-f', taskId])
+      assert.equal(logs.code, 0, logs.stderr)
+      assert.equal(logs.stdout, taskId === waiting ? 'third\n' : 'started\ndone\n')
+      assert.equal(await stateOf(taskId), 'SUCCEEDED')
+    }
+  })
 })

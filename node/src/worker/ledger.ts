@@ -21,6 +21,8 @@ export interface Reservation {
 interface Held {
   reservation: Reservation
   nanoCpu: number
+  /** The reservation's GPUs that came from the free pool and go back to it (a re-adopted container may hold GPUs the node no longer offers). */
+  pooledGpus: string[]
 }
 
 /**
@@ -35,7 +37,7 @@ export class ResourceLedger {
   private readonly held = new Map<string, Held>()
   /** Device ids not held by any task, lowest first. */
   private readonly freeGpus: string[]
-  private used = { nanoCpu: 0, memoryBytes: 0, storageBytes: 0 }
+  private used = { nanoCpu: 0, memoryBytes: 0, storageBytes: 0, gpus: 0 }
 
   /** `gpuDeviceIds` defaults to `0 … capacity.gpus - 1`, as `nvidia-smi -L` numbers them. */
   constructor (capacity: ResourceAmounts, gpuDeviceIds?: string[]) {
@@ -72,22 +74,39 @@ export class ResourceLedger {
   }
 
   /**
-   * Hold what a task asked for, raised to the floors. Throws ReservationError if it does not
-   * fit now or the task holds a reservation already. `gpuDeviceIds` asks for those GPUs (a
-   * re-adopted container has them already); the lowest free ones are taken otherwise.
+   * Hold what a task asked for, raised to the floors, with the lowest free GPUs. Throws
+   * ReservationError if it does not fit now or the task holds a reservation already.
    */
-  reserve (taskId: string, asked: ResourceAmounts, gpuDeviceIds?: string[]): Reservation {
+  reserve (taskId: string, asked: ResourceAmounts): Reservation {
     if (this.held.has(taskId)) throw new ReservationError(`task ${taskId} holds a reservation already`)
     const needs = raisedToFloors(asked)
     if (!this.fits(needs)) throw new ReservationError(`task ${taskId} does not fit beside the tasks running now`)
-    const wanted = gpuDeviceIds?.length === needs.gpus && gpuDeviceIds.every(id => this.freeGpus.includes(id)) ? gpuDeviceIds : undefined
-    const gpus = wanted != null ? wanted.map(id => this.freeGpus.splice(this.freeGpus.indexOf(id), 1)[0]) : this.freeGpus.splice(0, needs.gpus)
-    const reservation: Reservation = { taskId, resources: needs, gpuDeviceIds: gpus }
-    const held: Held = { reservation, nanoCpu: toNanoCpus(needs.cpu) }
+    const gpus = this.freeGpus.splice(0, needs.gpus)
+    return this.hold(taskId, needs, gpus, gpus)
+  }
+
+  /**
+   * Hold what the container of a task that outlived the node's last run holds (raised to the
+   * floors, as it is held to them), the GPUs it was given included, whether or not it fits:
+   * it runs already. A node restarted with less capacity is over-committed (`overCommit`)
+   * until enough of them end, and admits nothing new meanwhile. Throws ReservationError if
+   * the task holds a reservation already.
+   */
+  readopt (taskId: string, asked: ResourceAmounts, gpuDeviceIds: string[]): Reservation {
+    if (this.held.has(taskId)) throw new ReservationError(`task ${taskId} holds a reservation already`)
+    const pooled = gpuDeviceIds.filter(id => this.freeGpus.includes(id))
+    for (const id of pooled) this.freeGpus.splice(this.freeGpus.indexOf(id), 1)
+    return this.hold(taskId, raisedToFloors(asked), [...gpuDeviceIds], pooled)
+  }
+
+  private hold (taskId: string, needs: ResourceAmounts, gpuDeviceIds: string[], pooledGpus: string[]): Reservation {
+    const reservation: Reservation = { taskId, resources: needs, gpuDeviceIds }
+    const held: Held = { reservation, nanoCpu: toNanoCpus(needs.cpu), pooledGpus }
     this.held.set(taskId, held)
     this.used.nanoCpu += held.nanoCpu
     this.used.memoryBytes += needs.memoryBytes
     this.used.storageBytes += needs.storageBytes
+    this.used.gpus += gpuDeviceIds.length
     return reservation
   }
 
@@ -100,9 +119,21 @@ export class ResourceLedger {
     this.used.nanoCpu -= held.nanoCpu
     this.used.memoryBytes -= resources.memoryBytes
     this.used.storageBytes -= resources.storageBytes
-    this.freeGpus.push(...gpuDeviceIds)
+    this.used.gpus -= gpuDeviceIds.length
+    this.freeGpus.push(...held.pooledGpus)
     this.freeGpus.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
     return true
+  }
+
+  /** What the reservations hold beyond the capacity ("2 CPU held, node has 1"), or undefined while they fit in it. */
+  overCommit (): string | undefined {
+    const has = this.capacity
+    const over: string[] = []
+    if (this.used.nanoCpu > this.capacityNanoCpu) over.push(`${this.used.nanoCpu / NANO_PER_CPU} CPU held, node has ${has.cpu}`)
+    if (this.used.memoryBytes > has.memoryBytes) over.push(`${formatBytes(this.used.memoryBytes)} memory held, node has ${formatBytes(has.memoryBytes)}`)
+    if (this.used.storageBytes > has.storageBytes) over.push(`${formatBytes(this.used.storageBytes)} storage held, node has ${formatBytes(has.storageBytes)}`)
+    if (this.used.gpus > has.gpus) over.push(`${this.used.gpus} GPU held, node has ${has.gpus}`)
+    return over.length > 0 ? over.join('; ') : undefined
   }
 
   reservation (taskId: string): Reservation | undefined {
@@ -115,7 +146,7 @@ export class ResourceLedger {
       cpu: this.used.nanoCpu / NANO_PER_CPU,
       memoryBytes: this.used.memoryBytes,
       storageBytes: this.used.storageBytes,
-      gpus: this.capacity.gpus - this.freeGpus.length
+      gpus: this.used.gpus
     }
   }
 }

@@ -39,6 +39,8 @@ export interface WorkerInit {
   onState?: (task: WorkerTask, state: TaskState) => void
   /** Called when a container of this node that no task claims is removed at start-up. */
   onOrphan?: (taskId: string) => void
+  /** Called when the tasks re-adopted at start-up hold more than the node now offers (it restarted with less): what is over. */
+  onOverCommit?: (detail: string) => void
   /** Called when a task is refused by the policy or the rate limit (the audit log). */
   onRefused?: (submitter: string, taskId: string, code: string, reason: string) => void
 }
@@ -166,8 +168,10 @@ export class Worker implements TaskHost {
 
   /**
    * After a restart: re-adopt the containers of tasks that were running (their output and
-   * exit still reach the store), run afresh those that never started one, queue again those
-   * that were queued, and remove containers of this node that no unfinished task claims.
+   * exit still reach the store), even past a capacity lowered since (reported through
+   * `onOverCommit`), run afresh those that never started one, queue again those that were
+   * queued (refusing any that can no longer fit), and remove containers of this node that no
+   * unfinished task claims.
    */
   async recover (): Promise<void> {
     const unfinished = this.init.store.unfinished('executed')
@@ -186,7 +190,7 @@ export class Worker implements TaskHost {
         continue
       }
       if (found != null) {
-        const { gpuDeviceIds } = this.ledger.reserve(task.spec.id, task.spec.resources, found.gpuDeviceIds)
+        const { gpuDeviceIds } = this.ledger.readopt(task.spec.id, task.spec.resources, found.gpuDeviceIds)
         this.admitted.add(task)
         const { stdoutBytes, stderrBytes } = this.init.store.outputTotals(task.spec.id, task.spec.attempt)
         void adoptTask(task, this.runInit(gpuDeviceIds), { stdoutBytes, stderrBytes })
@@ -196,8 +200,13 @@ export class Worker implements TaskHost {
         waiting.unshift(task) // it was admitted before any of the queued ones: first in line
       }
     }
+    const overCommit = this.ledger.overCommit()
+    if (overCommit != null) this.init.onOverCommit?.(overCommit)
     for (const task of waiting) {
-      if (this.queue.size === 0 && this.ledger.fits(task.spec.resources)) this.admit(task)
+      // The node may have restarted with less: a task that can no longer fit would hold the head of the queue for good.
+      const problem = this.ledger.neverFits(task.spec.resources)
+      if (problem != null) task.append({ state: TaskState.REJECTED, error: { code: 'NEVER_FITS', message: `this node restarted with less capacity and this task can no longer run here: it ${problem}` } })
+      else if (this.queue.size === 0 && this.ledger.fits(task.spec.resources)) this.admit(task)
       else this.enqueue(task)
     }
     const claimed = new Set(unfinished.map(record => `${record.taskId}/${record.attempt}`))
