@@ -1,5 +1,6 @@
 import Table from 'cli-table3'
 import pc from 'picocolors'
+import { printable } from '../node/src/printable.ts'
 import { formatBytes } from '../node/src/units.ts'
 import type { ResourceAmounts } from '../node/src/resources.ts'
 
@@ -21,8 +22,9 @@ export function printJson (print: Printer, value: unknown): void {
   print.out(JSON.stringify(value, null, 2))
 }
 
-/** The boxed previews of the original design ("SENDING TASK TO WORKER"). */
-export function box (title: string, rows: Array<[string, string]>): string {
+/** The boxed previews of the original design ("SENDING TASK TO WORKER"); values may come from peers, so they are shown `printable`. */
+export function box (title: string, shownRows: Array<[string, string]>): string {
+  const rows = shownRows.map(([k, v]): [string, string] => [k, printable(v)])
   const width = Math.max(title.length, ...rows.map(([k, v]) => k.length + v.length + 2)) + 2
   const line = '─'.repeat(width)
   const body = rows.map(([k, v]) => `│ ${k}: ${v}${' '.repeat(width - k.length - v.length - 3)}│`)

@@ -26,6 +26,7 @@ import { Worker } from './worker/worker.ts'
 import { TaskStore } from './store/store.ts'
 import { AuditLog } from './audit.ts'
 import { loadPolicy, type WorkerPolicy } from './worker/policy.ts'
+import { printable } from './printable.ts'
 import { NotSubmitterError } from './errors.ts'
 import { VERSION } from './version.ts'
 
@@ -159,8 +160,8 @@ class Node implements CloudaiNode {
       log,
       refreshIntervalMs: options.refreshIntervalMs,
       bootstrap: (options.bootstrap ?? []).map(addr => multiaddr(addr)),
-      onJoin: member => { log.info({ peer: member.peerId.toString(), name: member.status.name }, 'peer joined') },
-      onLeave: (member, reason) => { log.info({ peer: member.peerId.toString(), name: member.status.name, reason }, 'peer unreachable') }
+      onJoin: member => { log.info({ peer: member.peerId.toString(), name: printable(member.status.name) }, 'peer joined') },
+      onLeave: (member, reason) => { log.info({ peer: member.peerId.toString(), name: printable(member.status.name), reason }, 'peer unreachable') }
     })
     this.tasks = new TaskService(store, this.master, this.worker)
   }

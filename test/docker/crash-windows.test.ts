@@ -172,3 +172,45 @@ describe('a daemon killed and restarted', () => {
     }
   })
 })
+
+/** Characters that rewrite what a terminal shows: ESC (C0), CSI (C1), right-to-left override. */
+const TERMINAL_CONTROLS = /[\u001b\u009b\u202e]/
+
+describe('the daemon\'s terminal', () => {
+  let dataDir: string
+  let malloryDir: string
+  const daemons: DaemonProcess[] = []
+
+  before(async () => {
+    const nodes = await initNodes(join(dir.path, 'terminal'), ['worker', 'mallory'] as const)
+    dataDir = nodes.dataDirs.worker
+    malloryDir = nodes.dataDirs.mallory
+  })
+
+  after(async () => {
+    await Promise.all(daemons.map(async daemon => await daemon.stop('SIGKILL')))
+  })
+
+  test('a peer\'s name and a task\'s command are shown with their control characters escaped, never sent to the terminal raw', async () => {
+    const worker = await startDaemonProcess(dataDir, ['--name', 'worker', '--no-mdns'])
+    daemons.push(worker)
+    const evilName = 'mallory\u202eevil\u009b2J'
+    const peer = await startDaemonProcess(malloryDir, ['--name', evilName, '--no-mdns'])
+    daemons.push(peer)
+    const addr = JSON.parse((await runCli(['--data-dir', dataDir, 'id', '--json'])).stdout).addrs[0]
+    const connected = await runCli(['--data-dir', malloryDir, 'connect', addr], { timeoutMs: BOUND_MS })
+    assert.equal(connected.code, 0, connected.stderr)
+    assert.ok(await waitFor(() => worker.output().includes('peer joined'), BOUND_MS, 100), `the worker never logged the peer:\n${worker.output()}`)
+
+    const command = ['echo', 'clear\u001b[2J\u001b[31mred\rover']
+    const sent = await runCli(['--data-dir', malloryDir, 'task', 'worker', IMAGE, '--memory', '64m', '--storage', '16m', '--', ...command], { timeoutMs: BOUND_MS })
+    assert.equal(sent.code, 0, sent.stderr)
+    assert.ok(await waitFor(() => worker.output().includes('SUCCEEDED'), BOUND_MS, 100), `the worker never showed the task end:\n${worker.output()}`)
+
+    const shown = worker.output()
+    const raw = shown.split('\n').filter(line => TERMINAL_CONTROLS.test(line) || line.includes('\r'))
+    assert.deepEqual(raw.map(line => JSON.stringify(line)), [], 'lines with raw control characters')
+    assert.ok(shown.includes('echo clear\\x1b[2J\\x1b[31mred\\rover'), `the command is not shown escaped:\n${shown}`)
+    assert.ok(shown.includes('mallory\\\\u202eevil\\\\x9b2J'), `the name is not shown escaped:\n${shown}`)
+  })
+})
