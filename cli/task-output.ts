@@ -94,7 +94,9 @@ export class TaskOutput {
       return
     }
     if (event.truncated != null) {
-      await this.note(colors.yellow(`⚠ the task wrote more than ${formatBytes(event.truncated.limitBytes)}: the rest of its output is not kept (the worker's --log-limit)`))
+      await this.note(colors.yellow(event.truncated.cause === 'engine-log-gap'
+        ? `⚠ output after ${formatBytes(event.truncated.limitBytes)} was lost: the worker was down and the engine's log of the container no longer held it; how the task ended is still known`
+        : `⚠ the task wrote more than ${formatBytes(event.truncated.limitBytes)}: the rest of its output is not kept (the worker's --log-limit)`))
       return
     }
     if (event.pull != null) {

@@ -1634,8 +1634,25 @@ export namespace ExitStatus {
   }
 }
 
+export enum TruncationCause {
+  LOG_LIMIT = 'LOG_LIMIT',
+  ENGINE_LOG_GAP = 'ENGINE_LOG_GAP'
+}
+
+enum __TruncationCauseValues {
+  LOG_LIMIT = 0,
+  ENGINE_LOG_GAP = 1
+}
+
+export namespace TruncationCause {
+  export const codec = (): Codec<TruncationCause> => {
+    return enumeration<TruncationCause>(__TruncationCauseValues)
+  }
+}
+
 export interface LogTruncated {
   limitBytes: number
+  cause?: TruncationCause
 }
 
 export namespace LogTruncated {
@@ -1651,6 +1668,11 @@ export namespace LogTruncated {
         if ((obj.limitBytes != null && obj.limitBytes !== 0)) {
           w.uint32(8)
           w.uint64Number(obj.limitBytes)
+        }
+
+        if (obj.cause != null) {
+          w.uint32(16)
+          TruncationCause.codec().encode(obj.cause, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1669,6 +1691,10 @@ export namespace LogTruncated {
           switch (tag >>> 3) {
             case 1: {
               obj.limitBytes = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.cause = TruncationCause.codec().decode(reader)
               break
             }
             default: {
@@ -1693,6 +1719,13 @@ export namespace LogTruncated {
               }
               break
             }
+            case 2: {
+              yield {
+                field: `${prefix}.cause`,
+                value: TruncationCause.codec().decode(reader)
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1710,6 +1743,11 @@ export namespace LogTruncated {
     value: number
   }
 
+  export interface LogTruncatedCauseFieldEvent {
+    field: '$.cause'
+    value: TruncationCause
+  }
+
   export function encode (obj: Partial<LogTruncated>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, LogTruncated.codec())
   }
@@ -1718,7 +1756,7 @@ export namespace LogTruncated {
     return decodeMessage(buf, LogTruncated.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogTruncated>): Generator<LogTruncatedLimitBytesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogTruncated>): Generator<LogTruncatedLimitBytesFieldEvent | LogTruncatedCauseFieldEvent> {
     return streamMessage(buf, LogTruncated.codec(), opts)
   }
 }
@@ -2169,6 +2207,11 @@ export namespace TaskEvent {
     value: number
   }
 
+  export interface TaskEventTruncatedCauseFieldEvent {
+    field: '$.truncated.cause'
+    value: TruncationCause
+  }
+
   export function encode (obj: Partial<TaskEvent>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, TaskEvent.codec())
   }
@@ -2177,7 +2220,7 @@ export namespace TaskEvent {
     return decodeMessage(buf, TaskEvent.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskEvent>): Generator<TaskEventTaskIdFieldEvent | TaskEventSeqFieldEvent | TaskEventTimeMsFieldEvent | TaskEventStateFieldEvent | TaskEventQueuedPositionFieldEvent | TaskEventPullDoneBytesFieldEvent | TaskEventPullTotalBytesFieldEvent | TaskEventContainerIdFieldEvent | TaskEventLogStreamFieldEvent | TaskEventLogDataFieldEvent | TaskEventExitCodeFieldEvent | TaskEventExitOomKilledFieldEvent | TaskEventExitTimedOutFieldEvent | TaskEventErrorCodeFieldEvent | TaskEventErrorMessageFieldEvent | TaskEventTruncatedLimitBytesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskEvent>): Generator<TaskEventTaskIdFieldEvent | TaskEventSeqFieldEvent | TaskEventTimeMsFieldEvent | TaskEventStateFieldEvent | TaskEventQueuedPositionFieldEvent | TaskEventPullDoneBytesFieldEvent | TaskEventPullTotalBytesFieldEvent | TaskEventContainerIdFieldEvent | TaskEventLogStreamFieldEvent | TaskEventLogDataFieldEvent | TaskEventExitCodeFieldEvent | TaskEventExitOomKilledFieldEvent | TaskEventExitTimedOutFieldEvent | TaskEventErrorCodeFieldEvent | TaskEventErrorMessageFieldEvent | TaskEventTruncatedLimitBytesFieldEvent | TaskEventTruncatedCauseFieldEvent> {
     return streamMessage(buf, TaskEvent.codec(), opts)
   }
 }

@@ -11,7 +11,7 @@ function detail (event: TaskEventJson): string {
   if (event.queuedPosition != null) return `position ${event.queuedPosition}`
   if (event.pull != null) return `pulled ${formatBytes(event.pull.doneBytes)}${event.pull.totalBytes > 0 ? ` of ${formatBytes(event.pull.totalBytes)}` : ''}`
   if (event.containerId != null) return `container ${event.containerId.slice(0, 12)}`
-  if (event.truncated != null) return `output past ${formatBytes(event.truncated.limitBytes)} not kept`
+  if (event.truncated != null) return event.truncated.cause === 'engine-log-gap' ? `output after ${formatBytes(event.truncated.limitBytes)} lost while the worker was down` : `output past ${formatBytes(event.truncated.limitBytes)} not kept`
   const exit = event.exit != null ? `exit ${event.exit.code}${event.exit.oomKilled ? ', out of memory' : ''}${event.exit.timedOut ? ', timed out' : ''}` : ''
   const error = event.error != null ? `${event.error.code}: ${event.error.message}` : ''
   return [exit, error].filter(text => text !== '').join('; ')

@@ -107,6 +107,15 @@ test('a worker killed between a task\'s end and its container\'s removal: after 
 /** A task that says it started, then waits for the test to let it finish (`docker exec … touch /tmp/go`). */
 const WAITING = ['sh', '-c', 'echo started; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo done']
 
+/** What the flooding task writes before the node goes down: numbered lines, recorded by the node. */
+const BEFORE_THE_CRASH = Array.from({ length: 2000 }, (_, i) => `${i + 1}\n`).join('')
+/**
+ * Then, while the node is down, 30,000 numbered lines of 1 KB: about 30 MB, more than the
+ * engine's json-file log keeps (LOG_MAX_FILE × LOG_MAX_SIZE, 2 × 10 MB, in host-config.ts), so
+ * the log loses its beginning, the recorded lines included; then it exits 0.
+ */
+const FLOODING = ['sh', '-c', `seq 1 2000; while [ ! -e /tmp/go ]; do sleep 0.1; done; awk 'BEGIN { pad = sprintf("%990s", ""); for (i = 1; i <= 30000; i++) print i pad }'`]
+
 describe('a daemon killed and restarted', () => {
   let dataDir: string
   let nodeId: string
@@ -170,6 +179,28 @@ describe('a daemon killed and restarted', () => {
       assert.equal(logs.stdout, taskId === waiting ? 'third\n' : 'started\ndone\n')
       assert.equal(await stateOf(taskId), 'SUCCEEDED')
     }
+  })
+
+  test('a task that wrote more than the engine\'s log keeps while its node was down: after the restart its output is exactly what was recorded, then a truncated event with the byte count, not later output passed off as what came next', async () => {
+    if (daemon?.child.exitCode == null && daemon?.child.signalCode == null) await daemon?.stop('SIGKILL')
+    // A log limit above the flood, so that only the engine's loss can truncate the output.
+    await startSolo(['--log-limit', '64m'])
+    const taskId = await detachSelf(1, FLOODING)
+    const recorded = async (): Promise<number> => JSON.parse((await cli(['status', taskId, '--json'])).stdout).logBytes?.stdout ?? 0
+    assert.ok(await waitFor(async () => await recorded() === BEFORE_THE_CRASH.length, BOUND_MS, 200), `the node recorded ${await recorded()} bytes`)
+    await daemon!.stop('SIGKILL')
+    await docker(['exec', `cloudai-${taskId}`, 'touch', '/tmp/go'])
+    assert.equal((await docker(['wait', `cloudai-${taskId}`], BOUND_MS)).trim(), '0')
+
+    await startSolo(['--log-limit', '64m'])
+    const logs = await cli(['logs', '-f', taskId])
+    assert.equal(logs.code, 0, logs.stderr)
+    assert.equal(logs.stdout.length, BEFORE_THE_CRASH.length, `${logs.stdout.length} bytes of stdout, starting ${JSON.stringify(logs.stdout.slice(BEFORE_THE_CRASH.length - 10, BEFORE_THE_CRASH.length + 30))} at the restart`)
+    assert.equal(logs.stdout, BEFORE_THE_CRASH)
+    assert.match(logs.stderr, /lost/)
+    const status = JSON.parse((await cli(['status', taskId, '--json'])).stdout)
+    assert.equal(status.state, 'SUCCEEDED')
+    assert.deepEqual(status.events.flatMap((event: any) => event.truncated != null ? [event.truncated] : []), [{ limitBytes: BEFORE_THE_CRASH.length, cause: 'engine-log-gap' }])
   })
 })
 

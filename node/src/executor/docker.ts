@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises'
 import Docker from 'dockerode'
 import { checkDockerHealth } from './docker-health.ts'
 import { createError, engineError, engineMessage, ExecutionError, isUnreachable, pullError, startError, statusCodeOf } from './docker-errors.ts'
-import { findContainer, listTaskIds, skipRecorded } from './docker-adopt.ts'
+import { findContainer, listTaskIds, ReplayAligner } from './docker-adopt.ts'
 import type { ExecutionObserver, ExecutionResult, Executor, ExecutorTask, FoundContainer, RecordedOutput, TaskKey } from './executor.ts'
 import { buildCreateOptions, containerName, InvalidSpecError, STOP_GRACE_SECONDS, validateTask } from './host-config.ts'
 import { DockerLogDemuxer } from './log-demux.ts'
@@ -219,11 +219,14 @@ export class DockerExecutor implements Executor {
     try {
       const info = await container.inspect()
       const ranMs = Date.now() - Date.parse(info.State.StartedAt)
-      // The engine replays everything the container wrote, then follows it: skip what was recorded.
+      // The engine replays what its log still holds, then follows the container: go on after what was recorded.
       const logs = await container.logs({ follow: true, stdout: true, stderr: true, abortSignal: stopLogs }) as unknown as NodeJS.ReadableStream
-      const output = followOutput(container, logs, state, stopLogs, skipRecorded(recorded, observer))
+      const replay = new ReplayAligner(recorded, observer)
+      const output = followOutput(container, logs, state, stopLogs, replay.onLog)
       const timeoutMs = task.timeoutMs !== undefined ? Math.max(0, task.timeoutMs - ranMs) : undefined
-      return await waitForExit(container, output, signal, state, timeoutMs, outcome)
+      const result = await waitForExit(container, output, signal, state, timeoutMs, outcome)
+      fromObserver(state, () => { replay.end() })
+      return result
     } catch (err) {
       if (state.observerFailure !== undefined) throw state.observerFailure.err
       if (signal.aborted) return outcome({ cancelled: true })

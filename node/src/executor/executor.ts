@@ -51,6 +51,11 @@ export interface ExecutionObserver {
    */
   onLog(stream: 'stdout' | 'stderr', chunk: Uint8Array): void | Promise<void>
   /**
+   * `adopt` only: the engine no longer holds all the output after what was recorded (its
+   * log rotated while the node was down), so nothing more is passed on; called once.
+   */
+  onOutputGap?(): void
+  /**
    * The outcome `run` or `adopt` is about to resolve with, given while the container still
    * exists: recorded here, it survives a crash during the removal (a restarted node finds
    * the task ended and removes the container as unclaimed).
@@ -85,10 +90,12 @@ export interface FoundContainer {
   gpuDeviceIds: string[]
 }
 
-/** How much of each output stream the node had recorded before it went down. */
+/** What the node had recorded of each output stream before it went down. */
 export interface RecordedOutput {
   stdoutBytes: number
   stderrBytes: number
+  /** The recorded bytes of one stream, in order, a chunk at a time (the engine's replay is checked against them). */
+  chunks(stream: 'stdout' | 'stderr'): Iterator<Uint8Array>
 }
 
 export interface Executor {
@@ -109,7 +116,7 @@ export interface Executor {
   find(task: TaskKey): Promise<FoundContainer | undefined>
   /**
    * Follow a container that `find` returned to its end, as `run` does from its start: the
-   * output after what was `recorded`, cancel and the rest of the timeout, the outcome
+   * output after what was `recorded` (or `onOutputGap` when the engine lost some), cancel and the rest of the timeout, the outcome
    * (`onEnded`), then removal.
    */
   adopt(task: ExecutorTask, recorded: RecordedOutput, observer: ExecutionObserver, signal: AbortSignal): Promise<ExecutionResult>

@@ -1,4 +1,4 @@
-import { MasterMessage, TaskEvent, TaskSpec as WireTaskSpec, TaskState, LogStream } from '../../../protocols/task.ts'
+import { MasterMessage, TaskEvent, TaskSpec as WireTaskSpec, TaskState, LogStream, TruncationCause } from '../../../protocols/task.ts'
 import { InvalidTaskError, ProtocolError } from '../errors.ts'
 import { raisedToFloors } from '../resource-floors.ts'
 import type { ResourceAmounts } from '../resources.ts'
@@ -176,8 +176,8 @@ export interface TaskEventJson {
   log?: { stream: 'stdout' | 'stderr', data: string }
   exit?: { code: number, oomKilled: boolean, timedOut: boolean }
   error?: { code: string, message: string }
-  /** Output past this many bytes was not kept. */
-  truncated?: { limitBytes: number }
+  /** Output past this many bytes was not kept: past the worker's --log-limit, or lost by the engine's log while the worker was down. */
+  truncated?: { limitBytes: number, cause: 'log-limit' | 'engine-log-gap' }
 }
 
 export function eventToJson (event: TaskEvent): TaskEventJson {
@@ -192,8 +192,8 @@ export function eventToJson (event: TaskEvent): TaskEventJson {
     ...(event.log != null ? { log: { stream: event.log.stream === LogStream.STDERR ? 'stderr' : 'stdout', data: Buffer.from(event.log.data).toString('base64') } } : {}),
     ...(event.exit != null ? { exit: { code: event.exit.code, oomKilled: event.exit.oomKilled, timedOut: event.exit.timedOut } } : {}),
     ...(event.error != null ? { error: { code: event.error.code, message: event.error.message } } : {}),
-    ...(event.truncated != null ? { truncated: { limitBytes: event.truncated.limitBytes } } : {})
+    ...(event.truncated != null ? { truncated: { limitBytes: event.truncated.limitBytes, cause: event.truncated.cause === TruncationCause.ENGINE_LOG_GAP ? 'engine-log-gap' : 'log-limit' } } : {})
   }
 }
 
-export { isTerminal, TERMINAL_STATES, MasterMessage, TaskEvent, TaskState, LogStream }
+export { isTerminal, TERMINAL_STATES, MasterMessage, TaskEvent, TaskState, LogStream, TruncationCause }

@@ -53,6 +53,7 @@ function observe (task: WorkerTask): ExecutionObserver {
     onLog: (stream, data) => {
       task.append({ state: TaskState.RUNNING, log: { stream: stream === 'stderr' ? LogStream.STDERR : LogStream.STDOUT, data: data as Uint8Array<ArrayBuffer> } })
     },
+    onOutputGap: () => { task.outputLost() },
     onEnded: result => { task.append(terminalEvent(task, result)) }
   }
 }

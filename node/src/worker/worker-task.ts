@@ -1,5 +1,5 @@
 import { DeadlineError } from '../errors.ts'
-import { isTerminal, movesForward, TaskState, type TaskEvent, type TaskSpec } from '../protocol/task-messages.ts'
+import { isTerminal, movesForward, TaskState, TruncationCause, type TaskEvent, type TaskSpec } from '../protocol/task-messages.ts'
 import type { EventLog } from '../protocol/task-host.ts'
 import type { TaskStore } from '../store/store.ts'
 
@@ -80,16 +80,27 @@ export class WorkerTask implements EventLog {
   append (detail: EventDetail): TaskEvent | undefined {
     if (this.finished) return undefined
     if (detail.log == null) return this.record(detail)
+    if (this.truncated) return undefined
     const room = this.logLimitBytes - this.logBytes
     if (detail.log.data.byteLength <= room) {
       this.logBytes += detail.log.data.byteLength
       return this.record(detail)
     }
-    if (this.truncated) return undefined
     this.truncated = true
     this.logBytes = this.logLimitBytes
     if (room > 0) this.record({ ...detail, log: { ...detail.log, data: detail.log.data.subarray(0, room) } })
     return this.record({ state: detail.state, truncated: { limitBytes: this.logLimitBytes } })
+  }
+
+  /**
+   * The output after what is kept now is lost (the engine's log of a re-adopted container no
+   * longer held it): one truncation event says where the kept output ends, and nothing more
+   * is kept, so what is kept stays an exact prefix of what the task wrote.
+   */
+  outputLost (): void {
+    if (this.finished || this.truncated) return
+    this.truncated = true
+    this.record({ truncated: { limitBytes: this.logBytes, cause: TruncationCause.ENGINE_LOG_GAP } })
   }
 
   private record (detail: EventDetail): TaskEvent {

@@ -7,6 +7,7 @@ import type { TaskRecord, TaskStore } from '../store/store.ts'
 import { ResourceLedger } from './ledger.ts'
 import { DEFAULT_POLICY, policyRefusal, type WorkerPolicy } from './policy.ts'
 import { SubmissionLimiter } from './rate-limit.ts'
+import { recordedOutput } from './recorded-output.ts'
 import { adoptTask, runTask } from './task-runner.ts'
 import { TaskQueue } from './task-queue.ts'
 import { DEFAULT_LOG_LIMIT_BYTES, WorkerTask } from './worker-task.ts'
@@ -192,8 +193,7 @@ export class Worker implements TaskHost {
       if (found != null) {
         const { gpuDeviceIds } = this.ledger.readopt(task.spec.id, task.spec.resources, found.gpuDeviceIds)
         this.admitted.add(task)
-        const { stdoutBytes, stderrBytes } = this.init.store.outputTotals(task.spec.id, task.spec.attempt)
-        void adoptTask(task, this.runInit(gpuDeviceIds), { stdoutBytes, stderrBytes })
+        void adoptTask(task, this.runInit(gpuDeviceIds), recordedOutput(this.init.store, task.spec.id, task.spec.attempt))
       } else if (record.state === TaskState.RUNNING) {
         task.append({ state: TaskState.FAILED, error: { code: 'CONTAINER_GONE', message: 'the node restarted and the task\'s container was gone: its exit code is unknown; submit the task again' } })
       } else {
