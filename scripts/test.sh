@@ -1,20 +1,35 @@
 #!/usr/bin/env bash
 # The body of `npm test` (docs/architecture.md, "Tests"):
 #   1. scripts/ensure-docker.sh, in the machine's own network namespace, so that dockerd and
-#      the registry on 127.0.0.1:5000 live where the engine can pull from the registry;
+#      the registry on 127.0.0.1:5000 live where the engine can pull from the registry; skipped
+#      when every target is in the unit or sim layer, which run no container;
 #   2. build (tsc);
 #   3. every node:test file, inside a fresh network namespace (loopback up, multicast on, a
 #      route for 224.0.0.0/4 on lo) so that mDNS never leaves the machine. The Docker socket is
 #      a file, so tests inside the namespace still reach the engine. Where no namespace can be
 #      made (not root, no unshare), the tests run here with a random mDNS tag each.
-# Arguments, if any, are test files or directories under dist/ (e.g. dist/test/unit).
+# Arguments, if any, are test files or directories under dist/ (e.g. dist/test/unit); `npm run
+# test:quick` passes the unit and sim layers, which need no Docker.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-bash scripts/ensure-docker.sh
-# ensure-docker.sh records an API version pin when the docker client and engine disagree.
-if [ -f "${CLOUDAI_DOCKER_STATE:-/var/lib/cloudai-dev}/docker.env" ]; then
-  set -a; . "${CLOUDAI_DOCKER_STATE:-/var/lib/cloudai-dev}/docker.env"; set +a
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(dist/test)
+
+needs_docker=false
+for target in "${targets[@]}"; do
+  case "$target" in
+    */unit|*/unit/|*/unit/*|*/sim|*/sim/|*/sim/*) ;;
+    *) needs_docker=true ;;
+  esac
+done
+
+if $needs_docker; then
+  bash scripts/ensure-docker.sh
+  # ensure-docker.sh records an API version pin when the docker client and engine disagree.
+  if [ -f "${CLOUDAI_DOCKER_STATE:-/var/lib/cloudai-dev}/docker.env" ]; then
+    set -a; . "${CLOUDAI_DOCKER_STATE:-/var/lib/cloudai-dev}/docker.env"; set +a
+  fi
 fi
 
 echo "test: building"
@@ -22,8 +37,6 @@ echo "test: building"
 rm -rf dist/test
 npm run build --silent
 
-targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(dist/test)
 mapfile -t files < <(find "${targets[@]}" -name '*.test.js' | sort)
 [ ${#files[@]} -gt 0 ] || { echo "test: no test files under ${targets[*]}" >&2; exit 1; }
 
