@@ -41,7 +41,9 @@ mapfile -t files < <(find "${targets[@]}" -name '*.test.js' | sort)
 [ ${#files[@]} -gt 0 ] || { echo "test: no test files under ${targets[*]}" >&2; exit 1; }
 
 # One file at a time: the sim and lan layers start many nodes and are sensitive to a 2-core machine's load.
-run_tests=(node --test --test-concurrency=1 --test-timeout=300000 "${files[@]}")
+# test-preload.mjs keeps node:test's own async hook from tracking promises, which more than doubles
+# the cost of the sim layer's promise-heavy nodes (see the file).
+run_tests=(node --test --test-concurrency=1 --test-timeout=300000 --import ./scripts/test-preload.mjs "${files[@]}")
 
 if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
   echo "test: running ${#files[@]} test files in an isolated network namespace"
