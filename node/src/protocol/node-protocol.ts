@@ -1,8 +1,9 @@
-import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { NodeRequest, NodeResponse, type ErrorReply } from '../../../protocols/node.ts'
 import { NotSubmitterError, ProtocolError, TaskNotFoundError, toError } from '../errors.ts'
 import { FramedStream } from './framing.ts'
+import type { StreamDialer, StreamRegistrar } from './peer-streams.ts'
 import { STATUS_DECODE_LIMITS, checkOneOfRequest, encodeStatus, validateStatus, type PeerStatus } from './node-messages.ts'
 import type { EventLog, NodeHost, TaskStanding } from './task-host.ts'
 import { readTaskEvents, streamTaskEvents, type TaskSession } from './task-protocol.ts'
@@ -39,8 +40,8 @@ function refused (code: string, message: string): Error {
 }
 
 /** Serve one request on an inbound stream, then close it (an Attach, once the task has ended). Any failure aborts the stream. */
-async function serveRequest (stream: Stream, connection: Connection, handlers: NodeHost): Promise<void> {
-  const signal = AbortSignal.timeout(NODE_REQUEST_TIMEOUT_MS)
+async function serveRequest (stream: Stream, connection: Connection, handlers: NodeHost, timeoutMs: number): Promise<void> {
+  const signal = AbortSignal.timeout(timeoutMs)
   const framed = new FramedStream(stream, MAX_NODE_FRAME_BYTES)
   const remote = connection.remotePeer
   try {
@@ -77,9 +78,15 @@ async function serveRequest (stream: Stream, connection: Connection, handlers: N
   }
 }
 
-export async function registerNodeProtocol (libp2p: Libp2p, handlers: NodeHost): Promise<void> {
+export interface NodeProtocolOptions {
+  /** How long a peer has to send its request (NODE_REQUEST_TIMEOUT_MS): a test that waits it out gives a short one. */
+  requestTimeoutMs?: number
+}
+
+export async function registerNodeProtocol (libp2p: StreamRegistrar, handlers: NodeHost, options: NodeProtocolOptions = {}): Promise<void> {
+  const timeoutMs = options.requestTimeoutMs ?? NODE_REQUEST_TIMEOUT_MS
   await libp2p.handle(NODE_PROTOCOL, async (stream, connection) => {
-    await serveRequest(stream, connection, handlers)
+    await serveRequest(stream, connection, handlers, timeoutMs)
   }, {
     maxInboundStreams: NODE_MAX_INBOUND_STREAMS,
     maxOutboundStreams: NODE_MAX_OUTBOUND_STREAMS
@@ -87,8 +94,8 @@ export async function registerNodeProtocol (libp2p: Libp2p, handlers: NodeHost):
 }
 
 /** Send one request and read the answer; the caller closes the stream, or goes on with it (Attach). */
-async function request (libp2p: Libp2p, peer: PeerId | Multiaddr, message: NodeRequest, signal?: AbortSignal): Promise<{ response: NodeResponse, framed: FramedStream, rttMs: number }> {
-  const deadline = AbortSignal.any([AbortSignal.timeout(NODE_REQUEST_TIMEOUT_MS), ...(signal != null ? [signal] : [])])
+async function request (libp2p: StreamDialer, peer: PeerId | Multiaddr, message: NodeRequest, signal?: AbortSignal, timeoutMs = NODE_REQUEST_TIMEOUT_MS): Promise<{ response: NodeResponse, framed: FramedStream, rttMs: number }> {
+  const deadline = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(signal != null ? [signal] : [])])
   const stream = await libp2p.dialProtocol(peer, NODE_PROTOCOL, { signal: deadline })
   const framed = new FramedStream(stream, MAX_NODE_FRAME_BYTES)
   try {
@@ -113,9 +120,12 @@ export interface StatusReply {
   rttMs: number
 }
 
-/** Ask a peer (by ID or address) for its Status. Throws on any failure, with the stream aborted. */
-export async function requestStatus (libp2p: Libp2p, peer: PeerId | Multiaddr, options: { signal?: AbortSignal } = {}): Promise<StatusReply> {
-  const { response, framed, rttMs } = await request(libp2p, peer, { status: {} }, options.signal)
+/**
+ * Ask a peer (by ID or address) for its Status, within `timeoutMs` (NODE_REQUEST_TIMEOUT_MS
+ * unless given). Throws on any failure, with the stream aborted.
+ */
+export async function requestStatus (libp2p: StreamDialer, peer: PeerId | Multiaddr, options: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<StatusReply> {
+  const { response, framed, rttMs } = await request(libp2p, peer, { status: {} }, options.signal, options.timeoutMs)
   try {
     if (response.status == null) throw new ProtocolError('the peer answered without a status')
     const status = validateStatus(response.status)
@@ -129,7 +139,7 @@ export async function requestStatus (libp2p: Libp2p, peer: PeerId | Multiaddr, o
 }
 
 /** Follow a task we submitted to `peer` from `fromSeq` on (after a reconnect or a restart). */
-export async function attachToPeer (libp2p: Libp2p, peer: PeerId, taskId: string, from: number, signal?: AbortSignal): Promise<TaskSession> {
+export async function attachToPeer (libp2p: StreamDialer, peer: PeerId, taskId: string, from: number, signal?: AbortSignal): Promise<TaskSession> {
   const fromSeq = Math.max(1, from) // as the worker reads it
   const { response, framed } = await request(libp2p, peer, { attach: { taskId, fromSeq } }, signal)
   if (response.attached == null) {
@@ -141,7 +151,7 @@ export async function attachToPeer (libp2p: Libp2p, peer: PeerId, taskId: string
 }
 
 /** Cancel a task we submitted to `peer`; says how it stands (it may have ended already). */
-export async function cancelOnPeer (libp2p: Libp2p, peer: PeerId, taskId: string, signal?: AbortSignal): Promise<TaskStanding> {
+export async function cancelOnPeer (libp2p: StreamDialer, peer: PeerId, taskId: string, signal?: AbortSignal): Promise<TaskStanding> {
   const { response, framed } = await request(libp2p, peer, { cancel: { taskId } }, signal)
   try {
     if (response.cancelled == null) throw new ProtocolError('the peer answered a Cancel without saying how the task stands')

@@ -1,9 +1,10 @@
-import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { TaskEvent as TaskEventCodec } from '../../../protocols/task.ts'
 import { ProtocolError, toError } from '../errors.ts'
 import { EventCursor } from './ack-window.ts'
 import { decodeFrame, FramedStream } from './framing.ts'
+import type { StreamDialer, StreamRegistrar } from './peer-streams.ts'
 import type { EventLog, TaskHost } from './task-host.ts'
 import { checkOneOf, encodeSpec, isTerminal, MASTER_MESSAGE_LIMITS, MAX_TASK_ID_LENGTH, MasterMessage, TaskState, validateSpec, type TaskEvent, type TaskSpec } from './task-messages.ts'
 
@@ -22,6 +23,16 @@ export const ACK_EVERY_EVENTS = 16
 /** Task streams one connection may hold: one per task attempt in flight between two nodes. */
 export const TASK_MAX_INBOUND_STREAMS = 256
 export const TASK_MAX_OUTBOUND_STREAMS = 256
+
+/** How long the worker's side of the protocol waits for a master. */
+export interface TaskProtocolTimeouts {
+  /** For the Submit on a new stream. */
+  submitMs: number
+  /** For an ack when the window is full, and for each write. */
+  ackMs: number
+}
+
+export const TASK_PROTOCOL_TIMEOUTS: TaskProtocolTimeouts = { submitMs: SUBMIT_TIMEOUT_MS, ackMs: ACK_TIMEOUT_MS }
 
 /** The events of one task, as a master reads them, and a way to cancel it. */
 export interface TaskSession {
@@ -55,8 +66,8 @@ function submittedTaskId (frame: Uint8ArrayList): string | undefined {
 }
 
 /** Tell the master why its task was refused (it shows the user), then close. */
-async function reject (framed: FramedStream, taskId: string, err: Error): Promise<void> {
-  const signal = AbortSignal.timeout(SUBMIT_TIMEOUT_MS)
+async function reject (framed: FramedStream, taskId: string, err: Error, timeoutMs: number): Promise<void> {
+  const signal = AbortSignal.timeout(timeoutMs)
   await framed.write({ taskId: taskId.slice(0, MAX_TASK_ID_LENGTH), seq: 1, timeMs: Date.now(), state: TaskState.REJECTED, error: { code: 'INVALID_SPEC', message: err.message } }, TaskEventCodec, signal)
   await framed.stream.close({ signal })
 }
@@ -65,7 +76,7 @@ async function reject (framed: FramedStream, taskId: string, err: Error): Promis
  * Send a task's events on `framed` from `fromSeq` to its end, reading the master's Acks and
  * Cancel meanwhile; then close. Shared by Submit (task protocol) and Attach (node protocol).
  */
-export async function streamTaskEvents (framed: FramedStream, task: EventLog, fromSeq: number): Promise<void> {
+export async function streamTaskEvents (framed: FramedStream, task: EventLog, fromSeq: number, ackTimeoutMs = ACK_TIMEOUT_MS): Promise<void> {
   const { stream } = framed
   const life = new AbortController()
   const cursor = new EventCursor(task, fromSeq)
@@ -75,27 +86,27 @@ export async function streamTaskEvents (framed: FramedStream, task: EventLog, fr
     life.abort() // the master is gone: stop waiting for its acks
   })
   try {
-    for (let event = await cursor.next(life.signal, ACK_TIMEOUT_MS); event != null; event = await cursor.next(life.signal, ACK_TIMEOUT_MS)) {
-      await framed.write(event, TaskEventCodec, AbortSignal.timeout(ACK_TIMEOUT_MS))
+    for (let event = await cursor.next(life.signal, ackTimeoutMs); event != null; event = await cursor.next(life.signal, ackTimeoutMs)) {
+      await framed.write(event, TaskEventCodec, AbortSignal.timeout(ackTimeoutMs))
     }
-    await stream.close({ signal: AbortSignal.timeout(ACK_TIMEOUT_MS) })
+    await stream.close({ signal: AbortSignal.timeout(ackTimeoutMs) })
   } finally {
     life.abort()
     await reading
   }
 }
 
-async function serveTask (stream: Stream, connection: Connection, host: TaskHost, nameOf: (peer: string) => string, onBadStream: (remote: PeerId, err: Error) => void): Promise<void> {
+async function serveTask (stream: Stream, connection: Connection, host: TaskHost, nameOf: (peer: string) => string, onBadStream: (remote: PeerId, err: Error) => void, timeouts: TaskProtocolTimeouts): Promise<void> {
   const framed = new FramedStream(stream, MAX_MASTER_FRAME_BYTES)
   try {
-    const frame = await framed.readFrame(AbortSignal.timeout(SUBMIT_TIMEOUT_MS))
+    const frame = await framed.readFrame(AbortSignal.timeout(timeouts.submitMs))
     let first: MasterMessage
     try {
       first = decodeFrame(MasterMessage, frame, MASTER_MESSAGE_LIMITS)
     } catch (err) {
       const taskId = submittedTaskId(frame)
       if (taskId == null) throw err
-      await reject(framed, taskId, toError(err))
+      await reject(framed, taskId, toError(err), timeouts.submitMs)
       return
     }
     checkOneOf(first)
@@ -104,12 +115,12 @@ async function serveTask (stream: Stream, connection: Connection, host: TaskHost
     try {
       spec = validateSpec(first.submit.spec)
     } catch (err) {
-      await reject(framed, first.submit.spec?.id ?? '', toError(err))
+      await reject(framed, first.submit.spec?.id ?? '', toError(err), timeouts.submitMs)
       return
     }
     const submitter = connection.remotePeer.toString()
     const task = host.submit(spec, submitter, nameOf(submitter))
-    await streamTaskEvents(framed, task, 1)
+    await streamTaskEvents(framed, task, 1, timeouts.ackMs)
   } catch (err) {
     const error = toError(err)
     onBadStream(connection.remotePeer, error)
@@ -123,11 +134,14 @@ export interface TaskProtocolInit {
   /** A peer's human name, if this node knows it (recorded with the tasks it sends). */
   nameOf?: (peerId: string) => string
   onBadStream?: (remote: PeerId, err: Error) => void
+  /** TASK_PROTOCOL_TIMEOUTS unless given: a test that waits out a deadline gives a short one. */
+  timeouts?: Partial<TaskProtocolTimeouts>
 }
 
-export async function registerTaskProtocol (libp2p: Libp2p, init: TaskProtocolInit): Promise<void> {
+export async function registerTaskProtocol (libp2p: StreamRegistrar, init: TaskProtocolInit): Promise<void> {
+  const timeouts = { ...TASK_PROTOCOL_TIMEOUTS, ...init.timeouts }
   await libp2p.handle(TASK_PROTOCOL, async (stream, connection) => {
-    await serveTask(stream, connection, init.host, init.nameOf ?? (() => ''), init.onBadStream ?? (() => {}))
+    await serveTask(stream, connection, init.host, init.nameOf ?? (() => ''), init.onBadStream ?? (() => {}), timeouts)
   }, { maxInboundStreams: TASK_MAX_INBOUND_STREAMS, maxOutboundStreams: TASK_MAX_OUTBOUND_STREAMS })
 }
 
@@ -178,7 +192,7 @@ export function readTaskEvents (framed: FramedStream, taskId: string, fromSeq: n
 }
 
 /** Submit a task to a peer over `/cloudai/task/1.0.0` and follow it. */
-export async function submitToPeer (libp2p: Libp2p, peer: PeerId, spec: TaskSpec, signal?: AbortSignal): Promise<TaskSession> {
+export async function submitToPeer (libp2p: StreamDialer, peer: PeerId, spec: TaskSpec, signal?: AbortSignal): Promise<TaskSession> {
   const stream = await libp2p.dialProtocol(peer, TASK_PROTOCOL, { signal })
   const framed = new FramedStream(stream, MAX_EVENT_FRAME_BYTES)
   try {
