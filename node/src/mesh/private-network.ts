@@ -155,16 +155,18 @@ class EncryptedConnection extends AbstractMultiaddrConnection {
 class PrivateNetworkProtector implements ConnectionProtector {
   readonly [Symbol.toStringTag] = 'cloudai/private-network'
   readonly #key: Uint8Array
+  readonly #nonceTimeoutMs: number
 
-  constructor (key: Uint8Array) {
+  constructor (key: Uint8Array, nonceTimeoutMs: number) {
     this.#key = key
+    this.#nonceTimeoutMs = nonceTimeoutMs
   }
 
   async protect (connection: MessageStream, options: AbortOptions = {}): Promise<MessageStream> {
     const remoteAddr = (connection as Partial<MultiaddrConnection>).remoteAddr
     if (remoteAddr == null) throw new InvalidParametersError('the private network protects transport connections, which have a remote address')
     const log = connection.log.newScope('pnet')
-    const deadline = AbortSignal.timeout(NONCE_EXCHANGE_TIMEOUT_MS)
+    const deadline = AbortSignal.timeout(this.#nonceTimeoutMs)
     const signal = options.signal == null ? deadline : AbortSignal.any([options.signal, deadline])
     const localNonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES))
     const bytes = byteStream(connection)
@@ -177,7 +179,7 @@ class PrivateNetworkProtector implements ConnectionProtector {
       remoteNonce = received.subarray()
     } catch (err) {
       const error = deadline.aborted
-        ? new DeadlineError(`${remoteAddr.toString()} did not send its ${NONCE_BYTES}-byte private-network nonce within ${NONCE_EXCHANGE_TIMEOUT_MS} ms`)
+        ? new DeadlineError(`${remoteAddr.toString()} did not send its ${NONCE_BYTES}-byte private-network nonce within ${this.#nonceTimeoutMs} ms`)
         : toError(err)
       // Drop the peer here rather than trust every caller to: a stalled socket holds a slot.
       connection.abort(error)
@@ -194,10 +196,13 @@ class PrivateNetworkProtector implements ConnectionProtector {
 export interface PrivateNetworkInit {
   /** The cluster key file's bytes, as `loadSwarmKey(path).psk` returns them. */
   psk: Uint8Array
+  /** How long a peer has to send its nonce (NONCE_EXCHANGE_TIMEOUT_MS): a test that waits it out gives a short one. */
+  nonceTimeoutMs?: number
 }
 
 /** The `connectionProtector` for libp2p: wire-compatible with `@libp2p/pnet`'s `preSharedKey`. */
 export function privateNetwork (init: PrivateNetworkInit): () => ConnectionProtector {
   const key = decodeKeyFile(init.psk)
-  return () => new PrivateNetworkProtector(key)
+  const nonceTimeoutMs = init.nonceTimeoutMs ?? NONCE_EXCHANGE_TIMEOUT_MS
+  return () => new PrivateNetworkProtector(key, nonceTimeoutMs)
 }
