@@ -23,7 +23,7 @@ import { encodeSpec, TaskState } from '../../node/src/protocol/task-messages.ts'
 import { runCli, startDaemonProcess, type DaemonProcess } from '../helpers/cli.ts'
 import { ensureTestImage, IMAGE, removeTaskContainers, spawnCli, type LiveCli } from '../helpers/docker.ts'
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
-import { readUntilEnd, varint, type StreamOutcome } from '../helpers/libp2p-pair.ts'
+import { readUntilEnd, varint, type StreamOutcome } from '../helpers/streams.ts'
 
 /**
  * Floods against one node (issue 6), bounded in count and time, while a second master runs a

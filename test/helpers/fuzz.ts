@@ -4,7 +4,9 @@ import { runInNewContext } from 'node:vm'
 import type { TaskSpec as WireTaskSpec } from '../../protocols/task.ts'
 import { createSimulatedExecutor } from '../../node/src/executor/simulated.ts'
 import { parsePolicy } from '../../node/src/worker/policy.ts'
-import { startOpenNode, type TestNode, varint } from './libp2p-pair.ts'
+import { varint } from './streams.ts'
+import type { MemoryNetwork } from './memory-peers.ts'
+import { startProtocolWorker, type ProtocolWorker, type ProtocolWorkerOptions } from './protocol-worker.ts'
 import { SIM_IMAGE } from './sim.ts'
 
 /**
@@ -17,14 +19,18 @@ import { SIM_IMAGE } from './sim.ts'
 export const FLAT_HEAP_BYTES = 4 * 1024 * 1024
 const CAPACITY = { cpu: 4, memoryBytes: 8 * 2 ** 30, storageBytes: 100 * 2 ** 30, gpus: 0 }
 
-/** A node on loopback to aim hostile inputs at, running the simulated executor. */
-export async function startFuzzTarget (): Promise<TestNode> {
-  return await startOpenNode('fuzz-target', {
+/** What a fuzz target runs (a worker, or a node for its API): quick simulated containers, and a policy that lets every hostile Submit be answered on its merits, not refused for the rate. */
+export function fuzzTargetOptions (): Pick<ProtocolWorkerOptions, 'capacity' | 'executor' | 'policy'> {
+  return {
     capacity: CAPACITY,
     executor: createSimulatedExecutor({ pullMs: 1, startMs: 1 }),
-    // Every hostile Submit is answered on its merits, not refused for the rate.
     policy: parsePolicy(JSON.stringify({ submissions: { perSecond: 100_000, burst: 1_000_000 } }))
-  })
+  }
+}
+
+/** A worker serving both protocols on a memory peer, to aim hostile frames at; `deadlines` as ProtocolWorkerOptions. */
+export async function startFuzzWorker (network: MemoryNetwork, deadlines: Pick<ProtocolWorkerOptions, 'taskTimeouts' | 'requestTimeoutMs'> = {}): Promise<ProtocolWorker> {
+  return await startProtocolWorker(network, { name: 'fuzz-target', ...fuzzTargetOptions(), ...deadlines })
 }
 
 /** How many hostile inputs each part tried: printed at the end. */

@@ -8,7 +8,7 @@ import { decodeFrame, type MessageCodec } from '../../node/src/protocol/framing.
 import { STATUS_DECODE_LIMITS, checkOneOfRequest, validateStatus } from '../../node/src/protocol/node-messages.ts'
 import { LogStream, MASTER_MESSAGE_LIMITS, TaskState, checkOneOf, validateSpec } from '../../node/src/protocol/task-messages.ts'
 import { FLAT_HEAP_BYTES, count, describeInput, mutate, mutation, reportTried, settledMemory, wireSpec } from '../helpers/fuzz.ts'
-import { varint } from '../helpers/libp2p-pair.ts'
+import { varint } from '../helpers/streams.ts'
 import { ProtocolError } from '../../node/src/errors.ts'
 
 /**

@@ -1,4 +1,4 @@
-import type { Stream } from '@libp2p/interface'
+import type { PeerId, Stream } from '@libp2p/interface'
 import fc from 'fast-check'
 import * as lp from 'it-length-prefixed'
 import assert from 'node:assert/strict'
@@ -6,23 +6,27 @@ import { after, before, describe, test } from 'node:test'
 import { NodeRequest, NodeResponse } from '../../protocols/node.ts'
 import { MasterMessage, TaskEvent as TaskEventCodec } from '../../protocols/task.ts'
 import type { MessageCodec } from '../../node/src/protocol/framing.ts'
-import { MAX_NODE_FRAME_BYTES, NODE_MAX_INBOUND_STREAMS, NODE_PROTOCOL, NODE_REQUEST_TIMEOUT_MS, requestStatus } from '../../node/src/protocol/node-protocol.ts'
+import { MAX_NODE_FRAME_BYTES, NODE_PROTOCOL, NODE_REQUEST_TIMEOUT_MS, requestStatus } from '../../node/src/protocol/node-protocol.ts'
 import { isTerminal } from '../../node/src/protocol/task-messages.ts'
-import { MAX_EVENT_FRAME_BYTES, SUBMIT_TIMEOUT_MS, TASK_MAX_INBOUND_STREAMS, TASK_PROTOCOL } from '../../node/src/protocol/task-protocol.ts'
+import { MAX_EVENT_FRAME_BYTES, SUBMIT_TIMEOUT_MS, TASK_PROTOCOL } from '../../node/src/protocol/task-protocol.ts'
 import { waitFor } from '../helpers/env.ts'
-import { FLAT_HEAP_BYTES, type Mutation, count, describeInput, mutate, mutation, reportTried, settledMemory, startFuzzTarget, wireSpec } from '../helpers/fuzz.ts'
-import { readUntilEnd, startBareMesh, type StreamOutcome, type TestMesh, type TestNode, varint } from '../helpers/libp2p-pair.ts'
-import { workerOf } from '../helpers/internals.ts'
+import { FLAT_HEAP_BYTES, type Mutation, count, describeInput, mutate, mutation, reportTried, settledMemory, startFuzzWorker, wireSpec } from '../helpers/fuzz.ts'
+import { readUntilEnd, type StreamOutcome, varint } from '../helpers/streams.ts'
+import { MemoryNetwork, type MemoryPeer } from '../helpers/memory-peers.ts'
+import type { ProtocolWorker } from '../helpers/protocol-worker.ts'
 
 /**
- * Issue 6: hostile bytes hurt no one. Random, truncated and mutated frames go to a real
- * node's two protocols, on closed and on half-open streams, and 2 MiB of 0xFF (an endless
- * varint) to each. Each property is bounded in runs and time; every input is counted, and
- * the counts are printed at the end (the issue's closing note asks for them).
+ * Issue 6: hostile bytes hurt no one. Random, truncated and mutated frames go to a worker's
+ * two protocols (served as a node serves them, over in-memory streams), on closed and on
+ * half-open streams, and 2 MiB of 0xFF (an endless varint) to each. Each property is bounded
+ * in runs and time; every input is counted, and the counts are printed at the end (the
+ * issue's closing note asks for them).
  */
 
 /** Slack over a protocol deadline for a loaded machine (the stream must still end by then). */
 const SLACK_MS = 3_000
+/** The deadlines of the worker that half-open streams wait out: short, so the file does not wait 10 s. */
+const SHORT_DEADLINE_MS = 1_000
 /** The endless-varint regression: this much 0xFF on one stream. */
 const ENDLESS_BYTES = 2 * 1024 * 1024
 /** …is refused this quickly. */
@@ -32,20 +36,24 @@ const ENDLESS_ROUNDS = 8
 /** RSS is not given back eagerly by V8 or the allocator, so it gets a little more room. */
 const FLAT_RSS_BYTES = 16 * 1024 * 1024
 
-let target: TestNode
-let rogue: TestMesh
-let observer: TestMesh
+const network = new MemoryNetwork()
+/** Serves with production's deadlines: what must be refused without waiting for one. */
+let target: ProtocolWorker
+/** Serves with short deadlines: what only a deadline ends. */
+let hasty: ProtocolWorker
+let rogue: MemoryPeer
+let observer: MemoryPeer
 
 before(async () => {
-  target = await startFuzzTarget()
-  rogue = await startBareMesh()
-  observer = await startBareMesh()
+  target = await startFuzzWorker(network)
+  hasty = await startFuzzWorker(network, { taskTimeouts: { submitMs: SHORT_DEADLINE_MS }, requestTimeoutMs: SHORT_DEADLINE_MS })
+  rogue = await network.peer()
+  observer = await network.peer()
 })
 
 after(async () => {
   reportTried()
-  await observer?.close()
-  await rogue?.close()
+  await hasty?.close()
   await target?.close()
 })
 
@@ -102,12 +110,8 @@ function inputBytes (input: Hostile, bases: Uint8Array[], maxFrameBytes: number)
   return input.random ?? mutate(bases[input.base], input.mutations, maxFrameBytes)
 }
 
-async function openStream (protocol: string): Promise<Stream> {
-  return await rogue.libp2p.dialProtocol(target.addr, protocol, {
-    signal: AbortSignal.timeout(NODE_REQUEST_TIMEOUT_MS + SLACK_MS),
-    // A bare node has no handler of its own to raise libp2p's default outbound limit (64).
-    maxOutboundStreams: Math.max(NODE_MAX_INBOUND_STREAMS, TASK_MAX_INBOUND_STREAMS)
-  })
+async function openStream (protocol: string, to: PeerId = target.peer.peerId): Promise<Stream> {
+  return await rogue.dialProtocol(to, protocol, { signal: AbortSignal.timeout(NODE_REQUEST_TIMEOUT_MS + SLACK_MS) })
 }
 
 /** Whether `bytes` are whole frames, nothing left over: the node has all it needs to decide. */
@@ -125,8 +129,8 @@ function wholeFrames (bytes: Uint8Array, maxFrameBytes: number): boolean {
  * Send `bytes`, maybe close our side, and read until the node ends the stream (bounded, from
  * before the first byte is sent). Our side is reset afterwards, whatever happened.
  */
-async function exchange (protocol: string, bytes: Uint8Array, closeWrite: boolean, boundMs: number): Promise<StreamOutcome> {
-  const stream = await openStream(protocol)
+async function exchange (protocol: string, bytes: Uint8Array, closeWrite: boolean, boundMs: number, to?: PeerId): Promise<StreamOutcome> {
+  const stream = await openStream(protocol, to)
   const reading = readUntilEnd(stream, boundMs)
   try {
     if (bytes.length > 0 && !stream.send(bytes)) await stream.onDrain({ signal: AbortSignal.timeout(boundMs) })
@@ -139,8 +143,8 @@ async function exchange (protocol: string, bytes: Uint8Array, closeWrite: boolea
   return outcome
 }
 
-async function assertNodeStillAnswers (): Promise<void> {
-  const { status } = await requestStatus(observer.libp2p, target.addr)
+async function assertNodeStillAnswers (node: ProtocolWorker = target): Promise<void> {
+  const { status } = await requestStatus(observer, node.peer.peerId)
   assert.equal(status.name, 'fuzz-target')
 }
 
@@ -181,18 +185,19 @@ describe('node protocol /cloudai/node/1.0.0', () => {
 
   test('mutated requests on half-open streams (we never close): the node ends each one by its deadline', { timeout: 30_000 }, async () => {
     const failures: string[] = []
+    const shortBound = SHORT_DEADLINE_MS + SLACK_MS
     // One wave of streams at once: those that wait for the deadline wait side by side.
     await fc.assert(fc.asyncProperty(fc.array(hostile(4, fc.constant(false)), { minLength: 100, maxLength: 100 }), async inputs => {
       const bases = nodeBases(`fuzz-node-${++ids}`)
       const outcomes = await Promise.all(inputs.map(async input => {
         const bytes = inputBytes(input, bases, MAX_NODE_FRAME_BYTES)
-        return { bytes, outcome: await exchange(NODE_PROTOCOL, bytes, false, bound) }
+        return { bytes, outcome: await exchange(NODE_PROTOCOL, bytes, false, shortBound, hasty.peer.peerId) }
       }))
       count('node protocol, mutated/random (half-open)', inputs.length)
       for (const { bytes, outcome } of outcomes) {
-        if (outcome.end === 'timeout') failures.push(`stream left open past ${bound} ms: ${describeInput(bytes)}`)
+        if (outcome.end === 'timeout') failures.push(`stream left open past ${shortBound} ms: ${describeInput(bytes)}`)
       }
-      await assertNodeStillAnswers()
+      await assertNodeStillAnswers(hasty)
       return failures.length === 0
     }), { numRuns: 2 }).catch((err: Error) => { throw new Error(`${failures.slice(0, 5).join('\n')}\n${err.message}`) })
   })
@@ -234,22 +239,23 @@ describe('task protocol /cloudai/task/1.0.0', () => {
       await assertNodeStillAnswers()
       return failures.length === 0
     }), { numRuns: 20 }).catch((err: Error) => { throw new Error(`${failures.slice(0, 5).join('\n')}\n${err.message}`) })
-    assert.ok(await waitFor(() => workerOf(target.node).active().length === 0, 10_000), `${workerOf(target.node).active().length} hostile tasks still active`)
+    assert.ok(await waitFor(() => target.worker.active().length === 0, 10_000), `${target.worker.active().length} hostile tasks still active`)
   })
 
   test('mutated frames on half-open streams: the node ends each one by the Submit deadline', { timeout: 40_000 }, async () => {
     const failures: string[] = []
+    const shortBound = SHORT_DEADLINE_MS + SLACK_MS
     await fc.assert(fc.asyncProperty(fc.array(hostile(5, fc.constant(false)), { minLength: 100, maxLength: 100 }), async inputs => {
       const bases = taskBases()
       const outcomes = await Promise.all(inputs.map(async input => {
         const bytes = inputBytes(input, bases, 1024 * 1024)
-        return { bytes, outcome: await exchange(TASK_PROTOCOL, bytes, false, bound) }
+        return { bytes, outcome: await exchange(TASK_PROTOCOL, bytes, false, shortBound, hasty.peer.peerId) }
       }))
       count('task protocol, mutated/random (half-open)', inputs.length)
       for (const { bytes, outcome } of outcomes) {
-        if (outcome.end === 'timeout') failures.push(`stream left open past ${bound} ms: ${describeInput(bytes)}`)
+        if (outcome.end === 'timeout') failures.push(`stream left open past ${shortBound} ms: ${describeInput(bytes)}`)
       }
-      await assertNodeStillAnswers()
+      await assertNodeStillAnswers(hasty)
       return failures.length === 0
     }), { numRuns: 1 }).catch((err: Error) => { throw new Error(`${failures.slice(0, 5).join('\n')}\n${err.message}`) })
   })

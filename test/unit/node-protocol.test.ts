@@ -1,48 +1,56 @@
-import type { Libp2p, Stream } from '@libp2p/interface'
+import type { PeerId, Stream } from '@libp2p/interface'
 import * as lp from 'it-length-prefixed'
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { NodeResponse, Status } from '../../protocols/node.ts'
 import {
   MAX_NODE_FRAME_BYTES,
-  NODE_MAX_INBOUND_STREAMS,
   NODE_PROTOCOL,
   NODE_REQUEST_TIMEOUT_MS,
   requestStatus
 } from '../../node/src/protocol/node-protocol.ts'
-import { readUntilEnd, startBareMesh, startOpenNode, type StreamOutcome, type TestMesh, type TestNode, varint } from '../helpers/libp2p-pair.ts'
-import { waitFor } from '../helpers/env.ts'
+import { readUntilEnd, type StreamOutcome, varint } from '../helpers/streams.ts'
+import { MemoryNetwork, type MemoryPeer } from '../helpers/memory-peers.ts'
+import { startProtocolWorker, type ProtocolWorker } from '../helpers/protocol-worker.ts'
+
+/**
+ * /cloudai/node/1.0.0 over in-memory streams: a server (a worker serving it as a node does),
+ * hostile requests, and the dialer against fake peers. A node's own Status, and what libp2p's
+ * per-connection limits do, are tested between nodes in test/sim/node-protocol.test.ts.
+ */
 
 /** A case the server must refuse on its own (not by waiting for its deadline) ends well inside this. */
 const PROMPT_MS = NODE_REQUEST_TIMEOUT_MS / 2
 /** The longest any case may take: the protocol deadline plus generous slack for a loaded machine. */
 const BOUND_MS = NODE_REQUEST_TIMEOUT_MS + 5_000
+/** The request deadline of the server and dialer that the deadline tests wait out: short, so they do not wait 5 s. */
+const SHORT_REQUEST_MS = 1_000
 const DIALER_ERRORS = ['ProtocolError', 'DeadlineError', 'UnexpectedEndError']
 
-const CAPACITY = { cpu: 3, memoryBytes: 6 * 2 ** 30, storageBytes: 50 * 2 ** 30, gpus: 1 }
-
-let server: TestNode
-let client: TestNode
-/** A bare libp2p node that dials fake peers with requestStatus. */
-let dialer: TestMesh
+const network = new MemoryNetwork()
+/** Serves the node protocol with production's deadline. */
+let server: ProtocolWorker
+/** The same with a short deadline, for streams that stall. */
+let hasty: ProtocolWorker
+let client: MemoryPeer
+/** Dials fake peers with requestStatus. */
+let dialer: MemoryPeer
 
 before(async () => {
-  // A quick refresh: the server learns the client's listen addresses (identify) soon after the first probe.
-  server = await startOpenNode('server', { capacity: CAPACITY, labels: { zone: 'lab' }, refreshIntervalMs: 200 })
-  client = await startOpenNode('client', { capacity: { cpu: 1, memoryBytes: 2 ** 30, storageBytes: 2 ** 30, gpus: 0 } })
-  dialer = await startBareMesh()
+  server = await startProtocolWorker(network, { name: 'server' })
+  hasty = await startProtocolWorker(network, { name: 'server', requestTimeoutMs: SHORT_REQUEST_MS })
+  client = await network.peer()
+  dialer = await network.peer()
 })
 
 after(async () => {
-  await dialer?.close()
-  await client?.close()
+  await hasty?.close()
   await server?.close()
 })
 
-/** Open a raw node-protocol stream from the client to the server and send `bytes` as they are. */
-async function rawStream (bytes?: Uint8Array, from: Libp2p = client.node.libp2p): Promise<Stream> {
-  // Bare nodes have no handler of their own to set the outbound limit (libp2p's default is 64).
-  const stream = await from.dialProtocol(server.addr, NODE_PROTOCOL, { signal: AbortSignal.timeout(BOUND_MS), maxOutboundStreams: NODE_MAX_INBOUND_STREAMS + 1 })
+/** Open a raw node-protocol stream from the client to `to` and send `bytes` as they are. */
+async function rawStream (bytes?: Uint8Array, to: PeerId = server.peer.peerId): Promise<Stream> {
+  const stream = await client.dialProtocol(to, NODE_PROTOCOL, { signal: AbortSignal.timeout(BOUND_MS) })
   if (bytes != null) stream.send(bytes)
   return stream
 }
@@ -59,57 +67,10 @@ function assertRefusedWithoutAnswer (outcome: StreamOutcome, why: string): void 
   assert.equal(outcome.bytes.length, 0, `${why}: the server answered ${outcome.bytes.length} bytes`)
 }
 
-async function assertServerStillAnswers (from: Libp2p = client.node.libp2p): Promise<void> {
-  const { status } = await requestStatus(from, server.addr)
+async function assertServerStillAnswers (to: PeerId = server.peer.peerId): Promise<void> {
+  const { status } = await requestStatus(client, to)
   assert.equal(status.name, 'server')
 }
-
-test('requestStatus returns the other node\'s name, capacity, labels and members', async () => {
-  const { status, rttMs } = await requestStatus(client.node.libp2p, server.addr)
-  assert.equal(status.name, 'server')
-  assert.deepEqual(status.capacity, CAPACITY)
-  assert.deepEqual(status.labels, { zone: 'lab' })
-  assert.equal(status.executorHealthy, true)
-  assert.equal(status.executorDetail, 'simulated executor')
-  assert.ok(rttMs >= 0 && rttMs < BOUND_MS)
-
-  // The server admits the client as a member once connected, and names it, with its addresses, in its answers.
-  const clientId = client.node.peerId.toString()
-  let addrs: string[] = []
-  const listed = await waitFor(async () => {
-    const { status } = await requestStatus(client.node.libp2p, server.node.peerId)
-    addrs = status.members.find(member => member.peerId.toString() === clientId)?.addrs.map(addr => addr.toString()) ?? []
-    return addrs.some(addr => addr.startsWith('/ip4/127.0.0.1/tcp/'))
-  }, BOUND_MS, 100)
-  assert.ok(listed, `the server never listed the client with a loopback address (last seen: [${addrs.join(', ')}])`)
-})
-
-/** Three times yamux's default `maxEarlyStreams`, within libp2p's default outbound limit of a bare dialer. */
-const BURST = 32
-
-test('a burst of requests on a fresh connection is answered even when the receiver is slow to set it up', async () => {
-  // A peer that asks several things at once right after connecting (probes, a burst of submissions)
-  // while the receiver is still setting the connection up (a loaded or just-started process, an
-  // async gater): the muxer holds such early streams only up to its limit (10 by default), and past
-  // it closes itself and every stream on the connection. The delay below stands in for that slowness.
-  const slow = await startOpenNode('slow')
-  const asker = await startBareMesh()
-  try {
-    const gater = (slow.node.libp2p as any).components?.connectionGater
-    assert.ok(gater != null, 'cannot reach the libp2p connection gater to slow the upgrade down')
-    gater.denyInboundUpgradedConnection = async () => {
-      await new Promise(resolve => setTimeout(resolve, 200))
-      return false
-    }
-    const results = await Promise.allSettled(Array.from({ length: BURST }, async () => requestStatus(asker.libp2p, slow.addr)))
-    const failures = results.flatMap(result => result.status === 'rejected' ? [String(result.reason?.name)] : [])
-    assert.deepEqual(failures, [], `${failures.length} of ${results.length} requests failed`)
-    assert.equal((await requestStatus(asker.libp2p, slow.addr)).status.name, 'slow', 'the connection is unusable after the burst')
-  } finally {
-    await asker.close()
-    await slow.close()
-  }
-})
 
 test('an oversized length prefix is refused at once', async () => {
   const stream = await rawStream(Uint8Array.from([...varint(MAX_NODE_FRAME_BYTES + 1), 1, 2, 3]))
@@ -183,27 +144,22 @@ test('a request with no field set gets an UNKNOWN_REQUEST error reply', async ()
   await assertServerStillAnswers()
 })
 
-/**
- * Start a fake peer whose node-protocol handler is `handler`; `run` gets its address.
- * The fake stops afterwards, whatever happened.
- */
-async function withFakePeer<T> (handler: (stream: Stream) => void, run: (fake: TestMesh) => Promise<T>): Promise<T> {
-  const fake = await startBareMesh()
-  try {
-    await fake.libp2p.handle(NODE_PROTOCOL, stream => { handler(stream) })
-    return await run(fake)
-  } finally {
-    await fake.close()
-  }
+/** Start a fake peer whose node-protocol handler is `handler`; `run` gets it. */
+async function withFakePeer<T> (handler: (stream: Stream) => void, run: (fake: MemoryPeer) => Promise<T>): Promise<T> {
+  const fake = await network.peer()
+  await fake.handle(NODE_PROTOCOL, stream => { handler(stream) })
+  return await run(fake)
 }
 
 /** requestStatus against `fake` must reject with one of the named protocol errors, and within its deadline. */
-async function assertRequestFails (fake: TestMesh, expected: string | string[], options: { signal?: AbortSignal } = {}): Promise<{ elapsedMs: number }> {
+async function assertRequestFails (fake: MemoryPeer, expected: string | string[], options: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<{ elapsedMs: number }> {
   const started = performance.now()
   let timer: NodeJS.Timeout | undefined
-  const hang = new Promise<'hang'>(resolve => { timer = setTimeout(() => { resolve('hang') }, BOUND_MS) })
+  // The dialer's deadline plus slack, as BOUND_MS is for the production deadline.
+  const boundMs = (options.timeoutMs ?? NODE_REQUEST_TIMEOUT_MS) + 5_000
+  const hang = new Promise<'hang'>(resolve => { timer = setTimeout(() => { resolve('hang') }, boundMs) })
   try {
-    const result = await Promise.race([requestStatus(dialer.libp2p, fake.addr, options).then(() => 'resolved' as const, (err: unknown) => err), hang])
+    const result = await Promise.race([requestStatus(dialer, fake.peerId, options).then(() => 'resolved' as const, (err: unknown) => err), hang])
     assert.notEqual(result, 'hang', 'requestStatus hung past its deadline')
     assert.notEqual(result, 'resolved', 'requestStatus accepted a bad answer')
     assert.ok(result instanceof Error, `rejected with a non-Error: ${String(result)}`)
@@ -211,8 +167,7 @@ async function assertRequestFails (fake: TestMesh, expected: string | string[], 
     assert.ok(names.includes(result.name), `rejected with ${result.name} (${result.message}), expected ${names.join(' or ')}`)
     assert.ok(DIALER_ERRORS.includes(result.name))
     const elapsedMs = performance.now() - started
-    const left = dialer.libp2p.getConnections(fake.libp2p.peerId).flatMap(connection => connection.streams)
-      .filter(stream => stream.protocol === NODE_PROTOCOL && stream.status === 'open')
+    const left = dialer.streamsTo(fake.peerId).filter(stream => stream.protocol === NODE_PROTOCOL && stream.status === 'open')
     assert.equal(left.length, 0, 'the failed request left its stream open')
     return { elapsedMs }
   } finally {
@@ -249,48 +204,26 @@ function frame (response: NodeResponse): Uint8Array {
   return lp.encode.single(NodeResponse.encode(response)).subarray()
 }
 
-// Cases that wait for a deadline run side by side, each on its own connection, to keep the file quick.
+// Cases that wait for a deadline run side by side, each on its own stream, to keep the file quick.
 describe('deadlines', { concurrency: true }, () => {
   test('silent and stalled streams are cut off by the server\'s deadline', async () => {
-    const silent = rawStream()
-    const oneByte = rawStream(Uint8Array.from([0x05]))
-    const fourBytesOfPrefix = rawStream(Uint8Array.from([0xff, 0xff, 0xff, 0xff]))
+    const to = hasty.peer.peerId
+    const silent = rawStream(undefined, to)
+    const oneByte = rawStream(Uint8Array.from([0x05]), to)
+    const fourBytesOfPrefix = rawStream(Uint8Array.from([0xff, 0xff, 0xff, 0xff]), to)
     const outcomes = await Promise.all([silent, oneByte, fourBytesOfPrefix].map(async stream => readUntilEnd(await stream, BOUND_MS)))
     for (const [i, outcome] of outcomes.entries()) {
       assertRefusedWithoutAnswer(outcome, `stalled stream ${i}`)
       // Cut by the deadline, not at once: a slow but honest peer gets its time.
-      assert.ok(outcome.elapsedMs >= PROMPT_MS, `stalled stream ${i} was cut after only ${outcome.elapsedMs} ms`)
+      assert.ok(outcome.elapsedMs >= SHORT_REQUEST_MS / 2, `stalled stream ${i} was cut after only ${outcome.elapsedMs} ms`)
     }
-    await assertServerStillAnswers()
-  })
-
-  test('a peer holding every inbound stream slot gets no more, does not lock out another peer, and the slots come back', async () => {
-    // Bare nodes: no membership probes of their own to take a slot.
-    const holder = await startBareMesh()
-    const other = await startBareMesh()
-    try {
-      // One answered request first, so the connection is fully set up on both sides before the flood.
-      await assertServerStillAnswers(holder.libp2p)
-      const stalled = await Promise.all(Array.from({ length: NODE_MAX_INBOUND_STREAMS }, async () => rawStream(undefined, holder.libp2p)))
-      const extra = await rawStream(Uint8Array.from([0x00]), holder.libp2p)
-        .then(async stream => readUntilEnd(stream, PROMPT_MS), (err: unknown) => err)
-      if (!(extra instanceof Error)) assertRefusedWithoutAnswer(extra as StreamOutcome, 'a stream past the limit')
-
-      const { status } = await requestStatus(other.libp2p, server.addr)
-      assert.equal(status.name, 'server')
-      const outcomes = await Promise.all(stalled.map(async stream => readUntilEnd(stream, BOUND_MS)))
-      assert.ok(outcomes.every(outcome => outcome.end !== 'timeout'), 'a stalled stream outlived the deadline')
-      await assertServerStillAnswers(holder.libp2p)
-    } finally {
-      await other.close()
-      await holder.close()
-    }
+    await assertServerStillAnswers(to)
   })
 
   test('dialer: a peer that never answers gives DeadlineError at the deadline, not later', async () => {
     await withFakePeer(() => {}, async fake => {
-      const { elapsedMs } = await assertRequestFails(fake, 'DeadlineError')
-      assert.ok(elapsedMs >= PROMPT_MS, `gave up after only ${elapsedMs} ms`)
+      const { elapsedMs } = await assertRequestFails(fake, 'DeadlineError', { timeoutMs: SHORT_REQUEST_MS })
+      assert.ok(elapsedMs >= SHORT_REQUEST_MS / 2, `gave up after only ${elapsedMs} ms`)
     })
   })
 
@@ -312,7 +245,7 @@ describe('deadlines', { concurrency: true }, () => {
 describe('dialer', () => {
   test('a fake peer that answers correctly is accepted (the fake is sound)', async () => {
     await withFakePeer(answer(frame({ status: validStatus() })), async fake => {
-      const { status } = await requestStatus(dialer.libp2p, fake.addr)
+      const { status } = await requestStatus(dialer, fake.peerId)
       assert.equal(status.name, 'fake')
     })
   })

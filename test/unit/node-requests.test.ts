@@ -1,4 +1,4 @@
-import type { Libp2p, Stream } from '@libp2p/interface'
+import type { Stream } from '@libp2p/interface'
 import * as lp from 'it-length-prefixed'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
@@ -16,14 +16,16 @@ import {
 import { isTerminal, TaskState, type TaskEvent, type TaskSpec } from '../../node/src/protocol/task-messages.ts'
 import { submitToPeer, type TaskSession } from '../../node/src/protocol/task-protocol.ts'
 import { waitFor } from '../helpers/env.ts'
-import { readUntilEnd, startBareMesh, startOpenNode, type StreamOutcome, type TestMesh, type TestNode, varint } from '../helpers/libp2p-pair.ts'
-import { workerOf } from '../helpers/internals.ts'
+import { readUntilEnd, type StreamOutcome, varint } from '../helpers/streams.ts'
+import { MemoryNetwork, type MemoryPeer } from '../helpers/memory-peers.ts'
+import { startProtocolWorker, type ProtocolWorker } from '../helpers/protocol-worker.ts'
+import { drain as drainWithin } from '../helpers/task-checks.ts'
 import { NotSubmitterError, ProtocolError, TaskNotFoundError, UnexpectedEndError } from '../../node/src/errors.ts'
 
 /**
- * Attach and Cancel on /cloudai/node/1.0.0 (DESIGN.md §4) against a real worker node with
- * the simulated executor: well-formed requests from the submitter and from a stranger,
- * and hostile ones.
+ * Attach and Cancel on /cloudai/node/1.0.0 (docs/architecture.md) against a worker with the
+ * simulated executor, served as a node serves it, over in-memory streams: well-formed
+ * requests from the submitter and from a stranger, and hostile ones.
  */
 
 /** A refusal the server decides on its own comes well inside this (not at its deadline). */
@@ -31,11 +33,12 @@ const PROMPT_MS = NODE_REQUEST_TIMEOUT_MS / 2
 /** The longest any case may take: the protocol deadline plus slack for a loaded machine. */
 const BOUND_MS = NODE_REQUEST_TIMEOUT_MS + 5_000
 
-let server: TestNode
+const network = new MemoryNetwork()
+let server: ProtocolWorker
 /** Submits the tasks below, so it may attach to them and cancel them. */
-let submitter: TestMesh
+let submitter: MemoryPeer
 /** Another member of the mesh, which submitted nothing. */
-let stranger: TestMesh
+let stranger: MemoryPeer
 /** A task that runs (sleeps) until it is cancelled. */
 let runningId: string
 let runningSession: TaskSession
@@ -58,44 +61,32 @@ function spec (id: string, command: string[]): TaskSpec {
 
 /** Every event of a session until its end, or an error after `boundMs`. */
 async function drain (session: TaskSession, boundMs = BOUND_MS): Promise<TaskEvent[]> {
-  const events: TaskEvent[] = []
-  let timer: NodeJS.Timeout | undefined
-  const bound = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`the task stream did not end within ${boundMs} ms (${events.length} events)`)) }, boundMs) })
-  try {
-    await Promise.race([(async () => { for await (const event of session.events) events.push(event) })(), bound])
-    return events
-  } finally {
-    clearTimeout(timer)
-  }
+  return await drainWithin(session, boundMs)
 }
 
 before(async () => {
-  server = await startOpenNode('server', { capacity: { cpu: 2, memoryBytes: 2 ** 30, storageBytes: 2 ** 30, gpus: 0 } })
-  submitter = await startBareMesh()
-  stranger = await startBareMesh()
-  await submitter.libp2p.dial(server.addr, { signal: AbortSignal.timeout(BOUND_MS) })
-  await stranger.libp2p.dial(server.addr, { signal: AbortSignal.timeout(BOUND_MS) })
+  server = await startProtocolWorker(network, { name: 'server', capacity: { cpu: 2, memoryBytes: 2 ** 30, storageBytes: 2 ** 30, gpus: 0 } })
+  submitter = await network.peer()
+  stranger = await network.peer()
 
   const tag = randomBytes(4).toString('hex')
   doneId = `nr-done-${tag}`
-  doneEvents = await drain(await submitToPeer(submitter.libp2p, server.node.peerId, spec(doneId, ['out:hello', 'exit:0']), AbortSignal.timeout(BOUND_MS)))
+  doneEvents = await drain(await submitToPeer(submitter, server.peer.peerId, spec(doneId, ['out:hello', 'exit:0']), AbortSignal.timeout(BOUND_MS)))
   assert.equal(doneEvents.at(-1)?.state, TaskState.SUCCEEDED)
 
   runningId = `nr-running-${tag}`
-  runningSession = await submitToPeer(submitter.libp2p, server.node.peerId, spec(runningId, ['sleep:120000']))
-  const running = await waitFor(() => workerOf(server.node).get(runningId)?.state === TaskState.RUNNING, BOUND_MS, 20)
-  assert.ok(running, `the long task is ${workerOf(server.node).get(runningId)?.state}, not RUNNING`)
+  runningSession = await submitToPeer(submitter, server.peer.peerId, spec(runningId, ['sleep:120000']))
+  const running = await waitFor(() => server.worker.get(runningId)?.state === TaskState.RUNNING, BOUND_MS, 20)
+  assert.ok(running, `the long task is ${server.worker.get(runningId)?.state}, not RUNNING`)
 })
 
 after(async () => {
-  await stranger?.close()
-  await submitter?.close()
   await server?.close()
 })
 
 /** Open a raw node-protocol stream to the server and send `bytes` as they are. */
-async function rawStream (bytes: Uint8Array, from: Libp2p = submitter.libp2p): Promise<Stream> {
-  const stream = await from.dialProtocol(server.node.peerId, NODE_PROTOCOL, { signal: AbortSignal.timeout(BOUND_MS) })
+async function rawStream (bytes: Uint8Array, from: MemoryPeer = submitter): Promise<Stream> {
+  const stream = await from.dialProtocol(server.peer.peerId, NODE_PROTOCOL, { signal: AbortSignal.timeout(BOUND_MS) })
   stream.send(bytes)
   return stream
 }
@@ -103,7 +94,7 @@ async function rawStream (bytes: Uint8Array, from: Libp2p = submitter.libp2p): P
 const requestFrame = (request: NodeRequest): Uint8Array => lp.encode.single(NodeRequest.encode(request)).subarray()
 
 /** Send one raw request and read everything the server sends back until it ends the stream. */
-async function ask (request: NodeRequest | Uint8Array, from?: Libp2p): Promise<StreamOutcome & { response?: NodeResponse, events: TaskEvent[] }> {
+async function ask (request: NodeRequest | Uint8Array, from?: MemoryPeer): Promise<StreamOutcome & { response?: NodeResponse, events: TaskEvent[] }> {
   const stream = await rawStream(request instanceof Uint8Array ? lp.encode.single(request).subarray() : requestFrame(request), from)
   const outcome = await readUntilEnd(stream, BOUND_MS)
   await stream.close({ signal: AbortSignal.timeout(BOUND_MS) }).catch(() => {})
@@ -122,7 +113,7 @@ function assertRefusedWithoutAnswer (outcome: StreamOutcome, why: string): void 
 }
 
 async function assertServerStillAnswers (): Promise<void> {
-  const { status } = await requestStatus(stranger.libp2p, server.node.peerId)
+  const { status } = await requestStatus(stranger, server.peer.peerId)
   assert.equal(status.name, 'server')
   assert.equal(status.running, 1, 'the long task still runs')
 }
@@ -170,8 +161,8 @@ test('attach and cancel with an invalid task id are refused promptly, never answ
   t.diagnostic(`invalid task ids get: ${[...seen].join('; ')}`)
 
   for (const [what, taskId] of INVALID_IDS.slice(0, 4)) {
-    const attachError = await rejection(attachToPeer(submitter.libp2p, server.node.peerId, taskId, 1))
-    const cancelError = await rejection(cancelOnPeer(submitter.libp2p, server.node.peerId, taskId))
+    const attachError = await rejection(attachToPeer(submitter, server.peer.peerId, taskId, 1))
+    const cancelError = await rejection(cancelOnPeer(submitter, server.peer.peerId, taskId))
     for (const err of [attachError, cancelError]) {
       assert.ok(err instanceof ProtocolError || err instanceof UnexpectedEndError || err instanceof TaskNotFoundError, `${what}: ${err.name} ${err.message}`)
     }
@@ -189,7 +180,7 @@ test('attach and cancel of an unknown task: error NOT_FOUND, and the stream is c
     assert.deepEqual(outcome.events, [])
     assert.ok(outcome.elapsedMs < PROMPT_MS)
   }
-  for (const call of [attachToPeer(submitter.libp2p, server.node.peerId, 'nr-unknown-2', 1), cancelOnPeer(stranger.libp2p, server.node.peerId, 'nr-unknown-2')]) {
+  for (const call of [attachToPeer(submitter, server.peer.peerId, 'nr-unknown-2', 1), cancelOnPeer(stranger, server.peer.peerId, 'nr-unknown-2')]) {
     const err = await rejection(call)
     assert.ok(err instanceof TaskNotFoundError, `${err.name}: ${err.message}`)
     assert.equal(err.code, 'UNKNOWN_TASK')
@@ -200,20 +191,20 @@ test('attach and cancel of an unknown task: error NOT_FOUND, and the stream is c
 test('a peer that did not submit a task may neither attach to it nor cancel it (FORBIDDEN)', async () => {
   for (const taskId of [runningId, doneId]) {
     for (const request of [{ attach: { taskId, fromSeq: 1 } }, { cancel: { taskId } }]) {
-      const outcome = await ask(request, stranger.libp2p)
+      const outcome = await ask(request, stranger)
       assert.equal(outcome.end, 'closed', `${outcome.end} ${outcome.error?.message ?? ''}`)
       assert.equal(outcome.response?.error?.code, 'FORBIDDEN')
       assert.deepEqual(outcome.events, [], 'a stranger was sent the task\'s events')
     }
-    const attachError = await rejection(attachToPeer(stranger.libp2p, server.node.peerId, taskId, 1))
+    const attachError = await rejection(attachToPeer(stranger, server.peer.peerId, taskId, 1))
     assert.ok(attachError instanceof NotSubmitterError, `${attachError.name}: ${attachError.message}`)
     assert.equal(attachError.code, 'FORBIDDEN')
-    const cancelError = await rejection(cancelOnPeer(stranger.libp2p, server.node.peerId, taskId))
+    const cancelError = await rejection(cancelOnPeer(stranger, server.peer.peerId, taskId))
     assert.ok(cancelError instanceof NotSubmitterError, `${cancelError.name}: ${cancelError.message}`)
     assert.equal(cancelError.code, 'FORBIDDEN')
   }
-  assert.equal(workerOf(server.node).get(runningId)?.state, TaskState.RUNNING, 'a stranger\'s cancel stopped the task')
-  assert.equal(workerOf(server.node).get(runningId)?.cancelSignal.aborted, false)
+  assert.equal(server.worker.get(runningId)?.state, TaskState.RUNNING, 'a stranger\'s cancel stopped the task')
+  assert.equal(server.worker.get(runningId)?.cancelSignal.aborted, false)
   await assertServerStillAnswers()
 })
 
@@ -229,7 +220,7 @@ test('a request with two fields set is refused without an answer, and does nothi
   const twice = Uint8Array.from([...NodeRequest.encode({ cancel: { taskId: 'nr-unknown-3' } }), ...NodeRequest.encode({ cancel: { taskId: 'nr-unknown-4' } })])
   const outcome = await ask(twice)
   assert.equal(outcome.response?.error?.code, 'NOT_FOUND')
-  assert.equal(workerOf(server.node).get(runningId)?.state, TaskState.RUNNING, 'a refused request cancelled the task')
+  assert.equal(server.worker.get(runningId)?.state, TaskState.RUNNING, 'a refused request cancelled the task')
   await assertServerStillAnswers()
 })
 
@@ -239,11 +230,11 @@ test('attach to a finished task from seq 1, 0, a middle seq, past the end, and a
   assert.deepEqual(all, Array.from({ length: last }, (_, i) => i + 1))
 
   // Through the dialer, as a master re-attaching does.
-  const fromOne = await drain(await attachToPeer(submitter.libp2p, server.node.peerId, doneId, 1, AbortSignal.timeout(BOUND_MS)))
+  const fromOne = await drain(await attachToPeer(submitter, server.peer.peerId, doneId, 1, AbortSignal.timeout(BOUND_MS)))
   assert.deepEqual(fromOne, doneEvents, 'a replay from 1 is every event, as first sent')
-  const fromMiddle = await drain(await attachToPeer(submitter.libp2p, server.node.peerId, doneId, last - 1, AbortSignal.timeout(BOUND_MS)))
+  const fromMiddle = await drain(await attachToPeer(submitter, server.peer.peerId, doneId, last - 1, AbortSignal.timeout(BOUND_MS)))
   assert.deepEqual(fromMiddle, doneEvents.slice(-2))
-  const fromLast = await drain(await attachToPeer(submitter.libp2p, server.node.peerId, doneId, last, AbortSignal.timeout(BOUND_MS)))
+  const fromLast = await drain(await attachToPeer(submitter, server.peer.peerId, doneId, last, AbortSignal.timeout(BOUND_MS)))
   assert.deepEqual(fromLast.map(event => event.state), [TaskState.SUCCEEDED])
 
   // Raw: what the server does with each from_seq.
@@ -266,15 +257,15 @@ test('attach to a finished task from seq 1, 0, a middle seq, past the end, and a
   assertRefusedWithoutAnswer(await ask(Uint8Array.from([0x12, ...varint(attach.length), ...attach])), 'from_seq 2^53')
 
   // The dialer's view of the odd cases.
-  const pastEnd = await attachToPeer(submitter.libp2p, server.node.peerId, doneId, last + 1, AbortSignal.timeout(BOUND_MS))
+  const pastEnd = await attachToPeer(submitter, server.peer.peerId, doneId, last + 1, AbortSignal.timeout(BOUND_MS))
     .then(async session => drain(session))
     .then(events => `ends with ${events.length} events`, (err: Error) => `rejects with ${err.name} (${err.message})`)
   t.diagnostic(`attachToPeer past the end of a finished task: ${pastEnd}`)
   assert.ok(pastEnd === 'ends with 0 events' || pastEnd.startsWith('rejects with UnexpectedEndError'), pastEnd)
-  const huge = await rejection(attachToPeer(submitter.libp2p, server.node.peerId, doneId, 2 ** 53))
+  const huge = await rejection(attachToPeer(submitter, server.peer.peerId, doneId, 2 ** 53))
   t.diagnostic(`attachToPeer from 2^53: ${huge.name} (${huge.message})`)
 
-  const fromZero = await attachToPeer(submitter.libp2p, server.node.peerId, doneId, 0, AbortSignal.timeout(BOUND_MS))
+  const fromZero = await attachToPeer(submitter, server.peer.peerId, doneId, 0, AbortSignal.timeout(BOUND_MS))
     .then(async session => drain(session))
     .then(events => events.map(event => event.seq), (err: Error) => `${err.name}: ${err.message}`)
   assert.deepEqual(fromZero, all,
@@ -285,24 +276,24 @@ test('attach to a finished task from seq 1, 0, a middle seq, past the end, and a
 test('cancel of a finished task answers its terminal state and changes nothing', async () => {
   const last = doneEvents.at(-1)!.seq
   for (let i = 0; i < 2; i++) {
-    const reply = await cancelOnPeer(submitter.libp2p, server.node.peerId, doneId, AbortSignal.timeout(BOUND_MS))
+    const reply = await cancelOnPeer(submitter, server.peer.peerId, doneId, AbortSignal.timeout(BOUND_MS))
     assert.deepEqual(reply, { state: TaskState.SUCCEEDED, cancelled: false, lastSeq: last })
   }
-  assert.equal(workerOf(server.node).get(doneId)?.state, TaskState.SUCCEEDED)
-  assert.equal(workerOf(server.node).get(doneId)?.lastSeq, last)
-  assert.equal(server.node.tasks.record(doneId, 'executed')?.state, TaskState.SUCCEEDED)
+  assert.equal(server.worker.get(doneId)?.state, TaskState.SUCCEEDED)
+  assert.equal(server.worker.get(doneId)?.lastSeq, last)
+  assert.equal(server.store.task(doneId, 'executed')?.state, TaskState.SUCCEEDED)
   await assertServerStillAnswers()
 })
 
 test('the submitter attaches to its running task, cancels it, and every stream sees it end CANCELLED', async () => {
-  const lastSeq = workerOf(server.node).get(runningId)!.lastSeq
+  const lastSeq = server.worker.get(runningId)!.lastSeq
   // A second reader, from the next event on: it waits for events that have not happened yet.
-  const attached = await attachToPeer(submitter.libp2p, server.node.peerId, runningId, lastSeq + 1, AbortSignal.timeout(BOUND_MS))
+  const attached = await attachToPeer(submitter, server.peer.peerId, runningId, lastSeq + 1, AbortSignal.timeout(BOUND_MS))
   const reading = drain(attached)
-  const replay = drain(await attachToPeer(submitter.libp2p, server.node.peerId, runningId, 1, AbortSignal.timeout(BOUND_MS)))
+  const replay = drain(await attachToPeer(submitter, server.peer.peerId, runningId, 1, AbortSignal.timeout(BOUND_MS)))
   const first = drain(runningSession)
 
-  const reply = await cancelOnPeer(submitter.libp2p, server.node.peerId, runningId, AbortSignal.timeout(BOUND_MS))
+  const reply = await cancelOnPeer(submitter, server.peer.peerId, runningId, AbortSignal.timeout(BOUND_MS))
   assert.equal(reply.state, TaskState.RUNNING, 'the cancel answers the state it found')
   assert.equal(reply.lastSeq, lastSeq)
 
@@ -313,11 +304,11 @@ test('the submitter attaches to its running task, cancels it, and every stream s
   assert.deepEqual(everything.map(event => event.seq), Array.from({ length: everything.length }, (_, i) => i + 1))
   assert.deepEqual(everything.slice(lastSeq), live)
   assert.deepEqual(await first, everything, 'the Submit stream saw the same events')
-  assert.ok(isTerminal(workerOf(server.node).get(runningId)!.state))
+  assert.ok(isTerminal(server.worker.get(runningId)!.state))
 
-  const again = await cancelOnPeer(submitter.libp2p, server.node.peerId, runningId, AbortSignal.timeout(BOUND_MS))
+  const again = await cancelOnPeer(submitter, server.peer.peerId, runningId, AbortSignal.timeout(BOUND_MS))
   assert.deepEqual(again, { state: TaskState.CANCELLED, cancelled: false, lastSeq: everything.at(-1)!.seq })
-  const { status } = await requestStatus(stranger.libp2p, server.node.peerId)
+  const { status } = await requestStatus(stranger, server.peer.peerId)
   assert.equal(status.running, 0)
   assert.equal(status.name, 'server')
 })

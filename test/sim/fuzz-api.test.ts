@@ -4,8 +4,8 @@ import { request as httpRequest } from 'node:http'
 import { after, before, describe, test } from 'node:test'
 import { startApiServer, type ApiServer } from '../../node/src/api/server.ts'
 import { waitFor } from '../helpers/env.ts'
-import { count, reportTried, startFuzzTarget } from '../helpers/fuzz.ts'
-import type { TestNode } from '../helpers/libp2p-pair.ts'
+import { count, fuzzTargetOptions, reportTried } from '../helpers/fuzz.ts'
+import { startOpenNode, type TestNode } from '../helpers/libp2p-pair.ts'
 import { SIM_IMAGE } from '../helpers/sim.ts'
 import { workerOf } from '../helpers/internals.ts'
 
@@ -21,7 +21,7 @@ const API_CALL_TIMEOUT_MS = 15_000
 let target: TestNode
 
 before(async () => {
-  target = await startFuzzTarget()
+  target = await startOpenNode('fuzz-target', fuzzTargetOptions())
 })
 
 after(async () => {
