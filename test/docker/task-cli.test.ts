@@ -313,7 +313,7 @@ test('--quiet prints no box or state lines: stdout and stderr are the container\
 
 test('--quiet still says why a task could not run', async () => {
   // docker run prints the engine's reason for a missing command; an exit 127 with an empty
-  // stderr leaves the user guessing (DESIGN.md §7: every error names what went wrong).
+  // stderr leaves the user guessing (docs/architecture.md: every error names what went wrong).
   const missing = await runCliBytes(alpha('task', 'beta', IMAGE, '--quiet', '--', 'no-such-command'))
   assert.equal(missing.code, 127)
   assert.equal(missing.stdout.length, 0)

@@ -1,9 +1,9 @@
 /**
- * Machines that die and links that break, on the LAN in a box (issue 7, DESIGN.md §5 and
- * §8): one daemon per host, the CLI typed on host 1 (the master of every task here), host
- * daemons killed with SIGKILL and restarted on the same data dir, a host's cable pulled at
- * the bridge, and a fifth machine that holds another cluster key. Also measures how fast the
- * mesh forms (4 and 8 hosts) and how fast a killed host is noticed. Needs root.
+ * Machines that die and links that break, on the LAN in a box (issue 7, docs/architecture.md):
+ * one daemon per host, the CLI typed on host 1 (the master of every task here), host daemons
+ * killed with SIGKILL and restarted on the same data dir, a host's cable pulled at the bridge,
+ * and a fifth machine that holds another cluster key. Also measures how fast the mesh forms
+ * (4 and 8 hosts) and how fast a killed host is noticed. Needs root.
  */
 import assert from 'node:assert/strict'
 import { setTimeout as delay } from 'node:timers/promises'
@@ -209,7 +209,7 @@ describe('4 hosts (and a fifth with another cluster key): killed daemons, a cut 
     const taskId = acceptedId(following.stderr())
 
     // The master notices a cut link only through its Status probes of the worker (every 5 s,
-    // 5 s deadline, two failures in a row: DESIGN.md §5, README "Following"), so between about
+    // 5 s deadline, two failures in a row: docs/architecture.md, README "Following"), so between about
     // 5 and 15 s after the cut: a 10 s cut may end before it is noticed, and then the stream
     // simply carries on once TCP retransmits. Either way: nothing missing, nothing twice, not LOST,
     // and every "unreachable" is followed by a re-attach.

@@ -1,5 +1,5 @@
 /**
- * The LAN layer (issue 7, DESIGN.md §8): hosts as network namespaces on a bridge, one daemon
+ * The LAN layer (issue 7, docs/architecture.md): hosts as network namespaces on a bridge, one daemon
  * process each, the CLI typed inside a host. Needs root; refuses to run (fails) otherwise.
  */
 import assert from 'node:assert/strict'

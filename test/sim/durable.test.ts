@@ -14,7 +14,7 @@ import { cluster, crash, fullyConnected, killableExecutor, simNode, simTaskReque
 import { storeOf, workerOf } from '../helpers/internals.ts'
 
 /**
- * Durability of tasks across load and failure (DESIGN.md §4–§6): many masters against small
+ * Durability of tasks across load and failure (docs/architecture.md): many masters against small
  * workers, a worker that dies with tasks running, and one that comes back in time.
  */
 

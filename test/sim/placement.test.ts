@@ -11,7 +11,7 @@ import { cluster, crash, fullyConnected, killableExecutor, simNode, simTaskReque
 import { storeOf, workerOf } from '../helpers/internals.ts'
 
 /**
- * Automatic placement and retries across a mesh (DESIGN.md §5, issue 5): masters that place
+ * Automatic placement and retries across a mesh (docs/architecture.md, issue 5): masters that place
  * hundreds of tasks at once with `auto`, and a worker that dies under tasks with `--retries`.
  */
 

@@ -11,7 +11,7 @@ import { Worker } from '../../node/src/worker/worker.ts'
 import type { WorkerTask } from '../../node/src/worker/worker-task.ts'
 import { waitFor } from '../helpers/env.ts'
 
-/** Admission on one worker (DESIGN.md §5), driven directly with the simulated executor. */
+/** Admission on one worker (docs/architecture.md), driven directly with the simulated executor. */
 
 const IMAGE = '127.0.0.1:5000/cloudai/sim:1'
 const GiB = 2 ** 30

@@ -5,7 +5,7 @@ import { PeerWatch, PROBE_FAILURES_LOST } from '../../node/src/master/peer-watch
 import { waitFor } from '../helpers/env.ts'
 
 /**
- * The master's watch on the workers that run its tasks (DESIGN.md §5, loss detection): a
+ * The master's watch on the workers that run its tasks (docs/architecture.md, loss detection): a
  * probe per peer every interval, and the followers told only after repeated silence.
  */
 

@@ -10,7 +10,7 @@ import { isTerminal, LogStream, TaskState, type TaskEvent, type TaskSpec } from 
 import { STORE_FILE, TaskStore, type TaskRole } from '../../node/src/store/store.ts'
 import { tempStore, storedEvent, storedSpec } from '../helpers/store.ts'
 
-/** The task store (DESIGN.md §6): what it keeps, how it orders and finds tasks, and that nothing recorded is lost. */
+/** The task store (docs/architecture.md): what it keeps, how it orders and finds tasks, and that nothing recorded is lost. */
 
 /** Every child process and wait in this file ends well inside this. */
 const BOUND_MS = 20_000
@@ -152,7 +152,7 @@ test('the row follows the events, and nothing changes it after a terminal one', 
   assert.equal(store.task('roles', 'submitted')?.state, TaskState.RUNNING)
 })
 
-test('the row\'s state never moves backwards (DESIGN.md §4: of two observations, the later state wins)', () => {
+test('the row\'s state never moves backwards (docs/architecture.md: of two observations, the later state wins)', () => {
   const store = tempStore()
   const problems: string[] = []
   // An older event seen again (a re-attach that replays, the master catching up with its own worker's events).

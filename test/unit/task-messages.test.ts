@@ -31,7 +31,7 @@ const ALL_STATES = [
   TaskState.PENDING, TaskState.QUEUED, TaskState.PULLING, TaskState.STARTING, TaskState.RUNNING,
   TaskState.SUCCEEDED, TaskState.FAILED, TaskState.CANCELLED, TaskState.REJECTED, TaskState.LOST
 ]
-/** The non-terminal states in the only order they may be visited (DESIGN.md §4). */
+/** The non-terminal states in the only order they may be visited (docs/architecture.md). */
 const PROGRESS = [TaskState.PENDING, TaskState.QUEUED, TaskState.PULLING, TaskState.STARTING, TaskState.RUNNING]
 
 /** A spec as it arrives off the wire, valid unless a test changes a field. */
