@@ -180,6 +180,8 @@ export interface WatchedExecutor {
   runs: string[]
   violations: string[]
   maxAllocatedCpu: number
+  /** Forget the runs seen so far (a test that reuses the node watches only its own). */
+  reset: () => void
 }
 
 export function watchedExecutor (capacity: ResourceAmounts, options: { queueBound?: number } = {}): WatchedExecutor {
@@ -191,6 +193,11 @@ export function watchedExecutor (capacity: ResourceAmounts, options: { queueBoun
     runs: [],
     violations: [],
     maxAllocatedCpu: 0,
+    reset: () => {
+      watched.runs = []
+      watched.violations = []
+      watched.maxAllocatedCpu = 0
+    },
     executor: {
       ...inner,
       run: async (task, observer, signal) => {
