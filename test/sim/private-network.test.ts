@@ -169,7 +169,7 @@ describe('private network', () => {
     // A child process, because the bug ends the process it happens in.
     const env: NodeJS.ProcessEnv = { ...process.env, [IMPL_ENV]: '@libp2p/pnet' }
     delete env.NODE_TEST_CONTEXT // the child reports in plain text, not to our test runner
-    const child = spawn(process.execPath, ['--test', `--test-name-pattern=${MANY_CONNECTIONS_TEST}`, fileURLToPath(import.meta.url)],
+    const child = spawn(process.execPath, [...process.execArgv, '--test', `--test-name-pattern=${MANY_CONNECTIONS_TEST}`, fileURLToPath(import.meta.url)],
       { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 100_000 })
     let output = ''
     child.stdout.on('data', (chunk) => { output += chunk })
