@@ -25,6 +25,8 @@ export interface DockerExecutorInit {
   docker?: Docker
   /** Overrides PULL_TIMEOUT_MS (pull.ts). */
   pullTimeoutMs?: number
+  /** Overrides STOP_GRACE_SECONDS: a test that waits out the grace gives a short one. */
+  stopGraceSeconds?: number
 }
 
 export function createDockerExecutor (init: DockerExecutorInit = {}): Executor {
@@ -42,11 +44,13 @@ interface RunState {
 export class DockerExecutor implements Executor {
   private readonly docker: Docker
   private readonly pullTimeoutMs: number | undefined
+  private readonly stopGraceSeconds: number
   private storageProbe: Promise<boolean> | undefined
 
   constructor (init: DockerExecutorInit = {}) {
     this.docker = init.docker ?? new Docker()
     this.pullTimeoutMs = init.pullTimeoutMs
+    this.stopGraceSeconds = init.stopGraceSeconds ?? STOP_GRACE_SECONDS
   }
 
   async health (): Promise<{ healthy: boolean, detail: string }> {
@@ -127,7 +131,7 @@ export class DockerExecutor implements Executor {
 
       const storageEnforced = await this.storageEnforced()
       try {
-        created.container = await this.docker.createContainer(buildCreateOptions(task, { storageEnforced }))
+        created.container = await this.docker.createContainer(buildCreateOptions(task, { storageEnforced, stopGraceSeconds: this.stopGraceSeconds }))
       } catch (err) {
         throw createError(containerName(task.taskId, task.attempt), err)
       }
@@ -184,7 +188,7 @@ export class DockerExecutor implements Executor {
     } finally {
       reported()
     }
-    return await waitForExit(container, output, signal, state, task.timeoutMs, outcome)
+    return await waitForExit(container, output, signal, state, task.timeoutMs, this.stopGraceSeconds, outcome)
   }
 
   async find (task: TaskKey): Promise<FoundContainer | undefined> {
@@ -224,7 +228,7 @@ export class DockerExecutor implements Executor {
       const replay = new ReplayAligner(recorded, observer)
       const output = followOutput(container, logs, state, stopLogs, replay.onLog)
       const timeoutMs = task.timeoutMs !== undefined ? Math.max(0, task.timeoutMs - ranMs) : undefined
-      const result = await waitForExit(container, output, signal, state, timeoutMs, outcome)
+      const result = await waitForExit(container, output, signal, state, timeoutMs, this.stopGraceSeconds, outcome)
       fromObserver(state, () => { replay.end() })
       return result
     } catch (err) {
@@ -277,12 +281,13 @@ async function waitForExit (
   signal: AbortSignal,
   state: RunState,
   timeoutMs: number | undefined,
+  stopGraceSeconds: number,
   outcome: (extra?: Partial<ExecutionResult>) => ExecutionResult
 ): Promise<ExecutionResult> {
   // Registered after start: a stop sent to a created container does nothing, and start would still run it.
   const cancel = (): void => {
     state.cancelled = true
-    container.stop({ t: STOP_GRACE_SECONDS }).catch(() => {})
+    container.stop({ t: stopGraceSeconds }).catch(() => {})
   }
   signal.addEventListener('abort', cancel, { once: true })
   if (signal.aborted) cancel()

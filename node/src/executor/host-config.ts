@@ -78,7 +78,7 @@ export function validateTask (task: ExecutorTask): void {
  * floor (a spec stored before the floors existed may ask for less), and the hardening
  * defaults in docs/architecture.md, "Roles". Pure; validate the task first.
  */
-export function buildCreateOptions (task: ExecutorTask, options: { storageEnforced: boolean }): ContainerCreateOptions {
+export function buildCreateOptions (task: ExecutorTask, options: { storageEnforced: boolean, stopGraceSeconds?: number }): ContainerCreateOptions {
   const labels: Record<string, string> = {}
   for (const [key, value] of Object.entries(task.labels)) labels[`${USER_LABEL_PREFIX}${key}`] = value
   labels[LABEL_TASK_ID] = task.taskId
@@ -98,7 +98,7 @@ export function buildCreateOptions (task: ExecutorTask, options: { storageEnforc
     AttachStdin: false,
     AttachStdout: true,
     AttachStderr: true,
-    StopTimeout: STOP_GRACE_SECONDS,
+    StopTimeout: options.stopGraceSeconds ?? STOP_GRACE_SECONDS,
     ...(task.strict != null ? { User: task.strict.user } : {}),
     HostConfig: {
       NanoCpus: toNanoCpus(cpu),
