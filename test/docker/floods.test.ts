@@ -35,10 +35,20 @@ import { readUntilEnd, varint, type StreamOutcome } from '../helpers/streams.ts'
  * answered with a reset or a typed error, and everything ends within its bound.
  */
 
-/** The legitimate task: 2,000 numbered lines over about 10 s (a 0.1 s pause every 20 lines). */
-const LINES = 2_000
-const LEGIT_COMMAND = ['sh', '-c', `i=1; while [ $i -le ${LINES} ]; do echo "line $i"; if [ $((i % 20)) -eq 0 ]; then sleep 0.1; fi; i=$((i + 1)); done`]
-const LEGIT_OUTPUT = Array.from({ length: LINES }, (_, i) => `line ${i + 1}\n`).join('')
+/**
+ * The legitimate task: numbered lines, 200 a second (a 0.1 s pause every 20 lines), for as long
+ * as the flood beside it lasts: 10 s beside a flood that waits out a 10 s deadline, 3 s beside
+ * one that is over in a moment.
+ */
+const LONG_TASK_S = 10
+const SHORT_TASK_S = 3
+const LINES_PER_SECOND = 200
+function legitCommand (lines: number): string[] {
+  return ['sh', '-c', `i=1; while [ $i -le ${lines} ]; do echo "line $i"; if [ $((i % 20)) -eq 0 ]; then sleep 0.1; fi; i=$((i + 1)); done`]
+}
+function legitOutput (lines: number): string {
+  return Array.from({ length: lines }, (_, i) => `line ${i + 1}\n`).join('')
+}
 const LEGIT_BOUND_MS = 60_000
 
 const STREAMS = 200
@@ -135,53 +145,54 @@ async function alphaSeesBeta (timeoutMs: number): Promise<boolean> {
 }
 
 /** Start the legitimate task from alpha on beta, and wait until its output flows. */
-async function startLegitTask (): Promise<LiveCli> {
-  const task = spawnCli(['--data-dir', dataDirs.alpha, 'task', 'beta', IMAGE, '--', ...LEGIT_COMMAND], { timeoutMs: LEGIT_BOUND_MS })
+async function startLegitTask (lines: number): Promise<LiveCli> {
+  const task = spawnCli(['--data-dir', dataDirs.alpha, 'task', 'beta', IMAGE, '--', ...legitCommand(lines)], { timeoutMs: LEGIT_BOUND_MS })
   assert.ok(await task.waitForStdout(out => out.includes('line 1\n'), 30_000), `the legitimate task never started:\n${task.stderr()}`)
   return task
 }
 
 /** Which lines are missing or repeated, for a message that says what went wrong. */
-function describeLines (stdout: string): string {
+function describeLines (stdout: string, lines: number): string {
   const got = stdout.split('\n').filter(line => line !== '')
   const seen = new Set(got)
-  const missing = Array.from({ length: LINES }, (_, i) => `line ${i + 1}`).filter(line => !seen.has(line))
+  const missing = Array.from({ length: lines }, (_, i) => `line ${i + 1}`).filter(line => !seen.has(line))
   return `got ${got.length} lines; missing ${missing.length} (first: ${missing.slice(0, 5).join(', ')})`
 }
 
-async function assertLegitTaskComplete (task: LiveCli): Promise<void> {
+async function assertLegitTaskComplete (task: LiveCli, lines: number): Promise<void> {
   const code = await task.exited
   assert.equal(code, 0, `the legitimate task did not succeed (exit ${code}):\n${task.stderr().slice(-2000)}`)
-  assert.ok(task.stdout() === LEGIT_OUTPUT, `the legitimate task's output is not complete: ${describeLines(task.stdout())}`)
+  assert.ok(task.stdout() === legitOutput(lines), `the legitimate task's output is not complete: ${describeLines(task.stdout(), lines)}`)
 }
 
 /**
- * Run one flood beside a legitimate task and check what every flood must: the task completes
- * with its full output, the worker's RSS stays within 2x idle during and after, the worker
- * still serves alpha. Returns the flood's result.
+ * Run one flood beside a legitimate task of `taskSeconds` and check what every flood must: the
+ * task completes with its full output, the worker's RSS stays within 2x idle during and after,
+ * the worker still serves alpha. Returns the flood's result.
  */
-async function underFlood<T> (t: TestContext, name: string, flood: () => Promise<T>): Promise<T> {
+async function underFlood<T> (t: TestContext, name: string, taskSeconds: number, flood: () => Promise<T>): Promise<T> {
   const pid = daemons.beta!.child.pid!
   const before = await rssKiB(pid)
-  const task = await startLegitTask()
+  const lines = taskSeconds * LINES_PER_SECOND
+  const task = await startLegitTask(lines)
   const sampler = rssSampler(pid)
   let result: T
   try {
     result = await flood()
-    await assertLegitTaskComplete(task)
+    await assertLegitTaskComplete(task, lines)
   } finally {
     task.kill()
   }
   const during = await sampler.stop()
-  await delay(2_000)
+  assert.equal(daemons.beta!.child.exitCode, null, `the worker exited:\n${daemons.beta!.output().slice(-3000)}`)
+  // Served again first (what the flood's connections held is let go meanwhile), then measured.
+  assert.ok(await alphaSeesBeta(15_000), 'alpha no longer sees beta after the flood')
   const afterKiB = await rssKiB(pid)
   const line = `# flood: ${name}: worker RSS idle ${mib(idleRssKiB)}, before ${mib(before)}, peak during ${mib(during.maxKiB)} (${during.samples} samples), after ${mib(afterKiB)}; bound ${mib(RSS_FACTOR * idleRssKiB)}`
   console.log(line)
   t.diagnostic(line)
   assert.ok(during.maxKiB <= RSS_FACTOR * idleRssKiB, `the worker's RSS reached ${mib(during.maxKiB)}, over ${RSS_FACTOR}x its idle ${mib(idleRssKiB)}`)
   assert.ok(afterKiB <= RSS_FACTOR * idleRssKiB, `the worker's RSS after the flood is ${mib(afterKiB)}, over ${RSS_FACTOR}x its idle ${mib(idleRssKiB)}`)
-  assert.equal(daemons.beta!.child.exitCode, null, `the worker exited:\n${daemons.beta!.output().slice(-3000)}`)
-  assert.ok(await alphaSeesBeta(15_000), 'alpha no longer sees beta after the flood')
   return result
 }
 
@@ -305,83 +316,87 @@ after(async () => {
 
 describe('floods against one worker while alpha runs a task on it', () => {
   test('baseline: the legitimate task alone completes with its full output, and what it costs the worker', async t => {
-    await underFlood(t, 'none (the task alone)', async () => {})
+    await underFlood(t, 'none (the task alone)', SHORT_TASK_S, async () => {})
   })
 
-  test(`${STREAMS} task streams opened at once on one keyed connection: each is reset or refused with a typed error within its deadline`, async t => {
-    const boundMs = SUBMIT_TIMEOUT_MS + SLACK_MS
-    assert.ok(STREAMS <= TASK_MAX_INBOUND_STREAMS, 'the flood stays within the per-connection stream limit: every stream reaches the handler')
-    const node = await flooder(psk)
-    try {
-      await node.dial(betaAddr, { signal: AbortSignal.timeout(10_000) })
-      const { labels, rejected, endedMs } = await underFlood(t, `${STREAMS} streams at once`, async () => {
-        const started = Date.now()
-        // A third each: silent (waits out the Submit deadline), an endless length prefix, an invalid Submit.
-        const kinds = Array.from({ length: STREAMS }, (_, i) => (['silent', 'endless varint', 'invalid Submit'] as const)[i % 3])
-        const opened = await Promise.allSettled(kinds.map(async () => await openStream(node, TASK_PROTOCOL)))
-        const outcomes = await Promise.all(opened.map(async (result, i) => {
-          if (result.status === 'rejected') return { kind: kinds[i], label: `not opened (${result.reason?.name})`, events: [] as TaskEvent[] }
-          const stream = result.value
-          if (kinds[i] === 'endless varint') stream.send(new Uint8Array(64).fill(0xff))
-          if (kinds[i] === 'invalid Submit') stream.send(invalidSubmit(i))
-          const outcome = await readUntilEnd(stream, boundMs)
-          let events: TaskEvent[] = []
-          try { events = taskEvents(outcome) } catch {}
-          if (outcome.end !== 'timeout') stream.abort(new Error('done'))
-          return { kind: kinds[i], label: endLabel(outcome), events }
-        }))
-        return {
-          labels: outcomes.map(o => `${o.kind}: ${o.label}`),
-          rejected: outcomes.filter(o => o.events.length === 1 && o.events[0].state === TaskState.REJECTED && o.events[0].error?.code === 'INVALID_SPEC').length,
-          endedMs: Date.now() - started
-        }
-      })
-      const counts = tally(labels)
-      console.log(`# flood: ${STREAMS} streams: ${show(counts)}; REJECTED with INVALID_SPEC: ${rejected}; all ended ${endedMs} ms after the first was opened (bound ${boundMs} ms)`)
-      assert.equal(labels.filter(label => label.endsWith('open at the bound')).length, 0, `streams the worker left open: ${show(counts)}`)
-      assert.equal(labels.filter(label => label.includes('not opened')).length, 0, `streams that could not be opened: ${show(counts)}`)
-      assert.equal(labels.filter(label => label.startsWith('silent') && label.includes('reset')).length, Math.ceil(STREAMS / 3), `every silent stream is reset at the Submit deadline: ${show(counts)}`)
-      assert.equal(labels.filter(label => label.startsWith('endless varint') && label.includes('reset')).length, Math.ceil((STREAMS - 1) / 3), `every endless prefix is reset: ${show(counts)}`)
-      assert.equal(rejected, Math.floor(STREAMS / 3), `every invalid Submit gets REJECTED with INVALID_SPEC: ${show(counts)}`)
-    } finally {
-      await node.stop()
-    }
-  })
+  // Both wait out protocol deadlines on connections of their own: side by side, each under the
+  // other's load as well, the worker's memory bound covers both at once.
+  describe('stream floods', { concurrency: true }, () => {
+    test(`${STREAMS} task streams opened at once on one keyed connection: each is reset or refused with a typed error within its deadline`, async t => {
+      const boundMs = SUBMIT_TIMEOUT_MS + SLACK_MS
+      assert.ok(STREAMS <= TASK_MAX_INBOUND_STREAMS, 'the flood stays within the per-connection stream limit: every stream reaches the handler')
+      const node = await flooder(psk)
+      try {
+        await node.dial(betaAddr, { signal: AbortSignal.timeout(10_000) })
+        const { labels, rejected, endedMs } = await underFlood(t, `${STREAMS} streams at once`, LONG_TASK_S, async () => {
+          const started = Date.now()
+          // A third each: silent (waits out the Submit deadline), an endless length prefix, an invalid Submit.
+          const kinds = Array.from({ length: STREAMS }, (_, i) => (['silent', 'endless varint', 'invalid Submit'] as const)[i % 3])
+          const opened = await Promise.allSettled(kinds.map(async () => await openStream(node, TASK_PROTOCOL)))
+          const outcomes = await Promise.all(opened.map(async (result, i) => {
+            if (result.status === 'rejected') return { kind: kinds[i], label: `not opened (${result.reason?.name})`, events: [] as TaskEvent[] }
+            const stream = result.value
+            if (kinds[i] === 'endless varint') stream.send(new Uint8Array(64).fill(0xff))
+            if (kinds[i] === 'invalid Submit') stream.send(invalidSubmit(i))
+            const outcome = await readUntilEnd(stream, boundMs)
+            let events: TaskEvent[] = []
+            try { events = taskEvents(outcome) } catch {}
+            if (outcome.end !== 'timeout') stream.abort(new Error('done'))
+            return { kind: kinds[i], label: endLabel(outcome), events }
+          }))
+          return {
+            labels: outcomes.map(o => `${o.kind}: ${o.label}`),
+            rejected: outcomes.filter(o => o.events.length === 1 && o.events[0].state === TaskState.REJECTED && o.events[0].error?.code === 'INVALID_SPEC').length,
+            endedMs: Date.now() - started
+          }
+        })
+        const counts = tally(labels)
+        console.log(`# flood: ${STREAMS} streams: ${show(counts)}; REJECTED with INVALID_SPEC: ${rejected}; all ended ${endedMs} ms after the first was opened (bound ${boundMs} ms)`)
+        assert.equal(labels.filter(label => label.endsWith('open at the bound')).length, 0, `streams the worker left open: ${show(counts)}`)
+        assert.equal(labels.filter(label => label.includes('not opened')).length, 0, `streams that could not be opened: ${show(counts)}`)
+        assert.equal(labels.filter(label => label.startsWith('silent') && label.includes('reset')).length, Math.ceil(STREAMS / 3), `every silent stream is reset at the Submit deadline: ${show(counts)}`)
+        assert.equal(labels.filter(label => label.startsWith('endless varint') && label.includes('reset')).length, Math.ceil((STREAMS - 1) / 3), `every endless prefix is reset: ${show(counts)}`)
+        assert.equal(rejected, Math.floor(STREAMS / 3), `every invalid Submit gets REJECTED with INVALID_SPEC: ${show(counts)}`)
+      } finally {
+        await node.stop()
+      }
+    })
 
-  test(`${SLOW_LORIS} slow-loris streams (a byte every ${LORIS_BYTE_EVERY_MS / 1000} s): each is reset at its protocol's deadline`, async t => {
-    const node = await flooder(psk)
-    try {
-      await node.dial(betaAddr, { signal: AbortSignal.timeout(10_000) })
-      const outcomes = await underFlood(t, `${SLOW_LORIS} slow-loris streams`, async () => {
-        return await Promise.all(Array.from({ length: SLOW_LORIS }, async (_, i) => {
-          const [protocol, deadlineMs] = i % 2 === 0 ? [TASK_PROTOCOL, SUBMIT_TIMEOUT_MS] : [NODE_PROTOCOL, NODE_REQUEST_TIMEOUT_MS]
-          const stream = await openStream(node, protocol)
-          // A frame that claims 1,000 bytes, then its body a byte at a time.
-          stream.send(varint(1_000))
-          let sent = 0
-          const dripping = (async () => {
-            while (stream.status === 'open' && stream.writeStatus === 'writable' && sent < 1_000) {
-              await delay(LORIS_BYTE_EVERY_MS)
-              if (stream.status !== 'open') break
-              try { stream.send(Uint8Array.of(0x42)) } catch { break }
-              sent++
-            }
-          })()
-          const outcome = await readUntilEnd(stream, deadlineMs + SLACK_MS)
-          if (outcome.end === 'timeout') stream.abort(new Error('test bound'))
-          await dripping
-          return { protocol, deadlineMs, outcome, sent }
-        }))
-      })
-      const labels = outcomes.map(o => `${o.protocol}: ${endLabel(o.outcome)}`)
-      const late = outcomes.filter(o => o.outcome.elapsedMs > o.deadlineMs + SLACK_MS || o.outcome.elapsedMs < o.deadlineMs - 1_000)
-      const times = outcomes.map(o => o.outcome.elapsedMs)
-      console.log(`# flood: ${SLOW_LORIS} slow-loris streams: ${show(tally(labels))}; ended ${Math.round(Math.min(...times))}-${Math.round(Math.max(...times))} ms after opening; bytes dripped per stream: ${Math.min(...outcomes.map(o => o.sent))}-${Math.max(...outcomes.map(o => o.sent))}`)
-      assert.deepEqual(labels.filter(label => !label.includes('reset')), [], 'every slow-loris stream is reset')
-      assert.deepEqual(late.map(o => `${o.protocol} ended after ${Math.round(o.outcome.elapsedMs)} ms (deadline ${o.deadlineMs} ms)`), [], 'each ends at its deadline')
-    } finally {
-      await node.stop()
-    }
+    test(`${SLOW_LORIS} slow-loris streams (a byte every ${LORIS_BYTE_EVERY_MS / 1000} s): each is reset at its protocol's deadline`, async t => {
+      const node = await flooder(psk)
+      try {
+        await node.dial(betaAddr, { signal: AbortSignal.timeout(10_000) })
+        const outcomes = await underFlood(t, `${SLOW_LORIS} slow-loris streams`, LONG_TASK_S, async () => {
+          return await Promise.all(Array.from({ length: SLOW_LORIS }, async (_, i) => {
+            const [protocol, deadlineMs] = i % 2 === 0 ? [TASK_PROTOCOL, SUBMIT_TIMEOUT_MS] : [NODE_PROTOCOL, NODE_REQUEST_TIMEOUT_MS]
+            const stream = await openStream(node, protocol)
+            // A frame that claims 1,000 bytes, then its body a byte at a time.
+            stream.send(varint(1_000))
+            let sent = 0
+            const dripping = (async () => {
+              while (stream.status === 'open' && stream.writeStatus === 'writable' && sent < 1_000) {
+                await delay(LORIS_BYTE_EVERY_MS)
+                if (stream.status !== 'open') break
+                try { stream.send(Uint8Array.of(0x42)) } catch { break }
+                sent++
+              }
+            })()
+            const outcome = await readUntilEnd(stream, deadlineMs + SLACK_MS)
+            if (outcome.end === 'timeout') stream.abort(new Error('test bound'))
+            await dripping
+            return { protocol, deadlineMs, outcome, sent }
+          }))
+        })
+        const labels = outcomes.map(o => `${o.protocol}: ${endLabel(o.outcome)}`)
+        const late = outcomes.filter(o => o.outcome.elapsedMs > o.deadlineMs + SLACK_MS || o.outcome.elapsedMs < o.deadlineMs - 1_000)
+        const times = outcomes.map(o => o.outcome.elapsedMs)
+        console.log(`# flood: ${SLOW_LORIS} slow-loris streams: ${show(tally(labels))}; ended ${Math.round(Math.min(...times))}-${Math.round(Math.max(...times))} ms after opening; bytes dripped per stream: ${Math.min(...outcomes.map(o => o.sent))}-${Math.max(...outcomes.map(o => o.sent))}`)
+        assert.deepEqual(labels.filter(label => !label.includes('reset')), [], 'every slow-loris stream is reset')
+        assert.deepEqual(late.map(o => `${o.protocol} ended after ${Math.round(o.outcome.elapsedMs)} ms (deadline ${o.deadlineMs} ms)`), [], 'each ends at its deadline')
+      } finally {
+        await node.stop()
+      }
+    })
   })
 
   test(`${CONNECTIONS} keyed connections in a burst from one host: the per-host threshold refuses all but a few, with resets`, async t => {
@@ -389,7 +404,7 @@ describe('floods against one worker while alpha runs a task on it', () => {
     try {
       await delay(1_100) // a fresh second of the per-host allowance, so the count below is the threshold's
       const boundMs = INBOUND_UPGRADE_TIMEOUT_MS + SLACK_MS
-      const { results, settledMs } = await underFlood(t, `${CONNECTIONS} connections from one host`, async () => {
+      const { results, settledMs } = await underFlood(t, `${CONNECTIONS} connections from one host`, SHORT_TASK_S, async () => {
         const started = Date.now()
         const dials = await Promise.allSettled(nodes.map(async node => await node.dial(betaAddr, { signal: AbortSignal.timeout(boundMs) })))
         return { results: dials.map(dial => dial.status === 'fulfilled' ? 'connected' : refusedLabel(dial.reason)), settledMs: Date.now() - started }
@@ -436,7 +451,7 @@ describe('floods against one worker while alpha runs a task on it', () => {
     const describeKeyless = (r: KeylessResults): string =>
       `another key: ${show(tally(r.wrong))}; no key: ${show(tally(r.open))}; raw TCP (silent, 64 KiB junk): ${show(tally(r.raw.map(x => x.label)))} after ${Math.min(...r.raw.map(x => x.ms))}-${Math.max(...r.raw.map(x => x.ms))} ms`
     try {
-      const result = await underFlood(t, `${CONNECTIONS} keyed + ${WRONG_KEY + NO_KEY + RAW_TCP} keyless connections from many hosts, then ${WRONG_KEY + NO_KEY + RAW_TCP} keyless alone`, async () => {
+      const result = await underFlood(t, `${CONNECTIONS} keyed + ${WRONG_KEY + NO_KEY + RAW_TCP} keyless connections from many hosts, then ${WRONG_KEY + NO_KEY + RAW_TCP} keyless alone`, LONG_TASK_S, async () => {
         const started = Date.now()
         // Wave 1: the keyed burst, with keyless dialers mixed in.
         const [keyedResults, mixed] = await Promise.all([Promise.all(keyed.map(dial)), keylessDials(waves[0])])
