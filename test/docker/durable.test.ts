@@ -16,9 +16,9 @@ import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.
 /** The master's loss deadline: short, so that a LOST task is seen within the test. */
 const LOST_AFTER_S = 6
 const BOUND_MS = 60_000
-/** A task that prints a numbered line a second: complete output is easy to check. */
+/** A task that prints a numbered line every half second: complete output is easy to check. */
 const LINES = 8
-const COUNTING = ['sh', '-c', `for i in $(seq 1 ${LINES}); do echo line $i; sleep 1; done; echo done >&2; exit 3`]
+const COUNTING = ['sh', '-c', `for i in $(seq 1 ${LINES}); do echo line $i; sleep 0.5; done; echo done >&2; exit 3`]
 const EXPECTED_STDOUT = Array.from({ length: LINES }, (_, i) => `line ${i + 1}\n`).join('')
 
 let dir: { path: string, remove: () => Promise<void> }
@@ -115,7 +115,8 @@ describe('tasks that outlive their watchers', () => {
     const offline = await cli('alpha', ['tasks', '--json'])
     assert.equal(offline.code, 0, offline.stderr)
     assert.ok((JSON.parse(offline.stdout) as any[]).some(task => task.taskId === taskId))
-    await new Promise(resolve => setTimeout(resolve, 3_000))
+    // The task ends on the worker while its master is down.
+    assert.ok(await waitFor(async () => (await taskOn('beta', taskId)).state === 'FAILED', 30_000, 200), 'the task never ended on the worker')
     await startNode('alpha')
     const logs = await cli('alpha', ['logs', '-f', taskId])
     assert.equal(logs.code, 3, logs.stderr)
@@ -146,7 +147,8 @@ describe('tasks that outlive their watchers', () => {
   })
 
   test('a worker that stays down: UNREACHABLE, then LOST (exit 125 with the reason); when it returns, its copy is cancelled, not reported', async () => {
-    const following = spawnCli(['--data-dir', dataDirs.alpha, 'task', 'beta', IMAGE, '--', 'sh', '-c', 'echo started; sleep 120'], { timeoutMs: BOUND_MS })
+    // Stops at SIGTERM as a well-behaved task does, so that cancelling the stale copy does not wait for docker stop's 10 s grace.
+    const following = spawnCli(['--data-dir', dataDirs.alpha, 'task', 'beta', IMAGE, '--', 'sh', '-c', 'trap "exit 143" TERM; echo started; sleep 120 & wait'], { timeoutMs: BOUND_MS })
     assert.ok(await following.waitForStdout(out => out.includes('started\n'), 30_000), following.stderr())
     const taskId = /task (\S+) accepted/.exec(following.stderr())?.[1] ?? ''
     const killedAt = Date.now()
