@@ -12,7 +12,9 @@ import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.
  */
 
 /** Long enough that the holders still run when the third task arrives on a loaded machine, short enough to keep the file quick. */
-const SLEEP_S = 8
+const SLEEP_S = 6
+/** The task that waits for a CPU: how long it runs once admitted does not matter. */
+const WAITER_SLEEP_S = 1
 const BOUND_MS = 30_000
 
 let dir: { path: string, remove: () => Promise<void> }
@@ -24,8 +26,8 @@ function parseEvents (stdout: string): any[] {
   return stdout.split('\n').filter(line => line !== '').map(line => JSON.parse(line))
 }
 
-function sleepTask (): LiveCli {
-  return spawnCli(['--data-dir', dataDir, 'task', 'self', IMAGE, '--cpu', '1', '--json', '--', 'sleep', String(SLEEP_S)], { timeoutMs: BOUND_MS })
+function sleepTask (seconds = SLEEP_S): LiveCli {
+  return spawnCli(['--data-dir', dataDir, 'task', 'self', IMAGE, '--cpu', '1', '--json', '--', 'sleep', String(seconds)], { timeoutMs: BOUND_MS })
 }
 
 async function waitForState (cli: LiveCli, state: string): Promise<any> {
@@ -66,7 +68,7 @@ test('three --cpu 1 tasks on a node with 2 CPUs: two run, the third is QUEUED at
     // The third is submitted once the first two are admitted, so which one waits is known.
     const [firstRunning, secondRunning] = await Promise.all([waitForState(first, 'RUNNING'), waitForState(second, 'RUNNING')])
     assert.ok(firstRunning.containerId != null && secondRunning.containerId != null)
-    third = sleepTask()
+    third = sleepTask(WAITER_SLEEP_S)
     const queued = await waitForState(third, 'QUEUED')
     assert.equal(queued.queuedPosition, 1, JSON.stringify(queued))
     assert.equal(queued.seq, 1, 'waiting is the first thing the task does')
