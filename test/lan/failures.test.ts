@@ -14,7 +14,7 @@ import { createLan, lanUnavailable, peerJoinTimes, type Lan } from '../helpers/l
 
 const IMAGE = '127.0.0.1:5000/cloudai/busybox:1'
 /** The master's loss deadline in the LOST test: short, so that the test sees it. */
-const LOST_AFTER_S = 8
+const LOST_AFTER_S = 5
 /** How long host 3 stays down in the kill-and-restart test (the issue's 5 seconds). */
 const DOWN_MS = 5_000
 /** How long host 2's link stays cut. */
