@@ -264,8 +264,9 @@ test('the RUNNING event naming the container comes before the container\'s first
 })
 
 test('--detach prints only the task id and exits 0 while the task runs on', async () => {
-  // Long enough that the container is surely still there after a slow CLI start on a loaded machine.
-  const result = await runCliBytes(alpha('task', 'beta', IMAGE, '--detach', '--', 'sleep', '10'))
+  // The task runs until the test lets it end (a file made in its container), so the container is
+  // surely still there after the CLI returned, however slowly the CLI started.
+  const result = await runCliBytes(alpha('task', 'beta', IMAGE, '--detach', '--', 'sh', '-c', 'while [ ! -e /released ]; do sleep 0.1; done'))
   assert.equal(result.code, 0, result.stderr.toString())
   const stdout = result.stdout.toString()
   assert.match(stdout, /^[A-Za-z0-9][A-Za-z0-9_.-]+\n$/, `stdout is one task id: ${JSON.stringify(stdout)}`)
@@ -273,6 +274,9 @@ test('--detach prints only the task id and exits 0 while the task runs on', asyn
   assert.ok(result.ms < 8_000, `returned before the task ended (${result.ms} ms)`)
   const appeared = await waitFor(async () => (await containersOfTask(taskId)).length === 1, 10_000, 100)
   assert.ok(appeared, `the task's container appears after the CLI returned:\n${beta.output().slice(-2000)}`)
+  const [containerId] = await containersOfTask(taskId)
+  // Running once `exec` reaches it; the task then sees the file and ends by itself.
+  assert.ok(await waitFor(async () => await docker(['exec', containerId, 'touch', '/released']).then(() => true, () => false), 10_000, 100), 'could not reach the running container')
   assert.ok(await waitFor(() => beta.output().includes(`task ${taskId}: SUCCEEDED`), 25_000, 200), 'the detached task runs to its end on beta')
   assert.ok(await waitFor(async () => (await containersOfTask(taskId)).length === 0, 5_000, 100), 'and its container is removed')
 })
