@@ -5,9 +5,10 @@
 #      when every target is in the unit or sim layer, which run no container;
 #   2. build (tsc);
 #   3. every node:test file, inside a fresh network namespace (loopback up, multicast on, a
-#      route for 224.0.0.0/4 on lo) so that mDNS never leaves the machine. The Docker socket is
-#      a file, so tests inside the namespace still reach the engine. Where no namespace can be
-#      made (not root, no unshare), the tests run here with a random mDNS tag each.
+#      route for 224.0.0.0/4 on lo) so that mDNS never leaves the machine, in the order and
+#      lanes scripts/test-lanes.sh gives them. The Docker socket is a file, so tests inside the
+#      namespace still reach the engine. Where no namespace can be made (not root, no unshare),
+#      the tests run here with a random mDNS tag each.
 # Arguments, if any, are test files or directories under dist/ (e.g. dist/test/unit); `npm run
 # test:quick` passes the unit and sim layers, which need no Docker.
 set -euo pipefail
@@ -40,10 +41,7 @@ npm run build --silent
 mapfile -t files < <(find "${targets[@]}" -name '*.test.js' | sort)
 [ ${#files[@]} -gt 0 ] || { echo "test: no test files under ${targets[*]}" >&2; exit 1; }
 
-# One file at a time: the sim and lan layers start many nodes and are sensitive to a 2-core machine's load.
-# test-preload.mjs keeps node:test's own async hook from tracking promises, which more than doubles
-# the cost of the sim layer's promise-heavy nodes (see the file).
-run_tests=(node --test --test-concurrency=1 --test-timeout=300000 --import ./scripts/test-preload.mjs "${files[@]}")
+lanes=(bash scripts/test-lanes.sh "${files[@]}")
 
 if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
   echo "test: running ${#files[@]} test files in an isolated network namespace"
@@ -53,8 +51,8 @@ if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null && unshare -n true 2>/d
     ip link set lo up
     ip link set lo multicast on
     ip route add 224.0.0.0/4 dev lo
-    exec "$@"' netns "${run_tests[@]}"
+    exec "$@"' netns "${lanes[@]}"
 fi
 
 echo "test: WARNING: cannot create a network namespace (needs root and unshare); running here with random mDNS tags"
-exec "${run_tests[@]}"
+exec "${lanes[@]}"

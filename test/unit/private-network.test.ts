@@ -1,6 +1,6 @@
 /**
  * The private network's streaming cipher. The protector between libp2p nodes (transfers,
- * interop with @libp2p/pnet, wrong keys, stalled peers) is tested in test/sim/private-network.test.ts.
+ * interop with @libp2p/pnet, wrong keys, stalled peers) is tested in test/sim/heavy/private-network.test.ts.
  */
 import { createRequire } from 'node:module'
 import { describe, it } from 'node:test'

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import type { CloudaiNode, NodeOptions } from '../../node/src/node.ts'
-import { TaskState, type TaskEvent } from '../../node/src/protocol/task-messages.ts'
-import type { ResourceAmounts } from '../../node/src/resources.ts'
-import { requireTestNamespace, waitFor } from '../helpers/env.ts'
-import { cluster, fullyConnected, simNode, simTaskRequest, stopAll, taskEvents, watchedExecutor, type Cluster, type WatchedExecutor } from '../helpers/sim.ts'
-import { storeOf, workerOf } from '../helpers/internals.ts'
+import type { CloudaiNode, NodeOptions } from '../../../node/src/node.ts'
+import { TaskState, type TaskEvent } from '../../../node/src/protocol/task-messages.ts'
+import type { ResourceAmounts } from '../../../node/src/resources.ts'
+import { requireTestNamespace, waitFor } from '../../helpers/env.ts'
+import { cluster, fullyConnected, simNode, simTaskRequest, stopAll, taskEvents, watchedExecutor, type Cluster, type WatchedExecutor } from '../../helpers/sim.ts'
+import { storeOf, workerOf } from '../../helpers/internals.ts'
 
 /**
  * Automatic placement across a mesh (docs/architecture.md, issue 5): masters that place hundreds

@@ -17,7 +17,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { NONCE_BYTES, privateNetwork } from '../../node/src/mesh/private-network.ts'
+import { NONCE_BYTES, privateNetwork } from '../../../node/src/mesh/private-network.ts'
 
 /** The protocol every transfer uses: the dialer sends bytes, the listener answers their SHA-256. */
 const SINK = '/cloudai-test/sink/1.0.0'
