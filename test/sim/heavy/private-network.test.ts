@@ -60,8 +60,16 @@ async function startNode (protector: () => ConnectionProtector): Promise<Libp2p>
     connectionProtector: protector,
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    // Every dial in these tests comes from 127.0.0.1, faster than libp2p's 5 per second.
-    connectionManager: { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 200 }
+    // Every dial in these tests comes from 127.0.0.1, faster than libp2p's 5 per second. The
+    // handshakes get as long as a transfer: 45 at once on a loaded 2-core machine take seconds
+    // each, and these tests are about the bytes, not about how fast a handshake is.
+    connectionManager: {
+      inboundConnectionThreshold: 10_000,
+      maxIncomingPendingConnections: 200,
+      inboundUpgradeTimeout: TRANSFER_DEADLINE_MS,
+      dialTimeout: TRANSFER_DEADLINE_MS,
+      addressDialTimeout: TRANSFER_DEADLINE_MS
+    }
   })
   await node.handle(SINK, async (stream) => {
     const signal = AbortSignal.timeout(TRANSFER_DEADLINE_MS)
@@ -155,7 +163,7 @@ describe('private network', () => {
     const sizes = [1, 63, 64, 65, 1000, 4093, 65_536, 65_541, MiB + 13, 1.5 * MiB + 5, 777]
     await withNodes(Array.from({ length: nodeCount }, () => protector({ psk })), async (nodes) => {
       const pairs = nodes.flatMap((a, i) => nodes.slice(i + 1).map((b) => [a, b] as const))
-      await Promise.all(pairs.map(async ([a, b]) => a.dial(b.getMultiaddrs()[0], { signal: AbortSignal.timeout(10_000) })))
+      await Promise.all(pairs.map(async ([a, b]) => a.dial(b.getMultiaddrs()[0], { signal: AbortSignal.timeout(TRANSFER_DEADLINE_MS) })))
       const connections = nodes.reduce((sum, node) => sum + node.getConnections().length, 0) / 2
       assert.ok(connections >= 40, `expected at least 40 connections, got ${connections}`)
       await Promise.all(pairs.flatMap(([a, b], i) => {
