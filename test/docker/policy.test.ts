@@ -221,7 +221,8 @@ describe('the default profile: no task sees the host', () => {
   })
 })
 
-describe('a bad policy.json stops cloudai start with the file and the field', () => {
+// Each case on a data dir of its own, side by side: every one is a CLI that starts and stops.
+describe('a bad policy.json stops cloudai start with the file and the field', { concurrency: true }, () => {
   const cases: Array<{ what: string, text: string, names: RegExp }> = [
     { what: 'an unknown network', text: JSON.stringify({ networks: ['host'] }), names: /networks\.0/ },
     { what: 'an unknown field (privileged)', text: JSON.stringify({ privileged: true }), names: /privileged/ },
@@ -231,9 +232,9 @@ describe('a bad policy.json stops cloudai start with the file and the field', ()
     { what: 'a number where a list is due', text: JSON.stringify({ images: 5 }), names: /images/ },
     { what: 'text that is not JSON', text: '{ "networks": [none] }', names: /not valid JSON/ }
   ]
-  for (const { what, text, names } of cases) {
+  for (const [i, { what, text, names }] of cases.entries()) {
     test(what, async () => {
-      const dataDir = join(dir.path, 'bad')
+      const dataDir = join(dir.path, `bad-${i}`)
       await rm(dataDir, { recursive: true, force: true })
       const init = await runCli(['--data-dir', dataDir, 'init', '--json'])
       assert.equal(init.code, 0, init.stderr)

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict'
 import { copyFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, afterEach, before, test } from 'node:test'
+import { IDENTITY_FILE } from '../../node/src/mesh/identity.ts'
 import { runCli, startDaemonProcess, type DaemonProcess } from '../helpers/cli.ts'
-import { containersOfTask, docker, ensureRegistryImage, ensureTestImage, IMAGE, MISSING_IMAGE, removeTaskContainers, runCliBytes, spawnCli, taskContainers } from '../helpers/docker.ts'
+import { containersOfTask, docker, ensureRegistryImage, ensureTestImage, IMAGE, MISSING_IMAGE, removeTaskContainers, runCliBytes, spawnCli, taskContainers, type ProcessResult } from '../helpers/docker.ts'
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 
 /**
@@ -360,14 +361,24 @@ test('without a daemon, task self runs on an embedded node: same box, output and
   nodeIds.solo = await peerId(soloDir)
   assert.match(stderr, new RegExp(`accepted by \\S+ \\(${nodeIds.solo}\\)`), 'the embedded node ran it itself')
 
-  const ok = await runCliBytes(['--data-dir', soloDir, 'task', 'self', IMAGE, '--', 'echo', 'fine'])
+  // The rest at once, each on an embedded node with a data dir of its own holding the same
+  // identity (`task self` listens nowhere, so the nodes never meet; a store is not shared).
+  const selfTask = async (name: string, args: string[]): Promise<ProcessResult> => {
+    const dataDir = join(dir.path, `solo-${name}`)
+    await mkdir(dataDir, { recursive: true, mode: 0o700 })
+    await copyFile(join(soloDir, IDENTITY_FILE), join(dataDir, IDENTITY_FILE))
+    return await runCliBytes(['--data-dir', dataDir, 'task', 'self', IMAGE, ...args])
+  }
+  const [ok, three, missing, json] = await Promise.all([
+    selfTask('ok', ['--', 'echo', 'fine']),
+    selfTask('three', ['--', 'sh', '-c', 'exit 3']),
+    selfTask('missing', ['--', 'no-such-command']),
+    selfTask('json', ['--json', '--', 'echo', 'x'])
+  ])
   assert.equal(ok.code, 0, ok.stderr.toString())
   assert.equal(ok.stdout.toString(), 'fine\n')
-  const three = await runCliBytes(['--data-dir', soloDir, 'task', 'self', IMAGE, '--', 'sh', '-c', 'exit 3'])
   assert.equal(three.code, 3)
-  const missing = await runCliBytes(['--data-dir', soloDir, 'task', 'self', IMAGE, '--', 'no-such-command'])
   assert.equal(missing.code, 127)
-  const json = await runCliBytes(['--data-dir', soloDir, 'task', 'self', IMAGE, '--json', '--', 'echo', 'x'])
   assert.equal(json.code, 0)
   assert.equal(parseEvents(json.stdout.toString()).at(-1).state, 'SUCCEEDED')
 })
