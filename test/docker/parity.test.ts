@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { copyFile, mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import { after, before, describe, test } from 'node:test'
-import { IDENTITY_FILE } from '../../node/src/mesh/identity.ts'
+import { after, before, test } from 'node:test'
 import { runCli } from '../helpers/cli.ts'
 import { docker, ensureTestImage, IMAGE, removeTaskContainers, runCliBytes, runProcess, taskContainers, type ProcessResult } from '../helpers/docker.ts'
 import { tempDir } from '../helpers/env.ts'
@@ -67,14 +64,10 @@ const CASES: Case[] = [
   { name: 'a non-executable path', command: ['/etc/passwd'], code: 126, onlyExitCode: true }
 ]
 
-/** Cases run this many at a time, each on an embedded node of its own. */
-const CONCURRENT_CASES = 2
-
 /** Marks this file's `docker run` containers, to check that none is left. */
 const DOCKER_RUN_LABEL = `cloudai-parity-test=${randomBytes(4).toString('hex')}`
 
 let dir: { path: string, remove: () => Promise<void> }
-/** The identity every case's data dir holds: one node id to look for leftover containers by. */
 let nodeId: string | undefined
 
 function show (bytes: Buffer): string {
@@ -89,19 +82,8 @@ function assertSameBytes (actual: Buffer, expected: Buffer, what: string): void 
   assert.fail(`${what} differs at byte ${i} (ours ${actual.length} bytes, docker's ${expected.length}):\n ours:   ${show(actual.subarray(i, i + 80))}\n docker: ${show(expected.subarray(i, i + 80))}`)
 }
 
-/**
- * A data dir of its own for a case (embedded nodes that run at once must not share a store),
- * with the one identity: `task self` listens nowhere, so the nodes never meet.
- */
-async function caseDir (c: Case): Promise<string> {
-  const path = join(dir.path, `case-${CASES.indexOf(c)}`)
-  await mkdir(path, { recursive: true, mode: 0o700 })
-  await copyFile(join(dir.path, 'base', IDENTITY_FILE), join(path, IDENTITY_FILE))
-  return path
-}
-
 async function cloudai (c: Case): Promise<ProcessResult> {
-  return await runCliBytes(['--data-dir', await caseDir(c), 'task', 'self', IMAGE, '--quiet', ...(c.cloudaiOptions ?? []), '--', ...c.command], { timeoutMs: 60_000 })
+  return await runCliBytes(['--data-dir', dir.path, 'task', 'self', IMAGE, '--quiet', ...(c.cloudaiOptions ?? []), '--', ...c.command], { timeoutMs: 60_000 })
 }
 
 async function dockerRun (c: Case): Promise<ProcessResult> {
@@ -111,9 +93,6 @@ async function dockerRun (c: Case): Promise<ProcessResult> {
 before(async () => {
   await ensureTestImage()
   dir = await tempDir()
-  const init = await runCli(['--data-dir', join(dir.path, 'base'), 'init', '--json'])
-  assert.equal(init.code, 0, init.stderr)
-  nodeId = JSON.parse(init.stdout).peerId as string
 })
 
 after(async () => {
@@ -121,21 +100,19 @@ after(async () => {
   await dir?.remove()
 })
 
-describe('parity with docker run', { concurrency: CONCURRENT_CASES }, () => {
-  for (const c of CASES) {
-    test(`parity with docker run: ${c.name}`, async () => {
-      const [ours, theirs] = await Promise.all([cloudai(c), dockerRun(c)])
-      assert.equal(theirs.code, c.code, `docker run exits ${c.code}: ${theirs.stderr.toString()}`)
-      assert.equal(ours.code, theirs.code, `same exit code as docker run; our stderr:\n${ours.stderr.toString()}`)
-      if (c.onlyExitCode !== true) {
-        assertSameBytes(ours.stdout, theirs.stdout, 'stdout')
-        assertSameBytes(ours.stderr, theirs.stderr, 'stderr')
-      }
-      if (c.stdout != null) assertSameBytes(ours.stdout, c.stdout, 'stdout (against the expected bytes)')
-      if (c.stderr != null) assertSameBytes(ours.stderr, c.stderr, 'stderr (against the expected bytes)')
-    })
-  }
-})
+for (const c of CASES) {
+  test(`parity with docker run: ${c.name}`, async () => {
+    const [ours, theirs] = await Promise.all([cloudai(c), dockerRun(c)])
+    assert.equal(theirs.code, c.code, `docker run exits ${c.code}: ${theirs.stderr.toString()}`)
+    assert.equal(ours.code, theirs.code, `same exit code as docker run; our stderr:\n${ours.stderr.toString()}`)
+    if (c.onlyExitCode !== true) {
+      assertSameBytes(ours.stdout, theirs.stdout, 'stdout')
+      assertSameBytes(ours.stderr, theirs.stderr, 'stderr')
+    }
+    if (c.stdout != null) assertSameBytes(ours.stdout, c.stdout, 'stdout (against the expected bytes)')
+    if (c.stderr != null) assertSameBytes(ours.stderr, c.stderr, 'stderr (against the expected bytes)')
+  })
+}
 
 test('the gzip case really is binary and complete', async () => {
   const ours = await cloudai(CASES.find(c => c.name.startsWith('gzip'))!)
@@ -144,7 +121,9 @@ test('the gzip case really is binary and complete', async () => {
 })
 
 test('no container is left behind by the embedded node, nor by docker run --rm', async () => {
-  assert.ok(nodeId != null)
+  const id = await runCli(['--data-dir', dir.path, 'id', '--json'])
+  assert.equal(id.code, 0, id.stderr)
+  nodeId = JSON.parse(id.stdout).peerId as string
   assert.deepEqual(await taskContainers([nodeId]), [])
   assert.equal((await docker(['ps', '-a', '--filter', `label=${DOCKER_RUN_LABEL}`, '--format', '{{.Names}}'])).trim(), '')
 })
