@@ -2,8 +2,7 @@ import assert from 'node:assert/strict'
 import { copyFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, afterEach, before, test } from 'node:test'
-import { IDENTITY_FILE } from '../../node/src/mesh/identity.ts'
-import { runCli, startDaemonProcess, type DaemonProcess } from '../helpers/cli.ts'
+import { dataDirWithIdentity, runCli, startDaemonProcess, type DaemonProcess } from '../helpers/cli.ts'
 import { containersOfTask, docker, ensureRegistryImage, ensureTestImage, IMAGE, MISSING_IMAGE, removeTaskContainers, runCliBytes, spawnCli, taskContainers, type ProcessResult } from '../helpers/docker.ts'
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 
@@ -26,6 +25,20 @@ let betaDir: string
 let soloDir: string
 let beta: DaemonProcess
 const nodeIds: { alpha?: string, beta?: string, solo?: string } = {}
+/** The embedded nodes that ran `task self` beside each other. */
+const extraNodeIds: string[] = []
+
+/**
+ * A task that runs until the test lets it end: a file made in its container by `release`. The
+ * container is then surely there while the test looks at it, however slowly a CLI started.
+ */
+const UNTIL_RELEASED = ['sh', '-c', 'while [ ! -e /released ]; do sleep 0.1; done']
+
+async function release (containerId: string): Promise<void> {
+  // `exec` reaches the container once it runs; the task then sees the file and ends by itself.
+  const released = await waitFor(async () => await docker(['exec', containerId, 'touch', '/released']).then(() => true, () => false), 10_000, 100)
+  assert.ok(released, `could not reach the running container ${containerId}`)
+}
 
 /** `cloudai --data-dir <alpha> …`: the master side, talking to alpha's daemon. */
 function alpha (...args: string[]): string[] {
@@ -33,7 +46,7 @@ function alpha (...args: string[]): string[] {
 }
 
 function knownNodeIds (): string[] {
-  return Object.values(nodeIds).filter((id): id is string => id != null)
+  return [...Object.values(nodeIds).filter((id): id is string => id != null), ...extraNodeIds]
 }
 
 async function peerId (dataDir: string): Promise<string> {
@@ -202,7 +215,7 @@ test('an unknown peer name exits 125 and lists the known peers', async () => {
 })
 
 test('the original spellings -cpu_cores 0.5 -mem 0.25 set the running container\'s limits', async () => {
-  const live = spawnCli(alpha('task', 'beta', IMAGE, '-cpu_cores', '0.5', '-mem', '0.25', '--json', '--', 'sleep', '4'), { timeoutMs: 30_000 })
+  const live = spawnCli(alpha('task', 'beta', IMAGE, '-cpu_cores', '0.5', '-mem', '0.25', '--json', '--', ...UNTIL_RELEASED), { timeoutMs: 30_000 })
   try {
     const started = await live.waitForStdout(out => /"containerId"/.test(out), 15_000)
     assert.ok(started, `a RUNNING event names the container:\n${live.stdout()}\n${live.stderr()}`)
@@ -221,6 +234,7 @@ test('the original spellings -cpu_cores 0.5 -mem 0.25 set the running container\
     assert.equal(info.Config.Labels['cloudai.task-id'], running.taskId)
     assert.equal(info.Config.Labels['cloudai.node'], nodeIds.beta)
     assert.equal(info.Config.Labels['cloudai.submitter'], nodeIds.alpha)
+    await release(running.containerId)
   } finally {
     await live.exited
   }
@@ -265,9 +279,7 @@ test('the RUNNING event naming the container comes before the container\'s first
 })
 
 test('--detach prints only the task id and exits 0 while the task runs on', async () => {
-  // The task runs until the test lets it end (a file made in its container), so the container is
-  // surely still there after the CLI returned, however slowly the CLI started.
-  const result = await runCliBytes(alpha('task', 'beta', IMAGE, '--detach', '--', 'sh', '-c', 'while [ ! -e /released ]; do sleep 0.1; done'))
+  const result = await runCliBytes(alpha('task', 'beta', IMAGE, '--detach', '--', ...UNTIL_RELEASED))
   assert.equal(result.code, 0, result.stderr.toString())
   const stdout = result.stdout.toString()
   assert.match(stdout, /^[A-Za-z0-9][A-Za-z0-9_.-]+\n$/, `stdout is one task id: ${JSON.stringify(stdout)}`)
@@ -276,14 +288,13 @@ test('--detach prints only the task id and exits 0 while the task runs on', asyn
   const appeared = await waitFor(async () => (await containersOfTask(taskId)).length === 1, 10_000, 100)
   assert.ok(appeared, `the task's container appears after the CLI returned:\n${beta.output().slice(-2000)}`)
   const [containerId] = await containersOfTask(taskId)
-  // Running once `exec` reaches it; the task then sees the file and ends by itself.
-  assert.ok(await waitFor(async () => await docker(['exec', containerId, 'touch', '/released']).then(() => true, () => false), 10_000, 100), 'could not reach the running container')
+  await release(containerId)
   assert.ok(await waitFor(() => beta.output().includes(`task ${taskId}: SUCCEEDED`), 25_000, 200), 'the detached task runs to its end on beta')
   assert.ok(await waitFor(async () => (await containersOfTask(taskId)).length === 0, 5_000, 100), 'and its container is removed')
 })
 
 test('Ctrl-C detaches: the CLI exits 130 saying the task runs on, and it does', async () => {
-  const live = spawnCli(alpha('task', 'beta', IMAGE, '--', 'sh', '-c', 'echo started; sleep 3; echo finished'), { timeoutMs: 30_000 })
+  const live = spawnCli(alpha('task', 'beta', IMAGE, '--', 'sh', '-c', 'echo started; while [ ! -e /released ]; do sleep 0.1; done; echo finished'), { timeoutMs: 30_000 })
   const running = await live.waitForStdout(out => out.includes('started'), 15_000)
   assert.ok(running, `the task started:\n${live.stderr()}`)
   const taskId = acceptedTaskId(live.stderr(), 'beta')
@@ -292,7 +303,9 @@ test('Ctrl-C detaches: the CLI exits 130 saying the task runs on, and it does', 
   assert.equal(code, 130, live.stderr())
   assert.match(live.stderr(), new RegExp(`task ${taskId} keeps running`))
   assert.equal(live.stdout(), 'started\n')
-  assert.equal((await containersOfTask(taskId)).length, 1, 'its container still runs after the CLI left')
+  const containers = await containersOfTask(taskId)
+  assert.equal(containers.length, 1, 'its container still runs after the CLI left')
+  await release(containers[0])
   assert.ok(await waitFor(() => beta.output().includes(`task ${taskId}: SUCCEEDED`), 15_000, 200), 'the task runs to its end on beta')
   assert.ok(await waitFor(async () => (await containersOfTask(taskId)).length === 0, 5_000, 100), 'and its container is removed')
 })
@@ -361,12 +374,10 @@ test('without a daemon, task self runs on an embedded node: same box, output and
   nodeIds.solo = await peerId(soloDir)
   assert.match(stderr, new RegExp(`accepted by \\S+ \\(${nodeIds.solo}\\)`), 'the embedded node ran it itself')
 
-  // The rest at once, each on an embedded node with a data dir of its own holding the same
-  // identity (`task self` listens nowhere, so the nodes never meet; a store is not shared).
+  // The rest at once, each on an embedded node with a data dir and an identity of its own.
   const selfTask = async (name: string, args: string[]): Promise<ProcessResult> => {
     const dataDir = join(dir.path, `solo-${name}`)
-    await mkdir(dataDir, { recursive: true, mode: 0o700 })
-    await copyFile(join(soloDir, IDENTITY_FILE), join(dataDir, IDENTITY_FILE))
+    extraNodeIds.push(await dataDirWithIdentity(dataDir))
     return await runCliBytes(['--data-dir', dataDir, 'task', 'self', IMAGE, ...args])
   }
   const [ok, three, missing, json] = await Promise.all([

@@ -1,6 +1,8 @@
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { copyFile, readFile } from 'node:fs/promises'
+import { copyFile, mkdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import { IDENTITY_FILE, loadOrCreateIdentity } from '../../node/src/mesh/identity.ts'
 import { waitFor } from './env.ts'
 
 /** The launcher a user runs, at the project root. */
@@ -76,4 +78,15 @@ export async function initNodes<N extends string> (root: string, names: readonly
   }
   for (const name of names.slice(1)) await copyFile(join(dataDirs[names[0]], 'swarm.key'), join(dataDirs[name], 'swarm.key'))
   return { dataDirs, peerIds }
+}
+
+/**
+ * A data dir with an identity of its own, made here rather than by a CLI run, and the peer ID
+ * it gives: embedded nodes that run at once each need their own, because a starting node
+ * removes the containers labelled with its ID that its store does not claim.
+ */
+export async function dataDirWithIdentity (dataDir: string): Promise<string> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  const { key } = await loadOrCreateIdentity(join(dataDir, IDENTITY_FILE))
+  return peerIdFromPrivateKey(key).toString()
 }
