@@ -5,7 +5,8 @@
 # load); the files go in two phases:
 #   1. two lanes at once: sim/heavy (tests that keep a core busy: hundreds of tasks, twenty
 #      nodes, many encrypted connections) in one, everything else that runs no container
-#      (unit, the rest of sim, cli) in the other, which mostly waits or takes little;
+#      (unit, the rest of sim, cli) in the other, which mostly waits or takes little and runs
+#      niced, so that the busy lane keeps a core when the machine has no more to give;
 #   2. the docker and lan layers, alone, one file at a time: they share the engine and time
 #      real processes.
 # The first lane prints as it goes; the second's output follows once both have ended.
@@ -25,26 +26,24 @@ for file in "$@"; do
   esac
 done
 
-run () {
-  node --test --test-concurrency=1 --test-timeout=300000 --import ./scripts/test-preload.mjs "$@"
-}
+node_test=(node --test --test-concurrency=1 --test-timeout=300000 --import ./scripts/test-preload.mjs)
 
 status=0
 if [ ${#heavy[@]} -gt 0 ] && [ ${#light[@]} -gt 0 ]; then
   log="$(mktemp)"
   echo "test: ${#heavy[@]} busy sim files here, ${#light[@]} other files beside them (their output follows)"
-  run "${light[@]}" > "$log" 2>&1 &
+  nice -n 10 "${node_test[@]}" "${light[@]}" > "$log" 2>&1 &
   light_pid=$!
-  run "${heavy[@]}" || status=1
+  "${node_test[@]}" "${heavy[@]}" || status=1
   wait "$light_pid" || status=1
   echo "test: the ${#light[@]} files that ran beside them:"
   cat "$log"
   rm -f "$log"
 else
   # One lane or none: it prints as it goes.
-  if [ ${#heavy[@]} -gt 0 ]; then run "${heavy[@]}" || status=1; fi
-  if [ ${#light[@]} -gt 0 ]; then run "${light[@]}" || status=1; fi
+  if [ ${#heavy[@]} -gt 0 ]; then "${node_test[@]}" "${heavy[@]}" || status=1; fi
+  if [ ${#light[@]} -gt 0 ]; then "${node_test[@]}" "${light[@]}" || status=1; fi
 fi
 
-if [ ${#engine[@]} -gt 0 ]; then run "${engine[@]}" || status=1; fi
+if [ ${#engine[@]} -gt 0 ]; then "${node_test[@]}" "${engine[@]}" || status=1; fi
 exit "$status"
