@@ -3,13 +3,14 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { TASK_PROTOCOL } from '../../node/src/protocol/task-protocol.ts'
 import { encodeSpec, LogStream, MasterMessage, TaskEvent, TaskState, validateSpec } from '../../node/src/protocol/task-messages.ts'
-import { readUntilEnd, startBareMesh, startOpenNode, type TestMesh, type TestNode } from '../helpers/libp2p-pair.ts'
+import { startBareMesh, startOpenNode, type TestMesh, type TestNode } from '../helpers/libp2p-pair.ts'
+import { readUntilEnd } from '../helpers/streams.ts'
 import { simTaskRequest, taskEvents } from '../helpers/sim.ts'
 import { storeOf, workerOf } from '../helpers/internals.ts'
 import { waitFor } from '../helpers/env.ts'
 
 /**
- * Task ids are per submitter (issue 12, item 10): a worker keeps one task per id, and the
+ * Task ids are per submitter: a worker keeps one task per id, and the
  * events of a task this node submitted share the id's rows in the store. A member that
  * sends a Submit under an id this node already uses, for a task of its own or of another
  * submitter, must be refused, or it reads that task's events and writes its own among them.
