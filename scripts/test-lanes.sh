@@ -5,8 +5,8 @@
 # load); the files go in two phases:
 #   1. two lanes at once: sim/heavy (tests that keep a core busy: hundreds of tasks, twenty
 #      nodes, many encrypted connections) in one, everything else that runs no container
-#      (unit, the rest of sim, cli) in the other, which mostly waits or takes little and runs
-#      niced, so that the busy lane keeps a core when the machine has no more to give;
+#      (unit, the rest of sim, cli) in the other, which mostly waits or takes little. Both at
+#      the same priority: niced, the second lane starved on a machine shared with other work;
 #   2. the docker and lan layers, alone, one file at a time: they share the engine and time
 #      real processes.
 # The first lane prints as it goes; the second's output follows once both have ended.
@@ -32,7 +32,7 @@ status=0
 if [ ${#heavy[@]} -gt 0 ] && [ ${#light[@]} -gt 0 ]; then
   log="$(mktemp)"
   echo "test: ${#heavy[@]} busy sim files here, ${#light[@]} other files beside them (their output follows)"
-  nice -n 10 "${node_test[@]}" "${light[@]}" > "$log" 2>&1 &
+  "${node_test[@]}" "${light[@]}" > "$log" 2>&1 &
   light_pid=$!
   "${node_test[@]}" "${heavy[@]}" || status=1
   wait "$light_pid" || status=1
