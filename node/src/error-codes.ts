@@ -76,6 +76,11 @@ export const ERROR_TABLE = {
   NO_DAEMON: {},
   RESERVATION: {},
   KEYSTREAM_EXHAUSTED: {},
+  // The disk under the data dir is (nearly) full: free space there. A worker refuses new
+  // tasks and ends running ones with it (auto tries another node), and its master's own
+  // `task` fails with it; nothing is lost from the store, and tasks are taken again once
+  // there is room.
+  STORE_FULL: { http: 507, ...NOT_RUN, retry: 'refusal' },
   // How a task ended (TaskErrorCode): a worker's refusals…
   QUEUE_FULL: { retry: 'refusal' },
   NEVER_FITS: { retry: 'refusal' },
@@ -102,7 +107,7 @@ export type ErrorCode = keyof typeof ERROR_TABLE
 export type TaskErrorCode = 'INVALID_SPEC' | 'PEER_UNREACHABLE' | 'NO_PLACEMENT' |
   'QUEUE_FULL' | 'NEVER_FITS' | 'POLICY' | 'RATE_LIMITED' |
   'ENGINE_UNREACHABLE' | 'ENGINE_ERROR' | 'CONTAINER_GONE' | 'CREATE_FAILED' | 'PULL_FAILED' | 'LOST' |
-  'IMAGE_NOT_FOUND' | 'COMMAND_NOT_FOUND' | 'COMMAND_NOT_EXECUTABLE' | 'TIMEOUT' | 'OOM_KILLED'
+  'IMAGE_NOT_FOUND' | 'COMMAND_NOT_FOUND' | 'COMMAND_NOT_EXECUTABLE' | 'TIMEOUT' | 'OOM_KILLED' | 'STORE_FULL'
 
 /** What a code means; a code this version does not know (from a newer peer) means nothing special. */
 export function meaningOf (code: string | undefined): CodeMeaning {

@@ -96,6 +96,11 @@ export class StoreVersionError extends CloudaiError {
   override readonly code = 'STORE_VERSION'
 }
 
+/** The disk under the task store is full, or too nearly full to take a new task or more output. */
+export class StoreFullError extends CloudaiError {
+  override readonly code = 'STORE_FULL'
+}
+
 /** No task has that id (or an id starting with it) on this node. */
 export class TaskNotFoundError extends CloudaiError {
   override readonly code = 'UNKNOWN_TASK'

@@ -438,6 +438,13 @@ test('retryDecision: with auto, refusals do not use up --retries', () => {
   assert.equal(retryDecision(ended(TaskState.REJECTED, 'QUEUE_FULL'), placed('auto', 1), attempts([TaskState.LOST, 'LOST'])), 'free', 'a refusal after the retry was used is still free')
 })
 
+test('retryDecision: a worker whose disk is full (STORE_FULL) is a refusal before the task runs and a node failure after', () => {
+  assert.equal(retryDecision(ended(TaskState.REJECTED, 'STORE_FULL'), placed('auto', 0), []), 'free', 'auto tries another node')
+  assert.equal(retryDecision(ended(TaskState.REJECTED, 'STORE_FULL'), placed('beta', 0), []), undefined, 'a named node: the user hears why')
+  assert.equal(retryDecision(ended(TaskState.FAILED, 'STORE_FULL'), placed('beta', 1), []), 'counted', 'ended while running: --retries applies')
+  assert.equal(retryDecision(ended(TaskState.FAILED, 'STORE_FULL'), placed('auto', 0), []), undefined, 'without --retries it ends')
+})
+
 /** Run a task's attempts through retryDecision as the master does, until it ends; the decisions taken. */
 function runAttempts (placement: PlacementRecord, outcomes: TaskEvent[]): Array<'free' | 'counted'> {
   const earlier: AttemptRecord[] = []

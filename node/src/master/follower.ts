@@ -1,9 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Logger } from 'pino'
-import { NotSubmitterError, PeerUnreachableError, TaskNotFoundError, toError } from '../errors.ts'
+import { NotSubmitterError, PeerUnreachableError, StoreFullError, TaskNotFoundError, toError } from '../errors.ts'
 import type { TaskStanding } from '../protocol/task-host.ts'
 import { isTerminal, TaskState, type TaskEvent, type TaskSpec } from '../protocol/task-messages.ts'
 import type { TaskSession } from '../protocol/task-protocol.ts'
+import { STORE_RETRY_MS } from '../store/store-space.ts'
 import type { WorkerLink } from './worker-link.ts'
 
 /** Default time a worker may stay unreachable before its task is LOST (`--lost-after`). */
@@ -114,7 +115,7 @@ export class Follower {
           this.cancelWanted = false
         }
         for await (const event of session.events) {
-          this.init.onEvent(this.task, event)
+          await this.report(event)
           this.lastSeq = event.seq
           if (isTerminal(event.state)) return
         }
@@ -148,6 +149,25 @@ export class Follower {
     }
   }
 
+  /**
+   * Tell the master of an event. While its store has no room, try again (the worker waits
+   * meanwhile, and its copy of the events is kept): nothing is skipped, and the task is not
+   * taken for lost, since it is this node that cannot go on.
+   */
+  private async report (event: TaskEvent): Promise<void> {
+    const { stopped } = this.init
+    for (let tries = 1; ; tries++) {
+      try {
+        this.init.onEvent(this.task, event)
+        return
+      } catch (err) {
+        if (!(err instanceof StoreFullError) || stopped.aborted) throw err
+        if (tries === 1) this.init.log.warn({ task: this.taskId, seq: event.seq, err: err.message }, 'no room to record the task\'s events: waiting for room')
+      }
+      await delay(STORE_RETRY_MS, undefined, { signal: stopped }).catch(() => {})
+    }
+  }
+
   private setReachable (since: number | undefined): void {
     if (since === this.unreachableSince) return
     this.unreachableSince = since
@@ -156,7 +176,7 @@ export class Follower {
 
   /** Report LOST (after the last event seen), then make sure the worker's copy never finishes unnoticed. */
   private async lose (reason: string): Promise<void> {
-    this.init.onEvent(this.task, {
+    await this.report({
       taskId: this.taskId, seq: this.lastSeq + 1, timeMs: Date.now(), state: TaskState.LOST, error: { code: 'LOST', message: reason }
     })
     // The LOST event ends the view (and told every reader); "reachable again" would be untrue.

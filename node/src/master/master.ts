@@ -206,10 +206,20 @@ export class Master {
         const next = task.spec.attempt + 1
         store.startAttempt(task.spec.id, next, '', '')
         this.log.info({ task: task.spec.id, attempt: next, why: event.error?.code ?? event.state, decision }, 'placing the task again')
-        void this.placeAttempt({ ...record!.spec, attempt: next }, record!.placement!)
+        this.placeAttemptLater({ ...record!.spec, attempt: next }, record!.placement!)
       }
     }
     store.recordEvent('submitted', task.spec.attempt, event)
+  }
+
+  /**
+   * Place an attempt in the background. One that cannot even be recorded (no room in the
+   * store) stays unplaced in the store, and a restart places it.
+   */
+  private placeAttemptLater (spec: TaskSpec, placement: PlacementRecord): void {
+    this.placeAttempt(spec, placement).catch((err: unknown) => {
+      this.log.error({ task: spec.id, attempt: spec.attempt, err: toError(err).message }, 'could not place the next attempt')
+    })
   }
 
   /** Place a new attempt away from the workers of the earlier ones, and send it; if nothing can take it, it ends REJECTED. */
@@ -235,7 +245,7 @@ export class Master {
       if (this.following.has(record.taskId)) continue
       const spec = { ...record.spec, attempt: record.attempt }
       if (record.peerId === '') {
-        void this.placeAttempt(spec, record.placement ?? placementRecord('auto', {}))
+        this.placeAttemptLater(spec, record.placement ?? placementRecord('auto', {}))
         continue
       }
       const follower = this.follower({ spec, peerId: record.peerId, peerName: record.peerName }, record.lastSeq)

@@ -15,7 +15,8 @@ function nodeFailure (event: TaskEvent, retryOnExit: boolean): boolean {
   if (event.state === TaskState.LOST) return true
   if (event.state === TaskState.REJECTED) return refused(event.state, event.error?.code)
   if (event.state !== TaskState.FAILED) return false
-  if (event.error != null) return meaningOf(event.error.code).retry === 'node-failure'
+  // A refusal's code on a task that ran (STORE_FULL: the worker's disk filled) is the node's failure too.
+  if (event.error != null) return meaningOf(event.error.code).retry != null
   return retryOnExit // a non-zero exit
 }
 

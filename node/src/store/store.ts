@@ -1,11 +1,12 @@
 import { chmodSync, closeSync, openSync, statSync } from 'node:fs'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { TaskEvent as TaskEventCodec } from '../../../protocols/task.ts'
 import { isTerminal, LogStream, TaskState, type TaskEvent, type TaskSpec } from '../protocol/task-messages.ts'
 import { StoreVersionError } from '../errors.ts'
 import { PROGRESS_STATES, TERMINAL_STATES } from '../task-states.ts'
 import { migrate } from './schema.ts'
+import { isDiskFull, StoreSpace } from './store-space.ts'
 import { toRecord, type AttemptRecord, type PlacementRecord, type TaskRecord, type TaskRole, type TaskRow } from './records.ts'
 
 export const STORE_FILE = 'cloudai.db'
@@ -58,9 +59,11 @@ export class TaskStore {
   private readonly statements = new Map<string, StatementSync>()
   /** Readers waiting for a task's next event (or a change in how the master sees it). */
   private readonly waiting = new Map<string, Set<() => void>>()
+  private readonly space: StoreSpace
 
   constructor (path: string) {
     createPrivately(path)
+    this.space = new StoreSpace(dirname(path))
     this.db = new DatabaseSync(path)
     try {
       // NORMAL in WAL mode loses nothing when the process dies; only a power cut can cost the last commits.
@@ -90,8 +93,13 @@ export class TaskStore {
     return statement
   }
 
-  /** Record a new task (and, for a submitted one, its first attempt); a task already recorded for this role is left as it is. */
+  /**
+   * Record a new task (and, for a submitted one, its first attempt); a task already recorded
+   * for this role is left as it is. Throws StoreFullError when the disk has less than the
+   * headroom free: a new task waits for room, the tasks that run keep it.
+   */
   createTask (record: { spec: TaskSpec, role: TaskRole, peerId: string, peerName: string, placement?: PlacementRecord }): void {
+    this.space.requireHeadroom(this.reusableBytes())
     const now = Date.now()
     this.transaction(() => {
       const created = this.sql(`INSERT OR IGNORE INTO tasks (task_id, role, attempt, spec, peer_id, peer_name, state, created_ms, updated_ms, placement)
@@ -147,23 +155,42 @@ export class TaskStore {
     }))
   }
 
+  /**
+   * Every write: all of it or nothing. A disk that refused it becomes StoreFullError, and the
+   * store is as it was before (SQLite has rolled the transaction back by itself then, so a
+   * second ROLLBACK would hide the real error).
+   */
   private transaction (work: () => void): void {
-    this.db.exec('BEGIN IMMEDIATE')
     try {
-      work()
-      this.db.exec('COMMIT')
+      this.db.exec('BEGIN IMMEDIATE')
+      try {
+        work()
+        this.db.exec('COMMIT')
+      } catch (err) {
+        if (this.db.isTransaction) this.db.exec('ROLLBACK')
+        throw err
+      }
     } catch (err) {
-      this.db.exec('ROLLBACK')
+      if (isDiskFull(err)) throw this.space.full('the disk refused a write', err)
       throw err
     }
+  }
+
+  /** Bytes of the store's own free pages (left by pruned history), which new writes reuse before the disk's. */
+  private reusableBytes (): number {
+    const { freelist_count: free } = this.sql('PRAGMA freelist_count').get() as { freelist_count: number }
+    const { page_size: pageSize } = this.sql('PRAGMA page_size').get() as { page_size: number }
+    return free * pageSize
   }
 
   /**
    * Store an event and apply it to the task's row for `role`. An event already stored (the
    * same seq, seen again after a re-attach, or written by this node's own worker) is not
-   * stored twice. Returns whether the event was new.
+   * stored twice. Returns whether the event was new. New output needs the headroom free
+   * (StoreFullError otherwise); the events that end a task do not.
    */
   recordEvent (role: TaskRole, attempt: number, event: TaskEvent): boolean {
+    if (event.log != null && !this.hasEvent(event.taskId, attempt, event.seq)) this.space.requireHeadroom(this.reusableBytes())
     let inserted = false
     this.transaction(() => {
       inserted = this.sql('INSERT OR IGNORE INTO events (task_id, attempt, seq, event) VALUES (?, ?, ?, ?)')
@@ -199,7 +226,9 @@ export class TaskStore {
   }
 
   setNote (taskId: string, role: TaskRole, note: string): void {
-    this.sql('UPDATE tasks SET note = ?, updated_ms = ? WHERE task_id = ? AND role = ?').run(note, Date.now(), taskId, role)
+    this.transaction(() => {
+      this.sql('UPDATE tasks SET note = ?, updated_ms = ? WHERE task_id = ? AND role = ?').run(note, Date.now(), taskId, role)
+    })
     this.notify(taskId)
   }
 
@@ -227,6 +256,10 @@ export class TaskStore {
       waiters.add(done)
       signal.addEventListener('abort', done, { once: true })
     })
+  }
+
+  private hasEvent (taskId: string, attempt: number, seq: number): boolean {
+    return this.sql('SELECT 1 FROM events WHERE task_id = ? AND attempt = ? AND seq = ?').get(taskId, attempt, seq) != null
   }
 
   /** The event with this seq, or undefined if it is not stored (yet). */

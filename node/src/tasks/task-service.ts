@@ -1,4 +1,4 @@
-import { InvalidTaskError, PeerUnreachableError, toError } from '../errors.ts'
+import { InvalidTaskError, PeerUnreachableError, StoreFullError, toError } from '../errors.ts'
 import type { Master, SubmitOptions, SubmittedTask, TaskRequest } from '../master/master.ts'
 import { NoPlacementError, type Placement } from '../master/placement.ts'
 import { AmbiguousPeerError, UnknownPeerError } from '../master/resolve-peer.ts'
@@ -55,14 +55,14 @@ export class TaskService extends TaskHistory {
 }
 
 /**
- * A send that failed: the request's own fault (which peer, what task, no placement) as it is;
- * anything else, the worker could not be reached.
+ * A send that failed: the request's own fault (which peer, what task, no placement) or this
+ * node's lack of room to record it, as it is; anything else, the worker could not be reached.
  */
 async function sending<T> (send: () => Promise<T>): Promise<T> {
   try {
     return await send()
   } catch (err) {
-    if (err instanceof UnknownPeerError || err instanceof AmbiguousPeerError || err instanceof InvalidTaskError || err instanceof NoPlacementError) throw err
+    if (err instanceof UnknownPeerError || err instanceof AmbiguousPeerError || err instanceof InvalidTaskError || err instanceof NoPlacementError || err instanceof StoreFullError) throw err
     throw new PeerUnreachableError(`could not send the task: ${toError(err).message}`, { cause: err })
   }
 }

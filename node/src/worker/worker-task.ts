@@ -1,7 +1,8 @@
-import { DeadlineError } from '../errors.ts'
+import { DeadlineError, StoreFullError } from '../errors.ts'
 import { isTerminal, movesForward, TaskState, TruncationCause, type TaskEvent, type TaskSpec } from '../protocol/task-messages.ts'
 import type { EventLog } from '../protocol/task-host.ts'
 import type { TaskStore } from '../store/store.ts'
+import { STORE_RETRY_MS } from '../store/store-space.ts'
 
 /** Output a task keeps (and sends) by default; past it, one truncation event and nothing more. */
 export const DEFAULT_LOG_LIMIT_BYTES = 16 * 1024 * 1024
@@ -31,6 +32,8 @@ export class WorkerTask implements EventLog {
   private truncated: boolean
   private readonly waiters = new Set<() => void>()
   private readonly cancelController = new AbortController()
+  /** The event that ended the task when the store had no room even for it: served from here until it is written. */
+  private unstored?: TaskEvent
 
   /** Called after each recorded event (the worker's terminal shows state changes). */
   private readonly onEvent?: (event: TaskEvent, previous: TaskState) => void
@@ -107,7 +110,12 @@ export class WorkerTask implements EventLog {
     const previous = this.currentState
     const state = detail.state != null && movesForward(previous, detail.state) ? detail.state : previous
     const event: TaskEvent = { ...detail, taskId: this.spec.id, seq: this.seq + 1, timeMs: Date.now(), state }
-    this.store.recordEvent('executed', this.spec.attempt, event)
+    try {
+      this.store.recordEvent('executed', this.spec.attempt, event)
+    } catch (err) {
+      if (!(err instanceof StoreFullError)) throw err
+      return this.endForLackOfRoom(err, false)
+    }
     this.seq = event.seq
     this.currentState = state
     this.wake()
@@ -115,7 +123,45 @@ export class WorkerTask implements EventLog {
     return event
   }
 
+  /**
+   * The store has no room for what the task does: it cannot go on without losing it, so it
+   * ends here with STORE_FULL (REJECTED if it never ran) and its container is stopped (or it
+   * leaves the queue). That last event is small and fits the headroom the store keeps; if even
+   * it does not fit, it is served from memory and written as soon as there is room.
+   * `unrecorded`: the store never took the task at all, so nothing of it is written later.
+   */
+  endForLackOfRoom (err: StoreFullError, unrecorded: boolean): TaskEvent {
+    const previous = this.currentState
+    const neverRan = previous === TaskState.PENDING || previous === TaskState.QUEUED
+    const event: TaskEvent = {
+      taskId: this.spec.id, seq: this.seq + 1, timeMs: Date.now(), state: neverRan ? TaskState.REJECTED : TaskState.FAILED,
+      error: { code: 'STORE_FULL', message: `this node could not store the task: ${err.message}` }
+    }
+    if (unrecorded) this.unstored = event
+    else this.keep(event)
+    // Ended before the cancel, so that what the cancel brings about (the executor's last output and exit) is dropped.
+    this.seq = event.seq
+    this.currentState = event.state
+    this.cancel()
+    this.wake()
+    this.onEvent?.(event, previous)
+    return event
+  }
+
+  /** Write the event that ended the task; while the store refuses it, keep it in memory and try again. */
+  private keep (event: TaskEvent): void {
+    try {
+      this.store.recordEvent('executed', this.spec.attempt, event)
+      this.unstored = undefined
+    } catch (err) {
+      this.unstored = event
+      // Only room comes back: anything else (the store closed as the node stopped) ends the tries, and a restart finds the task unfinished and settles it.
+      if (err instanceof StoreFullError) setTimeout(() => { this.keep(event) }, STORE_RETRY_MS).unref()
+    }
+  }
+
   eventAt (seq: number): TaskEvent | undefined {
+    if (this.unstored?.seq === seq) return this.unstored
     return this.store.event(this.spec.id, this.spec.attempt, seq)
   }
 

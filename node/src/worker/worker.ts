@@ -1,4 +1,4 @@
-import { CloudaiError, NotSubmitterError, TaskNotFoundError } from '../errors.ts'
+import { CloudaiError, NotSubmitterError, StoreFullError, TaskNotFoundError } from '../errors.ts'
 import type { Executor, FoundContainer } from '../executor/executor.ts'
 import type { TaskHost, TaskStanding } from '../protocol/task-host.ts'
 import { isTerminal, TaskState, type TaskSpec } from '../protocol/task-messages.ts'
@@ -139,8 +139,16 @@ export class Worker implements TaskHost {
       throw new TaskIdTakenError(message)
     }
     if (existing != null) return existing
-    this.init.store.createTask({ spec, role: 'executed', peerId: submitter, peerName: submitterName })
-    const task = this.track(new WorkerTask(spec, submitter, this.init.store, this.taskOptions()))
+    const task = new WorkerTask(spec, submitter, this.init.store, this.taskOptions())
+    try {
+      this.init.store.createTask({ spec, role: 'executed', peerId: submitter, peerName: submitterName })
+    } catch (err) {
+      if (!(err instanceof StoreFullError)) throw err
+      // No room to record it: the master hears why (its answer lives in memory), and this node keeps nothing of it.
+      task.endForLackOfRoom(err, true)
+      return this.track(task)
+    }
+    this.track(task)
     this.init.onReceived?.(spec, submitter)
     const refusal = this.refusal(spec, submitter)
     const problem = this.ledger.neverFits(spec.resources)
@@ -247,11 +255,12 @@ export class Worker implements TaskHost {
       })
       return
     }
-    task.append({ state: TaskState.QUEUED, queuedPosition: position })
-    // A queued task has no executor run to stop: cancelling it takes it out of the line.
+    // A queued task has no executor run to stop: cancelling it takes it out of the line. Listened
+    // for before its first event, which may already end it (no room in the store).
     task.cancelSignal.addEventListener('abort', () => {
       if (this.queue.remove(task.spec.id)) task.append({ state: TaskState.CANCELLED })
     }, { once: true })
+    task.append({ state: TaskState.QUEUED, queuedPosition: position })
   }
 
   private admit (task: WorkerTask): void {
