@@ -3,6 +3,7 @@ import { readApiFile, removeApiFile, writeApiFile } from './api/api-file.ts'
 import { startApiServer, type ApiServer } from './api/server.ts'
 import { CloudaiError } from './errors.ts'
 import { createNode, type CloudaiNode, type NodeOptions } from './node.ts'
+import { guardProcess } from './process-guard.ts'
 
 /** A daemon already serves this data dir: two would fight over its identity and store. */
 export class DaemonRunningError extends CloudaiError {
@@ -37,13 +38,21 @@ export async function startDaemon (options: NodeOptions & { apiAddress?: string,
     throw new DaemonRunningError(`a cloudai daemon (pid ${existing.pid}) already runs with the data dir ${options.dataDir}: stop it first, or use another --data-dir`)
   }
   const node = await createNode(options)
-  await node.start()
+  // From the node's first work (re-adopting containers) to its last: no stray error ends the daemon.
+  const unguard = guardProcess(options.log)
+  try {
+    await node.start()
+  } catch (err) {
+    unguard()
+    throw err
+  }
   let api: ApiServer
   try {
     api = await startApiServer(node, options.apiAddress)
     await writeApiFile(options.dataDir, { url: api.url, token: api.token, pid: process.pid })
   } catch (err) {
     await node.stop()
+    unguard()
     throw err
   }
   return {
@@ -53,6 +62,7 @@ export async function startDaemon (options: NodeOptions & { apiAddress?: string,
       await removeApiFile(options.dataDir, api.token)
       await api.close()
       await node.stop()
+      unguard()
     }
   }
 }

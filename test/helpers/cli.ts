@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { copyFile, mkdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { IDENTITY_FILE, loadOrCreateIdentity } from '../../node/src/mesh/identity.ts'
+import { UNHANDLED_MESSAGE } from '../../node/src/process-guard.ts'
 import { waitFor } from './env.ts'
 
 /** The launcher a user runs, at the project root. */
@@ -26,6 +27,16 @@ export async function runCli (args: string[], { timeoutMs = 30_000, env = {}, in
   const code = await new Promise<number | null>(resolve => child.on('close', resolve))
   clearTimeout(timer)
   return { code, stdout, stderr }
+}
+
+/**
+ * Every daemon the suite runs is checked as it stops: an error its process guard caught (a
+ * rejection or exception no code handled) fails the test that ran it, although the daemon
+ * ran on.
+ */
+export function assertNothingUnhandled (what: string, output: string): void {
+  const caught = output.split('\n').filter(line => line.includes(UNHANDLED_MESSAGE))
+  if (caught.length > 0) throw new Error(`the daemon of ${what} logged ${caught.length} error(s) no code handled:\n${caught.join('\n')}`)
 }
 
 export interface DaemonProcess {
@@ -55,6 +66,7 @@ export async function startDaemonProcess (dataDir: string, args: string[], { rea
       const timer = setTimeout(() => { child.kill('SIGKILL') }, 15_000)
       const code = await exited
       clearTimeout(timer)
+      assertNothingUnhandled(dataDir, output)
       return code
     }
   }

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { copyFile, mkdir, readFile, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { CLI, runCli, type CliResult } from './cli.ts'
+import { assertNothingUnhandled, CLI, runCli, type CliResult } from './cli.ts'
 import { mdnsTag, tempDir, waitFor } from './env.ts'
 
 export const LAN_SH = resolve(import.meta.dirname, '../../../scripts/lan.sh')
@@ -246,6 +246,7 @@ export async function createLan (n: number, { tag = mdnsTag() }: { tag?: string 
       live.delete(handle)
       await dir.remove()
       if (down.code !== 0) throw new Error(`lan.sh down failed: ${down.stderr}`)
+      for (const daemon of daemons) assertNothingUnhandled(daemon.name, daemon.output())
     }
   }
 
