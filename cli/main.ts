@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { resolveDataDir } from '../node/src/data-dir.ts'
-import { DEFAULT_API_ADDRESS, DEFAULT_LISTEN, DEFAULT_MDNS_TAG } from '../node/src/defaults.ts'
+import { DEFAULT_API_ADDRESS, DEFAULT_KEEP_BYTES, DEFAULT_KEEP_FOR_MS, DEFAULT_LISTEN, DEFAULT_MDNS_TAG, DEFAULT_PAGE_TASKS, MAX_PAGE_TASKS } from '../node/src/defaults.ts'
 import { parseCores, parseCount, parseDuration, parseSize } from '../node/src/units.ts'
 import { TASK_STATE_NAMES } from '../node/src/task-states.ts'
 import { VERSION } from '../node/src/version.ts'
@@ -30,6 +30,13 @@ function parseState (text: string): string {
   const state = text.toUpperCase()
   if (!(TASK_STATE_NAMES as readonly string[]).includes(state)) throw new Error(`"${text}" is not a task state: use one of ${TASK_STATE_NAMES.join(', ')}`)
   return state
+}
+
+/** A page size: at least one task, at most MAX_PAGE_TASKS (`--before` pages on). */
+function parsePageSize (text: string): number {
+  const count = parseCount(text, 'limit')
+  if (count < 1 || count > MAX_PAGE_TASKS) throw new Error(`"${text}" is not a page size: use 1 to ${MAX_PAGE_TASKS}, and --before <task> for the next page`)
+  return count
 }
 
 function collect (value: string, previous: string[] = []): string[] {
@@ -83,6 +90,8 @@ export function buildProgram (print: Printer = consolePrinter): Command {
     .option('--label <key=value>', 'a label peers see, repeatable', keyValue)
     .addOption(new Option('--lost-after <duration>', 'how long a worker running this node\'s tasks may stay unreachable before they are LOST').default(30_000, '30s').argParser(arg(parseDuration)))
     .addOption(new Option('--log-limit <size>', 'output kept per task; past it, the rest is dropped and the task says so').default(16 * 1024 ** 2, '16m').argParser(arg(text => parseSize(text))))
+    .addOption(new Option('--keep-for <duration>', 'finished tasks are removed from the history this long after they ended').default(DEFAULT_KEEP_FOR_MS, '30d').argParser(arg(parseDuration)))
+    .addOption(new Option('--keep-size <size>', 'past this size, the oldest finished tasks are removed from the history').default(DEFAULT_KEEP_BYTES, '1g').argParser(arg(text => parseSize(text))))
     .action(async (opts, cmd) => {
       const { dataDir } = globals(cmd)
       const { start } = await import('./commands/start.ts')
@@ -97,6 +106,7 @@ export function buildProgram (print: Printer = consolePrinter): Command {
         labels: opts.label,
         lostAfterMs: opts.lostAfter,
         logLimitBytes: opts.logLimit,
+        retention: { olderThanMs: opts.keepFor, keepBytes: opts.keepSize },
         capacity: {
           ...(opts.cpu != null ? { cpu: opts.cpu } : {}),
           ...(opts.memory != null ? { memoryBytes: opts.memory } : {}),
@@ -153,13 +163,24 @@ export function buildProgram (print: Printer = consolePrinter): Command {
     })
 
   program.command('tasks')
-    .description('task history: what this node sent and what it ran, newest first')
-    .addOption(new Option('--limit <n>', 'at most this many').argParser(arg(text => parseCount(text, 'limit'))))
+    .description('task history, a page at a time: what this node sent and what it ran, newest first')
+    .addOption(new Option('--limit <n>', `tasks per page (default ${DEFAULT_PAGE_TASKS}, at most ${MAX_PAGE_TASKS})`).argParser(arg(parsePageSize)))
     .addOption(new Option('--state <state>', `only tasks in this state (${TASK_STATE_NAMES.join(', ')})`).argParser(arg(parseState)))
+    .option('--before <task>', 'the next page: the tasks listed after this one (an id or a unique prefix)')
     .option('--json', 'print a JSON array')
     .action(async (opts, cmd) => {
       const { tasks } = await import('./commands/tasks.ts')
-      await tasks({ ...globals(cmd), json: opts.json, limit: opts.limit, state: opts.state }, print)
+      await tasks({ ...globals(cmd), json: opts.json, limit: opts.limit, state: opts.state, before: opts.before }, print)
+    })
+
+  program.command('prune')
+    .description('remove now the finished tasks the history does not keep, with their events and output (through the daemon by its --keep-for and --keep-size; without one, what ended over 30 days ago)')
+    .addOption(new Option('--older-than <duration>', 'remove finished tasks that ended longer ago than this, e.g. 7d (default: the daemon\'s --keep-for)').argParser(arg(parseDuration)))
+    .addOption(new Option('--keep-size <size>', 'then the oldest finished tasks while the history is larger than this (default: the daemon\'s --keep-size; none without a daemon)').argParser(arg(text => parseSize(text))))
+    .option('--json', 'print one JSON object')
+    .action(async (opts, cmd) => {
+      const { prune } = await import('./commands/prune.ts')
+      await prune({ ...globals(cmd), json: opts.json, olderThanMs: opts.olderThan, keepBytes: opts.keepSize }, print)
     })
 
   program.command('status <task>')

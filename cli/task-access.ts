@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { DEFAULT_KEEP_FOR_MS } from '../node/src/defaults.ts'
 import type { TaskState } from '../node/src/protocol/task-messages.ts'
+import type { PruneReport, RetentionRules } from '../node/src/store/retention.ts'
+import type { TaskStore } from '../node/src/store/store.ts'
 import type { TaskStatusView, TaskView } from '../node/src/store/task-views.ts'
 import type { TaskHistory } from '../node/src/tasks/task-history.ts'
 import type { CancelReply } from '../node/src/tasks/task-service.ts'
@@ -15,11 +18,19 @@ import { ndjsonSource, type TaskSource } from './task-source.ts'
 export interface TaskAccess {
   /** Whether a daemon answers: only then can a task be followed live or cancelled. */
   readonly live: boolean
-  list(options: { limit?: number, state?: string }): Promise<TaskView[]>
+  /** One page of the history, newest first; `before`: after that task. */
+  list(options: { limit?: number, state?: string, before?: string }): Promise<TaskView[]>
   status(idOrPrefix: string): Promise<TaskStatusView>
   /** The task's lines: `{task}` first, then its feed (with follow, until the task ends). */
   lines(idOrPrefix: string, options: { fromSeq?: number, follow: boolean }): Promise<TaskSource>
   cancel(idOrPrefix: string): Promise<CancelReply>
+  /**
+   * Remove the finished tasks the retention rules do not keep: a daemon's own rules, with
+   * those given in their place; without a daemon, tasks that ended over 30 days ago (or
+   * `olderThanMs`), and by size only when `keepBytes` is given (the daemon's `--keep-size`
+   * is not known then, and a guess could remove what it keeps).
+   */
+  prune(rules: Partial<RetentionRules>): Promise<PruneReport>
   close(): void
 }
 
@@ -27,22 +38,23 @@ function daemonAccess (client: ApiClient): TaskAccess {
   const path = (idOrPrefix: string): string => `/v1/tasks/${encodeURIComponent(idOrPrefix)}`
   return {
     live: true,
-    list: async ({ limit, state }) => {
-      const query = new URLSearchParams({ ...(limit != null ? { limit: String(limit) } : {}), ...(state != null ? { state } : {}) })
+    list: async ({ limit, state, before }) => {
+      const query = new URLSearchParams({ ...(limit != null ? { limit: String(limit) } : {}), ...(state != null ? { state } : {}), ...(before != null ? { before } : {}) })
       return await client.request<TaskView[]>('GET', `/v1/tasks${query.size > 0 ? `?${query}` : ''}`)
     },
     status: async idOrPrefix => await client.request<TaskStatusView>('GET', path(idOrPrefix)),
     lines: async (idOrPrefix, { fromSeq, follow }) =>
       await ndjsonSource(client, 'GET', `${path(idOrPrefix)}/events?${new URLSearchParams({ ...(fromSeq != null ? { from: String(fromSeq) } : {}), follow: follow ? '1' : '0' })}`),
     cancel: async idOrPrefix => await client.request<CancelReply>('POST', `${path(idOrPrefix)}/cancel`),
+    prune: async rules => await client.request<PruneReport>('POST', '/v1/prune', rules),
     close: () => {}
   }
 }
 
-function storeAccess (history: TaskHistory, close: () => void): TaskAccess {
+function storeAccess (store: TaskStore, history: TaskHistory): TaskAccess {
   return {
     live: false,
-    list: async ({ limit, state }) => history.list({ limit, state: state as TaskState | undefined }),
+    list: async ({ limit, state, before }) => history.list({ limit, state: state as TaskState | undefined, ...(before != null ? { before } : {}) }),
     status: async idOrPrefix => history.status(idOrPrefix),
     lines: async (idOrPrefix, { fromSeq }) => {
       const stop = new AbortController()
@@ -60,7 +72,11 @@ function storeAccess (history: TaskHistory, close: () => void): TaskAccess {
     cancel: async () => {
       throw new ExitError(EXIT.FAILURE, 'no daemon runs for this data dir: start it with "cloudai start" to cancel tasks (a restarted node picks its tasks up again)')
     },
-    close
+    prune: async rules => {
+      const { pruneHistory } = await import('../node/src/store/retention.ts')
+      return await pruneHistory(store, { olderThanMs: DEFAULT_KEEP_FOR_MS, ...rules })
+    },
+    close: () => { store.close() }
   }
 }
 
@@ -80,5 +96,5 @@ export async function openTasks (options: ClientOptions): Promise<TaskAccess> {
   }
   const { TaskHistory } = await import('../node/src/tasks/task-history.ts')
   const store = TaskStore.open(options.dataDir)
-  return storeAccess(new TaskHistory(store), () => { store.close() })
+  return storeAccess(store, new TaskHistory(store))
 }

@@ -4,6 +4,7 @@ import { startApiServer, type ApiServer } from './api/server.ts'
 import { CloudaiError } from './errors.ts'
 import { createNode, type CloudaiNode, type NodeOptions } from './node.ts'
 import { guardProcess } from './process-guard.ts'
+import { keepHistoryPruned } from './tasks/history-retention.ts'
 
 /** A daemon already serves this data dir: two would fight over its identity and store. */
 export class DaemonRunningError extends CloudaiError {
@@ -55,12 +56,15 @@ export async function startDaemon (options: NodeOptions & { apiAddress?: string,
     unguard()
     throw err
   }
+  // At start and then periodically: the history never outgrows what the rules keep for long.
+  const retention = keepHistoryPruned(async signal => await node.tasks.prune({}, signal), options.log)
   return {
     node,
     api,
     stop: async () => {
       await removeApiFile(options.dataDir, api.token)
       await api.close()
+      await retention.stop()
       await node.stop()
       unguard()
     }

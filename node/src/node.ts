@@ -4,7 +4,7 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { ensureDataDir } from './data-dir.ts'
-import { DEFAULT_LISTEN, DEFAULT_MDNS_TAG } from './defaults.ts'
+import { DEFAULT_KEEP_BYTES, DEFAULT_KEEP_FOR_MS, DEFAULT_LISTEN, DEFAULT_MDNS_TAG } from './defaults.ts'
 import { createDockerExecutor } from './executor/docker.ts'
 import type { Executor } from './executor/executor.ts'
 import { HealthMonitor } from './executor/health-monitor.ts'
@@ -23,6 +23,7 @@ import { detectResources, type ResourceAmounts } from './resources.ts'
 import { TaskService } from './tasks/task-service.ts'
 import type { WorkerTask } from './worker/worker-task.ts'
 import { Worker } from './worker/worker.ts'
+import type { RetentionRules } from './store/retention.ts'
 import { TaskStore } from './store/store.ts'
 import { AuditLog } from './audit.ts'
 import { loadPolicy, type WorkerPolicy } from './worker/policy.ts'
@@ -69,6 +70,8 @@ export interface NodeOptions {
   logLimitBytes?: number
   /** What this worker accepts; default: the data dir's policy.json, else every member's task. */
   policy?: WorkerPolicy
+  /** Which finished tasks the history keeps (`--keep-for`, `--keep-size`; default 30 days and 1 GiB); a daemon applies them. */
+  retention?: Partial<RetentionRules>
 }
 
 /** What `cloudai id` shows. */
@@ -163,7 +166,7 @@ class Node implements CloudaiNode {
       onJoin: member => { log.info({ peer: member.peerId.toString(), name: printable(member.status.name) }, 'peer joined') },
       onLeave: (member, reason) => { log.info({ peer: member.peerId.toString(), name: printable(member.status.name), reason }, 'peer unreachable') }
     })
-    this.tasks = new TaskService(store, this.master, this.worker)
+    this.tasks = new TaskService(store, this.master, this.worker, { olderThanMs: DEFAULT_KEEP_FOR_MS, keepBytes: DEFAULT_KEEP_BYTES, ...options.retention })
   }
 
   async start (): Promise<void> {

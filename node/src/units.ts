@@ -89,3 +89,13 @@ export function formatDuration (ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`
 }
+
+/** Format a long span for people, to the hour: `30 d`, `1 d 12 h`, `2 h 5 min`; shorter ones as formatDuration does. */
+export function formatSpan (ms: number): string {
+  const days = Math.floor(ms / 86_400_000)
+  const hours = Math.floor((ms % 86_400_000) / 3_600_000)
+  const minutes = Math.floor((ms % 3_600_000) / 60_000)
+  if (days > 0) return hours > 0 ? `${days} d ${hours} h` : `${days} d`
+  if (hours > 0) return minutes > 0 ? `${hours} h ${minutes} min` : `${hours} h`
+  return formatDuration(ms)
+}

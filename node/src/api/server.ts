@@ -8,7 +8,7 @@ import { httpStatusOf } from '../error-codes.ts'
 import { codeOf, NotMemberError, toError } from '../errors.ts'
 import { DEFAULT_API_ADDRESS } from '../defaults.ts'
 import { RequestError, STREAMED } from './http-error.ts'
-import { cancelTask, explainPlacement, listTasks, submitCopies, submitTask, taskEvents, taskStatus } from './tasks-route.ts'
+import { cancelTask, explainPlacement, listTasks, pruneTasks, submitCopies, submitTask, taskEvents, taskStatus } from './tasks-route.ts'
 
 /** The API takes small JSON requests; anything larger is refused before it is read whole. */
 export const MAX_REQUEST_BODY_BYTES = 64 * 1024
@@ -27,6 +27,7 @@ const ROUTES: Record<string, Route> = {
   'GET /v1/tasks': async (node, _body, _res, url) => await listTasks(node.tasks, url.searchParams),
   'POST /v1/tasks/copies': async (node, body) => await submitCopies(node.tasks, body),
   'POST /v1/placement': async (node, body) => await explainPlacement(node.tasks, body),
+  'POST /v1/prune': async (node, body) => await pruneTasks(node.tasks, body),
   'GET /v1/id': async node => node.info(),
   'GET /v1/peers': async node => node.peers(),
   'POST /v1/connect': async (node, body) => {

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import { z } from 'zod'
+import { MAX_PAGE_TASKS } from '../defaults.ts'
 import type { TaskState } from '../protocol/task-messages.ts'
 import { TASK_STATE_NAMES } from '../task-states.ts'
 import type { FeedLine } from '../store/feed.ts'
@@ -36,8 +37,14 @@ const CopiesBody = z.object({ target: z.string().min(1).max(256), count: z.numbe
 const ExplainBody = z.object({ count: z.number().int().min(1).max(MAX_COPIES).default(1), ...Request, policy: Placement.policy, constraints: Placement.constraints }).strict()
 
 const ListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100_000).optional(),
-  state: z.enum(TASK_STATE_NAMES).optional()
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_TASKS).optional(),
+  state: z.enum(TASK_STATE_NAMES).optional(),
+  before: z.string().min(1).max(128).optional()
+}).strict()
+/** Each rule given replaces the daemon's own for this once. */
+const PruneBody = z.object({
+  olderThanMs: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+  keepBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional()
 }).strict()
 const EventsQuery = z.object({
   from: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
@@ -101,10 +108,15 @@ export async function explainPlacement (tasks: TaskService, body: unknown): Prom
   return await tasks.explain(request, { policy, constraints }, count)
 }
 
-/** GET /v1/tasks?limit&state: the history, newest first. */
+/** GET /v1/tasks?limit&state&before: one page of the history, newest first (`before`: after that task). */
 export async function listTasks (tasks: TaskService, query: URLSearchParams): Promise<unknown> {
-  const { limit, state } = parse(ListQuery, Object.fromEntries(query), 'query')
-  return tasks.list({ limit, state: state as TaskState | undefined })
+  const { limit, state, before } = parse(ListQuery, Object.fromEntries(query), 'query')
+  return tasks.list({ limit, state: state as TaskState | undefined, ...(before != null ? { before } : {}) })
+}
+
+/** POST /v1/prune: remove the finished tasks the daemon's retention rules (or the ones given) do not keep; answers what went. */
+export async function pruneTasks (tasks: TaskService, body: unknown): Promise<unknown> {
+  return await tasks.prune(parse(PruneBody, body ?? {}, 'prune request'))
 }
 
 /** GET /v1/tasks/<id or prefix>: one task with its events (output counted, not included). */

@@ -44,6 +44,6 @@ export class StoreSpace {
 
   /** The error for a write the disk refused (SQLite's SQLITE_FULL), or for too little headroom. */
   full (why: string, cause?: unknown): StoreFullError {
-    return new StoreFullError(`the disk of ${this.dir} is full (${why}; ${formatBytes(STORE_HEADROOM_BYTES)} is kept for the events that end running tasks): free space there; tasks are taken again once there is room`, { cause })
+    return new StoreFullError(`the disk of ${this.dir} is full (${why}; ${formatBytes(STORE_HEADROOM_BYTES)} is kept for the events that end running tasks): free space there, or remove old history with "cloudai prune --older-than 7d"; tasks are taken again once there is room`, { cause })
   }
 }

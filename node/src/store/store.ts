@@ -20,6 +20,14 @@ export interface ListOptions {
   state?: TaskState
   role?: TaskRole
   oneRowPerTask?: boolean
+  /** Only the tasks listed after this one (older, or as old with a smaller id): the next page. */
+  after?: { createdMs: number, taskId: string }
+}
+
+/** What `deleteFinished` removed. */
+export interface Deleted {
+  tasks: number
+  events: number
 }
 
 /** The order of the states before the end: a row's state never moves back (an event seen again after a re-attach). */
@@ -179,8 +187,7 @@ export class TaskStore {
   /** Bytes of the store's own free pages (left by pruned history), which new writes reuse before the disk's. */
   private reusableBytes (): number {
     const { freelist_count: free } = this.sql('PRAGMA freelist_count').get() as { freelist_count: number }
-    const { page_size: pageSize } = this.sql('PRAGMA page_size').get() as { page_size: number }
-    return free * pageSize
+    return free * this.pageSize()
   }
 
   /**
@@ -308,9 +315,50 @@ export class TaskStore {
     const rows = this.sql(`SELECT ${TASK_COLUMNS} FROM tasks t
         WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR role = ?2)
           AND (?4 = 0 OR role = 'submitted' OR NOT EXISTS (SELECT 1 FROM tasks s WHERE s.task_id = t.task_id AND s.role = 'submitted'))
+          AND (?5 IS NULL OR (created_ms, task_id) < (?5, ?6))
         ORDER BY created_ms DESC, task_id DESC LIMIT ?3`)
-      .all(options.state ?? null, options.role ?? null, options.limit ?? -1, options.oneRowPerTask === true ? 1 : 0) as unknown as TaskRow[]
+      .all(options.state ?? null, options.role ?? null, options.limit ?? -1, options.oneRowPerTask === true ? 1 : 0,
+        options.after?.createdMs ?? null, options.after?.taskId ?? null) as unknown as TaskRow[]
     return rows.map(toRecord)
+  }
+
+  /**
+   * Bytes the history takes: the store's pages in use. Pages freed by deleting are reused
+   * before the file grows (the file itself keeps its largest size).
+   */
+  historyBytes (): number {
+    const { page_count: pages } = this.sql('PRAGMA page_count').get() as { page_count: number }
+    return pages * this.pageSize() - this.reusableBytes()
+  }
+
+  private pageSize (): number {
+    return (this.sql('PRAGMA page_size').get() as { page_size: number }).page_size
+  }
+
+  /**
+   * Delete finished tasks, oldest first, with their events and attempts, in one transaction:
+   * at most `limit`; with `endedBeforeMs`, only those that ended before it; with
+   * `downToBytes`, only until the history takes no more than that. A task counts as finished
+   * when every row of it (both, for a task this node sent to itself) has ended: one that has
+   * not is never touched.
+   */
+  deleteFinished (options: { limit: number, endedBeforeMs?: number, downToBytes?: number }): Deleted {
+    const deleted: Deleted = { tasks: 0, events: 0 }
+    this.transaction(() => {
+      const rows = this.sql(`SELECT task_id FROM tasks t
+          WHERE state IN ${TERMINAL_SQL} AND (?1 IS NULL OR COALESCE(finished_ms, updated_ms) < ?1)
+            AND NOT EXISTS (SELECT 1 FROM tasks u WHERE u.task_id = t.task_id
+              AND (u.state NOT IN ${TERMINAL_SQL} OR (?1 IS NOT NULL AND COALESCE(u.finished_ms, u.updated_ms) >= ?1)))
+          ORDER BY created_ms, task_id LIMIT ?2`).all(options.endedBeforeMs ?? null, options.limit) as Array<{ task_id: string }>
+      for (const taskId of new Set(rows.map(row => row.task_id))) {
+        if (options.downToBytes != null && this.historyBytes() <= options.downToBytes) break
+        deleted.events += Number(this.sql('DELETE FROM events WHERE task_id = ?').run(taskId).changes)
+        this.sql('DELETE FROM attempts WHERE task_id = ?').run(taskId)
+        this.sql('DELETE FROM tasks WHERE task_id = ?').run(taskId)
+        deleted.tasks++
+      }
+    })
+    return deleted
   }
 
   /** Tasks of `role` that have not ended, oldest first (the order they were queued in). */

@@ -5,6 +5,13 @@ import type { ListOptions, TaskRecord, TaskStore } from './store.ts'
 
 /** Ids shown when a prefix matches several tasks. */
 const AMBIGUOUS_SHOWN = 5
+/**
+ * Events `status` shows at most, the first half and the last half of them: far more than a
+ * task's state changes, so only a long run of pull progress or queue positions is cut.
+ */
+export const MAX_STATUS_EVENTS = 500
+/** Events `status` reads from the store at once: output events are counted, and 64 of them are at most 4 MiB. */
+const STATUS_READ_BATCH = 64
 
 /**
  * One task as `tasks` and `status` show it (JSON field names are part of the CLI contract).
@@ -47,8 +54,10 @@ export interface AttemptView {
 export interface TaskStatusView extends TaskView {
   /** A task this node sent: each attempt, first to last (one unless it was placed again). */
   attempts: AttemptView[]
-  /** Every event except output, which `logs` shows: log events are counted in `logBytes`. */
+  /** Every event except output, which `logs` shows (log events are counted in `logBytes`), up to MAX_STATUS_EVENTS. */
   events: TaskEventJson[]
+  /** Events left out of `events` (from its middle) past MAX_STATUS_EVENTS. */
+  eventsOmitted?: number
   logBytes: { stdout: number, stderr: number }
   logTruncated: boolean
 }
@@ -99,30 +108,56 @@ export function resolveTaskId (store: TaskStore, text: string): string {
   throw new AmbiguousTaskError(`"${text}" matches several tasks (${matches.slice(0, AMBIGUOUS_SHOWN).join(', ')}${matches.length > AMBIGUOUS_SHOWN ? ', …' : ''}): give more of the id`)
 }
 
-/** The history, newest first, one entry per task (a task sent to this node itself is listed once). */
-export function listTaskViews (store: TaskStore, options: ListOptions, unreachableSince: (taskId: string) => number | undefined): TaskView[] {
-  return store.list({ ...options, oneRowPerTask: true })
+/** One page of the history, newest first, one entry per task (a task sent to this node itself is listed once); `before`: after that task (an id or a unique prefix). */
+export function listTaskViews (store: TaskStore, options: Omit<ListOptions, 'after'> & { before?: string }, unreachableSince: (taskId: string) => number | undefined): TaskView[] {
+  const { before, ...listOptions } = options
+  const after = before != null ? taskRecord(store, resolveTaskId(store, before)) : undefined
+  return store.list({ ...listOptions, oneRowPerTask: true, ...(after != null ? { after: { createdMs: after.createdMs, taskId: after.taskId } } : {}) })
     .map(record => toTaskView(record, { both: record.role === 'submitted' && store.task(record.taskId, 'executed') != null, unreachableSince: unreachableSince(record.taskId) }))
+}
+
+/** The first MAX_STATUS_EVENTS / 2 events given and the last ones, and how many fell between. */
+class EventSample {
+  readonly first: TaskEventJson[] = []
+  private readonly last: TaskEventJson[] = []
+  omitted = 0
+
+  add (event: TaskEventJson): void {
+    if (this.first.length < MAX_STATUS_EVENTS / 2) {
+      this.first.push(event)
+      return
+    }
+    this.last.push(event)
+    if (this.last.length > MAX_STATUS_EVENTS / 2) {
+      this.last.shift()
+      this.omitted++
+    }
+  }
+
+  events (): TaskEventJson[] {
+    return [...this.first, ...this.last]
+  }
 }
 
 export function taskStatusView (store: TaskStore, taskId: string, unreachableSince?: number): TaskStatusView {
   const record = taskRecord(store, taskId)
-  const events: TaskEventJson[] = []
+  const sample = new EventSample()
   const logBytes = { stdout: 0, stderr: 0 }
   let logTruncated = false
   for (let from = 1; ; ) {
-    const batch = store.events(taskId, record.attempt, from, 1000)
+    const batch = store.events(taskId, record.attempt, from, STATUS_READ_BATCH)
     for (const event of batch) {
       if (event.truncated != null) logTruncated = true
       if (event.log == null) {
-        events.push(eventToJson(event))
+        sample.add(eventToJson(event))
       } else {
         logBytes[event.log.stream === LogStream.STDERR ? 'stderr' : 'stdout'] += event.log.data.byteLength
       }
     }
-    if (batch.length < 1000) break
+    if (batch.length < STATUS_READ_BATCH) break
     from = batch[batch.length - 1].seq + 1
   }
+  const events = sample.events()
   const attempts = store.attempts(taskId).map(attempt => ({
     attempt: attempt.attempt,
     peerId: attempt.peerId,
@@ -132,5 +167,5 @@ export function taskStatusView (store: TaskStore, taskId: string, unreachableSin
     ...(attempt.finishedMs != null ? { finishedAt: iso(attempt.finishedMs) } : {}),
     ...(attempt.errorCode != null ? { error: { code: attempt.errorCode, message: attempt.errorMessage ?? '' } } : {})
   }))
-  return { ...toTaskView(record, { both: record.both, unreachableSince }), attempts, events, logBytes, logTruncated }
+  return { ...toTaskView(record, { both: record.both, unreachableSince }), attempts, events, ...(sample.omitted > 0 ? { eventsOmitted: sample.omitted } : {}), logBytes, logTruncated }
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_PAGE_TASKS, MAX_PAGE_TASKS } from '../defaults.ts'
 import { feedLine, taskFeed, type FeedItem, type FeedLine, type FeedOptions } from '../store/feed.ts'
 import type { ListOptions, TaskRecord, TaskRole, TaskStore } from '../store/store.ts'
 import { listTaskViews, resolveTaskId, taskRecord, taskStatusView, type TaskStatusView, type TaskView } from '../store/task-views.ts'
@@ -37,9 +38,13 @@ export class TaskHistory {
     this.unreachable = unreachableSince
   }
 
-  /** The history, newest first, one entry per task. */
-  list (options: Pick<ListOptions, 'limit' | 'state'>): TaskView[] {
-    return listTaskViews(this.store, options, this.unreachable)
+  /**
+   * One page of the history, newest first, one entry per task: `limit` of them
+   * (DEFAULT_PAGE_TASKS unless asked, never more than MAX_PAGE_TASKS), after the task
+   * `before` (an id or a unique prefix) when given.
+   */
+  list (options: Pick<ListOptions, 'limit' | 'state'> & { before?: string }): TaskView[] {
+    return listTaskViews(this.store, { ...options, limit: Math.min(options.limit ?? DEFAULT_PAGE_TASKS, MAX_PAGE_TASKS) }, this.unreachable)
   }
 
   /** One task, named by its id or a unique prefix, with its events (output counted, not included). */

@@ -3,6 +3,7 @@ import type { Master, SubmitOptions, SubmittedTask, TaskRequest } from '../maste
 import { NoPlacementError, type Placement } from '../master/placement.ts'
 import { AmbiguousPeerError, UnknownPeerError } from '../master/resolve-peer.ts'
 import { isTerminal, type TaskState } from '../protocol/task-messages.ts'
+import { pruneHistory, type PruneReport, type RetentionRules } from '../store/retention.ts'
 import type { TaskStore } from '../store/store.ts'
 import { taskRecord } from '../store/task-views.ts'
 import type { Worker } from '../worker/worker.ts'
@@ -22,11 +23,19 @@ export interface CancelReply {
 export class TaskService extends TaskHistory {
   private readonly master: Master
   private readonly worker: Worker
+  /** What the history keeps (`start --keep-for`, `--keep-size`). */
+  readonly retention: RetentionRules
 
-  constructor (store: TaskStore, master: Master, worker: Worker) {
+  constructor (store: TaskStore, master: Master, worker: Worker, retention: RetentionRules) {
     super(store, taskId => master.unreachableSince(taskId))
     this.master = master
     this.worker = worker
+    this.retention = retention
+  }
+
+  /** Remove the finished tasks this node's retention rules (with `rules` in place of its own where given) do not keep. */
+  async prune (rules: Partial<RetentionRules> = {}, signal?: AbortSignal): Promise<PruneReport> {
+    return await pruneHistory(this.store, { ...this.retention, ...rules }, { signal })
   }
 
   /** Send one task; throws when it could not be sent (the task is then recorded REJECTED, unless retries go on with it). */
