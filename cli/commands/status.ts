@@ -43,7 +43,11 @@ function render (task: TaskStatusView): string {
     }
   }
   lines.push('', task.attempts.length > 1 ? `Events (attempt ${task.attempt}):` : 'Events:')
-  for (const event of task.events) lines.push(`  ${String(event.seq).padStart(4)}  ${event.time}  ${event.state.padEnd(9)}  ${detail(event)}`.trimEnd())
+  task.events.forEach((event, i) => {
+    // The events held are the first half and the last half: say where the others were left out.
+    if (task.eventsOmitted != null && i === task.events.length / 2) lines.push(`        … ${task.eventsOmitted} more events (${task.events[i - 1].seq + 1} to ${event.seq - 1}) not shown`)
+    lines.push(`  ${String(event.seq).padStart(4)}  ${event.time}  ${event.state.padEnd(9)}  ${detail(event)}`.trimEnd())
+  })
   return lines.join('\n')
 }
 

@@ -70,9 +70,12 @@ test('prune without a daemon: finished tasks older than --older-than (30 days un
   const now = Date.now()
   const dataDir = await dataDirWith('solo', [
     ['ancient', { endedAt: now - 400 * DAY_MS, outputBytes: 2 * OUTPUT_CHUNK_BYTES }],
-    ['last-week', { endedAt: now - 7 * DAY_MS }],
+    ['last-week', { endedAt: now - 7 * DAY_MS, pullEvents: 1000 }],
     ['running', {}]
   ])
+  const long = await cli(dataDir, ['status', 'last-week'])
+  assert.equal(long.code, 0, long.stderr)
+  assert.match(long.stdout, /… 502 more events \(251 to 752\) not shown/, 'status shows the first and last of 1,002 events')
   const report = await pruneJson(dataDir)
   assert.equal(report.removedTasks, 1)
   assert.equal(report.removedEvents, 4, 'its start, two output chunks and its end')
@@ -86,7 +89,7 @@ test('prune without a daemon: finished tasks older than --older-than (30 days un
 
   const human = await cli(dataDir, ['prune', '--older-than', '1d'])
   assert.equal(human.code, 0, human.stderr)
-  assert.match(human.stdout, /Removed 1 finished task \(2 events\)/)
+  assert.match(human.stdout, /Removed 1 finished task \(1002 events\)/)
   assert.deepEqual(await listed(dataDir), ['running'])
 
   const bySize = await pruneJson(dataDir, ['--keep-size', '0'])

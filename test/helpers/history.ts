@@ -14,6 +14,8 @@ export interface PastTask {
   startedAt?: number
   /** Output to record, in chunks of OUTPUT_CHUNK_BYTES. */
   outputBytes?: number
+  /** Pull-progress events to record before it runs. */
+  pullEvents?: number
   /** The other side: its worker (or its master, for a task it ran). A node that follows its unfinished tasks again needs a real peer ID. */
   peerId?: string
 }
@@ -31,7 +33,11 @@ export async function nextMillisecond (): Promise<void> {
 export function recordPastTask (store: TaskStore, taskId: string, task: PastTask = {}): number {
   const roles: TaskRole[] = task.role === 'both' ? ['submitted', 'executed'] : [task.role ?? 'submitted']
   const startedAt = task.startedAt ?? (task.endedAt != null ? task.endedAt - 3_600_000 : Date.now() - 365 * 86_400_000)
-  const events: TaskEvent[] = [{ taskId, seq: 1, timeMs: startedAt, state: TaskState.RUNNING, containerId: 'c0ffee' }]
+  const events: TaskEvent[] = []
+  for (let pulled = 1; pulled <= (task.pullEvents ?? 0); pulled++) {
+    events.push({ taskId, seq: events.length + 1, timeMs: startedAt, state: TaskState.PULLING, pull: { doneBytes: pulled, totalBytes: task.pullEvents! } })
+  }
+  events.push({ taskId, seq: events.length + 1, timeMs: startedAt, state: TaskState.RUNNING, containerId: 'c0ffee' })
   for (let written = 0; written < (task.outputBytes ?? 0); written += OUTPUT_CHUNK_BYTES) {
     const data = new Uint8Array(Math.min(OUTPUT_CHUNK_BYTES, task.outputBytes! - written)).fill(0x61) as Uint8Array<ArrayBuffer>
     events.push({ taskId, seq: events.length + 1, timeMs: startedAt, state: TaskState.RUNNING, log: { stream: LogStream.STDOUT, data } })
