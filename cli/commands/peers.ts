@@ -29,7 +29,7 @@ export async function peers (options: ClientOptions & { json?: boolean }, print:
   print.out(table(
     ['Name', 'ID', 'Address', 'Health', 'Last seen', 'CPU free/total', 'Memory free/total', 'Storage free/total', 'GPU free/total', 'Running', 'Queued', 'Latency'],
     list.map(peer => [
-      peer.name,
+      peer.nameRefused != null ? colors.yellow(`${peer.name} (name refused)`) : peer.name,
       shortId(peer.peerId),
       peer.addrs[0] ?? '',
       health(peer),
@@ -43,5 +43,9 @@ export async function peers (options: ClientOptions & { json?: boolean }, print:
       peer.reachable ? `${peer.latencyMs.toFixed(1)} ms` : ''
     ])
   ))
-
+  const refused = list.filter(peer => peer.nameRefused != null)
+  if (refused.length > 0) {
+    print.out(`Names refused: these peers are reached by ID only (cloudai task <ID or a unique part of it> …):\n${
+      refused.map(peer => `  ${peer.name}  ${peer.peerId}: ${peer.nameRefused ?? ''}`).join('\n')}`)
+  }
 }

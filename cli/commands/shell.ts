@@ -39,7 +39,7 @@ async function candidates (words: string[], commands: string[], client: ApiClien
   if (words.length !== 1 || client == null) return []
   if (TAKES_PEER.has(words[0])) {
     const peers = await client.request<PeerView[]>('GET', '/v1/peers').catch(() => [])
-    return ['self', 'auto', ...peers.map(peer => peer.name)]
+    return ['self', 'auto', ...peers.filter(peer => peer.nameRefused == null).map(peer => peer.name)]
   }
   if (TAKES_TASK.has(words[0])) {
     const tasks = await client.request<TaskView[]>('GET', `/v1/tasks?limit=${COMPLETED_TASKS}`).catch(() => [])

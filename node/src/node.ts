@@ -161,6 +161,7 @@ class Node implements CloudaiNode {
     this.membership = new Membership({
       libp2p,
       log,
+      selfName: this.name,
       refreshIntervalMs: options.refreshIntervalMs,
       bootstrap: (options.bootstrap ?? []).map(addr => multiaddr(addr)),
       onJoin: member => { log.info({ peer: member.peerId.toString(), name: printable(member.status.name) }, 'peer joined') },
@@ -244,7 +245,10 @@ class Node implements CloudaiNode {
   }
 
   peers (): PeerView[] {
-    return this.membership.list().map(toPeerView).sort((a, b) => a.name.localeCompare(b.name))
+    const refusals = this.membership.nameRefusals()
+    return this.membership.list()
+      .map(member => toPeerView(member, refusals.get(member.peerId.toString())))
+      .sort((a, b) => a.name.localeCompare(b.name))
   }
 
   refused (): RefusedPeer[] {
@@ -252,7 +256,8 @@ class Node implements CloudaiNode {
   }
 
   async connect (addr: string): Promise<PeerView> {
-    return toPeerView(await this.membership.connect(multiaddr(addr)))
+    const member = await this.membership.connect(multiaddr(addr))
+    return toPeerView(member, this.membership.nameRefusals().get(member.peerId.toString()))
   }
 }
 

@@ -1,4 +1,5 @@
 import { CloudaiError } from '../errors.ts'
+import { isIdFragment } from '../mesh/peer-names.ts'
 
 /** The target names no known peer. */
 export class UnknownPeerError extends CloudaiError {
@@ -12,30 +13,32 @@ export class AmbiguousPeerError extends CloudaiError {
 export interface PeerCandidate {
   peerId: string
   name: string
+  /** Why membership refused the name this peer advertises (it could be taken for another target). */
+  nameRefused?: string
 }
 
-/** A prefix or suffix shorter than this matches too much by chance to be meant. */
-export const MIN_ID_FRAGMENT = 4
-
 function describe (peers: PeerCandidate[]): string {
-  return peers.map(peer => `  ${peer.name}  ${peer.peerId}`).join('\n')
+  return peers.map(peer => `  ${peer.name}  ${peer.peerId}${peer.nameRefused != null ? `  (name refused: ${peer.nameRefused})` : ''}`).join('\n')
 }
 
 /**
- * Find the peer a user means: `self`, a full peer ID, a node name, or a unique prefix or
- * suffix of a peer ID. Errors list the candidates, so the user can pick one.
+ * Find the peer a user means: `self`, a full peer ID, a unique prefix or suffix of one, or a
+ * node name, in that order: names are what peers say about themselves, so none can take a
+ * target that an ID decides. A name membership refused picks no one. Errors list the
+ * candidates by name and full ID, so the user can pick one.
  */
 export function resolvePeer (target: string, self: PeerCandidate, peers: PeerCandidate[]): PeerCandidate {
   const everyone = [self, ...peers.filter(peer => peer.peerId !== self.peerId)]
   if (target === 'self') return self
   const exact = everyone.find(peer => peer.peerId === target)
   if (exact != null) return exact
-  const named = everyone.filter(peer => peer.name === target)
-  if (named.length === 1) return named[0]
-  if (named.length > 1) throw new AmbiguousPeerError(`more than one peer is named "${target}"; use a peer ID:\n${describe(named)}`)
-  const fragments = target.length >= MIN_ID_FRAGMENT ? everyone.filter(peer => peer.peerId.startsWith(target) || peer.peerId.endsWith(target)) : []
+  const fragments = everyone.filter(peer => isIdFragment(target, peer.peerId))
   if (fragments.length === 1) return fragments[0]
   if (fragments.length > 1) throw new AmbiguousPeerError(`"${target}" matches more than one peer ID; give more characters:\n${describe(fragments)}`)
+  const named = everyone.filter(peer => peer.name === target)
+  if (named.length === 1 && named[0].nameRefused == null) return named[0]
+  if (named.length > 1) throw new AmbiguousPeerError(`more than one peer is named "${target}"; use a peer ID:\n${describe(named)}`)
+  if (named.length === 1) throw new AmbiguousPeerError(`"${target}" is a name this node refused; use a peer ID:\n${describe(named)}`)
   const known = peers.length > 0 ? `known peers:\n${describe(peers)}` : 'no peers are known yet (see "cloudai peers")'
   throw new UnknownPeerError(`no peer matches "${target}" (a peer ID, a unique part of one, a name, or "self"); ${known}`)
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import { NotMemberError, PeerUnreachableError, WrongClusterKeyError, toError } from '../errors.ts'
 import { requestStatus } from '../protocol/node-protocol.ts'
 import type { MemberHint, PeerStatus } from '../protocol/node-messages.ts'
+import { nameRefusals } from './peer-names.ts'
 
 /** How often every known member is asked for its Status (load, health, liveness). */
 export const DEFAULT_REFRESH_INTERVAL_MS = 10_000
@@ -56,6 +57,8 @@ const NOBODY_THERE = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|no valid addresses|N
 export interface MembershipInit {
   libp2p: Libp2p
   log: Logger
+  /** The name this node advertises: a member that copies it does not get it. */
+  selfName: string
   refreshIntervalMs?: number
   /** Addresses to keep dialing whenever they are not connected (`--bootstrap`). */
   bootstrap?: Multiaddr[]
@@ -118,6 +121,16 @@ export class Membership {
 
   list (): Member[] {
     return [...this.members.values()]
+  }
+
+  /**
+   * The members whose advertised name is refused (`peer-names.ts`), with the reason. Judged
+   * against every member, reachable or not, so that a member cannot take the name or ID of
+   * one that is briefly away.
+   */
+  nameRefusals (): Map<string, string> {
+    const named = this.list().map(member => ({ peerId: member.peerId.toString(), name: member.status.name }))
+    return nameRefusals({ peerId: this.libp2p.peerId.toString(), name: this.init.selfName }, named)
   }
 
   /** Discovered machines that refused the handshake lately, and have not joined since. */

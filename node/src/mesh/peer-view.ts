@@ -4,6 +4,8 @@ import type { Member } from './membership.ts'
 /** One row of `cloudai peers`: the peer's last Status and how it answers (JSON field names are part of the CLI contract). */
 export interface PeerView extends Omit<PeerStatus, 'members'> {
   peerId: string
+  /** Why this node refused the name the peer advertises (`peer-names.ts`); the peer is then reachable by ID only. */
+  nameRefused?: string
   addrs: string[]
   reachable: boolean
   lastSeen: string
@@ -11,11 +13,12 @@ export interface PeerView extends Omit<PeerStatus, 'members'> {
   latencyMs: number
 }
 
-export function toPeerView (member: Member): PeerView {
+export function toPeerView (member: Member, nameRefused?: string): PeerView {
   const { status } = member
   return {
     peerId: member.peerId.toString(),
     name: status.name,
+    ...(nameRefused != null ? { nameRefused } : {}),
     addrs: member.addrs.map(addr => addr.toString()),
     version: status.version,
     capacity: status.capacity,
