@@ -9,7 +9,7 @@ import { tempDir, waitFor } from '../helpers/env.ts'
 import { nextMillisecond, OUTPUT_CHUNK_BYTES, recordPastTask, type PastTask } from '../helpers/history.ts'
 
 /**
- * History retention and paging as a user meets them (issue 12, item 8): `cloudai prune`
+ * History retention and paging as a user meets them: `cloudai prune`
  * without a daemon and through one, `start --keep-for/--keep-size` applied at once, and
  * `tasks` a page at a time. The histories are written beforehand with the node's own store,
  * dated in the past.

@@ -8,7 +8,7 @@ import { runCli } from '../helpers/cli.ts'
 import { tempDir } from '../helpers/env.ts'
 
 /**
- * `cloudai key rotate` killed at any point (issue 12, item 11) leaves a data dir a node can
+ * `cloudai key rotate` killed at any point leaves a data dir a node can
  * start from: a valid swarm.key at every step, and never a new key without the old one kept
  * as swarm.key.old. The rotation runs as a user runs it, killed after its first, second, …
  * change to the data dir's entries until one run completes.

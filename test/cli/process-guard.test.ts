@@ -6,7 +6,7 @@ import { runProcess } from '../helpers/docker.ts'
 import { tempDir } from '../helpers/env.ts'
 
 /**
- * The daemon's process-level guard (issue 12, item 9): an error no code handled (a promise
+ * The daemon's process-level guard: an error no code handled (a promise
  * nobody awaited that rejects, an exception thrown from a timer) is logged, and the daemon
  * runs on and answers its API. A daemon in a child process, as `cloudai start` runs one;
  * the errors are made there on purpose, since the node itself has none left to make.

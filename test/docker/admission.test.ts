@@ -6,7 +6,7 @@ import { ensureTestImage, IMAGE, removeTaskContainers, runCliBytes, spawnCli, ta
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 
 /**
- * Admission on a real engine (issue 4): a daemon that offers 2 CPUs, and tasks sent to it
+ * Admission on a real engine: a daemon that offers 2 CPUs, and tasks sent to it
  * with the CLI as a user types them. What is asserted is what a user sees: the events of
  * `--json`, exit codes, messages, and the containers the engine shows.
  */

@@ -13,7 +13,7 @@ import { docker, ensureTestImage, IMAGE, removeTaskContainers } from '../helpers
 import { tempDir, waitFor } from '../helpers/env.ts'
 
 /**
- * A worker that dies at the worst moment (issue 12, item 11), on the real engine: what it
+ * A worker that dies at the worst moment, on the real engine: what it
  * had seen of a task must survive its restart. The worker runs in this process; its "crash"
  * stops every store write at the chosen instant, as a killed process writes nothing more, and
  * a new worker on the same store and engine restarts from what is on disk.

@@ -7,7 +7,7 @@ import { ensureTestImage, IMAGE, removeTaskContainers, spawnCli, taskContainers 
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 
 /**
- * Tasks that outlive their watchers (issue 4), on the real engine with two daemons as
+ * Tasks that outlive their watchers, on the real engine with two daemons as
  * separate processes: a master ("alpha") and a worker ("beta"). Processes are killed with
  * SIGKILL, as a crash or an OOM killer would; what is asserted is what a user sees from the
  * CLI: output, exit codes, states, and the containers the engine shows.

@@ -26,7 +26,7 @@ import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.
 import { readUntilEnd, varint, type StreamOutcome } from '../helpers/streams.ts'
 
 /**
- * Floods against one node (issue 6), bounded in count and time, while a second master runs a
+ * Floods against one node, bounded in count and time, while a second master runs a
  * task on it. The worker ("beta") and the legitimate master ("alpha") are daemons as separate
  * processes on loopback with the real Docker engine; the flooders are libp2p nodes in this
  * process, holding the cluster key (it is what gets a stranger past the handshake) or not.

@@ -6,7 +6,7 @@ import { ensureTestImage, IMAGE, removeTaskContainers, runCliBytes, taskContaine
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 
 /**
- * Limits at their edges on a real engine (issue 12, items 1 and 2): tasks sent with the CLI
+ * Limits at their edges on a real engine: tasks sent with the CLI
  * as a user types them, asking for tiny, zero or overlong amounts. What is asserted is what
  * the container itself sees in its cgroup (cgroup v1 here: the engine runs cgroupfs), and
  * what the user sees: exit codes and messages.

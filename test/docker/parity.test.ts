@@ -7,7 +7,7 @@ import { docker, ensureTestImage, IMAGE, removeTaskContainers, runCliBytes, runP
 import { tempDir } from '../helpers/env.ts'
 
 /**
- * Parity with `docker run`, the reference (issue 3): for each command, `cloudai task self
+ * Parity with `docker run`, the reference: for each command, `cloudai task self
  * IMAGE --quiet -- …` on an embedded node (no daemon) and `docker run --rm --network none
  * IMAGE …` give the same stdout bytes, the same stderr bytes and the same exit code. Where
  * the engine refuses to start the command, docker prints its own error and we print ours,

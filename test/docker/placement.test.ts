@@ -6,7 +6,7 @@ import { ensureTestImage, IMAGE, removeTaskContainers, taskContainers } from '..
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 
 /**
- * `task auto` on the real engine (issue 5), with two daemons as separate processes: "alpha"
+ * `task auto` on the real engine, with two daemons as separate processes: "alpha"
  * and "beta" (the only one labelled zone=x), neither with a GPU. What is asserted is what a
  * user sees from the CLI: output, exit codes, and where the tasks ran.
  */

@@ -8,7 +8,7 @@ import { docker, ensureTestImage, IMAGE, removeTaskContainers, runCliBytes, task
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 
 /**
- * The worker's policy and the container's isolation on the real engine (issue 6): daemons as
+ * The worker's policy and the container's isolation on the real engine: daemons as
  * processes, each with its own `policy.json` written before it starts, and tasks sent with
  * the CLI as a user types them. What a container can see and do is asserted from inside it.
  */

@@ -7,7 +7,7 @@ import { removeTaskContainers, runProcess } from '../helpers/docker.ts'
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 
 /**
- * The README's quick start, walked as a newcomer follows it (issue 8): every command of its
+ * The README's quick start, walked as a newcomer follows it: every command of its
  * code block runs here, in order, and shows what the README says it shows. Two daemons on
  * this machine stand in for machines A and B; the registry is the local one set-up runs
  * (`REGISTRY` is left out, as the README says to on one machine). A command added to the

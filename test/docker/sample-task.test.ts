@@ -6,7 +6,7 @@ import { docker, removeTaskContainers, runProcess } from '../helpers/docker.ts'
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 
 /**
- * The sample task (sample-tasks/task1, issue 8) as a newcomer uses it: build.sh, then
+ * The sample task (sample-tasks/task1) as a newcomer uses it: build.sh, then
  * test_local.sh, then the image run through the mesh on another node. Everything here runs
  * without the network: set-up (scripts/ensure-docker.sh → build-test-images.sh) put the Python
  * base in the engine, so build.sh needs no Docker Hub and no apt; its push goes to the local

@@ -7,7 +7,7 @@ import { waitFor } from '../helpers/env.ts'
 import { mountSmallDisk, type SmallDisk } from '../helpers/tmpfs.ts'
 
 /**
- * A daemon whose data dir is on a disk that fills (issue 12, item 9), with the real engine:
+ * A daemon whose data dir is on a disk that fills, with the real engine:
  * its tasks fail with STORE_FULL, it keeps answering, and it takes tasks again once there is
  * room. The disk is a small tmpfs of the test's own (root), unmounted when the file ends.
  */

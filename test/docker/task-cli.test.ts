@@ -7,7 +7,7 @@ import { containersOfTask, docker, ensureRegistryImage, ensureTestImage, IMAGE, 
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 
 /**
- * `cloudai task` as a user types it (issue 3): two daemons on loopback that found each other
+ * `cloudai task` as a user types it: two daemons on loopback that found each other
  * with mDNS, the CLI run against one of them, and the same command with no daemon at all.
  * What is asserted is what a user sees: exit codes, stdout and stderr bytes, messages, and
  * the containers the engine shows.

@@ -10,7 +10,7 @@ import { startProtocolWorker, type ProtocolWorker, type ProtocolWorkerOptions } 
 import { SIM_IMAGE } from './sim.ts'
 
 /**
- * What the fuzz tests share (issue 6: hostile bytes hurt no one): the node they aim at, the
+ * What the fuzz tests share (hostile bytes hurt no one): the node they aim at, the
  * count of hostile inputs each part tried (each file prints its own at the end), memory
  * readings after a full GC, and the mutations of valid encodings.
  */

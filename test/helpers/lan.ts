@@ -1,5 +1,5 @@
 /**
- * A LAN in a box for tests (issue 7): scripts/lan.sh makes a bridge and N hosts as network
+ * A LAN in a box for tests: scripts/lan.sh makes a bridge and N hosts as network
  * namespaces; this harness starts one `cloudai start` daemon per host (its own data dir, the
  * shared cluster key), runs the CLI inside a given host as a user would type it, kills
  * daemons, cuts links, and always tears everything down: call `teardown()` from an `after`

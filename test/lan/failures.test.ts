@@ -1,5 +1,5 @@
 /**
- * The LAN in a box (issue 7, docs/architecture.md): hosts as network namespaces on a bridge,
+ * The LAN in a box (docs/architecture.md): hosts as network namespaces on a bridge,
  * the mesh they form and a task sent by name; then machines that die and links that break:
  * one daemon per host, the CLI typed on host 1 (the master of every task here), host daemons
  * killed with SIGKILL and restarted on the same data dir, a host's cable pulled at the bridge,
@@ -384,7 +384,7 @@ describe('4 hosts (and a fifth with another cluster key): killed daemons, a cut 
       assert.notEqual(result.code, 0)
       assert.equal(result.code, 125, `exit ${result.code}: the task never ran\n${result.stderr}`)
       assert.doesNotMatch(result.stdout, /hi/)
-      assert.match(result.stderr, /cluster key/, `host-${STRANGER} holds another cluster key and its daemon-less task to host-1 failed without saying so (issue 7 wants "wrong cluster key"); it said:\n${result.stderr}`)
+      assert.match(result.stderr, /cluster key/, `host-${STRANGER} holds another cluster key and its daemon-less task to host-1 failed without saying so (it should say "wrong cluster key"); it said:\n${result.stderr}`)
     })
 
     test('with its daemon: no daemon of the four lists it, and its task to host-1 fails, exit 125, with a message about the cluster key', async () => {
@@ -403,7 +403,7 @@ describe('4 hosts (and a fifth with another cluster key): killed daemons, a cut 
       assert.notEqual(result.code, 0)
       assert.equal(result.code, 125, `exit ${result.code}: the task never ran\n${result.stderr}`)
       assert.doesNotMatch(result.stdout, /hi/)
-      assert.match(result.stderr, /cluster key/, `host-${STRANGER} holds another cluster key and its task to host-1 through its daemon failed without saying so (issue 7 wants "wrong cluster key"); it said:\n${result.stderr}`)
+      assert.match(result.stderr, /cluster key/, `host-${STRANGER} holds another cluster key and its task to host-1 through its daemon failed without saying so (it should say "wrong cluster key"); it said:\n${result.stderr}`)
     })
   })
 })

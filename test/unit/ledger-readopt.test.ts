@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import { ResourceLedger } from '../../node/src/worker/ledger.ts'
 
 /**
- * A node restarted with less than its running containers hold (issue 12, item 11): the
+ * A node restarted with less than its running containers hold: the
  * ledger takes them back all the same, says what is over-committed, admits nothing new
  * meanwhile, and once they end holds exactly the new capacity, GPUs included.
  */

@@ -11,7 +11,7 @@ import type { ResourceAmounts } from '../../node/src/resources.ts'
 import type { AttemptRecord, PlacementRecord } from '../../node/src/store/store.ts'
 
 /**
- * Automatic placement and retries (docs/architecture.md, issue 5): which peers `auto` leaves out and
+ * Automatic placement and retries (docs/architecture.md): which peers `auto` leaves out and
  * why, how it probes and chooses among the rest, and when a task goes on as another attempt.
  */
 

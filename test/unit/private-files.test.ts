@@ -9,7 +9,7 @@ import { tempDir } from '../helpers/env.ts'
 import { storedEvent, storedSpec } from '../helpers/store.ts'
 
 /**
- * The data dir holds every task's command, environment and output (issue 12, item 11): the
+ * The data dir holds every task's command, environment and output: the
  * store's files are created for the node's user alone, and a data dir that an earlier
  * version or the user left open to others is made private when a node uses it.
  */

@@ -5,7 +5,7 @@ import type { ExecutionObserver, RecordedOutput } from '../../node/src/executor/
 
 /**
  * An adopted container's output goes on exactly after what was recorded, or not at all
- * (issue 12, item 12): the engine's replay is checked against the recorded bytes, and a
+ *: the engine's replay is checked against the recorded bytes, and a
  * replay that does not start with them is a gap, never output passed off as what came next.
  */
 

@@ -10,7 +10,7 @@ import { nextMillisecond, OUTPUT_CHUNK_BYTES, recordPastTask } from '../helpers/
 import { storedEvent, tempStore } from '../helpers/store.ts'
 
 /**
- * History retention (issue 12, item 8): finished tasks go, with their events and attempts,
+ * History retention: finished tasks go, with their events and attempts,
  * once they ended longer ago than the age kept, and the oldest of them while the history is
  * larger than the size kept; a task that has not ended is never touched.
  */

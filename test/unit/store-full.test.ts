@@ -7,7 +7,7 @@ import { storedEvent, storedSpec } from '../helpers/store.ts'
 import { mountSmallDisk, type SmallDisk } from '../helpers/tmpfs.ts'
 
 /**
- * A task store on a disk that fills (issue 12, item 9): a write that does not fit fails with
+ * A task store on a disk that fills: a write that does not fit fails with
  * STORE_FULL, leaves the store as it was, and the same write succeeds once space returns.
  * The disk is a small tmpfs of its own (root), unmounted when the file ends.
  */

@@ -9,7 +9,7 @@ import { nextMillisecond, recordPastTask } from '../helpers/history.ts'
 import { storedEvent, storedSpec, tempStore } from '../helpers/store.ts'
 
 /**
- * The history is read a page at a time (issue 12, item 8): `tasks` and the API list at most a
+ * The history is read a page at a time: `tasks` and the API list at most a
  * page, newest first, and `before` continues after a given task; `status` holds a bounded
  * number of a task's events, however many it has.
  */

@@ -8,7 +8,7 @@ import { cluster, fullyConnected, simNode, simTaskRequest, stopAll, taskEvents, 
 import { storeOf, workerOf } from '../../helpers/internals.ts'
 
 /**
- * Automatic placement across a mesh (docs/architecture.md, issue 5): masters that place hundreds
+ * Automatic placement across a mesh (docs/architecture.md): masters that place hundreds
  * of tasks at once with `auto`. Retries after a worker dies are in durable.test.ts.
  */
 
@@ -111,7 +111,7 @@ const MASTERS = 3
 const TASKS_PER_MASTER = 200
 /** One task, from submission to its terminal event, however long it waits in a queue. */
 const TASK_BOUND_MS = 45_000
-/** Spread's promise (issue 5): no worker runs more than this many times the mean. */
+/** Spread's promise: no worker runs more than this many times the mean. */
 const MAX_OVER_MEAN = 1.5
 
 test(`${MASTERS} masters place ${MASTERS * TASKS_PER_MASTER} auto tasks at once on ${NODES} nodes of ${NODE_CAPACITY.cpu} CPU: all succeed, no node is ever over capacity, and spread keeps the busiest within ${MAX_OVER_MEAN} × the mean`, { timeout: 120_000 }, async t => {
