@@ -35,10 +35,13 @@ fi
 
 echo "test: building"
 # tsc never deletes output: the compiled copy of a test file since removed would still run.
-find dist/test -name '*.js' 2>/dev/null | while read -r compiled; do
-  source="${compiled#dist/}"
-  [ -f "${source%.js}.ts" ] || rm -f "$compiled" "$compiled.map"
-done
+# (A fresh clone has no dist/ yet: nothing to remove.)
+if [ -d dist/test ]; then
+  find dist/test -name '*.js' | while read -r compiled; do
+    source="${compiled#dist/}"
+    [ -f "${source%.js}.ts" ] || rm -f "$compiled" "$compiled.map"
+  done
+fi
 # Incremental: a build after a small change takes seconds, not the ten of a full one.
 npx tsc -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbuildinfo
 
