@@ -82,7 +82,7 @@ test('any JSON at all is either a policy or a PolicyError, never another excepti
   }), { numRuns: 500 })
 })
 
-test('the worker refuses a task its policy forbids before admission: REJECTED with POLICY, nothing runs, nothing is reserved', async () => {
+test('the worker refuses a task its policy forbids before admission: REJECTED with POLICY, nothing runs, nothing is reserved or stored', async () => {
   const store = tempStore()
   const executor = createSimulatedExecutor({ pullMs: 1, startMs: 1 })
   const worker = new Worker({
@@ -99,7 +99,7 @@ test('the worker refuses a task its policy forbids before admission: REJECTED wi
   assert.match(event?.error?.message ?? '', /registry\.lan/)
   assert.equal(executor.running(), 0)
   assert.deepEqual(worker.allocated(), { cpu: 0, memoryBytes: 0, storageBytes: 0, gpus: 0 })
-  assert.equal(store.task(task.spec.id, 'executed')?.state, TaskState.REJECTED)
+  assert.equal(store.task(spec().id, 'executed'), undefined, 'a refused Submit is not stored (issue 12, item 5)')
 })
 
 test('loadPolicy reads the data dir\'s file', async () => {

@@ -36,9 +36,9 @@ test('a worker refuses the excess of a flooding submitter with RATE_LIMITED, aud
   const spec = (id: string): TaskSpec => ({
     id, image: '127.0.0.1:5000/x:1', command: ['sleep:10'], env: {}, resources: { cpu: 1, memoryBytes: GiB, storageBytes: 0, gpus: 0 }, network: 'none', labels: {}, attempt: 1
   })
-  const states = Array.from({ length: 5 }, (_, i) => worker.submit(spec(`flood-${i}`), 'flooder').state)
-  assert.deepEqual(states.map(state => state === TaskState.REJECTED), [false, false, false, true, true])
-  const rejected = worker.get('flood-4')!
+  const submitted = Array.from({ length: 5 }, (_, i) => worker.submit(spec(`flood-${i}`), 'flooder'))
+  assert.deepEqual(submitted.map(task => task.state === TaskState.REJECTED), [false, false, false, true, true])
+  const rejected = submitted[4]
   assert.equal(rejected.eventAt(rejected.lastSeq)?.error?.code, 'RATE_LIMITED')
   assert.match(rejected.eventAt(rejected.lastSeq)?.error?.message ?? '', /flooder sent more than 3 tasks at once or 1 a second/)
   assert.notEqual(worker.submit(spec('polite-1'), 'polite').state, TaskState.REJECTED)

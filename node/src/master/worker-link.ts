@@ -2,11 +2,10 @@ import type { Libp2p } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { EventCursor } from '../protocol/ack-window.ts'
 import { attachToPeer, cancelOnPeer, requestStatus } from '../protocol/node-protocol.ts'
-import type { TaskStanding } from '../protocol/task-host.ts'
+import type { EventLog, TaskStanding } from '../protocol/task-host.ts'
 import type { TaskSpec } from '../protocol/task-messages.ts'
 import { ACK_TIMEOUT_MS, submitToPeer, type TaskSession } from '../protocol/task-protocol.ts'
 import type { Worker } from '../worker/worker.ts'
-import type { WorkerTask } from '../worker/worker-task.ts'
 import type { PeerWatch } from './peer-watch.ts'
 import type { CandidateStatus } from './placement.ts'
 
@@ -31,7 +30,7 @@ export interface WorkerLink {
 }
 
 /** Follow a task on this node's own worker, with the same flow control as a stream has. */
-function localSession (task: WorkerTask, fromSeq: number, signal: AbortSignal): TaskSession {
+function localSession (task: EventLog, fromSeq: number, signal: AbortSignal): TaskSession {
   return {
     events: (async function * () {
       const cursor = new EventCursor(task, fromSeq)

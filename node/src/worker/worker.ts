@@ -8,6 +8,7 @@ import { ResourceLedger } from './ledger.ts'
 import { DEFAULT_POLICY, policyRefusal, type WorkerPolicy } from './policy.ts'
 import { SubmissionLimiter } from './rate-limit.ts'
 import { recordedOutput } from './recorded-output.ts'
+import { RefusedTask } from './refused-task.ts'
 import { adoptTask, runTask } from './task-runner.ts'
 import { TaskQueue } from './task-queue.ts'
 import { DEFAULT_LOG_LIMIT_BYTES, WorkerTask } from './worker-task.ts'
@@ -125,11 +126,13 @@ export class Worker implements TaskHost {
 
   /**
    * Accept a task, or attach to the existing one with the same id (submission is
-   * idempotent); the same id from anyone but the task's submitter throws TaskIdTakenError. Admission (docs/architecture.md, "Roles"): a task that can never fit this node is rejected
+   * idempotent); the same id from anyone but the task's submitter throws TaskIdTakenError. A
+   * task the policy or the submitter's rate limit refuses is answered, audited and forgotten
+   * (`RefusedTask`): not stored, not shown, not kept. Admission (docs/architecture.md, "Roles"): a task that can never fit this node is rejected
    * with the numbers; one that fits now and has nobody waiting ahead of it runs; any other
    * waits in the queue, or is rejected when the queue is full.
    */
-  submit (spec: TaskSpec, submitter: string, submitterName = ''): WorkerTask {
+  submit (spec: TaskSpec, submitter: string, submitterName = ''): WorkerTask | RefusedTask {
     const existing = this.get(spec.id)
     // A task this node sent shares its id's events with the worker's: only the node itself (`self`) may run it here.
     const owner = existing?.submitter ?? (this.init.store.task(spec.id, 'submitted') != null ? this.init.nodeId : undefined)
@@ -139,6 +142,12 @@ export class Worker implements TaskHost {
       throw new TaskIdTakenError(message)
     }
     if (existing != null) return existing
+    // Checked before anything is kept or shown: a refused Submit leaves only its audit line.
+    const refusal = this.refusal(spec, submitter)
+    if (refusal != null) {
+      this.init.onRefused?.(submitter, spec.id, refusal.code, refusal.message)
+      return new RefusedTask(spec, submitter, refusal)
+    }
     const task = new WorkerTask(spec, submitter, this.init.store, this.taskOptions())
     try {
       this.init.store.createTask({ spec, role: 'executed', peerId: submitter, peerName: submitterName })
@@ -150,12 +159,8 @@ export class Worker implements TaskHost {
     }
     this.track(task)
     this.init.onReceived?.(spec, submitter)
-    const refusal = this.refusal(spec, submitter)
     const problem = this.ledger.neverFits(spec.resources)
-    if (refusal != null) {
-      this.init.onRefused?.(submitter, spec.id, refusal.code, refusal.message)
-      task.append({ state: TaskState.REJECTED, error: refusal })
-    } else if (problem != null) {
+    if (problem != null) {
       task.append({ state: TaskState.REJECTED, error: { code: 'NEVER_FITS', message: `this task can never run here: it ${problem}` } })
     } else if (this.queue.size === 0 && this.ledger.fits(spec.resources)) {
       this.admit(task)
