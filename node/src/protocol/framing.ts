@@ -1,51 +1,14 @@
-import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
+import type { Stream } from '@libp2p/interface'
 import * as lp from 'it-length-prefixed'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { DeadlineError, ProtocolError, UnexpectedEndError, toError } from '../errors.ts'
+import { StreamReader } from './stream-reader.ts'
 
 /**
  * A varint longer than this cannot describe a frame we accept; reading stops at once
  * instead of buffering an endless prefix (`lpStream` from @libp2p/utils would).
  */
 const MAX_LENGTH_PREFIX_BYTES = 4
-
-/**
- * The stream's bytes as they arrive, ending when the remote closes its write side. The
- * stream's own async iterator misses a remote close that happened before reading began
- * (common: the peer answers during protocol negotiation and closes at once) and then waits
- * until our deadline; this reader checks the close state as well as waiting for events.
- */
-async function * incoming (stream: Stream): AsyncGenerator<Uint8Array | Uint8ArrayList> {
-  const queue: Array<Uint8Array | Uint8ArrayList> = []
-  let failure: Error | undefined
-  let wake = (): void => {}
-  const onMessage = (evt: StreamMessageEvent): void => { queue.push(evt.data); wake() }
-  const onChange = (): void => { wake() }
-  const onClose = (evt: StreamCloseEvent): void => { failure = evt.error; wake() }
-  stream.addEventListener('message', onMessage)
-  stream.addEventListener('remoteCloseWrite', onChange)
-  stream.addEventListener('end', onChange)
-  stream.addEventListener('close', onClose)
-  try {
-    while (true) {
-      const chunk = queue.shift()
-      if (chunk != null) {
-        yield chunk
-      } else if (failure != null) {
-        throw failure
-      } else if (stream.readBufferLength === 0 && (stream.remoteWriteStatus === 'closed' || stream.readStatus === 'closed' || stream.status !== 'open')) {
-        return
-      } else {
-        await new Promise<void>(resolve => { wake = resolve })
-      }
-    }
-  } finally {
-    stream.removeEventListener('message', onMessage)
-    stream.removeEventListener('remoteCloseWrite', onChange)
-    stream.removeEventListener('end', onChange)
-    stream.removeEventListener('close', onClose)
-  }
-}
 
 /** What protons generates for each message: encode to bytes, decode with limits. */
 export interface MessageCodec<T> {
@@ -83,17 +46,29 @@ export function decodeFrame<T> (codec: MessageCodec<T>, frame: Uint8ArrayList, l
 }
 
 /**
- * Length-prefixed protobuf messages over a libp2p stream, with a frame size limit
- * and a deadline on every read and write. After any error the caller must
- * `abort()` the stream: a pending read is only released by that.
+ * Length-prefixed protobuf messages over a libp2p stream, with a frame size limit, bounded
+ * buffering (`StreamReader`) and a deadline on every read and write. Success ends with
+ * `close()`, which reads nothing more; after any error the caller must `abort()` the
+ * stream: a pending read is only released by that.
  */
 export class FramedStream {
   readonly stream: Stream
+  private readonly reader: StreamReader
   private readonly frames: AsyncGenerator<Uint8ArrayList>
 
   constructor (stream: Stream, maxFrameBytes: number) {
     this.stream = stream
-    this.frames = lp.decode(incoming(stream), { maxDataLength: maxFrameBytes, maxLengthLength: MAX_LENGTH_PREFIX_BYTES })
+    this.reader = new StreamReader(stream)
+    this.frames = lp.decode(this.reader.chunks(), { maxDataLength: maxFrameBytes, maxLengthLength: MAX_LENGTH_PREFIX_BYTES })
+  }
+
+  /**
+   * The exchange is over: read nothing more (a peer that keeps sending is reset, see
+   * MAX_TRAILING_BYTES) and close our write side once what we sent has gone out.
+   */
+  async close (signal: AbortSignal): Promise<void> {
+    this.reader.stop()
+    await this.stream.close({ signal })
   }
 
   async read<T> (codec: MessageCodec<T>, signal: AbortSignal, limits?: Record<string, unknown>): Promise<T> {

@@ -70,7 +70,7 @@ async function serveRequest (stream: Stream, connection: Connection, handlers: N
     }
     await framed.write(response, NodeResponse, signal)
     if (attached != null) await streamTaskEvents(framed, attached.task, attached.fromSeq)
-    else await stream.close({ signal })
+    else await framed.close(signal)
   } catch (err) {
     const error = toError(err)
     handlers.onBadRequest?.(remote, error)
@@ -129,7 +129,7 @@ export async function requestStatus (libp2p: StreamDialer, peer: PeerId | Multia
   try {
     if (response.status == null) throw new ProtocolError('the peer answered without a status')
     const status = validateStatus(response.status)
-    await framed.stream.close({ signal: AbortSignal.timeout(NODE_REQUEST_TIMEOUT_MS) })
+    await framed.close(AbortSignal.timeout(NODE_REQUEST_TIMEOUT_MS))
     return { status, rttMs }
   } catch (err) {
     const error = toError(err)
@@ -155,7 +155,7 @@ export async function cancelOnPeer (libp2p: StreamDialer, peer: PeerId, taskId: 
   const { response, framed } = await request(libp2p, peer, { cancel: { taskId } }, signal)
   try {
     if (response.cancelled == null) throw new ProtocolError('the peer answered a Cancel without saying how the task stands')
-    await framed.stream.close({ signal: AbortSignal.timeout(NODE_REQUEST_TIMEOUT_MS) })
+    await framed.close(AbortSignal.timeout(NODE_REQUEST_TIMEOUT_MS))
     const { state, lastSeq } = response.cancelled
     return { state: state as TaskState, cancelled: !isTerminal(state), lastSeq }
   } catch (err) {

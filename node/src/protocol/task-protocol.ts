@@ -69,7 +69,7 @@ function submittedTaskId (frame: Uint8ArrayList): string | undefined {
 async function reject (framed: FramedStream, taskId: string, err: Error, timeoutMs: number): Promise<void> {
   const signal = AbortSignal.timeout(timeoutMs)
   await framed.write({ taskId: taskId.slice(0, MAX_TASK_ID_LENGTH), seq: 1, timeMs: Date.now(), state: TaskState.REJECTED, error: { code: 'INVALID_SPEC', message: err.message } }, TaskEventCodec, signal)
-  await framed.stream.close({ signal })
+  await framed.close(signal)
 }
 
 /**
@@ -89,11 +89,12 @@ export async function streamTaskEvents (framed: FramedStream, task: EventLog, fr
     for (let event = await cursor.next(life.signal, ackTimeoutMs); event != null; event = await cursor.next(life.signal, ackTimeoutMs)) {
       await framed.write(event, TaskEventCodec, AbortSignal.timeout(ackTimeoutMs))
     }
-    await stream.close({ signal: AbortSignal.timeout(ackTimeoutMs) })
   } finally {
     life.abort()
     await reading
   }
+  // After the master's reader stopped: closing ends reading, which that reader would take for the master going away.
+  await framed.close(AbortSignal.timeout(ackTimeoutMs))
 }
 
 async function serveTask (stream: Stream, connection: Connection, host: TaskHost, nameOf: (peer: string) => string, onBadStream: (remote: PeerId, err: Error) => void, timeouts: TaskProtocolTimeouts): Promise<void> {
@@ -181,7 +182,7 @@ export function readTaskEvents (framed: FramedStream, taskId: string, fromSeq: n
       } finally {
         // Also when the reader stops at the terminal event without asking for more: an open
         // write side would hold one of the connection's task-stream slots for good.
-        if (failure == null && previous != null && isTerminal(previous)) await stream.close({ signal: writeDeadline() }).catch(() => {})
+        if (failure == null && previous != null && isTerminal(previous)) await framed.close(writeDeadline()).catch(() => {})
         else stream.abort(failure ?? new ProtocolError('the reader stopped before the task ended'))
       }
     })(),
