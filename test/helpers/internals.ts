@@ -1,4 +1,5 @@
 import type { CloudaiNode } from '../../node/src/node.ts'
+import type { CandidateSet } from '../../node/src/mesh/candidate-set.ts'
 import type { TaskStore } from '../../node/src/store/store.ts'
 import type { Worker } from '../../node/src/worker/worker.ts'
 
@@ -13,4 +14,9 @@ export function workerOf (node: CloudaiNode): Worker {
 
 export function storeOf (node: CloudaiNode): TaskStore {
   return (node as unknown as { store: TaskStore }).store
+}
+
+/** A node's membership, for the sizes of what it holds of peers that are not members (a flood's footprint). */
+export function membershipOf (node: CloudaiNode): { candidates: CandidateSet } {
+  return (node as unknown as { membership: { candidates: CandidateSet } }).membership
 }

@@ -4,7 +4,9 @@ import type { Logger } from 'pino'
 import { NotMemberError, PeerUnreachableError, WrongClusterKeyError, toError } from '../errors.ts'
 import { requestStatus } from '../protocol/node-protocol.ts'
 import type { MemberHint, PeerStatus } from '../protocol/node-messages.ts'
+import { CandidateSet, type Candidate } from './candidate-set.ts'
 import { nameRefusals } from './peer-names.ts'
+import { RefusedPeers, type RefusedPeer } from './refused-peers.ts'
 
 /** How often every known member is asked for its Status (load, health, liveness). */
 export const DEFAULT_REFRESH_INTERVAL_MS = 10_000
@@ -15,9 +17,6 @@ export const FORGET_AFTER_MS = 10 * 60_000
  * the other waits this long for that connection, so each pair opens one connection.
  */
 export const DISCOVERY_YIELD_MS = 1_500
-/** A candidate whose first probe failed (overload, a restart) is retried this many times, with doubling delays. */
-export const CANDIDATE_RETRIES = 5
-export const CANDIDATE_RETRY_BASE_MS = 1_000
 /**
  * Probes (each may dial: a TCP, private-network, noise and yamux handshake) run at most this
  * many at a time. Starting every probe at once when a node hears of 50 peers makes each
@@ -40,19 +39,10 @@ export interface Member {
   unreachableSince?: number
 }
 
-/**
- * A machine that was discovered but refused the handshake: it holds another cluster key
- * (or none), or it is not cloudai. Kept so that "no such peer" can say why.
- */
-export interface RefusedPeer {
-  peerId: string
-  addrs: string[]
-  /** When it last refused (ms since the epoch). */
-  at: number
-}
-
 /** Dial failures that mean no process listens there (down, not refusing): not a refusal. */
 const NOBODY_THERE = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|no valid addresses|NoValidAddressesError/
+/** The machine answered that nothing listens on that port: a candidate not worth a retry (a node that starts announces itself). */
+const NOTHING_LISTENS = /ECONNREFUSED/
 
 export interface MembershipInit {
   libp2p: Libp2p
@@ -69,25 +59,35 @@ export interface MembershipInit {
 }
 
 /**
- * Who is in the mesh. Discovery (mDNS, peer exchange, bootstrap, `connect`) only
- * yields candidates; a candidate becomes a member when it answers Status, which
- * needs the cluster key. Every answer also carries the members the peer knows,
- * and those are probed at once, so one contact is enough to learn the whole mesh.
+ * Who is in the mesh. Discovery (mDNS, peer exchange, connections) only yields candidates
+ * (`candidate-set.ts`: bounded, served fairly across sources, aged out); a candidate becomes
+ * a member when it answers Status, which needs the cluster key. Every answer also carries
+ * the members the peer knows, and those become candidates at once, so one contact is enough
+ * to learn the whole mesh. Members' probes (the refresh, `connect`, bootstrap) and candidates
+ * take turns at the probe slots.
  */
 export class Membership {
   private readonly libp2p: Libp2p
   private readonly log: Logger
   private readonly init: MembershipInit
   private readonly members = new Map<string, Member>()
+  /** The probe running (or waiting for a slot) per peer: one at a time. */
   private readonly probes = new Map<string, Promise<Member | undefined>>()
-  /** Failed probes in a row, per peer (candidates and connected members). */
+  /** Failed probes in a row, per member. */
   private readonly failures = new Map<string, number>()
+  /** Timers of the members' refresh probes: one per member per interval. */
   private readonly pending = new Set<NodeJS.Timeout>()
-  private readonly refusedPeers = new Map<string, RefusedPeer>()
+  private readonly candidates = new CandidateSet()
+  private readonly refusedPeers = new RefusedPeers()
   private activeProbes = 0
+  /** Members' probes waiting for a slot, first come first served. */
   private readonly waitingProbes: Array<() => void> = []
+  /** Whose turn the next free slot is when members' probes and candidates both wait. */
+  private candidatesTurn = false
   private readonly listeners: Array<[string, (evt: any) => void]> = []
   private timer?: NodeJS.Timeout
+  /** Wakes the dispatcher when the earliest waiting candidate falls due. */
+  private dueTimer?: NodeJS.Timeout
   private stopped = true
 
   constructor (init: MembershipInit) {
@@ -98,9 +98,10 @@ export class Membership {
 
   start (): void {
     this.stopped = false
-    // mDNS repeats every answer; a member that is known and reachable needs no new probe.
-    this.listen('peer:discovery', evt => { this.discovered(evt.detail.id) })
-    this.listen('peer:connect', evt => { this.probeIfUnknown(evt.detail) })
+    // libp2p reports each peer new to its peer store: mDNS answers, identify, a hint being dialed.
+    this.listen('peer:discovery', evt => { this.hear([evt.detail.id], 'discovery', () => [], true) })
+    // The other side passed the handshake and dialed already: no tie-break.
+    this.listen('peer:connect', evt => { this.hear([evt.detail], 'connection', () => [], false) })
     this.listen('peer:disconnect', evt => {
       const member = this.members.get(evt.detail.toString())
       if (member != null) this.markUnreachable(member, 'disconnected')
@@ -113,8 +114,15 @@ export class Membership {
   stop (): void {
     this.stopped = true
     clearInterval(this.timer)
+    clearTimeout(this.dueTimer)
     for (const timer of this.pending) clearTimeout(timer)
     this.pending.clear()
+    this.candidates.clear()
+    // Each waiting probe then sees `stopped` and ends (its slot was never counted).
+    for (const waiting of this.waitingProbes.splice(0)) {
+      this.activeProbes++
+      waiting()
+    }
     for (const [type, listener] of this.listeners) this.libp2p.removeEventListener(type as any, listener)
     this.listeners.length = 0
   }
@@ -135,8 +143,7 @@ export class Membership {
 
   /** Discovered machines that refused the handshake lately, and have not joined since. */
   refused (): RefusedPeer[] {
-    const since = Date.now() - FORGET_AFTER_MS
-    return [...this.refusedPeers.values()].filter(peer => peer.at >= since)
+    return this.refusedPeers.list(Date.now())
   }
 
   /** The reachable members with their addresses, for this node's Status answer. */
@@ -170,80 +177,179 @@ export class Membership {
     throw new Error(`${connection.remotePeer.toString()} answered the dial but not the Status request: is it a cloudai node?`)
   }
 
-  private discovered (peerId: PeerId): void {
-    if (this.libp2p.peerId.toString() < peerId.toString()) this.probeIfUnknown(peerId)
-    else this.later(DISCOVERY_YIELD_MS, () => { this.probeIfUnknown(peerId) })
-  }
-
-  private later (delayMs: number, action: () => void): void {
-    if (this.stopped) return
-    const timer = setTimeout(() => {
-      this.pending.delete(timer)
-      if (!this.stopped) action()
-    }, delayMs)
-    timer.unref()
-    this.pending.add(timer)
-  }
-
-  private probeIfUnknown (peerId: PeerId): void {
-    if (this.members.get(peerId.toString())?.reachable !== true) void this.probe(peerId)
-  }
-
-  /** Ask a peer for its Status and record the answer. One probe per peer at a time. */
+  /** Ask a peer for its Status (a member's refresh, `connect`): in turn with candidates. One probe per peer at a time. */
   async probe (peerId: PeerId): Promise<Member | undefined> {
     if (this.stopped || peerId.equals(this.libp2p.peerId)) return undefined
-    const key = peerId.toString()
-    const running = this.probes.get(key)
-    if (running != null) return running
-    const probe = this.runProbe(peerId).finally(() => this.probes.delete(key))
-    this.probes.set(key, probe)
-    return probe
-  }
-
-  private async probeSlot (): Promise<() => void> {
-    if (this.activeProbes >= MAX_CONCURRENT_PROBES) {
-      await new Promise<void>(resolve => { this.waitingProbes.push(resolve) })
-    }
-    this.activeProbes++
-    return () => {
-      this.activeProbes--
-      this.waitingProbes.shift()?.()
-    }
-  }
-
-  private async runProbe (peerId: PeerId): Promise<Member | undefined> {
-    const key = peerId.toString()
-    const release = await this.probeSlot()
-    try {
-      if (this.stopped) return undefined
-      const { status, rttMs } = await requestStatus(this.libp2p, peerId)
-      if (this.stopped) return undefined
-      const previous = this.members.get(key)
-      const member: Member = {
-        peerId,
-        status,
-        addrs: await this.addressesOf(peerId),
-        rttMs,
-        lastSeen: Date.now(),
-        reachable: true
+    const running = this.probes.get(peerId.toString())
+    if (running != null) return await running
+    return await this.track(peerId, (async () => {
+      const release = await this.probeSlot()
+      try {
+        if (this.stopped) return undefined
+        return await this.ask(peerId)
+      } catch (err) {
+        await this.probeFailed(peerId, toError(err))
+        return undefined
+      } finally {
+        release()
       }
-      this.members.set(key, member)
-      this.failures.delete(key)
-      this.refusedPeers.delete(key)
-      if (previous?.reachable !== true) this.init.onJoin?.(member)
-      this.learn(status.members)
-      return member
+    })())
+  }
+
+  private track (peerId: PeerId, probe: Promise<Member | undefined>): Promise<Member | undefined> {
+    const key = peerId.toString()
+    const tracked = probe.finally(() => this.probes.delete(key))
+    this.probes.set(key, tracked)
+    return tracked
+  }
+
+  /** Wait for a probe slot (MAX_CONCURRENT_PROBES); the returned function frees it. */
+  private async probeSlot (): Promise<() => void> {
+    await new Promise<void>(resolve => {
+      this.waitingProbes.push(resolve)
+      this.dispatch()
+    })
+    return this.releaser()
+  }
+
+  /** Frees a slot once. */
+  private releaser (): () => void {
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.activeProbes--
+      this.dispatch()
+    }
+  }
+
+  /** Ask a peer for its Status and record it as a member. Throws what the request threw. */
+  private async ask (peerId: PeerId): Promise<Member | undefined> {
+    const key = peerId.toString()
+    const { status, rttMs } = await requestStatus(this.libp2p, peerId)
+    if (this.stopped) return undefined
+    const previous = this.members.get(key)
+    const member: Member = {
+      peerId,
+      status,
+      addrs: await this.addressesOf(peerId),
+      rttMs,
+      lastSeen: Date.now(),
+      reachable: true
+    }
+    this.members.set(key, member)
+    this.failures.delete(key)
+    this.refusedPeers.forget(key)
+    this.candidates.remove(key)
+    if (previous?.reachable !== true) this.init.onJoin?.(member)
+    this.learn(status.members, peerId)
+    return member
+  }
+
+  private async probeFailed (peerId: PeerId, err: Error): Promise<void> {
+    const key = peerId.toString()
+    const member = this.members.get(key)
+    const connected = this.libp2p.getConnections(peerId).length > 0
+    if (member == null) {
+      // The dial itself failed, yet something answered there: as it does with another cluster key.
+      if (!connected && !NOBODY_THERE.test(err.message)) await this.noteRefusal(peerId)
+    } else if (!connected || (this.failures.get(key) ?? 0) + 1 >= PROBE_FAILURES_UNREACHABLE) {
+      this.markUnreachable(member, err.message)
+    } else {
+      // Still connected: one slow answer is not yet a lost member.
+      this.failures.set(key, (this.failures.get(key) ?? 0) + 1)
+    }
+  }
+
+  private async noteRefusal (peerId: PeerId): Promise<void> {
+    const addrs = await this.libp2p.peerStore.get(peerId).then(peer => peer.addresses.map(address => address.multiaddr.toString()), () => [])
+    this.refusedPeers.note(peerId.toString(), addrs, Date.now())
+  }
+
+  /**
+   * Peers heard of (mDNS, a connection, a member's hints) become candidates, unless they are
+   * this node or a reachable member. With `tieBreak`, when two peers discover each other at
+   * once, the one with the smaller ID probes (dials) and the other waits DISCOVERY_YIELD_MS
+   * for that connection.
+   */
+  private hear (peerIds: PeerId[], source: string, addrsOf: (i: number) => Multiaddr[], tieBreak: boolean): void {
+    if (this.stopped) return
+    const now = Date.now()
+    peerIds.forEach((peerId, i) => {
+      const key = peerId.toString()
+      if (peerId.equals(this.libp2p.peerId) || this.members.get(key)?.reachable === true) return
+      const delayMs = tieBreak && this.libp2p.peerId.toString() > key ? DISCOVERY_YIELD_MS : 0
+      const { admitted, dropped } = this.candidates.offer(peerId, source, addrsOf(i), now, delayMs)
+      for (const candidate of dropped) this.forget(candidate.peerId)
+      if (!admitted) this.forget(peerId)
+    })
+    this.dispatch()
+  }
+
+  /** Peer exchange: the members a peer told us about become candidates, that member's hints being their own source. */
+  private learn (hints: MemberHint[], from: PeerId): void {
+    this.hear(hints.map(hint => hint.peerId), `hint:${from.toString()}`, i => hints[i].addrs, true)
+  }
+
+  /**
+   * Hand out the free probe slots. When members' probes (refresh, `connect`) and candidates
+   * both wait, they take turns: a flood of candidates cannot stop members from being
+   * checked, nor can a large mesh's refreshes keep candidates from ever being probed.
+   */
+  private dispatch (): void {
+    if (this.stopped) return
+    const now = Date.now()
+    while (this.activeProbes < MAX_CONCURRENT_PROBES) {
+      if (!this.startNext(now, this.candidatesTurn) && !this.startNext(now, !this.candidatesTurn)) break
+    }
+    clearTimeout(this.dueTimer)
+    // With every slot taken, the next finished probe dispatches.
+    const dueAt = this.activeProbes < MAX_CONCURRENT_PROBES ? this.candidates.nextDueAt() : undefined
+    if (dueAt == null) return
+    this.dueTimer = setTimeout(() => { this.dispatch() }, Math.max(0, dueAt - now))
+    this.dueTimer.unref()
+  }
+
+  /** Start a waiting member's probe, or a due candidate's; false if there is none. */
+  private startNext (now: number, candidate: boolean): boolean {
+    if (!candidate) {
+      const waiting = this.waitingProbes.shift()
+      if (waiting == null) return false
+      this.activeProbes++
+      this.candidatesTurn = true
+      waiting()
+      return true
+    }
+    for (let next = this.candidates.next(now); next != null; next = this.candidates.next(now)) {
+      const key = next.peerId.toString()
+      if (this.probes.has(key) || this.members.get(key)?.reachable === true) {
+        // A member's probe or `connect` asks it already, or it joined meanwhile.
+        this.candidates.remove(key)
+        continue
+      }
+      this.activeProbes++
+      this.candidatesTurn = false
+      void this.track(next.peerId, this.probeCandidate(next, this.releaser()))
+      return true
+    }
+    return false
+  }
+
+  private async probeCandidate (candidate: Candidate, release: () => void): Promise<Member | undefined> {
+    const { peerId } = candidate
+    const key = peerId.toString()
+    try {
+      // A hint's addresses enter the peer store only to be dialed: held there earlier, a flood of hints would grow it.
+      if (candidate.addrs.length > 0) await this.libp2p.peerStore.merge(peerId, { multiaddrs: candidate.addrs })
+      return await this.ask(peerId)
     } catch (err) {
-      const member = this.members.get(key)
-      if (member == null) {
-        // The dial itself failed, yet something answered there: as it does with another cluster key.
-        if (this.libp2p.getConnections(peerId).length === 0 && !NOBODY_THERE.test(toError(err).message)) await this.noteRefusal(peerId)
-        this.retryCandidate(peerId, toError(err))
-      } else if (this.libp2p.getConnections(peerId).length === 0 || (this.failures.get(key) ?? 0) + 1 >= PROBE_FAILURES_UNREACHABLE) {
-        this.markUnreachable(member, toError(err).message)
-      } else {
-        // Still connected: one slow answer is not yet a lost member.
-        this.failures.set(key, (this.failures.get(key) ?? 0) + 1)
+      const error = toError(err)
+      await this.probeFailed(peerId, error)
+      this.log.debug({ peer: key, failures: candidate.failures + 1, err: error.message }, 'candidate did not answer Status')
+      // Else it may be busy, restarting, or not yet known by address: retried, up to a limit.
+      if (NOTHING_LISTENS.test(error.message) || !this.candidates.retryLater(key, Date.now())) {
+        this.candidates.remove(key)
+        this.forget(peerId)
       }
       return undefined
     } finally {
@@ -251,32 +357,14 @@ export class Membership {
     }
   }
 
-  private async noteRefusal (peerId: PeerId): Promise<void> {
-    const addrs = await this.libp2p.peerStore.get(peerId).then(peer => peer.addresses.map(address => address.multiaddr.toString()), () => [])
-    this.refusedPeers.set(peerId.toString(), { peerId: peerId.toString(), addrs, at: Date.now() })
-  }
-
-  private retryCandidate (peerId: PeerId, err: Error): void {
-    const key = peerId.toString()
-    const failures = (this.failures.get(key) ?? 0) + 1
-    this.log.debug({ peer: key, failures, err: err.message }, 'candidate did not answer Status')
-    if (failures > CANDIDATE_RETRIES) {
-      // Likely not a member (another cluster key); rediscovery or a hint starts over.
-      this.failures.delete(key)
-      return
-    }
-    this.failures.set(key, failures)
-    this.later(CANDIDATE_RETRY_BASE_MS * 2 ** (failures - 1), () => { this.probeIfUnknown(peerId) })
-  }
-
-  /** Peer exchange: probe every member a peer told us about that we do not know yet (with the same tie-break as mDNS). */
-  private learn (hints: MemberHint[]): void {
-    for (const hint of hints) {
-      if (hint.peerId.equals(this.libp2p.peerId) || this.members.get(hint.peerId.toString())?.reachable === true || this.probes.has(hint.peerId.toString())) continue
-      void this.libp2p.peerStore.merge(hint.peerId, { multiaddrs: hint.addrs })
-        .then(() => { this.discovered(hint.peerId) })
-        .catch(err => { this.log.debug({ peer: hint.peerId.toString(), err: toError(err).message }, 'could not use a member hint') })
-    }
+  /**
+   * A candidate dropped: unless it is a member or connected, its peer store record goes too.
+   * The store stays bounded, and a new announcement of the peer is news again (libp2p
+   * reports only peers new to its store).
+   */
+  private forget (peerId: PeerId): void {
+    if (this.members.has(peerId.toString()) || this.libp2p.getConnections(peerId).length > 0) return
+    this.libp2p.peerStore.delete(peerId).catch(err => { this.log.debug({ peer: peerId.toString(), err: toError(err).message }, 'could not forget a candidate') })
   }
 
   /** The peer's listen addresses (from identify); until identify has run, the address we reached it on. */
@@ -295,7 +383,8 @@ export class Membership {
 
   /**
    * Probe every member once per interval, each at a random moment within it: probes of
-   * many members spread out instead of arriving at the same instant.
+   * many members spread out instead of arriving at the same instant. Candidates no source
+   * told of lately age out.
    */
   private refresh (): void {
     const now = Date.now()
@@ -303,11 +392,23 @@ export class Membership {
     for (const member of this.list()) {
       if (!member.reachable && now - (member.unreachableSince ?? now) > FORGET_AFTER_MS) {
         this.members.delete(member.peerId.toString())
+        this.failures.delete(member.peerId.toString())
         continue
       }
       this.later(Math.random() * interval, () => { void this.probe(member.peerId) })
     }
+    for (const candidate of this.candidates.expire(now)) this.forget(candidate.peerId)
     this.dialBootstrap()
+  }
+
+  private later (delayMs: number, action: () => void): void {
+    if (this.stopped) return
+    const timer = setTimeout(() => {
+      this.pending.delete(timer)
+      if (!this.stopped) action()
+    }, delayMs)
+    timer.unref()
+    this.pending.add(timer)
   }
 
   private dialBootstrap (): void {
