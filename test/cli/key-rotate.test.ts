@@ -7,7 +7,7 @@ import { runCli, startDaemonProcess, type DaemonProcess } from '../helpers/cli.t
 import { tempDir } from '../helpers/env.ts'
 
 /**
- * Issue 6, build item 6: `cloudai key rotate` makes a new cluster key, keeps the old one as
+ * `cloudai key rotate` makes a new cluster key, keeps the old one as
  * swarm.key.old (both mode 0600), and says how to roll the new one across the machines. The
  * daemons here run on loopback without mDNS, so this file needs no network namespace.
  */

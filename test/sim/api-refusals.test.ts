@@ -12,7 +12,7 @@ import { startOpenNode, type TestNode } from '../helpers/libp2p-pair.ts'
 import { SIM_IMAGE } from '../helpers/sim.ts'
 
 /**
- * Issue 6, the local API: what test/sim/api-server.test.ts does not cover yet. The token
+ * The local API: what test/sim/api-server.test.ts does not cover yet. The token
  * file's mode, the body limits of the task endpoints, and the input checks of the task
  * endpoints (`GET /v1/tasks`, `GET /v1/tasks/<id>`, `/events`, `/cancel`, `/copies`,
  * `/v1/placement`), which answer 400 with a code for bad input and 404 UNKNOWN_TASK for an

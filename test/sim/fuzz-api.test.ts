@@ -10,7 +10,7 @@ import { SIM_IMAGE } from '../helpers/sim.ts'
 import { workerOf } from '../helpers/internals.ts'
 
 /**
- * Issue 6: hostile bytes hurt no one. Random paths, methods, bodies and tokens go to a real
+ * Hostile bytes hurt no one. Random paths, methods, bodies and tokens go to a real
  * node's local API, and near-valid task bodies. Each property is bounded in runs and time;
  * every input is counted, and the counts are printed at the end (the issue's closing note
  * asks for them).

@@ -13,7 +13,7 @@ import { makeClusterKey, simNode, simTaskRequest, taskEvents } from '../helpers/
 import { workerOf } from '../helpers/internals.ts'
 
 /**
- * Issue 6, membership: four nodes hold the same cluster key. A, B and D list A, B and D as
+ * Membership: four nodes hold the same cluster key. A, B and D list A, B and D as
  * the policy's `members`; C holds the key but is listed nowhere. B also accepts tasks only
  * from A (`submitters`). C must get nowhere (no connection, no submission, a clear reason);
  * D is a member that B does not take tasks from.
@@ -134,7 +134,7 @@ test('the left-out key holder cannot connect, and the error says why', async () 
   assert.ok(outcome instanceof Error, `C connected to A: ${JSON.stringify(outcome)}`)
   assert.ok(elapsedMs < 10_000, `connect took ${Math.round(elapsedMs)} ms to fail`)
   assert.ok(!reachable('C').includes(ids.A), 'C lists A after the failed connect')
-  // Issue 6, build item 1: "not a member of this mesh", not a guess about another program.
+  // "not a member of this mesh", not a guess about another program.
   assert.match(outcome.message, /member/i, `C's connect failed with ${outcome.name}: "${outcome.message}", which does not say that A leaves C out of its members`)
 })
 

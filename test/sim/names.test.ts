@@ -13,7 +13,7 @@ import { workerOf } from '../helpers/internals.ts'
 import { cluster, simNode, simTaskRequest, stopAll, taskEvents, type Cluster } from '../helpers/sim.ts'
 
 /**
- * Issue 12, item 3: names are not identities. A hostile member names itself after the end of
+ * Names are not identities. A hostile member names itself after the end of
  * beta's peer ID, which is what `cloudai peers` shows of beta. A task sent by that suffix still
  * reaches beta; the hostile member's name is refused, and `peers` says so.
  */

@@ -11,7 +11,7 @@ import { settledMemory, wireSpec } from '../helpers/fuzz.ts'
 import { startBareMesh, startOpenNode, type TestMesh, type TestNode } from '../helpers/libp2p-pair.ts'
 
 /**
- * Issue 12, item 4: per-stream memory. A member that got its answer (a Status, a refused
+ * Per-stream memory. A member that got its answer (a Status, a refused
  * Submit) and keeps writing on the same stream is reset within a few MiB, on both protocols
  * and in both roles, and the node's memory stays flat. Real libp2p (TCP, Noise, Yamux) on
  * loopback; every flood is bounded in bytes and in time.

@@ -12,7 +12,7 @@ import { varint } from '../helpers/streams.ts'
 import { ProtocolError } from '../../node/src/errors.ts'
 
 /**
- * Issue 6: hostile bytes hurt no one. Random bytes and mutated valid encodings go to every
+ * Hostile bytes hurt no one. Random bytes and mutated valid encodings go to every
  * decoder and validator directly, and length and count claims far beyond the bytes present.
  * Each property is bounded in runs; every input is counted, and the counts are printed at
  * the end (the issue's closing note asks for them).

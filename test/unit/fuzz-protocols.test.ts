@@ -16,7 +16,7 @@ import { MemoryNetwork, type MemoryPeer } from '../helpers/memory-peers.ts'
 import type { ProtocolWorker } from '../helpers/protocol-worker.ts'
 
 /**
- * Issue 6: hostile bytes hurt no one. Random, truncated and mutated frames go to a worker's
+ * Hostile bytes hurt no one. Random, truncated and mutated frames go to a worker's
  * two protocols (served as a node serves them, over in-memory streams), on closed and on
  * half-open streams, and 2 MiB of 0xFF (an endless varint) to each. Each property is bounded
  * in runs and time; every input is counted, and the counts are printed at the end (the

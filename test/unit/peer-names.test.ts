@@ -5,7 +5,7 @@ import { before, test } from 'node:test'
 import { MIN_ID_FRAGMENT, nameRefusals, type NamedPeer } from '../../node/src/mesh/peer-names.ts'
 
 /**
- * Issue 12, item 3: which names membership refuses. A member may advertise any name; one that
+ * Which names membership refuses. A member may advertise any name; one that
  * could be taken for another target (a target word, a peer ID or part of another peer's, this
  * node's name or another member's) is refused, and the reason names the peer it could be
  * taken for.

@@ -99,7 +99,7 @@ test('the worker refuses a task its policy forbids before admission: REJECTED wi
   assert.match(event?.error?.message ?? '', /registry\.lan/)
   assert.equal(executor.running(), 0)
   assert.deepEqual(worker.allocated(), { cpu: 0, memoryBytes: 0, storageBytes: 0, gpus: 0 })
-  assert.equal(store.task(spec().id, 'executed'), undefined, 'a refused Submit is not stored (issue 12, item 5)')
+  assert.equal(store.task(spec().id, 'executed'), undefined, 'a refused Submit is not stored')
 })
 
 test('loadPolicy reads the data dir\'s file', async () => {

@@ -11,7 +11,7 @@ import { Worker } from '../../node/src/worker/worker.ts'
 import { FLAT_HEAP_BYTES, settledMemory } from '../helpers/fuzz.ts'
 
 /**
- * Issue 12, item 5: refused work costs nothing lasting. A flood of Submits the policy or the
+ * Refused work costs nothing lasting. A flood of Submits the policy or the
  * rate limit refuses, each with a large spec, leaves the store and the heap as they were, shows
  * no "TASK RECEIVED" box, and leaves one audit line each.
  */

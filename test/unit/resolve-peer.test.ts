@@ -5,7 +5,7 @@ import { before, test } from 'node:test'
 import { AmbiguousPeerError, resolvePeer, UnknownPeerError, type PeerCandidate } from '../../node/src/master/resolve-peer.ts'
 
 /**
- * Issue 12, item 3: names are not identities. A peer ID, then a unique part of one, decides
+ * Names are not identities. A peer ID, then a unique part of one, decides
  * the target before any name does; a name membership refused never does; and an ambiguous
  * target is refused with every candidate's name and full peer ID.
  */

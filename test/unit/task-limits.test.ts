@@ -10,7 +10,7 @@ import { ResourceLedger } from '../../node/src/worker/ledger.ts'
 import { TaskSpec as WireTaskSpec } from '../../protocols/task.ts'
 
 /**
- * Issue 12: any spec the validator accepts becomes a container with real limits (a CPU
+ * Any spec the validator accepts becomes a container with real limits (a CPU
  * quota at or above the floor the kernel enforces, a memory limit, a storage quota where the
  * engine enforces one), and the ledger holds exactly what the container is held to.
  */
