@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
-import { join } from 'node:path'
-import { after, afterEach, before, test } from 'node:test'
-import { runCli, startDaemonProcess, type DaemonProcess } from '../helpers/cli.ts'
-import { ensureTestImage, IMAGE, removeTaskContainers, runCliBytes, spawnCli, taskContainers, type LiveCli } from '../helpers/docker.ts'
-import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
+import { test } from 'node:test'
+import { IMAGE, runCliBytes, spawnCli, taskContainers, type LiveCli } from '../helpers/docker.ts'
+import { waitFor } from '../helpers/env.ts'
+import { useSoloDaemon } from '../helpers/solo-daemon.ts'
 
 /**
  * Admission on a real engine: a daemon that offers 2 CPUs, and tasks sent to it
@@ -17,17 +16,14 @@ const SLEEP_S = 6
 const WAITER_SLEEP_S = 1
 const BOUND_MS = 30_000
 
-let dir: { path: string, remove: () => Promise<void> }
-let dataDir: string
-let daemon: DaemonProcess | undefined
-let nodeId = ''
+const solo = useSoloDaemon()
 
 function parseEvents (stdout: string): any[] {
   return stdout.split('\n').filter(line => line !== '').map(line => JSON.parse(line))
 }
 
 function sleepTask (seconds = SLEEP_S): LiveCli {
-  return spawnCli(['--data-dir', dataDir, 'task', 'self', IMAGE, '--cpu', '1', '--json', '--', 'sleep', String(seconds)], { timeoutMs: BOUND_MS })
+  return spawnCli(['--data-dir', solo.dataDir, 'task', 'self', IMAGE, '--cpu', '1', '--json', '--', 'sleep', String(seconds)], { timeoutMs: BOUND_MS })
 }
 
 async function waitForState (cli: LiveCli, state: string): Promise<any> {
@@ -36,29 +32,6 @@ async function waitForState (cli: LiveCli, state: string): Promise<any> {
   return parseEvents(cli.stdout()).find(event => event.state === state)
 }
 
-before(async () => {
-  requireTestNamespace()
-  await ensureTestImage()
-  dir = await tempDir()
-  dataDir = join(dir.path, 'solo')
-  const init = await runCli(['--data-dir', dataDir, 'init', '--json'])
-  assert.equal(init.code, 0, init.stderr)
-  daemon = await startDaemonProcess(dataDir, ['--name', 'solo', '--mdns-tag', mdnsTag(), '--cpu', '2'])
-  const id = await runCli(['--data-dir', dataDir, 'id', '--json'])
-  assert.equal(id.code, 0, id.stderr)
-  nodeId = JSON.parse(id.stdout).peerId
-})
-
-afterEach(async () => {
-  const gone = await waitFor(async () => (await taskContainers([nodeId])).length === 0, 5_000, 200)
-  assert.ok(gone, `no task container is left behind: ${(await taskContainers([nodeId])).join(', ')}`)
-})
-
-after(async () => {
-  if (nodeId !== '') await removeTaskContainers([nodeId])
-  await daemon?.stop('SIGKILL')
-  await dir?.remove()
-})
 
 test('three --cpu 1 tasks on a node with 2 CPUs: two run, the third is QUEUED at position 1 and runs when one ends', async () => {
   const first = sleepTask()
@@ -72,7 +45,7 @@ test('three --cpu 1 tasks on a node with 2 CPUs: two run, the third is QUEUED at
     const queued = await waitForState(third, 'QUEUED')
     assert.equal(queued.queuedPosition, 1, JSON.stringify(queued))
     assert.equal(queued.seq, 1, 'waiting is the first thing the task does')
-    assert.equal((await taskContainers([nodeId])).length, 2, 'only two containers while the third waits')
+    assert.equal((await taskContainers([solo.nodeId])).length, 2, 'only two containers while the third waits')
 
     const thirdRunning = await waitForState(third, 'RUNNING')
     const ends = [first, second].map(cli => parseEvents(cli.stdout()).find(event => event.state === 'SUCCEEDED'))
@@ -92,23 +65,23 @@ test('three --cpu 1 tasks on a node with 2 CPUs: two run, the third is QUEUED at
 })
 
 test('a --cpu 64 task is refused with the numbers and exit 125, and nothing runs', async () => {
-  const result = await runCliBytes(['--data-dir', dataDir, 'task', 'self', IMAGE, '--cpu', '64', '--', 'true'])
+  const result = await runCliBytes(['--data-dir', solo.dataDir, 'task', 'self', IMAGE, '--cpu', '64', '--', 'true'])
   const stderr = result.stderr.toString()
   assert.equal(result.code, 125, stderr)
   assert.equal(result.stdout.length, 0)
   assert.match(stderr, /needs 64 CPU, node has 2/)
-  assert.deepEqual(await taskContainers([nodeId]), [])
+  assert.deepEqual(await taskContainers([solo.nodeId]), [])
 })
 
 test('with two tasks holding both CPUs, --detach returns at once and the queued task still runs to its end', async () => {
   const holders = [sleepTask(), sleepTask()]
   try {
     await Promise.all(holders.map(async cli => await waitForState(cli, 'RUNNING')))
-    const detached = await runCliBytes(['--data-dir', dataDir, 'task', 'self', IMAGE, '--cpu', '1', '--detach', '--', 'true'])
+    const detached = await runCliBytes(['--data-dir', solo.dataDir, 'task', 'self', IMAGE, '--cpu', '1', '--detach', '--', 'true'])
     assert.equal(detached.code, 0, detached.stderr.toString())
     const taskId = detached.stdout.toString().trim()
     assert.ok(detached.ms < SLEEP_S * 1000, `--detach waited for the queue (${detached.ms} ms)`)
-    assert.ok(await waitFor(() => daemon!.output().includes(`task ${taskId}: SUCCEEDED`), BOUND_MS, 200), `the queued task ran to its end:\n${daemon!.output().slice(-2000)}`)
+    assert.ok(await waitFor(() => solo.process!.output().includes(`task ${taskId}: SUCCEEDED`), BOUND_MS, 200), `the queued task ran to its end:\n${solo.process!.output().slice(-2000)}`)
     assert.deepEqual(await Promise.all(holders.map(async cli => await cli.exited)), [0, 0])
   } finally {
     holders.forEach(cli => { cli.kill() })

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict'
-import { join } from 'node:path'
-import { after, afterEach, before, test } from 'node:test'
-import { runCli, startDaemonProcess, type DaemonProcess } from '../helpers/cli.ts'
-import { ensureTestImage, IMAGE, removeTaskContainers, runCliBytes, taskContainers } from '../helpers/docker.ts'
-import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
+import { test } from 'node:test'
+import { IMAGE, runCliBytes, taskContainers } from '../helpers/docker.ts'
+import { useSoloDaemon } from '../helpers/solo-daemon.ts'
 
 /**
  * Limits at their edges on a real engine: tasks sent with the CLI
@@ -18,38 +16,12 @@ const CPU_PERIOD = '/sys/fs/cgroup/cpu/cpu.cfs_period_us'
 const MEMORY_LIMIT = '/sys/fs/cgroup/memory/memory.limit_in_bytes'
 const BOUND_MS = 60_000
 
-let dir: { path: string, remove: () => Promise<void> }
-let dataDir: string
-let daemon: DaemonProcess | undefined
-let nodeId = ''
+const solo = useSoloDaemon()
 
 function task (...args: string[]): string[] {
-  return ['--data-dir', dataDir, 'task', 'self', IMAGE, ...args]
+  return ['--data-dir', solo.dataDir, 'task', 'self', IMAGE, ...args]
 }
 
-before(async () => {
-  requireTestNamespace()
-  await ensureTestImage()
-  dir = await tempDir()
-  dataDir = join(dir.path, 'solo')
-  const init = await runCli(['--data-dir', dataDir, 'init', '--json'])
-  assert.equal(init.code, 0, init.stderr)
-  daemon = await startDaemonProcess(dataDir, ['--name', 'solo', '--mdns-tag', mdnsTag(), '--cpu', '2'])
-  const id = await runCli(['--data-dir', dataDir, 'id', '--json'])
-  assert.equal(id.code, 0, id.stderr)
-  nodeId = JSON.parse(id.stdout).peerId
-})
-
-afterEach(async () => {
-  const gone = await waitFor(async () => (await taskContainers([nodeId])).length === 0, 5_000, 200)
-  assert.ok(gone, `no task container is left behind: ${(await taskContainers([nodeId])).join(', ')}`)
-})
-
-after(async () => {
-  if (nodeId !== '') await removeTaskContainers([nodeId])
-  await daemon?.stop('SIGKILL')
-  await dir?.remove()
-})
 
 test('a task asking for 1e-10 CPU runs with a real CPU quota: 0.01 core, 1,000 µs per 100,000 µs period, read inside its container', async () => {
   const result = await runCliBytes(task('--cpu', '1e-10', '--', 'cat', CPU_QUOTA, CPU_PERIOD), { timeoutMs: BOUND_MS })
@@ -82,7 +54,7 @@ test('--storage 0, --cpu 0 and --memory 0 are refused with exit 2 and a reason, 
     assert.match(stderr, what, option)
     assert.match(stderr, /0 would mean no limit/, option)
   }
-  assert.deepEqual(await taskContainers([nodeId]), [])
+  assert.deepEqual(await taskContainers([solo.nodeId]), [])
 })
 
 test('--timeout past the 24 days a timer can hold is refused with exit 2; 24 days runs the task to its end', async () => {
