@@ -6,6 +6,20 @@ import { colors } from './render.ts'
 import type { TaskLine } from './task-source.ts'
 
 
+/** A peer ID as a line has room for: enough of it to tell peers apart. */
+function shortPeer (peerId: string): string {
+  return peerId.length > 16 ? `${peerId.slice(0, 8)}…${peerId.slice(-6)}` : peerId
+}
+
+/** Where the worker found the task's image, told on the line that leaves PULLING. */
+function imageSourceText (event: TaskEventJson): string {
+  const source = event.imageSource
+  if (source == null) return ''
+  if (source.kind === 'peer') return ` (image fetched from peer ${shortPeer(source.peer ?? '')})`
+  if (source.kind === 'registry') return ' (image pulled from its registry)'
+  return ' (image already in the worker\'s engine)'
+}
+
 export interface TaskOutputOptions {
   json: boolean
   quiet: boolean
@@ -103,15 +117,20 @@ export class TaskOutput {
       await this.progress(event.pull.doneBytes, event.pull.totalBytes)
       return
     }
+    if (event.imageFetch != null) {
+      const { peer, doneBytes, totalBytes, bytesPerSecond } = event.imageFetch
+      await this.progress(doneBytes, totalBytes, `→ fetching image from ${shortPeer(peer)}: ${formatBytes(doneBytes)}${totalBytes > 0 ? ` of ${formatBytes(totalBytes)}` : ''} (${formatBytes(bytesPerSecond)}/s)`)
+      return
+    }
     if (event.state !== this.lastState) {
       this.lastState = event.state
       await this.stateLine(event)
     }
   }
 
-  private async progress (done: number, total: number): Promise<void> {
+  private async progress (done: number, total: number, line?: string): Promise<void> {
     if (this.options.quiet || this.options.json || this.options.outputOnly === true) return
-    const text = `  pulling ${formatBytes(done)}${total > 0 ? ` / ${formatBytes(total)}` : ''}`
+    const text = line ?? `  pulling ${formatBytes(done)}${total > 0 ? ` / ${formatBytes(total)}` : ''}`
     const stderr = this.options.stderr as NodeJS.WriteStream
     if (stderr.isTTY === true) {
       await write(stderr, `\r${text}\x1b[K${total > 0 && done >= total ? '\n' : ''}`)
@@ -149,7 +168,7 @@ export class TaskOutput {
         return
       default:
         if (this.options.outputOnly === true) return
-        await this.note(colors.cyan(`→ ${event.state.toLowerCase()}${event.queuedPosition != null ? ` (position ${event.queuedPosition})` : ''}`))
+        await this.note(colors.cyan(`→ ${event.state.toLowerCase()}${event.queuedPosition != null ? ` (position ${event.queuedPosition})` : ''}${imageSourceText(event)}`))
     }
   }
 

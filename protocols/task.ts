@@ -173,6 +173,7 @@ export interface TaskSpec {
   timeoutMs: number
   labels: Map<string, string>
   attempt: number
+  imageId?: string
 }
 
 export namespace TaskSpec {
@@ -460,6 +461,11 @@ export namespace TaskSpec {
           w.uint32(obj.attempt)
         }
 
+        if (obj.imageId != null) {
+          w.uint32(82)
+          w.string(obj.imageId)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -539,6 +545,10 @@ export namespace TaskSpec {
             }
             case 9: {
               obj.attempt = reader.uint32()
+              break
+            }
+            case 10: {
+              obj.imageId = reader.string()
               break
             }
             default: {
@@ -649,6 +659,13 @@ export namespace TaskSpec {
               }
               break
             }
+            case 10: {
+              yield {
+                field: `${prefix}.imageId`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -724,6 +741,11 @@ export namespace TaskSpec {
     value: number
   }
 
+  export interface TaskSpecImageIdFieldEvent {
+    field: '$.imageId'
+    value: string
+  }
+
   export function encode (obj: Partial<TaskSpec>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, TaskSpec.codec())
   }
@@ -732,7 +754,7 @@ export namespace TaskSpec {
     return decodeMessage(buf, TaskSpec.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskSpec>): Generator<TaskSpecIdFieldEvent | TaskSpecImageFieldEvent | TaskSpecCommandFieldEvent | TaskSpecEnvFieldEvent | TaskSpecResourcesCpuFieldEvent | TaskSpecResourcesMemoryBytesFieldEvent | TaskSpecResourcesStorageBytesFieldEvent | TaskSpecResourcesGpusFieldEvent | TaskSpecNetworkFieldEvent | TaskSpecTimeoutMsFieldEvent | TaskSpecLabelsFieldEvent | TaskSpecAttemptFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskSpec>): Generator<TaskSpecIdFieldEvent | TaskSpecImageFieldEvent | TaskSpecCommandFieldEvent | TaskSpecEnvFieldEvent | TaskSpecResourcesCpuFieldEvent | TaskSpecResourcesMemoryBytesFieldEvent | TaskSpecResourcesStorageBytesFieldEvent | TaskSpecResourcesGpusFieldEvent | TaskSpecNetworkFieldEvent | TaskSpecTimeoutMsFieldEvent | TaskSpecLabelsFieldEvent | TaskSpecAttemptFieldEvent | TaskSpecImageIdFieldEvent> {
     return streamMessage(buf, TaskSpec.codec(), opts)
   }
 }
@@ -871,6 +893,11 @@ export namespace Submit {
     value: number
   }
 
+  export interface SubmitSpecImageIdFieldEvent {
+    field: '$.spec.imageId'
+    value: string
+  }
+
   export function encode (obj: Partial<Submit>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Submit.codec())
   }
@@ -879,7 +906,7 @@ export namespace Submit {
     return decodeMessage(buf, Submit.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Submit>): Generator<SubmitSpecIdFieldEvent | SubmitSpecImageFieldEvent | SubmitSpecCommandFieldEvent | SubmitSpecEnvFieldEvent | SubmitSpecResourcesCpuFieldEvent | SubmitSpecResourcesMemoryBytesFieldEvent | SubmitSpecResourcesStorageBytesFieldEvent | SubmitSpecResourcesGpusFieldEvent | SubmitSpecNetworkFieldEvent | SubmitSpecTimeoutMsFieldEvent | SubmitSpecLabelsFieldEvent | SubmitSpecAttemptFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Submit>): Generator<SubmitSpecIdFieldEvent | SubmitSpecImageFieldEvent | SubmitSpecCommandFieldEvent | SubmitSpecEnvFieldEvent | SubmitSpecResourcesCpuFieldEvent | SubmitSpecResourcesMemoryBytesFieldEvent | SubmitSpecResourcesStorageBytesFieldEvent | SubmitSpecResourcesGpusFieldEvent | SubmitSpecNetworkFieldEvent | SubmitSpecTimeoutMsFieldEvent | SubmitSpecLabelsFieldEvent | SubmitSpecAttemptFieldEvent | SubmitSpecImageIdFieldEvent> {
     return streamMessage(buf, Submit.codec(), opts)
   }
 }
@@ -1209,6 +1236,11 @@ export namespace MasterMessage {
     value: number
   }
 
+  export interface MasterMessageSubmitSpecImageIdFieldEvent {
+    field: '$.submit.spec.imageId'
+    value: string
+  }
+
   export interface MasterMessageAckSeqFieldEvent {
     field: '$.ack.seq'
     value: number
@@ -1222,7 +1254,7 @@ export namespace MasterMessage {
     return decodeMessage(buf, MasterMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MasterMessage>): Generator<MasterMessageSubmitSpecIdFieldEvent | MasterMessageSubmitSpecImageFieldEvent | MasterMessageSubmitSpecCommandFieldEvent | MasterMessageSubmitSpecEnvFieldEvent | MasterMessageSubmitSpecResourcesCpuFieldEvent | MasterMessageSubmitSpecResourcesMemoryBytesFieldEvent | MasterMessageSubmitSpecResourcesStorageBytesFieldEvent | MasterMessageSubmitSpecResourcesGpusFieldEvent | MasterMessageSubmitSpecNetworkFieldEvent | MasterMessageSubmitSpecTimeoutMsFieldEvent | MasterMessageSubmitSpecLabelsFieldEvent | MasterMessageSubmitSpecAttemptFieldEvent | MasterMessageAckSeqFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MasterMessage>): Generator<MasterMessageSubmitSpecIdFieldEvent | MasterMessageSubmitSpecImageFieldEvent | MasterMessageSubmitSpecCommandFieldEvent | MasterMessageSubmitSpecEnvFieldEvent | MasterMessageSubmitSpecResourcesCpuFieldEvent | MasterMessageSubmitSpecResourcesMemoryBytesFieldEvent | MasterMessageSubmitSpecResourcesStorageBytesFieldEvent | MasterMessageSubmitSpecResourcesGpusFieldEvent | MasterMessageSubmitSpecNetworkFieldEvent | MasterMessageSubmitSpecTimeoutMsFieldEvent | MasterMessageSubmitSpecLabelsFieldEvent | MasterMessageSubmitSpecAttemptFieldEvent | MasterMessageSubmitSpecImageIdFieldEvent | MasterMessageAckSeqFieldEvent> {
     return streamMessage(buf, MasterMessage.codec(), opts)
   }
 }
@@ -1761,6 +1793,294 @@ export namespace LogTruncated {
   }
 }
 
+export enum ImageSourceKind {
+  ENGINE = 'ENGINE',
+  PEER = 'PEER',
+  REGISTRY = 'REGISTRY'
+}
+
+enum __ImageSourceKindValues {
+  ENGINE = 0,
+  PEER = 1,
+  REGISTRY = 2
+}
+
+export namespace ImageSourceKind {
+  export const codec = (): Codec<ImageSourceKind> => {
+    return enumeration<ImageSourceKind>(__ImageSourceKindValues)
+  }
+}
+
+export interface ImageSource {
+  kind: ImageSourceKind
+  peer: string
+}
+
+export namespace ImageSource {
+  let _codec: Codec<ImageSource>
+
+  export const codec = (): Codec<ImageSource> => {
+    if (_codec == null) {
+      _codec = message<ImageSource>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.kind != null && __ImageSourceKindValues[obj.kind] !== 0) {
+          w.uint32(8)
+          ImageSourceKind.codec().encode(obj.kind, w)
+        }
+
+        if ((obj.peer != null && obj.peer !== '')) {
+          w.uint32(18)
+          w.string(obj.peer)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          kind: ImageSourceKind.ENGINE,
+          peer: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.kind = ImageSourceKind.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.peer = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.kind`,
+                value: ImageSourceKind.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.peer`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ImageSourceKindFieldEvent {
+    field: '$.kind'
+    value: ImageSourceKind
+  }
+
+  export interface ImageSourcePeerFieldEvent {
+    field: '$.peer'
+    value: string
+  }
+
+  export function encode (obj: Partial<ImageSource>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ImageSource.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageSource>): ImageSource {
+    return decodeMessage(buf, ImageSource.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageSource>): Generator<ImageSourceKindFieldEvent | ImageSourcePeerFieldEvent> {
+    return streamMessage(buf, ImageSource.codec(), opts)
+  }
+}
+
+export interface ImageFetchProgress {
+  peer: string
+  doneBytes: number
+  totalBytes: number
+  bytesPerSecond: number
+}
+
+export namespace ImageFetchProgress {
+  let _codec: Codec<ImageFetchProgress>
+
+  export const codec = (): Codec<ImageFetchProgress> => {
+    if (_codec == null) {
+      _codec = message<ImageFetchProgress>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.peer != null && obj.peer !== '')) {
+          w.uint32(10)
+          w.string(obj.peer)
+        }
+
+        if ((obj.doneBytes != null && obj.doneBytes !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.doneBytes)
+        }
+
+        if ((obj.totalBytes != null && obj.totalBytes !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.totalBytes)
+        }
+
+        if ((obj.bytesPerSecond != null && obj.bytesPerSecond !== 0)) {
+          w.uint32(32)
+          w.uint64Number(obj.bytesPerSecond)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          peer: '',
+          doneBytes: 0,
+          totalBytes: 0,
+          bytesPerSecond: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.peer = reader.string()
+              break
+            }
+            case 2: {
+              obj.doneBytes = reader.uint64Number()
+              break
+            }
+            case 3: {
+              obj.totalBytes = reader.uint64Number()
+              break
+            }
+            case 4: {
+              obj.bytesPerSecond = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.peer`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.doneBytes`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.totalBytes`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.bytesPerSecond`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ImageFetchProgressPeerFieldEvent {
+    field: '$.peer'
+    value: string
+  }
+
+  export interface ImageFetchProgressDoneBytesFieldEvent {
+    field: '$.doneBytes'
+    value: number
+  }
+
+  export interface ImageFetchProgressTotalBytesFieldEvent {
+    field: '$.totalBytes'
+    value: number
+  }
+
+  export interface ImageFetchProgressBytesPerSecondFieldEvent {
+    field: '$.bytesPerSecond'
+    value: number
+  }
+
+  export function encode (obj: Partial<ImageFetchProgress>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ImageFetchProgress.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageFetchProgress>): ImageFetchProgress {
+    return decodeMessage(buf, ImageFetchProgress.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageFetchProgress>): Generator<ImageFetchProgressPeerFieldEvent | ImageFetchProgressDoneBytesFieldEvent | ImageFetchProgressTotalBytesFieldEvent | ImageFetchProgressBytesPerSecondFieldEvent> {
+    return streamMessage(buf, ImageFetchProgress.codec(), opts)
+  }
+}
+
 export interface TaskError {
   code: string
   message: string
@@ -1885,6 +2205,8 @@ export interface TaskEvent {
   exit?: ExitStatus
   error?: TaskError
   truncated?: LogTruncated
+  imageFetch?: ImageFetchProgress
+  imageSource?: ImageSource
 }
 
 export namespace TaskEvent {
@@ -1950,6 +2272,16 @@ export namespace TaskEvent {
         if (obj.truncated != null) {
           w.uint32(90)
           LogTruncated.codec().encode(obj.truncated, w)
+        }
+
+        if (obj.imageFetch != null) {
+          w.uint32(162)
+          ImageFetchProgress.codec().encode(obj.imageFetch, w)
+        }
+
+        if (obj.imageSource != null) {
+          w.uint32(170)
+          ImageSource.codec().encode(obj.imageSource, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -2020,6 +2352,18 @@ export namespace TaskEvent {
             case 11: {
               obj.truncated = LogTruncated.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.truncated
+              })
+              break
+            }
+            case 20: {
+              obj.imageFetch = ImageFetchProgress.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.imageFetch
+              })
+              break
+            }
+            case 21: {
+              obj.imageSource = ImageSource.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.imageSource
               })
               break
             }
@@ -2111,6 +2455,20 @@ export namespace TaskEvent {
             case 11: {
               yield * LogTruncated.codec().stream(reader, reader.uint32(), `${prefix}.truncated`, {
                 limits: opts.limits?.truncated
+              })
+
+              break
+            }
+            case 20: {
+              yield * ImageFetchProgress.codec().stream(reader, reader.uint32(), `${prefix}.imageFetch`, {
+                limits: opts.limits?.imageFetch
+              })
+
+              break
+            }
+            case 21: {
+              yield * ImageSource.codec().stream(reader, reader.uint32(), `${prefix}.imageSource`, {
+                limits: opts.limits?.imageSource
               })
 
               break
@@ -2212,6 +2570,36 @@ export namespace TaskEvent {
     value: TruncationCause
   }
 
+  export interface TaskEventImageFetchPeerFieldEvent {
+    field: '$.imageFetch.peer'
+    value: string
+  }
+
+  export interface TaskEventImageFetchDoneBytesFieldEvent {
+    field: '$.imageFetch.doneBytes'
+    value: number
+  }
+
+  export interface TaskEventImageFetchTotalBytesFieldEvent {
+    field: '$.imageFetch.totalBytes'
+    value: number
+  }
+
+  export interface TaskEventImageFetchBytesPerSecondFieldEvent {
+    field: '$.imageFetch.bytesPerSecond'
+    value: number
+  }
+
+  export interface TaskEventImageSourceKindFieldEvent {
+    field: '$.imageSource.kind'
+    value: ImageSourceKind
+  }
+
+  export interface TaskEventImageSourcePeerFieldEvent {
+    field: '$.imageSource.peer'
+    value: string
+  }
+
   export function encode (obj: Partial<TaskEvent>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, TaskEvent.codec())
   }
@@ -2220,7 +2608,7 @@ export namespace TaskEvent {
     return decodeMessage(buf, TaskEvent.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskEvent>): Generator<TaskEventTaskIdFieldEvent | TaskEventSeqFieldEvent | TaskEventTimeMsFieldEvent | TaskEventStateFieldEvent | TaskEventQueuedPositionFieldEvent | TaskEventPullDoneBytesFieldEvent | TaskEventPullTotalBytesFieldEvent | TaskEventContainerIdFieldEvent | TaskEventLogStreamFieldEvent | TaskEventLogDataFieldEvent | TaskEventExitCodeFieldEvent | TaskEventExitOomKilledFieldEvent | TaskEventExitTimedOutFieldEvent | TaskEventErrorCodeFieldEvent | TaskEventErrorMessageFieldEvent | TaskEventTruncatedLimitBytesFieldEvent | TaskEventTruncatedCauseFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskEvent>): Generator<TaskEventTaskIdFieldEvent | TaskEventSeqFieldEvent | TaskEventTimeMsFieldEvent | TaskEventStateFieldEvent | TaskEventQueuedPositionFieldEvent | TaskEventPullDoneBytesFieldEvent | TaskEventPullTotalBytesFieldEvent | TaskEventContainerIdFieldEvent | TaskEventLogStreamFieldEvent | TaskEventLogDataFieldEvent | TaskEventExitCodeFieldEvent | TaskEventExitOomKilledFieldEvent | TaskEventExitTimedOutFieldEvent | TaskEventErrorCodeFieldEvent | TaskEventErrorMessageFieldEvent | TaskEventTruncatedLimitBytesFieldEvent | TaskEventTruncatedCauseFieldEvent | TaskEventImageFetchPeerFieldEvent | TaskEventImageFetchDoneBytesFieldEvent | TaskEventImageFetchTotalBytesFieldEvent | TaskEventImageFetchBytesPerSecondFieldEvent | TaskEventImageSourceKindFieldEvent | TaskEventImageSourcePeerFieldEvent> {
     return streamMessage(buf, TaskEvent.codec(), opts)
   }
 }

@@ -92,9 +92,13 @@ export const ERROR_TABLE = {
   CONTAINER_GONE: { retry: 'node-failure' },
   CREATE_FAILED: { retry: 'node-failure' },
   PULL_FAILED: { retry: 'node-failure' },
+  // A peer's image transfer broke or was refused, and no registry had the image either.
+  IMAGE_TRANSFER_FAILED: { retry: 'node-failure' },
   LOST: { retry: 'node-failure' },
   // …and of the task itself.
   IMAGE_NOT_FOUND: {},
+  // The image the worker found or was sent is not the one the submitter named by its ID.
+  IMAGE_MISMATCH: {},
   COMMAND_NOT_FOUND: { exit: EXIT.NOT_FOUND },
   COMMAND_NOT_EXECUTABLE: { exit: EXIT.CANNOT_INVOKE },
   TIMEOUT: {},
@@ -106,8 +110,8 @@ export type ErrorCode = keyof typeof ERROR_TABLE
 /** The codes a task's terminal event can carry (`error.code` on the wire and in the store). */
 export type TaskErrorCode = 'INVALID_SPEC' | 'PEER_UNREACHABLE' | 'NO_PLACEMENT' |
   'QUEUE_FULL' | 'NEVER_FITS' | 'POLICY' | 'RATE_LIMITED' |
-  'ENGINE_UNREACHABLE' | 'ENGINE_ERROR' | 'CONTAINER_GONE' | 'CREATE_FAILED' | 'PULL_FAILED' | 'LOST' |
-  'IMAGE_NOT_FOUND' | 'COMMAND_NOT_FOUND' | 'COMMAND_NOT_EXECUTABLE' | 'TIMEOUT' | 'OOM_KILLED' | 'STORE_FULL'
+  'ENGINE_UNREACHABLE' | 'ENGINE_ERROR' | 'CONTAINER_GONE' | 'CREATE_FAILED' | 'PULL_FAILED' | 'IMAGE_TRANSFER_FAILED' | 'LOST' |
+  'IMAGE_NOT_FOUND' | 'IMAGE_MISMATCH' | 'COMMAND_NOT_FOUND' | 'COMMAND_NOT_EXECUTABLE' | 'TIMEOUT' | 'OOM_KILLED' | 'STORE_FULL'
 
 /** What a code means; a code this version does not know (from a newer peer) means nothing special. */
 export function meaningOf (code: string | undefined): CodeMeaning {

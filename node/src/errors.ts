@@ -115,3 +115,13 @@ export class AmbiguousTaskError extends CloudaiError {
 export class NotSubmitterError extends CloudaiError {
   override readonly code = 'FORBIDDEN'
 }
+
+/** An image transfer from a peer failed: refused, cut short, over the size cap, or not the image asked for. */
+export class ImageTransferError extends CloudaiError {
+  override readonly code = 'IMAGE_TRANSFER_FAILED'
+}
+
+/** An image is not the one the task names by its ID. */
+export class ImageMismatchError extends CloudaiError {
+  override readonly code = 'IMAGE_MISMATCH'
+}

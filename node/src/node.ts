@@ -5,7 +5,12 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { ensureDataDir } from './data-dir.ts'
 import { DEFAULT_KEEP_BYTES, DEFAULT_KEEP_FOR_MS, DEFAULT_LISTEN, DEFAULT_MDNS_TAG } from './defaults.ts'
+import Docker from 'dockerode'
 import { createDockerExecutor } from './executor/docker.ts'
+import { dockerImageEngine, type ImageEngine } from './images/engine-images.ts'
+import { ImageFetcher } from './images/image-fetcher.ts'
+import { imageServer } from './images/image-server.ts'
+import { registerImageProtocol } from './protocol/image-protocol.ts'
 import type { Executor } from './executor/executor.ts'
 import { HealthMonitor } from './executor/health-monitor.ts'
 import { Master } from './master/master.ts'
@@ -59,6 +64,11 @@ export interface NodeOptions {
   log?: Logger
   /** What runs containers; the Docker engine by default (the simulated one in simulations). */
   executor?: Executor
+  /**
+   * The engine images travel from and to (`/cloudai/image/1.0.0`); by default the Docker
+   * engine when the executor is the default one, none otherwise (`false`: none).
+   */
+  imageEngine?: ImageEngine | false
   /** Called when a task arrives for this node (the daemon prints the "TASK RECEIVED" box). */
   onTaskReceived?: (spec: TaskSpec, submitter: string) => void
   /** Called when a task on this node changes state. */
@@ -120,6 +130,7 @@ class Node implements CloudaiNode {
   private readonly capacity: ResourceAmounts
   private readonly options: NodeOptions
   private readonly keyFingerprint?: string
+  private readonly imageEngine?: ImageEngine
 
   constructor (libp2p: Mesh, store: TaskStore, audit: AuditLog, options: NodeOptions, capacity: ResourceAmounts, log: Logger, keyFingerprint?: string) {
     this.libp2p = libp2p
@@ -132,6 +143,8 @@ class Node implements CloudaiNode {
     this.store = store
     this.audit = audit
     const executor = options.executor ?? createDockerExecutor()
+    this.imageEngine = options.imageEngine === false ? undefined : (options.imageEngine ?? (options.executor == null ? dockerImageEngine(new Docker()) : undefined))
+    const imageEngine = this.imageEngine
     this.health = new HealthMonitor(executor)
     this.worker = new Worker({
       executor,
@@ -144,7 +157,19 @@ class Node implements CloudaiNode {
       onState: options.onTaskState,
       onOrphan: taskId => { log.warn({ task: taskId }, 'removed a container of this node that no task claims') },
       onOverCommit: detail => { log.warn({ overCommit: detail }, `over-committed: the tasks still running from before the restart hold more than this node now offers (${detail}); no new task starts until enough of them end`) },
-      onRefused: (submitter, taskId, code, reason) => { this.audit.record({ peer: submitter, action: 'submit', code, reason, taskId }) }
+      onRefused: (submitter, taskId, code, reason) => { this.audit.record({ peer: submitter, action: 'submit', code, reason, taskId }) },
+      ...(imageEngine != null
+        ? {
+            images: new ImageFetcher({
+              engine: imageEngine,
+              dialer: libp2p,
+              selfId: this.peerId.toString(),
+              policy: () => options.policy?.imageTransfer,
+              log,
+              onRefused: (peer, imageId, reason) => { this.audit.record({ peer, action: 'image-fetch', code: 'POLICY', reason: `${imageId}: ${reason}` }) }
+            })
+          }
+        : {})
     })
     this.master = new Master({
       libp2p,
@@ -157,6 +182,7 @@ class Node implements CloudaiNode {
       refused: () => this.membership.refused(),
       lostAfterMs: options.lostAfterMs,
       probeIntervalMs: options.probeIntervalMs,
+      ...(imageEngine != null ? { imageIdOf: async (image: string) => (await imageEngine.inspect(image))?.id } : {}),
       log
     })
     this.membership = new Membership({
@@ -186,6 +212,17 @@ class Node implements CloudaiNode {
       nameOf: peerId => this.membership.list().find(member => member.peerId.toString() === peerId)?.status.name ?? '',
       onBadStream: (remote, err) => { this.log.warn({ peer: remote.toString(), err: err.message }, 'task stream ended with an error') }
     })
+    if (this.imageEngine != null) {
+      await registerImageProtocol(this.libp2p, {
+        ...imageServer({
+          engine: this.imageEngine,
+          store: this.store,
+          onRefused: (peer, taskId, code, reason) => { this.audit.record({ peer, action: 'image-serve', code, reason, taskId }) },
+          onServe: (peer, imageId, held, layers) => { this.log.info({ peer, image: imageId, layersLeftOut: held, layers }, 'sending an image to a peer') }
+        }),
+        onFailure: (remote, err) => { this.log.warn({ peer: remote, err: err.message }, 'an image transfer to a peer ended early') }
+      })
+    }
     await this.libp2p.start()
     this.membership.start()
     this.master.resume()

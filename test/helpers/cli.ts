@@ -48,9 +48,9 @@ export interface DaemonProcess {
 }
 
 /** Start `cloudai start` as its own process on loopback and wait until its API file appears. */
-export async function startDaemonProcess (dataDir: string, args: string[], { readyTimeoutMs = 20_000 } = {}): Promise<DaemonProcess> {
+export async function startDaemonProcess (dataDir: string, args: string[], { readyTimeoutMs = 20_000, env = {} }: { readyTimeoutMs?: number, env?: Record<string, string> } = {}): Promise<DaemonProcess> {
   const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, 'start', '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', ...args], {
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''

@@ -126,12 +126,12 @@ export class DockerExecutor implements Executor {
   ): Promise<ExecutionResult> {
     try {
       if (signal.aborted) return outcome({ cancelled: true })
-      await this.ensureImage(task.image, observer, signal, state)
-      fromObserver(state, () => observer.onPulled?.())
+      const image = await this.ensureImage(task, observer, signal, state)
+      fromObserver(state, () => observer.onPulled?.(image.source))
 
       const storageEnforced = await this.storageEnforced()
       try {
-        created.container = await this.docker.createContainer(buildCreateOptions(task, { storageEnforced, stopGraceSeconds: this.stopGraceSeconds }))
+        created.container = await this.docker.createContainer(buildCreateOptions({ ...task, image: image.reference }, { storageEnforced, stopGraceSeconds: this.stopGraceSeconds }))
       } catch (err) {
         throw createError(containerName(task.taskId, task.attempt), err)
       }
@@ -145,18 +145,42 @@ export class DockerExecutor implements Executor {
     }
   }
 
-  private async ensureImage (image: string, observer: ExecutionObserver, signal: AbortSignal, state: RunState): Promise<void> {
+  /**
+   * The reference to create the container from, and where the image came from. A task
+   * that names its image by ID runs that ID: found in the engine, or pulled by name and
+   * then checked to be that image (a registry's tag may have moved since the submitter
+   * built or pulled it).
+   */
+  private async ensureImage (task: ExecutorTask, observer: ExecutionObserver, signal: AbortSignal, state: RunState): Promise<{ reference: string, source: 'engine' | 'registry' }> {
+    const { image, imageId } = task
+    const held = await this.imageIdOf(imageId ?? image)
+    if (held !== undefined) return { reference: imageId ?? image, source: 'engine' }
     try {
-      await this.docker.getImage(image).inspect()
-      return
+      await pullImage(this.docker, image, {
+        signal,
+        timeoutMs: this.pullTimeoutMs,
+        onProgress: progress => { fromObserver(state, () => observer.onPullProgress?.(progress)) }
+      })
     } catch (err) {
-      if (statusCodeOf(err) !== 404) throw pullError(image, err)
+      if (task.imageAbsentWhy === undefined || !(err instanceof ExecutionError)) throw err
+      throw new ExecutionError('IMAGE_TRANSFER_FAILED', `image "${image}" (${imageId}) is not in this node's engine; ${task.imageAbsentWhy}; and pulling it from a registry failed too: ${err.message}`)
     }
-    await pullImage(this.docker, image, {
-      signal,
-      timeoutMs: this.pullTimeoutMs,
-      onProgress: progress => { fromObserver(state, () => observer.onPullProgress?.(progress)) }
-    })
+    if (imageId === undefined) return { reference: image, source: 'registry' }
+    const pulled = await this.imageIdOf(image)
+    if (pulled !== imageId) {
+      throw new ExecutionError('IMAGE_MISMATCH', `the registry's "${image}" is image ${pulled ?? '(none)'}, not ${imageId}, the one the submitter has under that name. Push the submitter's image (or let this node fetch it from the submitter: see policy imageTransfer), then submit the task again.`)
+    }
+    return { reference: imageId, source: 'registry' }
+  }
+
+  /** The ID of the image the engine holds under `reference`, or undefined when it has none. */
+  private async imageIdOf (reference: string): Promise<string | undefined> {
+    try {
+      return (await this.docker.getImage(reference).inspect()).Id
+    } catch (err) {
+      if (statusCodeOf(err) !== 404) throw pullError(reference, err)
+      return undefined
+    }
   }
 
   /** Attach, start, then follow the container to its exit. */

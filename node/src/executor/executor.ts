@@ -8,6 +8,10 @@ export interface ExecutorTask {
   /** Which placement of the task this is (1 unless it was placed again after a failure). */
   attempt: number
   image: string
+  /** The image's ID as the submitter's engine has it: the container runs exactly this image (by ID when the engine holds it, else pulled by name and checked). */
+  imageId?: string
+  /** Why the image could not be had from a peer, when that was tried: said if the pull fails too. */
+  imageAbsentWhy?: string
   /** Replaces the image's `Cmd` (as `docker run IMAGE cmd…` does); empty keeps the image default. */
   command: string[]
   env: Record<string, string>
@@ -41,8 +45,8 @@ export interface StrictProfile {
 export interface ExecutionObserver {
   /** Bytes of the image's layers fetched so far; at most a few calls a second, the last one complete. */
   onPullProgress?(progress: { doneBytes: number, totalBytes: number }): void
-  /** The image is present locally (pulled now or already there); the container is created next. */
-  onPulled?(): void
+  /** The image is present locally (pulled from a registry now, or already in the engine); the container is created next. */
+  onPulled?(source?: 'engine' | 'registry'): void
   onStarted?(containerId: string): void
   /**
    * A piece of the container's output, at most 64 KiB, byte for byte as written. The
@@ -65,7 +69,7 @@ export interface ExecutionObserver {
 
 /** The task error codes an executor reports (ERROR_TABLE says what each means). */
 export type ExecutionErrorCode = Extract<TaskErrorCode,
-  'IMAGE_NOT_FOUND' | 'PULL_FAILED' | 'ENGINE_UNREACHABLE' | 'INVALID_SPEC' | 'CREATE_FAILED' | 'COMMAND_NOT_FOUND' | 'COMMAND_NOT_EXECUTABLE' | 'ENGINE_ERROR'>
+  'IMAGE_NOT_FOUND' | 'IMAGE_MISMATCH' | 'IMAGE_TRANSFER_FAILED' | 'PULL_FAILED' | 'ENGINE_UNREACHABLE' | 'INVALID_SPEC' | 'CREATE_FAILED' | 'COMMAND_NOT_FOUND' | 'COMMAND_NOT_EXECUTABLE' | 'ENGINE_ERROR'>
 
 export interface ExecutionResult {
   /** The container's exit code, set whenever it ran (also after a timeout or cancel). */

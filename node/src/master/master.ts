@@ -50,6 +50,8 @@ export interface MasterInit {
   lostAfterMs?: number
   /** How often a worker running our tasks is probed (default 5 s). */
   probeIntervalMs?: number
+  /** The ID of an image in this node's engine, or undefined when it has none by that name (then the worker pulls it). */
+  imageIdOf?: (image: string) => Promise<string | undefined>
   log?: Logger
 }
 
@@ -117,7 +119,7 @@ export class Master {
    * (`--explain`). Throws NoPlacementError with every peer's reason when none can run it.
    */
   async explain (request: TaskRequest, options: SubmitOptions, count = 1): Promise<Placement> {
-    const spec = validateSpec(encodeSpec({ ...request, id: newTaskId(), attempt: 1 }))
+    const spec = validateSpec(encodeSpec({ ...await this.withImageId(request), id: newTaskId(), attempt: 1 }))
     return await this.place([spec], options, count, new Set(), false)
   }
 
@@ -133,7 +135,8 @@ export class Master {
 
   /** `count` copies of a task (`--count`), each its own task, placed together by one probe round. */
   async submitCopies (target: string, request: TaskRequest, options: SubmitOptions, count: number): Promise<SubmittedTask[]> {
-    const specs = Array.from({ length: count }, () => validateSpec(encodeSpec({ ...request, id: newTaskId(), attempt: 1 })))
+    const named = await this.withImageId(request)
+    const specs = Array.from({ length: count }, () => validateSpec(encodeSpec({ ...named, id: newTaskId(), attempt: 1 })))
     const peers = target === 'auto'
       ? (await this.place(specs, options, count, new Set(), true)).choices
       : specs.map(() => this.resolve(target))
@@ -146,6 +149,22 @@ export class Master {
       if (!sent.ok && this.init.store.task(spec.id, 'submitted')?.attempt === spec.attempt) throw sent.err
       return { taskId: spec.id, ...peer }
     }))
+  }
+
+  /**
+   * The request with the ID of the image this node's engine holds under its name: the
+   * worker runs exactly that image, fetched from here when it lacks it, so an image built
+   * here and never pushed runs anywhere. No image by that name here: the worker pulls it.
+   */
+  private async withImageId (request: TaskRequest): Promise<TaskRequest> {
+    if (request.imageId != null || this.init.imageIdOf == null) return request
+    let imageId: string | undefined
+    try {
+      imageId = await this.init.imageIdOf(request.image)
+    } catch (err) {
+      this.log.warn({ image: request.image, err: toError(err).message }, 'could not ask this node\'s engine for the image; the worker will pull it')
+    }
+    return imageId != null ? { ...request, imageId } : request
   }
 
   private resolve (target: string): PeerCandidate {

@@ -1,4 +1,4 @@
-import { MasterMessage, TaskEvent, TaskSpec as WireTaskSpec, TaskState, LogStream, TruncationCause } from '../../../protocols/task.ts'
+import { MasterMessage, TaskEvent, TaskSpec as WireTaskSpec, TaskState, LogStream, TruncationCause, ImageSourceKind } from '../../../protocols/task.ts'
 import { InvalidTaskError, ProtocolError } from '../errors.ts'
 import { raisedToFloors } from '../resource-floors.ts'
 import type { ResourceAmounts } from '../resources.ts'
@@ -39,7 +39,12 @@ export interface TaskSpec {
   timeoutMs?: number
   labels: Record<string, string>
   attempt: number
+  /** The image's ID in the submitter's engine ("sha256:<64 hex>"): the worker runs exactly this image. Undefined: the submitter does not hold it. */
+  imageId?: string
 }
+
+/** An image ID as engines write it: the digest of the image's config. */
+export const IMAGE_ID_PATTERN = /^sha256:[a-f0-9]{64}$/
 
 /** States only move forward: a terminal state is final, others advance in order. */
 export function movesForward (from: TaskState, to: TaskState): boolean {
@@ -135,6 +140,7 @@ export function validateSpec (spec: WireTaskSpec | undefined): TaskSpec {
   if (spec.resources == null) refuse('resources are missing')
   const resources = validateResources(spec.resources)
   const timeoutMs = validateTimeout(spec.timeoutMs)
+  if (spec.imageId != null && !IMAGE_ID_PATTERN.test(spec.imageId)) refuse(`image ID "${spec.imageId.slice(0, 80)}" must be "sha256:" and 64 lowercase hex digits`)
   return {
     id: spec.id,
     image: spec.image,
@@ -144,7 +150,8 @@ export function validateSpec (spec: WireTaskSpec | undefined): TaskSpec {
     network: spec.network,
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     labels: Object.fromEntries(spec.labels),
-    attempt: checkAmount(spec.attempt, 'attempt', { whole: true, max: MAX_ATTEMPT })
+    attempt: checkAmount(spec.attempt, 'attempt', { whole: true, max: MAX_ATTEMPT }),
+    ...(spec.imageId != null ? { imageId: spec.imageId } : {})
   }
 }
 
@@ -178,6 +185,16 @@ export interface TaskEventJson {
   error?: { code: string, message: string }
   /** Output past this many bytes was not kept: past the worker's --log-limit, or lost by the engine's log while the worker was down. */
   truncated?: { limitBytes: number, cause: 'log-limit' | 'engine-log-gap' }
+  /** Bytes of the image received from a peer so far. */
+  imageFetch?: { peer: string, doneBytes: number, totalBytes: number, bytesPerSecond: number }
+  /** Where the image came from: the worker's engine, a peer (with its ID), or a registry. */
+  imageSource?: { kind: 'engine' | 'peer' | 'registry', peer?: string }
+}
+
+const IMAGE_SOURCE_NAMES: Record<ImageSourceKind, 'engine' | 'peer' | 'registry'> = {
+  [ImageSourceKind.ENGINE]: 'engine',
+  [ImageSourceKind.PEER]: 'peer',
+  [ImageSourceKind.REGISTRY]: 'registry'
 }
 
 export function eventToJson (event: TaskEvent): TaskEventJson {
@@ -192,8 +209,10 @@ export function eventToJson (event: TaskEvent): TaskEventJson {
     ...(event.log != null ? { log: { stream: event.log.stream === LogStream.STDERR ? 'stderr' : 'stdout', data: Buffer.from(event.log.data).toString('base64') } } : {}),
     ...(event.exit != null ? { exit: { code: event.exit.code, oomKilled: event.exit.oomKilled, timedOut: event.exit.timedOut } } : {}),
     ...(event.error != null ? { error: { code: event.error.code, message: event.error.message } } : {}),
+    ...(event.imageFetch != null ? { imageFetch: { peer: event.imageFetch.peer, doneBytes: event.imageFetch.doneBytes, totalBytes: event.imageFetch.totalBytes, bytesPerSecond: event.imageFetch.bytesPerSecond } } : {}),
+    ...(event.imageSource != null ? { imageSource: { kind: IMAGE_SOURCE_NAMES[event.imageSource.kind] ?? 'engine', ...(event.imageSource.peer !== '' ? { peer: event.imageSource.peer } : {}) } } : {}),
     ...(event.truncated != null ? { truncated: { limitBytes: event.truncated.limitBytes, cause: event.truncated.cause === TruncationCause.ENGINE_LOG_GAP ? 'engine-log-gap' : 'log-limit' } } : {})
   }
 }
 
-export { isTerminal, TERMINAL_STATES, MasterMessage, TaskEvent, TaskState, LogStream, TruncationCause }
+export { isTerminal, TERMINAL_STATES, MasterMessage, TaskEvent, TaskState, LogStream, TruncationCause, ImageSourceKind }

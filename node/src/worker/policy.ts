@@ -29,7 +29,22 @@ export interface WorkerPolicy {
   strict?: StrictProfile
   /** Tasks one peer may submit: a burst, then a steady rate per second. */
   submissions: { perSecond: number, burst: number }
+  /** Images fetched from peers (a task's image the worker's engine lacks); undefined: DEFAULT_IMAGE_TRANSFER. */
+  imageTransfer?: ImageTransferPolicy
 }
+
+export interface ImageTransferPolicy {
+  /** Whether this worker takes images from peers at all; default: yes, from members (only the task's submitter is asked). */
+  accept: boolean
+  /** The largest archive one image may take on the wire. */
+  maxBytes: number
+  /** Peer IDs this worker takes images from; undefined: any member. */
+  servers?: string[]
+}
+
+/** Large enough for a CUDA image; a holder past it is refused mid-way, whatever it claimed. */
+export const DEFAULT_IMAGE_MAX_BYTES = 16 * 1024 * 1024 * 1024
+export const DEFAULT_IMAGE_TRANSFER: ImageTransferPolicy = { accept: true, maxBytes: DEFAULT_IMAGE_MAX_BYTES }
 
 /** A whole queue's worth at once, then a hundred a second: a busy master, not a flood. */
 export const DEFAULT_SUBMISSIONS = { perSecond: 100, burst: 1000 }
@@ -37,7 +52,7 @@ export const DEFAULT_SUBMISSIONS = { perSecond: 100, burst: 1000 }
 export const STRICT_USER = '65534:65534'
 export const STRICT_TMP_BYTES = 64 * 1024 * 1024
 
-export const DEFAULT_POLICY: WorkerPolicy = { maxTask: {}, networks: ['none', 'bridge'], submissions: DEFAULT_SUBMISSIONS }
+export const DEFAULT_POLICY: WorkerPolicy = { maxTask: {}, networks: ['none', 'bridge'], submissions: DEFAULT_SUBMISSIONS, imageTransfer: DEFAULT_IMAGE_TRANSFER }
 
 /** Bytes, or a size as the CLI takes it (`8g`); checked here, so that an error names its field. */
 const Size = z.union([z.number().int().positive(), z.string().min(1).max(32)]).superRefine((value, ctx) => {
@@ -63,7 +78,12 @@ const PolicyFile = z.object({
     user: z.string().min(1).max(64).regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/).optional(),
     tmp: Size.optional()
   }).strict().optional(),
-  submissions: z.object({ perSecond: z.number().positive().max(100_000), burst: z.number().int().min(1).max(1_000_000) }).strict().optional()
+  submissions: z.object({ perSecond: z.number().positive().max(100_000), burst: z.number().int().min(1).max(1_000_000) }).strict().optional(),
+  imageTransfer: z.object({
+    accept: z.boolean().optional(),
+    maxSize: Size.optional(),
+    servers: z.array(z.string().min(1).max(128)).max(10_000).optional()
+  }).strict().optional()
 }).strict()
 
 function bytes (value: number | string | undefined): number | undefined {
@@ -80,9 +100,9 @@ export function parsePolicy (text: string, path = POLICY_FILE): WorkerPolicy {
   }
   const parsed = PolicyFile.safeParse(json)
   if (!parsed.success) {
-    throw new PolicyError(`${path}: ${parsed.error.issues.map(issue => `${issue.path.join('.') || '(top)'}: ${issue.message}`).join('; ')}. Fields: members, submitters, images, maxTask {cpu, memory, storage, gpus}, networks, strict {user, tmp}, submissions {perSecond, burst}`)
+    throw new PolicyError(`${path}: ${parsed.error.issues.map(issue => `${issue.path.join('.') || '(top)'}: ${issue.message}`).join('; ')}. Fields: members, submitters, images, maxTask {cpu, memory, storage, gpus}, networks, strict {user, tmp}, submissions {perSecond, burst}, imageTransfer {accept, maxSize, servers}`)
   }
-  const { submitters, images, maxTask = {}, networks, members, strict, submissions } = parsed.data
+  const { submitters, images, maxTask = {}, networks, members, strict, submissions, imageTransfer = {} } = parsed.data
   return {
     ...(submitters != null ? { submitters } : {}),
     ...(images != null ? { images } : {}),
@@ -90,7 +110,12 @@ export function parsePolicy (text: string, path = POLICY_FILE): WorkerPolicy {
     networks: networks ?? DEFAULT_POLICY.networks,
     ...(members != null ? { members } : {}),
     ...(strict != null ? { strict: { user: strict.user ?? STRICT_USER, tmpBytes: bytes(strict.tmp) ?? STRICT_TMP_BYTES } } : {}),
-    submissions: submissions ?? DEFAULT_SUBMISSIONS
+    submissions: submissions ?? DEFAULT_SUBMISSIONS,
+    imageTransfer: {
+      accept: imageTransfer.accept ?? DEFAULT_IMAGE_TRANSFER.accept,
+      maxBytes: bytes(imageTransfer.maxSize) ?? DEFAULT_IMAGE_TRANSFER.maxBytes,
+      ...(imageTransfer.servers != null ? { servers: imageTransfer.servers } : {})
+    }
   }
 }
 

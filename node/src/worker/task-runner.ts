@@ -1,5 +1,6 @@
 import type { ExecutionObserver, ExecutionResult, Executor, ExecutorTask, RecordedOutput, StrictProfile } from '../executor/executor.ts'
-import { LogStream, TaskState } from '../protocol/task-messages.ts'
+import type { ImageFetcher, ImageOrigin } from '../images/image-fetcher.ts'
+import { ImageSourceKind, LogStream, TaskState } from '../protocol/task-messages.ts'
 import { formatBytes } from '../units.ts'
 import type { EventDetail, WorkerTask } from './worker-task.ts'
 
@@ -23,11 +24,14 @@ export interface RunInit {
   nodeId: string
   gpuDeviceIds: string[]
   strict?: StrictProfile
+  images?: ImageFetcher
 }
 
-function executorTask (task: WorkerTask, init: RunInit): ExecutorTask {
+function executorTask (task: WorkerTask, init: RunInit, origin?: ImageOrigin): ExecutorTask {
   const { spec } = task
   return {
+    ...(spec.imageId != null ? { imageId: spec.imageId } : {}),
+    ...(origin?.kind === 'absent' ? { imageAbsentWhy: origin.why } : {}),
     taskId: spec.id,
     attempt: spec.attempt,
     image: spec.image,
@@ -45,10 +49,15 @@ function executorTask (task: WorkerTask, init: RunInit): ExecutorTask {
 }
 
 /** Turns what the executor reports into the task's events (written to the store at once: a slow master costs no memory). */
-function observe (task: WorkerTask): ExecutionObserver {
+function observe (task: WorkerTask, origin?: ImageOrigin): ExecutionObserver {
   return {
     onPullProgress: pull => { task.append({ state: TaskState.PULLING, pull }) },
-    onPulled: () => { task.append({ state: TaskState.STARTING }) },
+    onPulled: pulled => {
+      const imageSource = origin?.kind === 'peer'
+        ? { kind: ImageSourceKind.PEER, peer: origin.peer }
+        : { kind: pulled === 'registry' ? ImageSourceKind.REGISTRY : ImageSourceKind.ENGINE, peer: '' }
+      task.append({ state: TaskState.STARTING, imageSource })
+    },
     onStarted: containerId => { task.append({ state: TaskState.RUNNING, containerId }) },
     onLog: (stream, data) => {
       task.append({ state: TaskState.RUNNING, log: { stream: stream === 'stderr' ? LogStream.STDERR : LogStream.STDOUT, data: data as Uint8Array<ArrayBuffer> } })
@@ -76,7 +85,19 @@ async function finish (task: WorkerTask, execute: () => Promise<ExecutionResult>
 /** Run an accepted task to its end: pull (with progress), start, record its output and how it ended. */
 export async function runTask (task: WorkerTask, init: RunInit): Promise<void> {
   task.append({ state: TaskState.PULLING })
-  await finish(task, async () => init.executor.run(executorTask(task, init), observe(task), task.cancelSignal))
+  await finish(task, async () => {
+    const origin = await fetchImage(task, init)
+    return await init.executor.run(executorTask(task, init, origin), observe(task, origin), task.cancelSignal)
+  })
+}
+
+/** The task's image from this engine or its submitter, when the task names it by ID and this node fetches images; progress becomes the task's events. */
+async function fetchImage (task: WorkerTask, init: RunInit): Promise<ImageOrigin | undefined> {
+  const { spec } = task
+  if (spec.imageId == null || init.images == null) return undefined
+  return await init.images.ensure({ imageId: spec.imageId, taskId: spec.id, submitter: task.submitter }, imageFetch => {
+    task.append({ state: TaskState.PULLING, imageFetch })
+  })
 }
 
 /** Follow a task whose container outlived this node's last run, from the output it had recorded. */

@@ -1,5 +1,6 @@
 import { CloudaiError, NotSubmitterError, StoreFullError, TaskNotFoundError } from '../errors.ts'
 import type { Executor, FoundContainer } from '../executor/executor.ts'
+import type { ImageFetcher } from '../images/image-fetcher.ts'
 import type { TaskHost, TaskStanding } from '../protocol/task-host.ts'
 import { isTerminal, TaskState, type TaskSpec } from '../protocol/task-messages.ts'
 import type { ResourceAmounts } from '../resources.ts'
@@ -43,6 +44,8 @@ export interface WorkerInit {
   onOrphan?: (taskId: string) => void
   /** Called when the tasks re-adopted at start-up hold more than the node now offers (it restarted with less): what is over. */
   onOverCommit?: (detail: string) => void
+  /** Fetches a task's image from its submitter when the engine lacks it; undefined: the executor pulls it. */
+  images?: ImageFetcher
   /** Called when a task is refused by the policy or the rate limit (the audit log). */
   onRefused?: (submitter: string, taskId: string, code: string, reason: string) => void
 }
@@ -275,7 +278,13 @@ export class Worker implements TaskHost {
   }
 
   private runInit (gpuDeviceIds: string[]): Parameters<typeof runTask>[1] {
-    return { executor: this.init.executor, nodeId: this.init.nodeId, gpuDeviceIds, ...(this.policy.strict != null ? { strict: this.policy.strict } : {}) }
+    return {
+      executor: this.init.executor,
+      nodeId: this.init.nodeId,
+      gpuDeviceIds,
+      ...(this.policy.strict != null ? { strict: this.policy.strict } : {}),
+      ...(this.init.images != null ? { images: this.init.images } : {})
+    }
   }
 
   /**

@@ -1,0 +1,98 @@
+import type Docker from 'dockerode'
+import type { Readable } from 'node:stream'
+import { statusCodeOf } from '../executor/docker-errors.ts'
+import { chainIds } from './layer-chain.ts'
+
+/** A worker states what it holds from this many of its newest images: a bound on the engine calls one transfer costs. */
+export const MAX_IMAGES_SCANNED = 500
+/** The engine's answer to a load is a few lines; more than this is not an answer. */
+const MAX_LOAD_REPLY_BYTES = 1024 * 1024
+
+export interface ImageFacts {
+  id: string
+  diffIds: string[]
+  sizeBytes: number
+}
+
+/**
+ * What the image transfer needs of an engine: look an image up, export one, load one,
+ * remove one. The Docker engine through dockerode; a test may give another.
+ */
+export interface ImageEngine {
+  /** The image's facts by name or ID, or undefined when the engine lacks it. */
+  inspect(reference: string): Promise<ImageFacts | undefined>
+  /** The chain IDs of every layer of the engine's newest images (at most MAX_IMAGES_SCANNED). */
+  heldChainIds(): Promise<Set<string>>
+  /** The engine's export of one image (`docker save` format), as it streams. */
+  export(id: string, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>>
+  /** Load an archive; resolves once the engine finished, rejects with its error. */
+  load(archive: Readable, signal: AbortSignal): Promise<void>
+  /** Remove an image; gone already is fine. */
+  remove(id: string): Promise<void>
+}
+
+export function dockerImageEngine (docker: Docker): ImageEngine {
+  return {
+    async inspect (reference) {
+      try {
+        const info = await docker.getImage(reference).inspect()
+        return { id: info.Id, diffIds: info.RootFS?.Layers ?? [], sizeBytes: info.Size }
+      } catch (err) {
+        if (statusCodeOf(err) === 404) return undefined
+        throw err
+      }
+    },
+    async heldChainIds () {
+      const images = (await docker.listImages()).sort((a, b) => b.Created - a.Created).slice(0, MAX_IMAGES_SCANNED)
+      const held = new Set<string>()
+      for (const image of images) {
+        const info = await docker.getImage(image.Id).inspect().catch(() => undefined)
+        for (const chainId of chainIds(info?.RootFS?.Layers ?? [])) held.add(chainId)
+      }
+      return held
+    },
+    async export (id, signal) {
+      const stream = await docker.getImage(id).get() as unknown as Readable
+      signal.addEventListener('abort', () => { stream.destroy() }, { once: true })
+      return stream
+    },
+    async load (archive, signal) {
+      // The archive's failure must end the upload: a pipe would leave the engine waiting for the rest.
+      const upload = new AbortController()
+      const stop = (): void => { upload.abort() }
+      signal.addEventListener('abort', stop, { once: true })
+      let archiveError: Error | undefined
+      archive.once('error', err => { archiveError = err; upload.abort() })
+      try {
+        const reply = await docker.loadImage(archive, { quiet: true, abortSignal: upload.signal }) as unknown as Readable
+        let text = ''
+        for await (const chunk of reply) {
+          text += String(chunk)
+          if (text.length > MAX_LOAD_REPLY_BYTES) throw new Error('the engine\'s reply to the load is too long')
+        }
+        if (archiveError != null) throw archiveError
+        for (const line of text.split('\n')) {
+          if (line.trim() === '') continue
+          let message: { error?: string, errorDetail?: { message?: string } }
+          try {
+            message = JSON.parse(line)
+          } catch {
+            continue
+          }
+          if (message.error != null || message.errorDetail?.message != null) throw new Error(`the engine refused the image: ${message.errorDetail?.message ?? message.error}`)
+        }
+      } catch (err) {
+        throw archiveError ?? err
+      } finally {
+        signal.removeEventListener('abort', stop)
+      }
+    },
+    async remove (id) {
+      try {
+        await docker.getImage(id).remove({ noprune: false })
+      } catch (err) {
+        if (statusCodeOf(err) !== 404) throw err
+      }
+    }
+  }
+}

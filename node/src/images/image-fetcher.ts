@@ -1,0 +1,157 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { Logger } from 'pino'
+import { ImageMismatchError, ImageTransferError, toError } from '../errors.ts'
+import { silentLogger } from '../logger.ts'
+import { requestImage } from '../protocol/image-protocol.ts'
+import type { StreamDialer } from '../protocol/peer-streams.ts'
+import { DEFAULT_IMAGE_TRANSFER, type ImageTransferPolicy } from '../worker/policy.ts'
+import type { ImageEngine } from './engine-images.ts'
+import { chainIds } from './layer-chain.ts'
+import { guardImageArchive } from './load-guard.ts'
+
+/** Progress reports at most this often: enough for a live line, few enough to store and send. */
+export const IMAGE_PROGRESS_INTERVAL_MS = 250
+/** A whole image over a slow LAN link fits; a transfer still going past this is ended. */
+export const IMAGE_TRANSFER_TIMEOUT_MS = 30 * 60_000
+
+export interface ImageFetchProgress {
+  peer: string
+  doneBytes: number
+  /** The holder's size of the image when every layer travels; 0 when some are left out (the rest's size is not known). */
+  totalBytes: number
+  bytesPerSecond: number
+}
+
+/** Where a task's image is now: it was in the engine, or came from a peer; `absent` leaves it to a registry pull, saying why. */
+export type ImageOrigin = { kind: 'engine' } | { kind: 'peer', peer: string } | { kind: 'absent', why: string }
+
+export interface ImageNeed {
+  imageId: string
+  /** The task that names the image (the holder checks it is one of its own, sent to us). */
+  taskId: string
+  /** Its submitter: the peer asked for the image. */
+  submitter: string
+}
+
+export interface ImageFetcherInit {
+  engine: ImageEngine
+  dialer: StreamDialer
+  /** This node's peer ID: a task sent by this node finds its image in this engine or nowhere. */
+  selfId: string
+  policy: () => ImageTransferPolicy | undefined
+  /** A refusal by this worker's policy, for the audit log. */
+  onRefused?: (peer: string, imageId: string, reason: string) => void
+  log?: Logger
+}
+
+/** One image on its way in, shared by every task waiting for it. */
+interface Transfer {
+  done: Promise<ImageOrigin>
+  listeners: Set<(progress: ImageFetchProgress) => void>
+}
+
+/**
+ * The worker's image fetching: its own engine first, then the task's submitter over
+ * `/cloudai/image/1.0.0`, leaving a registry pull to the executor when neither has it.
+ * One transfer per image at a time: tasks that need an image already on its way wait for
+ * that transfer and see its progress. What arrives is checked (`guardImageArchive`) as it
+ * streams into the engine; an image that is not exactly the one asked for is not kept.
+ */
+export class ImageFetcher {
+  private readonly init: ImageFetcherInit
+  private readonly log: Logger
+  private readonly transfers = new Map<string, Transfer>()
+
+  constructor (init: ImageFetcherInit) {
+    this.init = init
+    this.log = init.log ?? silentLogger()
+  }
+
+  /** How many transfers are under way (for tests and status). */
+  get inFlight (): number {
+    return this.transfers.size
+  }
+
+  async ensure (need: ImageNeed, onProgress: (progress: ImageFetchProgress) => void): Promise<ImageOrigin> {
+    if (await this.init.engine.inspect(need.imageId) !== undefined) return { kind: 'engine' }
+    const policy = this.init.policy() ?? DEFAULT_IMAGE_TRANSFER
+    if (need.submitter === this.init.selfId) return { kind: 'absent', why: 'this node\'s engine lacks it' }
+    if (!policy.accept) return this.refused(need, 'this node\'s policy takes no images from peers (imageTransfer.accept)')
+    if (policy.servers != null && !policy.servers.includes(need.submitter)) return this.refused(need, `this node's policy takes images only from ${policy.servers.length} listed peers (imageTransfer.servers), and ${need.submitter} is not one`)
+    let transfer = this.transfers.get(need.imageId)
+    if (transfer === undefined) {
+      const listeners = new Set<(progress: ImageFetchProgress) => void>()
+      const started: Transfer = { listeners, done: this.transfer(need, policy, progress => { for (const listener of listeners) listener(progress) }) }
+      transfer = started
+      this.transfers.set(need.imageId, started)
+      void started.done.finally(() => { if (this.transfers.get(need.imageId) === started) this.transfers.delete(need.imageId) }).catch(() => {})
+    }
+    transfer.listeners.add(onProgress)
+    try {
+      return await transfer.done
+    } finally {
+      transfer.listeners.delete(onProgress)
+    }
+  }
+
+  private refused (need: ImageNeed, why: string): ImageOrigin {
+    this.init.onRefused?.(need.submitter, need.imageId, why)
+    return { kind: 'absent', why }
+  }
+
+  /** Fetch from the submitter; a failure is an `absent` origin that says what went wrong (the registry is tried next). */
+  private async transfer (need: ImageNeed, policy: ImageTransferPolicy, report: (progress: ImageFetchProgress) => void): Promise<ImageOrigin> {
+    const signal = AbortSignal.timeout(IMAGE_TRANSFER_TIMEOUT_MS)
+    try {
+      await this.fetchFrom(need.submitter, need, policy.maxBytes, report, signal)
+      return { kind: 'peer', peer: need.submitter }
+    } catch (err) {
+      const error = toError(err)
+      this.log.warn({ peer: need.submitter, image: need.imageId, err: error.message }, 'fetching an image from a peer failed')
+      if (error instanceof ImageMismatchError) throw error
+      return { kind: 'absent', why: `fetching it from ${need.submitter} failed: ${error.message}` }
+    }
+  }
+
+  private async fetchFrom (peer: string, need: ImageNeed, maxBytes: number, report: (progress: ImageFetchProgress) => void, signal: AbortSignal): Promise<void> {
+    const session = await requestImage(this.init.dialer, peerIdFromString(peer), { taskId: need.taskId, imageId: need.imageId }, signal)
+    const { offer } = session
+    if (offer.sizeBytes > maxBytes) {
+      const error = new ImageTransferError(`the image is ${offer.sizeBytes} bytes, more than this node's limit of ${maxBytes} (policy imageTransfer.maxSize)`)
+      session.abort(error)
+      throw error
+    }
+    let held: Set<string>
+    try {
+      held = await this.init.engine.heldChainIds()
+    } catch (err) {
+      session.abort(toError(err))
+      throw err
+    }
+    const chain = chainIds(offer.diffIds)
+    const heldLayers = chain.flatMap((chainId, index) => held.has(chainId) ? [index] : [])
+    const totalBytes = heldLayers.length === 0 ? offer.sizeBytes : 0
+    const started = performance.now()
+    let doneBytes = 0
+    let lastReport = 0
+    const progress = (force: boolean): void => {
+      const now = performance.now()
+      if (!force && now - lastReport < IMAGE_PROGRESS_INTERVAL_MS) return
+      lastReport = now
+      const seconds = (now - started) / 1000
+      report({ peer, doneBytes, totalBytes, bytesPerSecond: seconds > 0 ? Math.round(doneBytes / seconds) : 0 })
+    }
+    const counted = (async function * () {
+      for await (const chunk of session.receive(heldLayers, maxBytes, signal)) {
+        doneBytes += chunk.byteLength
+        progress(false)
+        yield chunk
+      }
+    })()
+    await this.init.engine.load(guardImageArchive(counted, need.imageId), signal)
+    progress(true)
+    if (await this.init.engine.inspect(need.imageId) === undefined) {
+      throw new ImageMismatchError(`the engine loaded the archive from ${peer}, but holds no image ${need.imageId} afterwards`)
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import { ImageChunk, ImageReply, ImageRequest, ImageWant } from '../../../protocols/image.ts'
+import { ImageTransferError, ProtocolError, toError } from '../errors.ts'
+import { FramedStream } from './framing.ts'
+import type { StreamDialer, StreamRegistrar } from './peer-streams.ts'
+import { checkTaskId, IMAGE_ID_PATTERN } from './task-messages.ts'
+
+export const IMAGE_PROTOCOL = '/cloudai/image/1.0.0'
+
+/** Data travels in chunks of at most this much: large enough to keep a LAN link full, small enough to bound a frame. */
+export const IMAGE_CHUNK_BYTES = 256 * 1024
+/** A chunk plus its field tags; an offer with the most layers an engine stacks (128 diff IDs) fits many times. */
+export const MAX_IMAGE_FRAME_BYTES = IMAGE_CHUNK_BYTES + 1024
+/** An image has at most 128 layers (overlay2); a little room for other engines. */
+export const MAX_OFFERED_LAYERS = 256
+/** Request, offer and want are small and answered at once on a LAN. */
+export const IMAGE_HANDSHAKE_TIMEOUT_MS = 10_000
+/** While data flows, this long without a chunk (either way: unread by the worker, unsent by the holder) ends the transfer. */
+export const IMAGE_STALL_TIMEOUT_MS = 30_000
+/** Transfers one connection may carry at once: one per image a worker fetches from this peer. */
+export const IMAGE_MAX_INBOUND_STREAMS = 8
+export const IMAGE_MAX_OUTBOUND_STREAMS = 8
+
+const REPLY_LIMITS = { offer: { diffIds: MAX_OFFERED_LAYERS } }
+const WANT_LIMITS = { haveLayers: MAX_OFFERED_LAYERS }
+const DIFF_ID_PATTERN = /^sha256:[a-f0-9]{64}$/
+
+export interface ImageOffer {
+  /** The image's layers, base first. */
+  diffIds: string[]
+  /** The image's size in the holder's engine. */
+  sizeBytes: number
+}
+
+/** The holder's answer to a request: an offer, or why not. */
+export type OfferDecision = { offer: ImageOffer } | { refusal: { code: string, message: string } }
+
+/** What a node that serves images provides; the protocol checks the wire, the host decides. */
+export interface ImageHost {
+  /** Whether `remote` may have `imageId` for its task `taskId`, and the image's layers if so. */
+  offer(remote: string, taskId: string, imageId: string): Promise<OfferDecision>
+  /** The export of an offered image, leaving out the layers (indices into the offer) the asker holds. */
+  export(imageId: string, heldLayers: number[], signal: AbortSignal, remote: string): Promise<AsyncIterable<Uint8Array>>
+  /** The transfer ended early: the asker went away, or the export failed. */
+  onFailure?(remote: string, err: Error): void
+}
+
+/** Re-cut the engine's chunks to at most IMAGE_CHUNK_BYTES each. */
+function * pieces (chunk: Uint8Array): Generator<Uint8Array> {
+  for (let at = 0; at < chunk.byteLength; at += IMAGE_CHUNK_BYTES) yield chunk.subarray(at, at + IMAGE_CHUNK_BYTES)
+}
+
+async function serveImage (stream: Stream, connection: Connection, host: ImageHost): Promise<void> {
+  const framed = new FramedStream(stream, MAX_IMAGE_FRAME_BYTES)
+  const remote = connection.remotePeer.toString()
+  const transfer = new AbortController()
+  try {
+    const handshake = AbortSignal.timeout(IMAGE_HANDSHAKE_TIMEOUT_MS)
+    const request = await framed.read(ImageRequest, handshake)
+    const taskId = checkTaskId(request.taskId)
+    if (!IMAGE_ID_PATTERN.test(request.imageId)) throw new ProtocolError(`"${request.imageId.slice(0, 80)}" is not an image ID`)
+    const decision = await host.offer(remote, taskId, request.imageId)
+    await framed.write<ImageReply>(decision, ImageReply, handshake)
+    if ('refusal' in decision) {
+      await framed.close(handshake)
+      return
+    }
+    const want = await framed.read(ImageWant, handshake, WANT_LIMITS)
+    const layers = decision.offer.diffIds.length
+    if (want.haveLayers.some(index => index >= layers)) throw new ProtocolError('the asker claims a layer the image does not have')
+    const exported = await host.export(request.imageId, [...new Set(want.haveLayers)], transfer.signal, remote)
+    for await (const chunk of exported) {
+      for (const piece of pieces(chunk)) await framed.write({ data: piece, end: false }, ImageChunk, AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS))
+    }
+    await framed.write({ data: new Uint8Array(0), end: true }, ImageChunk, AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS))
+    await framed.close(AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS))
+  } catch (err) {
+    const error = toError(err)
+    host.onFailure?.(remote, error)
+    stream.abort(error)
+  } finally {
+    // Ends the engine's export too when the asker went away mid-way.
+    transfer.abort()
+  }
+}
+
+export async function registerImageProtocol (libp2p: StreamRegistrar, host: ImageHost): Promise<void> {
+  await libp2p.handle(IMAGE_PROTOCOL, async (stream, connection) => {
+    await serveImage(stream, connection, host)
+  }, { maxInboundStreams: IMAGE_MAX_INBOUND_STREAMS, maxOutboundStreams: IMAGE_MAX_OUTBOUND_STREAMS })
+}
+
+/** An offer received; `receive` asks for the layers the asker lacks and yields the archive. */
+export interface ImageSession {
+  offer: ImageOffer
+  /**
+   * The holder's export without the layers at `heldLayers`, chunk by chunk as it arrives:
+   * the next chunk is read only when the consumer asks, so a slow engine slows the holder.
+   * Throws ImageTransferError past `maxBytes`, on a stall, or when the stream ends without
+   * the end mark; the stream is closed after the end mark, aborted otherwise.
+   */
+  receive(heldLayers: number[], maxBytes: number, signal: AbortSignal): AsyncIterable<Uint8Array>
+  abort(err: Error): void
+}
+
+/** Ask `peer` for an image a task of its own names; a refusal throws ImageTransferError with the holder's reason. */
+export async function requestImage (libp2p: StreamDialer, peer: PeerId, request: { taskId: string, imageId: string }, signal: AbortSignal): Promise<ImageSession> {
+  const handshake = AbortSignal.any([AbortSignal.timeout(IMAGE_HANDSHAKE_TIMEOUT_MS), signal])
+  const stream = await libp2p.dialProtocol(peer, IMAGE_PROTOCOL, { signal: handshake })
+  const framed = new FramedStream(stream, MAX_IMAGE_FRAME_BYTES)
+  let reply: ImageReply
+  try {
+    await framed.write(request, ImageRequest, handshake)
+    reply = await framed.read(ImageReply, handshake, REPLY_LIMITS)
+    if (reply.refusal != null) {
+      await framed.close(handshake).catch(() => {})
+      throw new ImageTransferError(`the peer refused to send the image: ${reply.refusal.message.slice(0, 300)} (${reply.refusal.code.slice(0, 40)})`)
+    }
+    if (reply.offer == null) throw new ProtocolError('the peer answered without an offer or a refusal')
+    if (reply.offer.diffIds.length === 0 || !reply.offer.diffIds.every(id => DIFF_ID_PATTERN.test(id))) throw new ProtocolError('the peer offered an image without valid layer IDs')
+  } catch (err) {
+    const error = toError(err)
+    stream.abort(error)
+    throw error
+  }
+  const offer = { diffIds: reply.offer.diffIds, sizeBytes: reply.offer.sizeBytes }
+  return {
+    offer,
+    abort: err => { stream.abort(err) },
+    receive: (heldLayers, maxBytes, life) => (async function * () {
+      let complete = false
+      try {
+        await framed.write({ haveLayers: heldLayers }, ImageWant, AbortSignal.any([AbortSignal.timeout(IMAGE_HANDSHAKE_TIMEOUT_MS), life]))
+        let received = 0
+        while (true) {
+          let chunk: ImageChunk
+          try {
+            chunk = await framed.read(ImageChunk, AbortSignal.any([AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS), life]))
+          } catch (err) {
+            life.throwIfAborted()
+            throw new ImageTransferError(`the image transfer broke off after ${received} bytes: ${toError(err).message}`, { cause: err })
+          }
+          received += chunk.data.byteLength
+          if (received > maxBytes) throw new ImageTransferError(`the peer sent more than ${maxBytes} bytes, this node's limit for one image (policy images.maxSize)`)
+          if (chunk.data.byteLength > 0) yield chunk.data
+          if (chunk.end) break
+        }
+        await framed.close(AbortSignal.timeout(IMAGE_HANDSHAKE_TIMEOUT_MS))
+        complete = true
+      } finally {
+        // Also when the consumer stopped reading (the archive was refused): the holder stops exporting.
+        if (!complete) stream.abort(new ImageTransferError('the image transfer was stopped'))
+      }
+    })()
+  }
+}
