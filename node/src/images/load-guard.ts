@@ -30,8 +30,10 @@ function refuse (what: string): never {
  */
 export function guardImageArchive (archive: AsyncIterable<Uint8Array>, imageId: string): Readable {
   const configName = `${imageId.slice('sha256:'.length)}.json`
-  let configSeen = false
-  let manifestSeen = false
+  let config: Buffer | undefined
+  let layers: string[] | undefined
+  /** Each layer file's sha256, checked at the end against the config's diff IDs (the config may come after the layers). */
+  const layerDigests = new Map<string, string>()
   const rewriter: TarRewriter = {
     plan: header => {
       const name = header.name
@@ -44,28 +46,53 @@ export function guardImageArchive (archive: AsyncIterable<Uint8Array>, imageId: 
       if (name === 'manifest.json') return { read: MAX_MANIFEST_BYTES }
       if (name === 'repositories') return 'drop'
       if (LAYER_SMALL_FILE.test(name)) return { read: MAX_SMALL_FILE_BYTES }
-      if (LAYER_TAR.test(name)) return 'pass'
+      if (LAYER_TAR.test(name)) return 'digest'
       refuse(`unexpected file "${name.slice(0, 120)}"`)
     },
     rewrite: (header, body) => {
       if (header.name === configName) {
         const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`
         if (digest !== imageId) refuse(`its config's digest is ${digest}, not the ${imageId} asked for`)
-        configSeen = true
+        config = body
         return body
       }
       if (header.name === 'manifest.json') {
-        manifestSeen = true
-        return Buffer.from(JSON.stringify(checkedManifest(body, configName)))
+        const manifest = checkedManifest(body, configName)
+        layers = manifest[0].Layers
+        return Buffer.from(JSON.stringify(manifest))
       }
       return body
     },
+    passed: (header, sha256) => { layerDigests.set(header.name, `sha256:${sha256}`) },
     finish: () => {
-      if (!configSeen) refuse(`it lacks the image's config (${configName})`)
-      if (!manifestSeen) refuse('it lacks manifest.json')
+      if (config === undefined) refuse(`it lacks the image's config (${configName})`)
+      if (layers === undefined) refuse('it lacks manifest.json')
+      checkLayers(config, layers, layerDigests)
     }
   }
   return rewriteTar(archive, rewriter)
+}
+
+/**
+ * Every layer the archive carries is the one the config names at its place: a layer file
+ * altered on the way fails here, before the engine has the whole archive. (Layers left out,
+ * which the worker holds, are checked by the engine against the same config.)
+ */
+function checkLayers (config: Buffer, layers: string[], digests: Map<string, string>): void {
+  let diffIds: unknown
+  try {
+    diffIds = JSON.parse(config.toString('utf8'))?.rootfs?.diff_ids
+  } catch {
+    refuse('its config is not JSON')
+  }
+  if (!Array.isArray(diffIds) || diffIds.length !== layers.length) refuse('its config and manifest.json disagree on the number of layers')
+  layers.forEach((layer, index) => {
+    const digest = digests.get(layer)
+    if (digest !== undefined && digest !== diffIds[index]) refuse(`layer ${index + 1} (${layer}) has digest ${digest}, not the config's ${String(diffIds[index]).slice(0, 80)}: it was altered on the way`)
+  })
+  for (const name of digests.keys()) {
+    if (!layers.includes(name)) refuse(`it carries a layer file manifest.json does not name (${name})`)
+  }
 }
 
 interface ManifestEntry { Config: string, RepoTags: null, Layers: string[] }

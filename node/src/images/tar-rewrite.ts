@@ -1,16 +1,22 @@
+import { createHash } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import { extract as tarExtract, pack as tarPack, type Header } from 'tar-stream'
 
 type Headers = Header
 
-/** What to do with one entry of an archive being rewritten, decided from its header. */
-export type EntryPlan = 'pass' | 'drop' | { read: number }
+/**
+ * What to do with one entry of an archive being rewritten, decided from its header: pass it
+ * through (`digest`: and hand its sha256 to `passed`), leave it out, or read it whole.
+ */
+export type EntryPlan = 'pass' | 'digest' | 'drop' | { read: number }
 
 export interface TarRewriter {
   /** Pass the entry through, leave it out, or read it whole (at most `read` bytes) and hand it to `rewrite`. Throw to fail the archive. */
   plan(header: Headers): EntryPlan
   /** An entry read whole: the bytes to write in its place, or undefined to leave it out. Throw to fail the archive. */
   rewrite?(header: Headers, body: Buffer): Buffer | undefined
+  /** An entry planned as `digest` has passed through whole: its sha256, in hex. Throw to fail the archive. */
+  passed?(header: Headers, sha256: string): void
   /** After the last entry: throw to fail the archive (the output errors instead of ending). */
   finish?(): void
 }
@@ -69,19 +75,29 @@ export function rewriteTar (source: AsyncIterable<Uint8Array>, rewriter: TarRewr
         for await (const chunk of entry) void chunk
         continue
       }
-      if (plan === 'pass') {
-        await new Promise<void>((resolve, reject) => {
-          const out = pack.entry({ ...header }, err => { if (err != null) reject(err); else resolve() })
-          entry.on('error', reject)
-          entry.pipe(out)
-        })
+      if (plan === 'pass' || plan === 'digest') {
+        const hash = plan === 'digest' ? createHash('sha256') : undefined
+        let entryWritten!: (err?: Error | null) => void
+        const written = new Promise<void>((resolve, reject) => { entryWritten = err => { if (err != null) reject(err); else resolve() } })
+        written.catch(() => {})
+        const out = pack.entry({ ...header }, err => { entryWritten(err) })
+        // A destroyed archive fails its open entry too: that error is the callback's, not an unhandled one.
+        out.on('error', err => { entryWritten(err) })
+        // Copied by hand: the output's backpressure holds the entry (and so the source) back.
+        for await (const chunk of entry) {
+          hash?.update(chunk as Buffer)
+          if (!out.write(chunk)) await new Promise<void>(resolve => { const go = (): void => { out.off('drain', go); out.off('close', go); resolve() }; out.on('drain', go); out.on('close', go) })
+        }
+        out.end(undefined)
+        await written
+        if (hash !== undefined) rewriter.passed?.(header, hash.digest('hex'))
         continue
       }
       const body = await readWhole(entry, plan.read, header.name)
       const replaced = rewriter.rewrite?.(header, body)
       if (replaced === undefined) continue
       await new Promise<void>((resolve, reject) => {
-        pack.entry({ ...header, size: replaced.byteLength }, replaced, err => { if (err != null) reject(err); else resolve() })
+        pack.entry({ ...header, size: replaced.byteLength }, replaced, err => { if (err != null) reject(err); else resolve() }).on('error', reject)
       })
     }
     rewriter.finish?.()

@@ -141,7 +141,7 @@ export async function requestImage (libp2p: StreamDialer, peer: PeerId, request:
             throw new ImageTransferError(`the image transfer broke off after ${received} bytes: ${toError(err).message}`, { cause: err })
           }
           received += chunk.data.byteLength
-          if (received > maxBytes) throw new ImageTransferError(`the peer sent more than ${maxBytes} bytes, this node's limit for one image (policy images.maxSize)`)
+          if (received > maxBytes) throw new ImageTransferError(`the peer sent more than ${maxBytes} bytes, this node's limit for one image (policy imageTransfer.maxSize)`)
           if (chunk.data.byteLength > 0) yield chunk.data
           if (chunk.end) break
         }

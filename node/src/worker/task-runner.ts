@@ -86,18 +86,29 @@ async function finish (task: WorkerTask, execute: () => Promise<ExecutionResult>
 export async function runTask (task: WorkerTask, init: RunInit): Promise<void> {
   task.append({ state: TaskState.PULLING })
   await finish(task, async () => {
-    const origin = await fetchImage(task, init)
+    // Without an image to fetch the executor starts in this same turn, as it always did.
+    const origin = task.spec.imageId != null && init.images != null ? await fetchImage(task, task.spec.imageId, init.images) : undefined
     return await init.executor.run(executorTask(task, init, origin), observe(task, origin), task.cancelSignal)
   })
 }
 
-/** The task's image from this engine or its submitter, when the task names it by ID and this node fetches images; progress becomes the task's events. */
-async function fetchImage (task: WorkerTask, init: RunInit): Promise<ImageOrigin | undefined> {
-  const { spec } = task
-  if (spec.imageId == null || init.images == null) return undefined
-  return await init.images.ensure({ imageId: spec.imageId, taskId: spec.id, submitter: task.submitter }, imageFetch => {
+/** The task's image from this engine or its submitter; the transfer's progress becomes the task's events. */
+async function fetchImage (task: WorkerTask, imageId: string, images: ImageFetcher): Promise<ImageOrigin> {
+  const fetched = images.ensure({ imageId, taskId: task.spec.id, submitter: task.submitter }, imageFetch => {
     task.append({ state: TaskState.PULLING, imageFetch })
   })
+  fetched.catch(() => {})
+  // A cancelled task stops waiting (the executor then reports it cancelled); the transfer goes on for any other task that needs the image.
+  const signal = task.cancelSignal
+  if (signal.aborted) return { kind: 'absent', why: 'the task was cancelled' }
+  let onAbort!: () => void
+  const cancelled = new Promise<ImageOrigin>(resolve => { onAbort = () => { resolve({ kind: 'absent', why: 'the task was cancelled' }) } })
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    return await Promise.race([fetched, cancelled])
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
 }
 
 /** Follow a task whose container outlived this node's last run, from the output it had recorded. */
