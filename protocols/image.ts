@@ -484,6 +484,7 @@ export namespace ImageReply {
 
 export interface ImageWant {
   haveLayers: number[]
+  creditBytes: number
 }
 
 export namespace ImageWant {
@@ -503,12 +504,18 @@ export namespace ImageWant {
           }
         }
 
+        if ((obj.creditBytes != null && obj.creditBytes !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.creditBytes)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          haveLayers: []
+          haveLayers: [],
+          creditBytes: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -523,6 +530,10 @@ export namespace ImageWant {
               }
 
               obj.haveLayers.push(reader.uint32())
+              break
+            }
+            case 2: {
+              obj.creditBytes = reader.uint64Number()
               break
             }
             default: {
@@ -559,6 +570,13 @@ export namespace ImageWant {
 
               break
             }
+            case 2: {
+              yield {
+                field: `${prefix}.creditBytes`,
+                value: reader.uint64Number()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -577,6 +595,11 @@ export namespace ImageWant {
     value: number
   }
 
+  export interface ImageWantCreditBytesFieldEvent {
+    field: '$.creditBytes'
+    value: number
+  }
+
   export function encode (obj: Partial<ImageWant>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ImageWant.codec())
   }
@@ -585,8 +608,97 @@ export namespace ImageWant {
     return decodeMessage(buf, ImageWant.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageWant>): Generator<ImageWantHaveLayersFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageWant>): Generator<ImageWantHaveLayersFieldEvent | ImageWantCreditBytesFieldEvent> {
     return streamMessage(buf, ImageWant.codec(), opts)
+  }
+}
+
+export interface ImageCredit {
+  bytes: number
+}
+
+export namespace ImageCredit {
+  let _codec: Codec<ImageCredit>
+
+  export const codec = (): Codec<ImageCredit> => {
+    if (_codec == null) {
+      _codec = message<ImageCredit>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.bytes != null && obj.bytes !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.bytes)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          bytes: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.bytes = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.bytes`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ImageCreditBytesFieldEvent {
+    field: '$.bytes'
+    value: number
+  }
+
+  export function encode (obj: Partial<ImageCredit>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ImageCredit.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageCredit>): ImageCredit {
+    return decodeMessage(buf, ImageCredit.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageCredit>): Generator<ImageCreditBytesFieldEvent> {
+    return streamMessage(buf, ImageCredit.codec(), opts)
   }
 }
 

@@ -3,6 +3,7 @@
 // that scripts/bench.sh makes, because the discovery benchmarks send mDNS.
 import { resolve } from 'node:path'
 import { discoveryBench } from './discovery.ts'
+import { imageTransferBench } from './image-transfer.ts'
 import { idleRssBench } from './idle-rss.ts'
 import { logThroughputBench } from './log-throughput.ts'
 import { pnetThroughput } from './pnet-throughput.ts'
@@ -20,10 +21,13 @@ const BENCHMARKS: Record<string, () => Promise<BenchRow[]>> = {
   'log-throughput': logThroughputBench,
   'task-throughput': taskThroughputBench,
   'store-write': storeWriteBench,
-  placement: placementBench
+  placement: placementBench,
+  'image-transfer': async () => await imageTransferBench(quick)
 }
 
-const only = process.argv.slice(2)
+/** `--quick`: the benchmarks that know it measure less (smaller images, fewer rounds). */
+const quick = process.argv.includes('--quick')
+const only = process.argv.slice(2).filter(arg => !arg.startsWith('--'))
 const rows: BenchRow[] = []
 for (const [name, bench] of Object.entries(BENCHMARKS)) {
   if (only.length > 0 && !only.includes(name)) continue

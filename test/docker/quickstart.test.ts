@@ -3,19 +3,21 @@ import { copyFile, readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { after, before, test } from 'node:test'
 import { runCli, startDaemonProcess, type DaemonProcess } from '../helpers/cli.ts'
-import { removeTaskContainers, runProcess } from '../helpers/docker.ts'
+import { docker, removeTaskContainers, runProcess } from '../helpers/docker.ts'
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
+import { startSecondEngine, type SecondEngine } from '../helpers/second-engine.ts'
 
 /**
  * The README's quick start, walked as a newcomer follows it: every command of its
  * code block runs here, in order, and shows what the README says it shows. Two daemons on
- * this machine stand in for machines A and B; the registry is the local one set-up runs
- * (`REGISTRY` is left out, as the README says to on one machine). A command added to the
- * quick start without a step here fails this test.
+ * this machine stand in for machines A and B; B's runs on a Docker engine of its own
+ * (test/helpers/second-engine.ts) that holds nothing and reaches no registry, so the sample
+ * image, built on A's engine and never pushed, can only reach B through cloudai. A command
+ * added to the quick start without a step here fails this test.
  */
 
 const ROOT = resolve(import.meta.dirname, '../../..')
-const REGISTRY = '127.0.0.1:5000'
+const REGISTRY = 'local'
 const STEP_MS = 180_000
 
 let dir: { path: string, remove: () => Promise<void> }
@@ -24,6 +26,7 @@ const dataDirs: Record<string, string> = {}
 const daemons: DaemonProcess[] = []
 const nodeIds: string[] = []
 const taskIds: string[] = []
+let engineB: SecondEngine | undefined
 
 /** The commands of the README's quick start block, comments and blank lines left out. */
 async function quickStartCommands (): Promise<string[]> {
@@ -38,8 +41,8 @@ async function cli (node: string, args: string[]): Promise<{ code: number | null
   return await runCli(['--data-dir', dataDirs[node], ...args], { timeoutMs: STEP_MS })
 }
 
-async function script (name: string): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  const result = await runProcess('bash', [join(ROOT, 'sample-tasks/task1', name)], { timeoutMs: STEP_MS, env: { REGISTRY } })
+async function script (name: string, args: string[] = []): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const result = await runProcess('bash', [join(ROOT, 'sample-tasks/task1', name), ...args], { timeoutMs: STEP_MS, env: { REGISTRY } })
   return { code: result.code, stdout: result.stdout.toString(), stderr: result.stderr.toString() }
 }
 
@@ -79,7 +82,8 @@ const STEPS: Array<{ matches: RegExp, run: () => Promise<void> }> = [
     run: async () => {
       // The first `start` in the block is A's, the second B's.
       const node = daemons.length === 0 ? 'A' : 'B'
-      daemons.push(await startDaemonProcess(dataDirs[node], ['--name', node, '--mdns-tag', tag]))
+      const env: Record<string, string> = node === 'B' && engineB != null ? { DOCKER_HOST: engineB.host } : {}
+      daemons.push(await startDaemonProcess(dataDirs[node], ['--name', node, '--mdns-tag', tag], { env }))
     }
   },
   {
@@ -93,33 +97,36 @@ const STEPS: Array<{ matches: RegExp, run: () => Promise<void> }> = [
     }
   },
   {
-    matches: /^REGISTRY=\S+ bash sample-tasks\/task1\/build\.sh$/,
+    matches: /^REGISTRY=local bash sample-tasks\/task1\/build\.sh --no-push$/,
     run: async () => {
-      const build = await script('build.sh')
+      const build = await script('build.sh', ['--no-push'])
       assert.equal(build.code, 0, `${build.stdout}\n${build.stderr}`)
-      assert.match(build.stdout + build.stderr, /127\.0\.0\.1:5000\/cloudai-sample-task:1/)
+      assert.match(build.stdout + build.stderr, /local\/cloudai-sample-task:1/)
+      assert.doesNotMatch(build.stdout + build.stderr, /pushing/)
     }
   },
   {
-    matches: /^REGISTRY=\S+ bash sample-tasks\/task1\/test_local\.sh$/,
+    matches: /^REGISTRY=local bash sample-tasks\/task1\/test_local\.sh$/,
     run: async () => {
       const local = await script('test_local.sh')
       assert.equal(local.code, 0, `${local.stdout}\n${local.stderr}`)
     }
   },
   {
-    matches: /^npx cloudai task B \S+\/cloudai-sample-task:1 --env POINTS=120$/,
+    matches: /^npx cloudai task B local\/cloudai-sample-task:1 --env POINTS=120$/,
     run: async () => {
+      assert.equal(await engineB!.has(`${REGISTRY}/cloudai-sample-task:1`), false)
       const sent = await cli('A', ['task', 'B', `${REGISTRY}/cloudai-sample-task:1`, '--env', 'POINTS=120'])
       assert.equal(sent.code, 0, sent.stderr)
       assert.equal(report(sent.stdout).count, 120)
       assert.match(sent.stderr, /SENDING TASK TO WORKER/)
+      assert.match(sent.stderr, /image fetched from peer/)
       assert.match(sent.stderr, /succeeded on B/)
       taskIds.push(sent.stderr.match(/task (\S+) accepted/)![1])
     }
   },
   {
-    matches: /^npx cloudai task auto \S+\/cloudai-sample-task:1$/,
+    matches: /^npx cloudai task auto local\/cloudai-sample-task:1$/,
     run: async () => {
       const sent = await cli('A', ['task', 'auto', `${REGISTRY}/cloudai-sample-task:1`])
       assert.equal(sent.code, 0, sent.stderr)
@@ -148,6 +155,7 @@ const STEPS: Array<{ matches: RegExp, run: () => Promise<void> }> = [
 
 before(async () => {
   requireTestNamespace()
+  engineB = await startSecondEngine()
   dir = await tempDir()
   for (const node of ['A', 'B']) dataDirs[node] = join(dir.path, node)
 })
@@ -155,6 +163,8 @@ before(async () => {
 after(async () => {
   for (const daemon of daemons) await daemon.stop('SIGKILL')
   await removeTaskContainers(nodeIds)
+  await engineB?.stop()
+  await docker(['rmi', `${REGISTRY}/cloudai-sample-task:1`]).catch(() => '')
   await dir?.remove()
 })
 

@@ -1,5 +1,5 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
-import { ImageChunk, ImageReply, ImageRequest, ImageWant } from '../../../protocols/image.ts'
+import { ImageChunk, ImageCredit, ImageReply, ImageRequest, ImageWant } from '../../../protocols/image.ts'
 import { ImageTransferError, ProtocolError, toError } from '../errors.ts'
 import { FramedStream } from './framing.ts'
 import type { StreamDialer, StreamRegistrar } from './peer-streams.ts'
@@ -17,6 +17,16 @@ export const MAX_OFFERED_LAYERS = 256
 export const IMAGE_HANDSHAKE_TIMEOUT_MS = 10_000
 /** While data flows, this long without a chunk (either way: unread by the worker, unsent by the holder) ends the transfer. */
 export const IMAGE_STALL_TIMEOUT_MS = 30_000
+/**
+ * Data the holder may send ahead of what the worker has handed on to its engine. The
+ * muxer's window does not bound what a paused reader buffers here, and the stream's read
+ * buffer (mesh/limits.ts, 2 MiB) resets a stream past it: so the worker grants credit as it
+ * consumes, and this much in flight (under that buffer with room to spare) still keeps a LAN
+ * link busy.
+ */
+export const IMAGE_CREDIT_BYTES = 1024 * 1024
+/** The worker grants credit in steps of at least this much: a few small frames per MiB. */
+export const IMAGE_CREDIT_STEP_BYTES = 256 * 1024
 /** Transfers one connection may carry at once: one per image a worker fetches from this peer. */
 export const IMAGE_MAX_INBOUND_STREAMS = 8
 export const IMAGE_MAX_OUTBOUND_STREAMS = 8
@@ -69,8 +79,14 @@ async function serveImage (stream: Stream, connection: Connection, host: ImageHo
     const layers = decision.offer.diffIds.length
     if (want.haveLayers.some(index => index >= layers)) throw new ProtocolError('the asker claims a layer the image does not have')
     const exported = await host.export(request.imageId, [...new Set(want.haveLayers)], transfer.signal, remote)
+    const credit = new Credit(Math.min(want.creditBytes, IMAGE_CREDIT_BYTES * 4))
+    const granting = readCredit(framed, credit, transfer.signal)
+    granting.catch(err => { credit.fail(toError(err)) })
     for await (const chunk of exported) {
-      for (const piece of pieces(chunk)) await framed.write({ data: piece, end: false }, ImageChunk, AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS))
+      for (const piece of pieces(chunk)) {
+        await credit.take(piece.byteLength, AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS))
+        await framed.write({ data: piece, end: false }, ImageChunk, AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS))
+      }
     }
     await framed.write({ data: new Uint8Array(0), end: true }, ImageChunk, AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS))
     await framed.close(AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS))
@@ -81,6 +97,49 @@ async function serveImage (stream: Stream, connection: Connection, host: ImageHo
   } finally {
     // Ends the engine's export too when the asker went away mid-way.
     transfer.abort()
+  }
+}
+
+/** What the worker has allowed the holder to send and it has not sent yet. */
+class Credit {
+  private available: number
+  private failure: Error | undefined
+  private wake = (): void => {}
+
+  constructor (initial: number) {
+    this.available = initial
+  }
+
+  grant (bytes: number): void {
+    this.available += bytes
+    this.wake()
+  }
+
+  fail (err: Error): void {
+    this.failure = err
+    this.wake()
+  }
+
+  /** Wait until `bytes` may be sent, then count them as sent; a worker that grants nothing until `signal` ends the transfer. */
+  async take (bytes: number, signal: AbortSignal): Promise<void> {
+    while (this.available < bytes) {
+      if (this.failure != null) throw this.failure
+      if (signal.aborted) throw new ProtocolError(`the asker granted no credit for ${IMAGE_STALL_TIMEOUT_MS / 1000} s`)
+      await new Promise<void>(resolve => {
+        this.wake = resolve
+        signal.addEventListener('abort', () => { resolve() }, { once: true })
+      })
+    }
+    this.available -= bytes
+  }
+}
+
+/** The worker's credit messages, for as long as the transfer lasts; a worker that grants more than MAX is a protocol error. */
+async function readCredit (framed: FramedStream, credit: Credit, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    const message = await framed.read(ImageCredit, signal)
+    if (message.bytes <= 0 || message.bytes > IMAGE_CREDIT_BYTES * 4) throw new ProtocolError(`a credit of ${message.bytes} bytes is out of range`)
+    credit.grant(message.bytes)
   }
 }
 
@@ -130,8 +189,9 @@ export async function requestImage (libp2p: StreamDialer, peer: PeerId, request:
     receive: (heldLayers, maxBytes, life) => (async function * () {
       let complete = false
       try {
-        await framed.write({ haveLayers: heldLayers }, ImageWant, AbortSignal.any([AbortSignal.timeout(IMAGE_HANDSHAKE_TIMEOUT_MS), life]))
+        await framed.write({ haveLayers: heldLayers, creditBytes: IMAGE_CREDIT_BYTES }, ImageWant, AbortSignal.any([AbortSignal.timeout(IMAGE_HANDSHAKE_TIMEOUT_MS), life]))
         let received = 0
+        let ungranted = 0
         while (true) {
           let chunk: ImageChunk
           try {
@@ -144,6 +204,12 @@ export async function requestImage (libp2p: StreamDialer, peer: PeerId, request:
           if (received > maxBytes) throw new ImageTransferError(`the peer sent more than ${maxBytes} bytes, this node's limit for one image (policy imageTransfer.maxSize)`)
           if (chunk.data.byteLength > 0) yield chunk.data
           if (chunk.end) break
+          // Taken by the consumer (the engine): the holder may send as much again.
+          ungranted += chunk.data.byteLength
+          if (ungranted >= IMAGE_CREDIT_STEP_BYTES) {
+            await framed.write({ bytes: ungranted }, ImageCredit, AbortSignal.any([AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS), life]))
+            ungranted = 0
+          }
         }
         await framed.close(AbortSignal.timeout(IMAGE_HANDSHAKE_TIMEOUT_MS))
         complete = true
