@@ -31,8 +31,8 @@ const tag = mdnsTag()
 const dataDirs = { alpha: '', beta: '' }
 const nodeIds = { alpha: '', beta: '' }
 const daemons: Record<string, DaemonProcess> = {}
-const images = { first: `${PREFIX}/first:1`, second: `${PREFIX}/second:1`, third: `${PREFIX}/third:1` }
-const imageIds = { first: '', second: '', third: '' }
+const images = { first: `${PREFIX}/first:1`, second: `${PREFIX}/second:1`, third: `${PREFIX}/third:1`, fourth: `${PREFIX}/fourth:1` }
+const imageIds = { first: '', second: '', third: '', fourth: '' }
 
 async function build (name: string, dockerfile: string): Promise<string> {
   const context = join(dir.path, name.replace(/[/:]/g, '_'))
@@ -42,8 +42,8 @@ async function build (name: string, dockerfile: string): Promise<string> {
   return (await docker(['image', 'inspect', '--format', '{{.Id}}', name])).trim()
 }
 
-async function cli (node: 'alpha' | 'beta', args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  return await runCli(['--data-dir', dataDirs[node], ...args], { timeoutMs: BOUND_MS })
+async function cli (node: 'alpha' | 'beta', args: string[], input?: string): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  return await runCli(['--data-dir', dataDirs[node], ...args], { timeoutMs: BOUND_MS, ...(input != null ? { input } : {}) })
 }
 
 function events (stdout: string): any[] {
@@ -74,6 +74,7 @@ before(async () => {
   imageIds.first = await build(images.first, `FROM ${IMAGE}\nRUN head -c ${FIRST_LAYER_BYTES} /dev/urandom > /blob\nCMD ["sh", "-c", "echo hello from the first image; wc -c < /blob; exit 3"]\n`)
   imageIds.second = await build(images.second, `FROM ${images.first}\nRUN head -c ${SECOND_LAYER_BYTES} /dev/urandom > /blob2\nCMD ["sh", "-c", "echo second; wc -c < /blob2"]\n`)
   imageIds.third = await build(images.third, `FROM ${IMAGE}\nRUN echo third > /third\nCMD ["cat", "/third"]\n`)
+  imageIds.fourth = await build(images.fourth, `FROM ${IMAGE}\nRUN echo fourth > /fourth\nCMD ["cat", "/fourth"]\n`)
   const nodes = await initNodes(dir.path, ['alpha', 'beta'] as const)
   Object.assign(dataDirs, nodes.dataDirs)
   Object.assign(nodeIds, nodes.peerIds)
@@ -129,15 +130,21 @@ describe('images travel from the submitter to the worker, with no registry', () 
     assert.match(again.stderr, /image already in the worker's engine/)
   })
 
+  test('the shell, as a script runner: the task runs on beta with the image from alpha', async () => {
+    const run = await cli('alpha', ['shell'], `task beta ${images.fourth}\nexit\n`)
+    assert.equal(run.code, 0, run.stderr)
+    assert.match(run.stdout, /^fourth$/m)
+    assert.match(run.stdout + run.stderr, /image fetched from peer/)
+    assert.equal(await engine!.has(imageIds.fourth), true)
+  })
+
   test('ten tasks needing one missing image: one transfer, ten right results', async () => {
     const run = await cli('alpha', ['task', 'beta', images.third, '--count', '10'])
     assert.equal(run.code, 0, run.stderr)
     const ids = run.stdout.split('\n').filter(line => line !== '')
     assert.equal(ids.length, 10)
-    for (const id of ids) {
-      const logs = await cli('alpha', ['logs', id])
-      assert.equal(logs.stdout, 'third\n', `task ${id}`)
-    }
+    const outputs = await Promise.all(ids.map(async id => (await cli('alpha', ['logs', id])).stdout))
+    assert.deepEqual(outputs, ids.map(() => 'third\n'))
     assert.equal(servedLines(imageIds.third), 1, 'alpha sent the image once')
   })
 })
