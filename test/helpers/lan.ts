@@ -69,8 +69,8 @@ export interface Lan {
   id: string
   tag: string
   hosts: LanHost[]
-  /** Start host i's daemon (1-based) and wait for its API file. */
-  startDaemon: (host: number, extra?: string[]) => Promise<LanDaemon>
+  /** Start host i's daemon (1-based) and wait for its API file; `env` adds to its environment (DOCKER_HOST: another engine). */
+  startDaemon: (host: number, extra?: string[], options?: { env?: Record<string, string> }) => Promise<LanDaemon>
   /** `node cli.js --data-dir <host i's dir> …` inside host i's namespace. */
   cli: (host: number, args: string[], opts?: { timeoutMs?: number }) => Promise<CliResult>
   /** SIGKILL host i's daemon and wait (bounded) for it to be gone. */
@@ -164,11 +164,11 @@ export async function createLan (n: number, { tag = mdnsTag() }: { tag?: string 
     id,
     tag,
     hosts,
-    async startDaemon (host, extra = []) {
+    async startDaemon (host, extra = [], options = {}) {
       const h = hosts[host - 1]
       const child = spawn('bash', [LAN_SH, 'exec', String(host), process.execPath, CLI, '--data-dir', h.dataDir, 'start',
         '--name', h.name, '--api', '127.0.0.1:0', '--mdns-tag', tag, ...extra], {
-        env: { ...process.env, ...env, NO_COLOR: '1' },
+        env: { ...process.env, ...env, NO_COLOR: '1', ...options.env },
         stdio: ['ignore', 'pipe', 'pipe']
       })
       let output = ''
