@@ -108,7 +108,6 @@ export class ImageFetcher {
     } catch (err) {
       const error = toError(err)
       this.log.warn({ peer: need.submitter, image: need.imageId, err: error.message }, 'fetching an image from a peer failed')
-      if (error instanceof ImageMismatchError) throw error
       return { kind: 'absent', why: `fetching it from ${need.submitter} failed: ${error.message}` }
     }
   }
