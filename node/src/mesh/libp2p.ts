@@ -13,7 +13,8 @@ import {
   MAX_INCOMING_PENDING_CONNECTIONS,
   MUXER_MAX_INBOUND_STREAMS,
   STREAM_MAX_READ_BUFFER_BYTES,
-  STREAM_MAX_WRITE_BUFFER_BYTES
+  STREAM_MAX_WRITE_BUFFER_BYTES,
+  STREAM_WINDOW_BYTES
 } from './limits.ts'
 import { announceableAddresses } from './announce.ts'
 import { privateNetwork } from './private-network.ts'
@@ -66,7 +67,9 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
       maxEarlyStreams: MUXER_MAX_INBOUND_STREAMS,
       streamOptions: {
         maxReadBufferLength: STREAM_MAX_READ_BUFFER_BYTES,
-        maxWriteBufferLength: STREAM_MAX_WRITE_BUFFER_BYTES
+        maxWriteBufferLength: STREAM_MAX_WRITE_BUFFER_BYTES,
+        initialStreamWindowSize: STREAM_WINDOW_BYTES,
+        maxStreamWindowSize: STREAM_WINDOW_BYTES
       }
     })],
     peerDiscovery: init.mdnsTag != null

@@ -21,6 +21,16 @@ export const DIAL_TIMEOUT_MS = 5_000
 /** Bytes buffered per stream before the muxer resets it: a protocol frame is at most 1 MiB. */
 export const STREAM_MAX_READ_BUFFER_BYTES = 2 * 1024 * 1024
 
+/**
+ * Yamux's window per stream, from the start (its default starts at 256 KiB and grows only
+ * while a reader keeps up): a bulk stream (an image) moves a window per round trip, and
+ * on a busy machine a round trip takes milliseconds, so 256 KiB halved throughput here. The
+ * window does not bound what a reader buffers (yamux grants more as data arrives, unless
+ * the reader paused), so it stays well under STREAM_MAX_READ_BUFFER_BYTES, and a protocol
+ * that streams bulk data grants its own credit (image-protocol.ts).
+ */
+export const STREAM_WINDOW_BYTES = 1024 * 1024
+
 /** Bytes we queue for a slow reader before resetting its stream (yamux has no limit by default). */
 export const STREAM_MAX_WRITE_BUFFER_BYTES = 4 * 1024 * 1024
 
