@@ -121,6 +121,9 @@ export class ImageTransferError extends CloudaiError {
   override readonly code = 'IMAGE_TRANSFER_FAILED'
 }
 
+/** An image transfer's stream broke off or stalled: the same transfer may well succeed when started again. */
+export class ImageTransferBrokenError extends ImageTransferError {}
+
 /** An image is not the one the task names by its ID. */
 export class ImageMismatchError extends CloudaiError {
   override readonly code = 'IMAGE_MISMATCH'

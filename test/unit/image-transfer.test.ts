@@ -131,7 +131,8 @@ async function pair (host: (holder: MemoryPeer) => ImageHost, policy: Partial<Im
     dialer: worker,
     selfId: worker.peerId.toString(),
     policy: () => ({ ...DEFAULT_IMAGE_TRANSFER, ...policy }),
-    onRefused: (peer, imageId, reason) => { refusals.push(`${peer} ${imageId} ${reason}`) }
+    onRefused: (peer, imageId, reason) => { refusals.push(`${peer} ${imageId} ${reason}`) },
+    retryDelaysMs: [1]
   })
   return { holder, worker, engine, fetcher, refusals }
 }
@@ -238,14 +239,31 @@ describe('image transfer: hostile holders leave nothing in the engine', () => {
     assert.equal(p.engine.images.size, 0)
   })
 
-  test('an export cut short: the stream breaks off', async () => {
+  test('an export cut short: the stream breaks off, every time it is tried again', async () => {
     const whole = await archive(image)
-    const p = await pair(() => holderSending(image, () => (async function * () {
+    const host = holderSending(image, () => (async function * () {
       yield whole.subarray(0, 50_000)
       throw new Error('the holder fails mid-way')
-    })()))
-    assertRefused(await fetchOnce(p, image), /broke off/)
+    })())
+    const p = await pair(() => host)
+    assertRefused(await fetchOnce(p, image), /\(3 attempts\): the image transfer broke off/)
+    assert.equal(host.exports, 3)
     assert.equal(p.engine.images.size, 0)
+  })
+
+  test('a transfer that breaks off once is started again, and the task gets its image', async () => {
+    const whole = await archive(image)
+    const host = holderSending(image, () => (async function * () {
+      if (host.exports === 1) {
+        yield whole.subarray(0, 50_000)
+        throw new Error('the link fails mid-way')
+      }
+      yield * chunksOf(whole)
+    })())
+    const p = await pair(() => host)
+    assert.equal((await fetchOnce(p, image)).kind, 'peer')
+    assert.equal(host.exports, 2)
+    assert.ok(p.engine.images.has(image.id))
   })
 
   test('a layer altered on the way', async () => {

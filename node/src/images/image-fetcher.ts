@@ -1,6 +1,6 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from 'pino'
-import { ImageMismatchError, ImageTransferError, toError } from '../errors.ts'
+import { CloudaiError, ImageMismatchError, ImageTransferBrokenError, ImageTransferError, toError } from '../errors.ts'
 import { silentLogger } from '../logger.ts'
 import { requestImage } from '../protocol/image-protocol.ts'
 import type { StreamDialer } from '../protocol/peer-streams.ts'
@@ -11,6 +11,9 @@ import { guardImageArchive } from './load-guard.ts'
 
 /** Progress reports at most this often: enough for a live line, few enough to store and send. */
 export const IMAGE_PROGRESS_INTERVAL_MS = 250
+/** A transfer that broke off is started again this many times in all, after these pauses: a task waits out a link's hiccup instead of failing at once. */
+export const IMAGE_TRANSFER_ATTEMPTS = 3
+export const IMAGE_TRANSFER_RETRY_DELAYS_MS = [1_000, 3_000]
 /** A whole image over a slow LAN link fits; a transfer still going past this is ended. */
 export const IMAGE_TRANSFER_TIMEOUT_MS = 30 * 60_000
 
@@ -41,6 +44,8 @@ export interface ImageFetcherInit {
   policy: () => ImageTransferPolicy | undefined
   /** A refusal by this worker's policy, for the audit log. */
   onRefused?: (peer: string, imageId: string, reason: string) => void
+  /** Overrides IMAGE_TRANSFER_RETRY_DELAYS_MS (tests). */
+  retryDelaysMs?: number[]
   log?: Logger
 }
 
@@ -102,13 +107,21 @@ export class ImageFetcher {
   /** Fetch from the submitter; a failure is an `absent` origin that says what went wrong (the registry is tried next). */
   private async transfer (need: ImageNeed, policy: ImageTransferPolicy, report: (progress: ImageFetchProgress) => void): Promise<ImageOrigin> {
     const signal = AbortSignal.timeout(IMAGE_TRANSFER_TIMEOUT_MS)
-    try {
-      await this.fetchFrom(need.submitter, need, policy.maxBytes, report, signal)
-      return { kind: 'peer', peer: need.submitter }
-    } catch (err) {
-      const error = toError(err)
-      this.log.warn({ peer: need.submitter, image: need.imageId, err: error.message }, 'fetching an image from a peer failed')
-      return { kind: 'absent', why: `fetching it from ${need.submitter} failed: ${error.message}` }
+    const delays = this.init.retryDelaysMs ?? IMAGE_TRANSFER_RETRY_DELAYS_MS
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.fetchFrom(need.submitter, need, policy.maxBytes, report, signal)
+        return { kind: 'peer', peer: need.submitter }
+      } catch (err) {
+        const error = toError(err)
+        this.log.warn({ peer: need.submitter, image: need.imageId, attempt, err: error.message }, 'fetching an image from a peer failed')
+        // A refusal, a check that failed, a limit: asking again gets the same answer. A broken stream or a failed dial may not.
+        const broken = error instanceof ImageTransferBrokenError || !(error instanceof CloudaiError)
+        if (!broken || attempt >= IMAGE_TRANSFER_ATTEMPTS || signal.aborted) {
+          return { kind: 'absent', why: `fetching it from ${need.submitter} failed${attempt > 1 ? ` (${attempt} attempts)` : ''}: ${error.message}` }
+        }
+        await new Promise(resolve => setTimeout(resolve, delays[Math.min(attempt - 1, delays.length - 1)] ?? 0))
+      }
     }
   }
 

@@ -1,6 +1,6 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { ImageChunk, ImageCredit, ImageReply, ImageRequest, ImageWant } from '../../../protocols/image.ts'
-import { ImageTransferError, ProtocolError, toError } from '../errors.ts'
+import { ImageTransferBrokenError, ImageTransferError, ProtocolError, toError } from '../errors.ts'
 import { FramedStream } from './framing.ts'
 import type { StreamDialer, StreamRegistrar } from './peer-streams.ts'
 import { checkTaskId, IMAGE_ID_PATTERN } from './task-messages.ts'
@@ -198,7 +198,7 @@ export async function requestImage (libp2p: StreamDialer, peer: PeerId, request:
             chunk = await framed.read(ImageChunk, AbortSignal.any([AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS), life]))
           } catch (err) {
             life.throwIfAborted()
-            throw new ImageTransferError(`the image transfer broke off after ${received} bytes: ${toError(err).message}`, { cause: err })
+            throw new ImageTransferBrokenError(`the image transfer broke off after ${received} bytes: ${toError(err).message}`, { cause: err })
           }
           received += chunk.data.byteLength
           if (received > maxBytes) throw new ImageTransferError(`the peer sent more than ${maxBytes} bytes, this node's limit for one image (policy imageTransfer.maxSize)`)
