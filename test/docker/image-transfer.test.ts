@@ -139,7 +139,7 @@ describe('images travel from the submitter to the worker, with no registry', () 
   })
 
   test('ten tasks needing one missing image: one transfer, ten right results', async () => {
-    const run = await cli('alpha', ['task', 'beta', images.third, '--count', '10'])
+    const run = await cli('alpha', ['task', 'beta', images.third, '--count', '10', '--cpu', '0.25'])
     assert.equal(run.code, 0, run.stderr)
     const ids = run.stdout.split('\n').filter(line => line !== '')
     assert.equal(ids.length, 10)
