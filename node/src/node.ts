@@ -10,6 +10,7 @@ import type { Executor } from './executor/executor.ts'
 import { HealthMonitor } from './executor/health-monitor.ts'
 import { Master } from './master/master.ts'
 import { silentLogger } from './logger.ts'
+import type { CandidateTiming } from './mesh/candidate-set.ts'
 import { IDENTITY_FILE, loadOrCreateIdentity } from './mesh/identity.ts'
 import { createMesh, type Mesh } from './mesh/libp2p.ts'
 import { Membership } from './mesh/membership.ts'
@@ -56,6 +57,8 @@ export interface NodeOptions {
   labels?: Record<string, string>
   inboundConnectionThreshold?: number
   refreshIntervalMs?: number
+  /** How long peers only heard of are kept and retried (simulations shorten it). */
+  candidateTiming?: CandidateTiming
   log?: Logger
   /** What runs containers; the Docker engine by default (the simulated one in simulations). */
   executor?: Executor
@@ -164,6 +167,7 @@ class Node implements CloudaiNode {
       log,
       selfName: this.name,
       refreshIntervalMs: options.refreshIntervalMs,
+      candidateTiming: options.candidateTiming,
       bootstrap: (options.bootstrap ?? []).map(addr => multiaddr(addr)),
       onJoin: member => { log.info({ peer: member.peerId.toString(), name: printable(member.status.name) }, 'peer joined') },
       onLeave: (member, reason) => { log.info({ peer: member.peerId.toString(), name: printable(member.status.name), reason }, 'peer unreachable') }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import { NotMemberError, PeerUnreachableError, WrongClusterKeyError, toError } from '../errors.ts'
 import { requestStatus } from '../protocol/node-protocol.ts'
 import type { MemberHint, PeerStatus } from '../protocol/node-messages.ts'
-import { CandidateSet, type Candidate } from './candidate-set.ts'
+import { CandidateSet, type Candidate, type CandidateTiming } from './candidate-set.ts'
 import { nameRefusals } from './peer-names.ts'
 import { RefusedPeers, type RefusedPeer } from './refused-peers.ts'
 
@@ -50,6 +50,8 @@ export interface MembershipInit {
   /** The name this node advertises: a member that copies it does not get it. */
   selfName: string
   refreshIntervalMs?: number
+  /** How long candidates live and are retried (default: `DEFAULT_CANDIDATE_TIMING`). */
+  candidateTiming?: CandidateTiming
   /** Addresses to keep dialing whenever they are not connected (`--bootstrap`). */
   bootstrap?: Multiaddr[]
   /** Called when a peer becomes a member or a member becomes reachable again. */
@@ -77,7 +79,7 @@ export class Membership {
   private readonly failures = new Map<string, number>()
   /** Timers of the members' refresh probes: one per member per interval. */
   private readonly pending = new Set<NodeJS.Timeout>()
-  private readonly candidates = new CandidateSet()
+  private readonly candidates: CandidateSet
   private readonly refusedPeers = new RefusedPeers()
   private activeProbes = 0
   /** Members' probes waiting for a slot, first come first served. */
@@ -94,6 +96,7 @@ export class Membership {
     this.libp2p = init.libp2p
     this.log = init.log
     this.init = init
+    this.candidates = new CandidateSet(init.candidateTiming)
   }
 
   start (): void {
