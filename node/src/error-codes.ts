@@ -129,5 +129,7 @@ export function taskExitCode (terminal: { exit?: { code: number }, error?: { cod
   if (terminal == null) return EXIT.NOT_RUN
   const coded = terminal.error != null ? meaningOf(terminal.error.code).exit : undefined
   if (coded != null) return coded
-  return terminal.exit?.code ?? EXIT.NOT_RUN
+  const code = terminal.exit?.code ?? EXIT.NOT_RUN
+  // The container may have said 0 as it was stopped for its error (a timeout): the task still failed.
+  return code === EXIT.OK && terminal.error != null ? EXIT.FAILURE : code
 }
