@@ -159,6 +159,7 @@ class Node implements CloudaiNode {
       candidates: () => [{ peerId: this.peerId.toString(), ...this.status() }, ...this.peers().filter(peer => peer.reachable)],
       refused: () => this.membership.refused(),
       lostAfterMs: options.lostAfterMs,
+      logLimitBytes: options.logLimitBytes,
       probeIntervalMs: options.probeIntervalMs,
       log
     })

@@ -3,6 +3,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { dirname, join } from 'node:path'
 import { TaskEvent as TaskEventCodec } from '../../../protocols/task.ts'
 import { isTerminal, LogStream, TaskState, type TaskEvent, type TaskSpec } from '../protocol/task-messages.ts'
+import { eventCost, outputPieces } from '../protocol/task-output.ts'
 import { StoreVersionError } from '../errors.ts'
 import { PROGRESS_STATES, TERMINAL_STATES } from '../task-states.ts'
 import { migrate } from './schema.ts'
@@ -12,6 +13,15 @@ import { toRecord, type AttemptRecord, type PlacementRecord, type TaskRecord, ty
 export const STORE_FILE = 'cloudai.db'
 /** The history holds every task's command, environment and output: for the node's user alone. SQLite gives its -wal and -shm files the same mode. */
 const STORE_FILE_MODE = 0o600
+
+/** What `outputTotals` counts. */
+export interface OutputTotals {
+  stdoutBytes: number
+  stderrBytes: number
+  /** What the output events cost to store (`eventCost`). */
+  storedBytes: number
+  truncated: boolean
+}
 
 export type { AttemptRecord, PlacementRecord, TaskRecord, TaskRole }
 
@@ -288,16 +298,23 @@ export class TaskStore {
     return rows.map(row => TaskEventCodec.decode(row.event))
   }
 
-  /** How much output a task recorded, per stream, and whether it was truncated (for a restarted worker). */
-  outputTotals (taskId: string, attempt: number): { stdoutBytes: number, stderrBytes: number, truncated: boolean } {
-    const totals = { stdoutBytes: 0, stderrBytes: 0, truncated: false }
-    const rows = this.sql('SELECT event FROM events WHERE task_id = ? AND attempt = ? ORDER BY seq').iterate(taskId, attempt) as Iterable<{ event: Uint8Array }>
+  /**
+   * How much output a task recorded (up to `throughSeq`, if given), per stream, what its
+   * output events cost to store (`eventCost`, what the log limit counts), and whether it was
+   * truncated: for a restarted worker or master.
+   */
+  outputTotals (taskId: string, attempt: number, throughSeq = Number.MAX_SAFE_INTEGER): OutputTotals {
+    const totals = { stdoutBytes: 0, stderrBytes: 0, storedBytes: 0, truncated: false }
+    const rows = this.sql('SELECT event FROM events WHERE task_id = ? AND attempt = ? AND seq <= ? ORDER BY seq').iterate(taskId, attempt, throughSeq) as Iterable<{ event: Uint8Array }>
     for (const row of rows) {
       const event = TaskEventCodec.decode(row.event)
       if (event.truncated != null) totals.truncated = true
       if (event.log == null) continue
-      if (event.log.stream === LogStream.STDERR) totals.stderrBytes += event.log.data.byteLength
-      else totals.stdoutBytes += event.log.data.byteLength
+      totals.storedBytes += eventCost(event)
+      for (const piece of outputPieces(event.log)) {
+        if (piece.stream === LogStream.STDERR) totals.stderrBytes += piece.data.byteLength
+        else totals.stdoutBytes += piece.data.byteLength
+      }
     }
     return totals
   }
