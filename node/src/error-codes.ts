@@ -46,6 +46,12 @@ export const ERROR_TABLE = {
   BAD_ADDRESS: USAGE,
   TOO_LARGE: { http: 413, exit: EXIT.USAGE },
   UNAUTHORIZED: { http: 401 },
+  // A Host header that is not this machine's loopback (DNS rebinding): 421 Misdirected Request.
+  BAD_HOST: { http: 421 },
+  // A browser session's request that another page started (its Origin is not the API's own).
+  CROSS_ORIGIN: { http: 403 },
+  // Live dashboard feeds at once are bounded.
+  TOO_MANY_CLIENTS: { http: 503 },
   NOT_FOUND: { http: 404 },
   // Which peer or task was meant.
   UNKNOWN_PEER: { http: 404, ...NOT_RUN },

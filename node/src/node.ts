@@ -27,7 +27,8 @@ import type { WorkerTask } from './worker/worker-task.ts'
 import { Worker } from './worker/worker.ts'
 import type { RetentionRules } from './store/retention.ts'
 import { TaskStore } from './store/store.ts'
-import { AuditLog } from './audit.ts'
+import { AuditLog, type AuditEntry } from './audit.ts'
+import type { Registry } from 'prom-client'
 import { loadPolicy, type WorkerPolicy } from './worker/policy.ts'
 import { printable } from './printable.ts'
 import { NotSubmitterError } from './errors.ts'
@@ -74,6 +75,10 @@ export interface NodeOptions {
   logLimitBytes?: number
   /** What this worker accepts; default: the data dir's policy.json, else every member's task. */
   policy?: WorkerPolicy
+  /** Told of every refusal this node audits (the daemon's metrics count them). */
+  onRefusal?: (entry: AuditEntry) => void
+  /** Where libp2p's own metrics go (the daemon's `/metrics`); none are collected without it. */
+  libp2pMetrics?: Registry
   /** Which finished tasks the history keeps (`--keep-for`, `--keep-size`; default 30 days and 1 GiB); a daemon applies them. */
   retention?: Partial<RetentionRules>
 }
@@ -278,7 +283,7 @@ export async function createNode (options: NodeOptions): Promise<CloudaiNode> {
   const { key } = await loadOrCreateIdentity(join(options.dataDir, IDENTITY_FILE))
   const capacity = await detectResources(options.dataDir, options.capacity)
   const policy = options.policy ?? await loadPolicy(options.dataDir)
-  const audit = new AuditLog(options.dataDir)
+  const audit = new AuditLog(options.dataDir, options.onRefusal)
   const members = policy.members != null ? new Set(policy.members) : undefined
   const libp2p = await createMesh({
     privateKey: key,
@@ -287,6 +292,7 @@ export async function createNode (options: NodeOptions): Promise<CloudaiNode> {
     mdnsTag: options.mdnsTag === false ? undefined : (options.mdnsTag ?? DEFAULT_MDNS_TAG),
     mdnsIntervalMs: options.mdnsIntervalMs ?? DEFAULT_MDNS_INTERVAL_MS,
     inboundConnectionThreshold: options.inboundConnectionThreshold,
+    metrics: options.libp2pMetrics,
     ...(members != null
       ? {
           isMember: (peerId: string) => members.has(peerId),

@@ -34,6 +34,17 @@ export interface ListOptions {
   after?: { createdMs: number, taskId: string }
 }
 
+/** One event as the store took it, for whoever watches the store (metrics). */
+export interface RecordedEvent {
+  role: TaskRole
+  attempt: number
+  event: TaskEvent
+  /** Stored now (false: the same seq was stored already, e.g. by this node's own worker). */
+  inserted: boolean
+  /** The task's row in this role took the event's state (false for output, and for a state it had passed). */
+  moved: boolean
+}
+
 /** What `deleteFinished` removed. */
 export interface Deleted {
   tasks: number
@@ -78,6 +89,9 @@ export class TaskStore {
   /** Readers waiting for a task's next event (or a change in how the master sees it). */
   private readonly waiting = new Map<string, Set<() => void>>()
   private readonly space: StoreSpace
+  /** Told of every event recorded and of every task that changed (the dashboard's live list, the metrics). */
+  private readonly eventWatchers = new Set<(recorded: RecordedEvent) => void>()
+  private readonly changeWatchers = new Set<(taskId: string) => void>()
 
   constructor (path: string) {
     createPrivately(path)
@@ -126,6 +140,7 @@ export class TaskStore {
           TaskState.PENDING, now, now, record.placement != null ? JSON.stringify(record.placement) : null).changes > 0
       if (created && record.role === 'submitted') this.insertAttempt(record.spec.id, record.spec.attempt, record.peerId, record.peerName, now)
     })
+    this.notify(record.spec.id)
   }
 
   private insertAttempt (taskId: string, attempt: number, peerId: string, peerName: string, now: number): void {
@@ -209,17 +224,36 @@ export class TaskStore {
   recordEvent (role: TaskRole, attempt: number, event: TaskEvent): boolean {
     if (event.log != null && !this.hasEvent(event.taskId, attempt, event.seq)) this.space.requireHeadroom(this.reusableBytes())
     let inserted = false
+    let moved = false
     this.transaction(() => {
       inserted = this.sql('INSERT OR IGNORE INTO events (task_id, attempt, seq, event) VALUES (?, ?, ?, ?)')
         .run(event.taskId, attempt, event.seq, TaskEventCodec.encode(event)).changes > 0
-      if (event.log == null && event.pull == null) this.applyEvent(role, attempt, event)
+      if (event.log == null && event.pull == null) moved = this.applyEvent(role, attempt, event)
     })
-    if (inserted) this.notify(event.taskId)
+    for (const watcher of this.eventWatchers) watcher({ role, attempt, event, inserted, moved })
+    if (inserted || moved) this.notify(event.taskId)
     return inserted
   }
 
+  /** Call `watcher` with every event recorded from now on; returns how to stop. */
+  watchEvents (watcher: (recorded: RecordedEvent) => void): () => void {
+    this.eventWatchers.add(watcher)
+    return () => { this.eventWatchers.delete(watcher) }
+  }
+
+  /** Call `watcher` with the id of every task that changes from now on (an event, a note, a new attempt); returns how to stop. */
+  watchChanges (watcher: (taskId: string) => void): () => void {
+    this.changeWatchers.add(watcher)
+    return () => { this.changeWatchers.delete(watcher) }
+  }
+
+  /** How many rows the history holds per role and state. */
+  countByRoleAndState (): Array<{ role: TaskRole, state: TaskState, count: number }> {
+    return this.sql('SELECT role, state, COUNT(*) AS count FROM tasks GROUP BY role, state').all() as Array<{ role: TaskRole, state: TaskState, count: number }>
+  }
+
   /** A state event moves the row of the task's current attempt (an earlier attempt's late events do not) and, for a master, the attempt's row. */
-  private applyEvent (role: TaskRole, attempt: number, event: TaskEvent): void {
+  private applyEvent (role: TaskRole, attempt: number, event: TaskEvent): boolean {
     if (role === 'submitted') {
       const terminal = isTerminal(event.state)
       this.sql(`UPDATE attempts SET state = ?, finished_ms = CASE WHEN ? THEN ? ELSE finished_ms END,
@@ -230,7 +264,7 @@ export class TaskStore {
           event.taskId, attempt, terminal ? 1 : 0, PROGRESS_STATES.indexOf(event.state))
     }
     const terminal = isTerminal(event.state)
-    this.sql(`UPDATE tasks SET state = ?, updated_ms = ?,
+    return this.sql(`UPDATE tasks SET state = ?, updated_ms = ?,
         started_ms = CASE WHEN ? AND started_ms IS NULL THEN ? ELSE started_ms END,
         finished_ms = CASE WHEN ? THEN ? ELSE finished_ms END,
         exit_code = COALESCE(?, exit_code), error_code = COALESCE(?, error_code),
@@ -239,7 +273,7 @@ export class TaskStore {
         AND (? OR ${PROGRESS_RANK} <= ?)`)
       .run(event.state, event.timeMs, event.state === TaskState.RUNNING ? 1 : 0, event.timeMs, terminal ? 1 : 0, event.timeMs,
         event.exit?.code ?? null, event.error?.code ?? null, event.error?.message ?? null, event.containerId ?? null,
-        event.taskId, role, attempt, terminal ? 1 : 0, PROGRESS_STATES.indexOf(event.state))
+        event.taskId, role, attempt, terminal ? 1 : 0, PROGRESS_STATES.indexOf(event.state)).changes > 0
   }
 
   setNote (taskId: string, role: TaskRole, note: string): void {
@@ -251,6 +285,7 @@ export class TaskStore {
 
   /** Wake everyone waiting in `changed` for this task. */
   notify (taskId: string): void {
+    for (const watcher of this.changeWatchers) watcher(taskId)
     const waiters = this.waiting.get(taskId)
     if (waiters == null) return
     this.waiting.delete(taskId)
