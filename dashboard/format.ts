@@ -55,7 +55,7 @@ export function parseDuration (text: string): number | undefined {
   return Math.round(Number(match[1]) * unit)
 }
 
-/** A command line as words: spaces separate, quotes (single or double) group, a backslash escapes. */
+/** A command line as words, as a POSIX shell splits them: spaces separate, quotes (single or double) group, a backslash escapes. */
 export function splitWords (text: string): string[] {
   const words: string[] = []
   let word = ''
@@ -65,7 +65,8 @@ export function splitWords (text: string): string[] {
     const c = text[i]
     if (quote != null) {
       if (c === quote) quote = undefined
-      else if (c === '\\' && quote === '"' && i + 1 < text.length) word += text[++i]
+      // Within double quotes a backslash escapes only what a shell's does there (dollar, backquote, double quote, backslash); else it stays.
+      else if (c === '\\' && quote === '"' && i + 1 < text.length && '$`"\\'.includes(text[i + 1])) word += text[++i]
       else word += c
     } else if (c === '"' || c === "'") {
       quote = c

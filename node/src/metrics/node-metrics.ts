@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { withoutGaugeTotals } from './exposition.ts'
+import { conventionalGauges } from './exposition.ts'
 import type { AuditEntry } from '../audit.ts'
 import { isTerminal, LogStream } from '../protocol/task-messages.ts'
 import type { PeerStatus } from '../protocol/node-messages.ts'
@@ -131,7 +131,7 @@ export class NodeMetrics {
   /** Both registries as one Prometheus text exposition. */
   async text (): Promise<string> {
     const [ours, theirs] = await Promise.all([this.registry.metrics(), this.libp2p.metrics()])
-    return `${ours.trimEnd()}\n${withoutGaugeTotals(theirs).trimEnd()}\n`
+    return `${ours.trimEnd()}\n${conventionalGauges(theirs).trimEnd()}\n`
   }
 
   get contentType (): string {
