@@ -1,7 +1,7 @@
 /** How amounts, times and ids are shown. */
 
 export function shortId (id: string): string {
-  return id.length > 14 ? `${id.slice(0, 6)}…${id.slice(-6)}` : id
+  return id.length > 16 ? `${id.slice(0, 8)}…${id.slice(-6)}` : id
 }
 
 export function formatBytes (bytes: number): string {
