@@ -169,6 +169,11 @@ function htmlPage (text: string): DashboardFile {
   return { contentType: 'text/html; charset=utf-8', body: Buffer.from(`<!doctype html><meta charset="utf-8"><title>cloudai</title><p>${text}</p>\n`) }
 }
 
+/** A browser navigating (it asks for HTML) is answered with a page; scripts and the CLI, with the API's JSON errors. */
+function wantsHtml (req: IncomingMessage): boolean {
+  return (req.headers.accept ?? '').includes('text/html')
+}
+
 /** A page of the dashboard asked for without a session: a browser is told how to get one. */
 const LOGIN_NEEDED = htmlPage('Not logged in. Run <code>cloudai dashboard</code> on this node and open the URL it prints (it works once).')
 
@@ -184,10 +189,12 @@ function dashboardFileName (method: string | undefined, pathname: string): strin
  * `GET /login?token=…`: exchange a single-use login token for a session cookie, then send the
  * browser on to the dashboard, so the token is in neither the page nor the address it shows.
  */
-function login (res: ServerResponse, url: URL, sessions: DashboardSessions): void {
+function login (req: IncomingMessage, res: ServerResponse, url: URL, sessions: DashboardSessions): void {
   const session = sessions.exchange(url.searchParams.get('token') ?? '')
   if (session == null) {
-    sendDashboard(res, 401, htmlPage('This login URL is not valid: it was used already, it expired, or the daemon restarted. Run <code>cloudai dashboard</code> for a new one.'))
+    const message = 'This login URL is not valid: it was used already, it expired, or the daemon restarted. Run "cloudai dashboard" for a new one.'
+    if (!wantsHtml(req)) throw new RequestError('UNAUTHORIZED', message)
+    sendDashboard(res, 401, htmlPage(message))
     return
   }
   res.writeHead(303, { ...DASHBOARD_HEADERS, location: '/', 'set-cookie': sessions.cookie(session), 'content-length': 0 })
@@ -225,13 +232,13 @@ export async function startApiServer (node: CloudaiNode, address: string = DEFAU
         // Appended, not resolved: a path starting with // would otherwise read as a host.
         const url = parsePath(req.url)
         if (req.method === 'GET' && url.pathname === '/login') {
-          login(res, url, sessions)
+          login(req, res, url, sessions)
           return
         }
         credential = tokenMatches(req.headers.authorization, token) ? 'token' : sessions.hasSession(req.headers.cookie) ? 'session' : undefined
         const fileName = dashboardFileName(req.method, url.pathname)
         if (credential == null) {
-          if (fileName != null) {
+          if (fileName != null && wantsHtml(req)) {
             sendDashboard(res, 401, LOGIN_NEEDED)
             return
           }
