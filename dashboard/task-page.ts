@@ -1,5 +1,6 @@
 /** One task: its spec, attempts, every state change with its time, live output (stdout and stderr apart), exit, error, and cancel. */
 import type { Page } from './app.ts'
+import type { TaskOutputJson } from '../node/src/protocol/output-json.ts'
 import { getJson, ndjson, postJson, type TaskStatusView } from './api.ts'
 import { el, replace } from './dom.ts'
 import { clockTime, formatBytes, formatCores, formatDuration, shortId } from './format.ts'
@@ -16,7 +17,7 @@ interface EventLine {
   attempt: number
   queuedPosition?: number
   containerId?: string
-  log?: { stream: 'stdout' | 'stderr', data: string }
+  log?: TaskOutputJson
   pull?: { doneBytes: number, totalBytes: number }
   exit?: { code: number, oomKilled: boolean, timedOut: boolean }
   error?: { code: string, message: string }
@@ -110,7 +111,10 @@ export const renderTask: Page = ({ main }, taskId) => {
       if ('event' in line) {
         const event = line.event as unknown as EventLine
         if (event.log != null) {
-          (event.log.stream === 'stderr' ? stderr : stdout).append(fromBase64(event.log.data))
+          // One stream's bytes, or output that switched streams, as segments in the order written.
+          for (const piece of event.log.segments ?? [{ stream: event.log.stream, data: event.log.data }]) {
+            (piece.stream === 'stderr' ? stderr : stdout).append(fromBase64(piece.data))
+          }
           continue
         }
         if (event.pull != null) continue

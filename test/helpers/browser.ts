@@ -24,6 +24,8 @@ export async function launchBrowser (profileDir: string, origins: string[]): Pro
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
+    // Playwright's own default is 3 minutes: a browser that cannot start says so sooner.
+    timeout: 30_000,
     viewport: { width: 1280, height: 900 },
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost']

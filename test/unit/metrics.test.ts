@@ -32,19 +32,21 @@ describe('the metrics', () => {
     const id = 'mx7krg3f-3fce9d48be26'
     store.createTask({ spec: storedSpec(id), role: 'executed', peerId: 'p', peerName: 'm' })
     store.recordEvent('executed', 1, storedEvent(id, 1, TaskState.RUNNING))
-    store.recordEvent('executed', 1, storedEvent(id, 2, TaskState.RUNNING, { log: { stream: LogStream.STDOUT, data: new Uint8Array(10) } }))
-    store.recordEvent('executed', 1, storedEvent(id, 3, TaskState.RUNNING, { log: { stream: LogStream.STDERR, data: new Uint8Array(4) } }))
+    store.recordEvent('executed', 1, storedEvent(id, 2, TaskState.RUNNING, { log: { stream: LogStream.STDOUT, data: new Uint8Array(10), segments: [] } }))
+    store.recordEvent('executed', 1, storedEvent(id, 3, TaskState.RUNNING, { log: { stream: LogStream.STDERR, data: new Uint8Array(4), segments: [] } }))
+    // Output that switched streams: each segment counted for its own.
+    store.recordEvent('executed', 1, storedEvent(id, 4, TaskState.RUNNING, { log: { stream: LogStream.STDOUT, data: new Uint8Array(7), segments: [{ stream: LogStream.STDOUT, length: 3 }, { stream: LogStream.STDERR, length: 4 }] } }))
     // Seen twice (a re-attach): counted once.
-    store.recordEvent('executed', 1, storedEvent(id, 3, TaskState.RUNNING, { log: { stream: LogStream.STDERR, data: new Uint8Array(4) } }))
-    const end = { ...storedEvent(id, 4, TaskState.SUCCEEDED), timeMs: 1_700_000_000_001 + 2_500, exit: { code: 0, oomKilled: false, timedOut: false } }
+    store.recordEvent('executed', 1, storedEvent(id, 3, TaskState.RUNNING, { log: { stream: LogStream.STDERR, data: new Uint8Array(4), segments: [] } }))
+    const end = { ...storedEvent(id, 5, TaskState.SUCCEEDED), timeMs: 1_700_000_000_001 + 2_500, exit: { code: 0, oomKilled: false, timedOut: false } }
     store.recordEvent('executed', 1, end)
     store.recordEvent('executed', 1, end)
     const text = await metrics.text()
     assert.equal(sample(text, 'cloudai_tasks{role="executed",state="SUCCEEDED"}'), 1)
     assert.equal(sample(text, 'cloudai_tasks_finished_total{role="executed",state="SUCCEEDED"}'), 1)
     assert.equal(sample(text, 'cloudai_task_state_changes_total{role="executed",state="RUNNING"}'), 1)
-    assert.equal(sample(text, 'cloudai_task_output_bytes_total{role="executed",stream="stdout"}'), 10)
-    assert.equal(sample(text, 'cloudai_task_output_bytes_total{role="executed",stream="stderr"}'), 4)
+    assert.equal(sample(text, 'cloudai_task_output_bytes_total{role="executed",stream="stdout"}'), 13)
+    assert.equal(sample(text, 'cloudai_task_output_bytes_total{role="executed",stream="stderr"}'), 8)
     assert.equal(sample(text, 'cloudai_task_duration_seconds_count{role="executed",state="SUCCEEDED"}'), 1)
     assert.equal(sample(text, 'cloudai_task_duration_seconds_bucket{le="2",role="executed",state="SUCCEEDED"}'), 0)
     assert.equal(sample(text, 'cloudai_task_duration_seconds_bucket{le="5",role="executed",state="SUCCEEDED"}'), 1)

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { conventionalGauges } from './exposition.ts'
 import type { AuditEntry } from '../audit.ts'
 import { isTerminal, LogStream } from '../protocol/task-messages.ts'
+import { outputPieces } from '../protocol/task-output.ts'
 import type { PeerStatus } from '../protocol/node-messages.ts'
 import type { PeerView } from '../mesh/peer-view.ts'
 import type { RecordedEvent } from '../store/store.ts'
@@ -107,7 +108,8 @@ export class NodeMetrics {
 
   private onEvent (tasks: TaskHistory, { role, event, inserted, moved }: RecordedEvent): void {
     if (event.log != null) {
-      if (inserted) this.outputBytes.inc({ role, stream: event.log.stream === LogStream.STDERR ? 'stderr' : 'stdout' }, event.log.data.length)
+      if (!inserted) return
+      for (const piece of outputPieces(event.log)) this.outputBytes.inc({ role, stream: piece.stream === LogStream.STDERR ? 'stderr' : 'stdout' }, piece.data.length)
       return
     }
     if (!moved) return
