@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure-docker.sh
 # The dashboard benchmark's browser (Debian's chromium), when it is among those run.
-if [ $# -eq 0 ] || [[ " $* " == *" dashboard "* ]]; then bash scripts/ensure-browser.sh; fi
+names=" $(printf '%s ' "$@" | sed 's/--quick //g')"
+if [ "$names" = " " ] || [[ "$names" == *" dashboard "* ]]; then bash scripts/ensure-browser.sh; fi
 if [ -f "${CLOUDAI_DOCKER_STATE:-/var/lib/cloudai-dev}/docker.env" ]; then
   set -a; . "${CLOUDAI_DOCKER_STATE:-/var/lib/cloudai-dev}/docker.env"; set +a
 fi

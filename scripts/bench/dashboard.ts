@@ -19,10 +19,12 @@ import { readApiFile } from '../../node/src/api/api-file.ts'
 import { launchBrowser } from '../../test/helpers/browser.ts'
 import { initNodes, runCli, startDaemonProcess, type DaemonProcess } from '../../test/helpers/cli.ts'
 import { tempDir, waitFor } from '../../test/helpers/env.ts'
+import { isQuick } from './quick.ts'
 import type { BenchRow } from './report.ts'
 import { BENCH_IMAGE, median } from './task-latency.ts'
 
-const TASKS = 20
+/** Tasks whose state change is timed (`--quick`: fewer). */
+const TASKS = isQuick() ? 5 : 20
 /** A task's life after RUNNING: long enough for its page to be open before it ends. */
 const TASK_SECONDS = 1
 const LIMIT_MS = 30_000
