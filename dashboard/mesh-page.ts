@@ -42,7 +42,7 @@ export const renderMesh: Page = ({ main, live }) => {
     const rank = (m: Member): number => ('reachable' in m && !m.reachable) ? 0 : (!m.executorHealthy ? 1 : 2)
     const peers = [...view.peers].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name))
     const down = view.peers.filter(p => !p.reachable).length
-    summary.textContent = `${view.peers.length + 1} members (this node and ${view.peers.length} peers)${down > 0 ? `, ${down} unreachable` : ''}.`
+    summary.textContent = `${view.peers.length + 1} members (this node and ${view.peers.length} peer${view.peers.length === 1 ? '' : 's'})${down > 0 ? `, ${down} unreachable` : ''}.`
     replace(cards, memberCard({ ...view.self, self: true }), ...peers.map(memberCard))
   }
   if (live.lastMesh != null) draw(live.lastMesh)

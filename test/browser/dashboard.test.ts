@@ -133,6 +133,17 @@ describe('the dashboard in Chromium', () => {
     for (const resource of ['cpu', 'memory', 'storage', 'gpu']) assert.equal(await beta.locator(`[data-resource="${resource}"]`).count(), 1)
     assert.match(await page.locator(`article[data-peer="${nodeIds.alpha}"]`).innerText(), /alpha \(this node\)/)
     await page.screenshot({ path: artifact('dashboard-mesh.png'), fullPage: true })
+
+    // Dark when the system is; and on a phone's screen, nothing wider than the screen.
+    const background = async (): Promise<string> => await page.evaluate(() => getComputedStyle(document.body).backgroundColor)
+    const light = await background()
+    await page.emulateMedia({ colorScheme: 'dark' })
+    assert.notEqual(await background(), light)
+    await page.setViewportSize({ width: 390, height: 844 })
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, 'the mesh page is wider than a phone')
+    await page.screenshot({ path: artifact('dashboard-mesh-phone-dark.png'), fullPage: true })
+    await page.setViewportSize({ width: 1280, height: 900 })
+    await page.emulateMedia({ colorScheme: 'light' })
   })
 
   test('submit from the form: where auto would go, then QUEUED → RUNNING → SUCCEEDED live, output while it runs; cancel from a task\'s page', async () => {
@@ -286,5 +297,21 @@ describe('the API\'s guard', () => {
     assert.ok(values.length >= 2, `too few samples: ${values.join(', ')}`)
     assert.ok(values[values.length - 1] > values[0], `the counter did not move while tasks ran: ${values.join(', ')}`)
     assert.ok(values[values.length - 1] >= 3)
+  })
+})
+
+describe('a member that stops answering', () => {
+  test('stands out on the mesh page: marked unreachable, first among the peers', async () => {
+    const page = await browser.context.newPage()
+    await page.goto(`${api.url}/#/mesh`)
+    const beta = page.locator(`article[data-peer="${nodeIds.beta}"]`)
+    await beta.locator('.badge.ok').waitFor({ timeout: BOUND_MS })
+    await daemons[1].stop('SIGKILL')
+    await page.locator(`article.unreachable[data-peer="${nodeIds.beta}"] .badge.bad`).waitFor({ timeout: BOUND_MS })
+    assert.match(await beta.innerText(), /unreachable/)
+    // This node's own card, then the peers in trouble before the rest.
+    assert.equal(await page.locator('#members article').nth(1).getAttribute('data-peer'), nodeIds.beta, 'trouble comes first')
+    await page.screenshot({ path: artifact('dashboard-mesh-unreachable.png'), fullPage: true })
+    await page.close()
   })
 })
