@@ -51,23 +51,24 @@ async function stateOf (taskId: string): Promise<string> {
 before(async () => {
   requireTestNamespace()
   dir = await tempDir()
+  // The browser starts while the daemons do; it may reach alpha's API once its address is known.
+  const origins: string[] = []
+  const launching = launchBrowser(join(dir.path, 'profile'), origins)
   const [nodes] = await Promise.all([initNodes(dir.path, ['alpha', 'beta'] as const), ensureTestImage()])
   Object.assign(dataDirs, nodes.dataDirs)
   Object.assign(nodeIds, nodes.peerIds)
   const [alpha, beta] = await Promise.all([
     // Status every second: the mesh page shows beta's load as soon as the next mesh view is sent.
-    startDaemonProcess(dataDirs.alpha, ['--name', 'alpha', '--mdns-tag', tag, '--cpu', '2', '--status-interval', '1s']),
+    startDaemonProcess(dataDirs.alpha, ['--name', 'alpha', '--mdns-tag', tag, '--cpu', '2', '--status-interval', '1s', '--metrics-listen', '127.0.0.1:0']),
     startDaemonProcess(dataDirs.beta, ['--name', 'beta', '--mdns-tag', tag, '--cpu', '1', '--label', 'zone=x', '--status-interval', '1s'])
   ])
   daemons.push(alpha, beta)
   const file = await readApiFile(dataDirs.alpha)
   assert.ok(file != null)
   api = file
-  const [started] = await Promise.all([
-    startPrometheus(dir.path, new URL(api.url).host, api.token),
-    (async () => { browser = await launchBrowser(join(dir.path, 'profile'), [api.url]) })()
-  ])
-  prometheus = started
+  origins.push(api.url)
+  browser = await launching
+  prometheus = await startPrometheus(dir.path, new URL(api.url).host, api.token)
   assert.ok(await waitFor(async () => {
     const peers = await cli('alpha', ['peers', '--json'])
     return peers.code === 0 && (JSON.parse(peers.stdout) as any[]).some(peer => peer.name === 'beta' && peer.reachable === true)
@@ -195,8 +196,10 @@ describe('the dashboard in Chromium', () => {
   })
 
   test('tasks: newest first, filters by state, peer and image, search by id prefix, a timeline', async () => {
-    const local = await cli('alpha', ['task', 'self', IMAGE, '--cpu', '0.1', '--memory', '16m', '--', 'true'])
+    // 600,000 bytes of output: three pages on its task page.
+    const local = await cli('alpha', ['task', 'self', IMAGE, '--cpu', '0.1', '--memory', '16m', '--json', '--', 'sh', '-c', 'head -c 600000 /dev/zero | tr "\\0" a'])
     assert.equal(local.code, 0, local.stderr)
+    const localId = TASK_ID.exec(local.stdout)![0]
     await page.goto(`${api.url}/#/tasks`)
     const rows = page.locator('#task-rows tr[data-task]')
     await page.waitForFunction(() => document.querySelectorAll('#task-rows tr[data-task]').length === 3, undefined, { timeout: BOUND_MS })
@@ -218,6 +221,19 @@ describe('the dashboard in Chromium', () => {
     await page.waitForFunction(id => [...document.querySelectorAll('#task-rows tr[data-task]')].map(r => r.getAttribute('data-task')).join() === id, made.submitted, { timeout: BOUND_MS })
     assert.match(page.url(), new RegExp(`#/tasks\\?image=busybox&q=${made.submitted.slice(0, 12)}$`))
     await page.fill('#search', '')
+
+    // Large output, a page at a time: the last page first, then earlier ones.
+    await page.goto(`${api.url}/#/task/${localId}`)
+    await badge(page, 'SUCCEEDED')
+    const pager = page.locator('section[aria-label="stdout"] .pager')
+    await pager.getByText('page 3 of 3').waitFor({ timeout: BOUND_MS })
+    assert.match(await pager.innerText(), /586 KiB/)
+    assert.equal(await page.locator('#stdout').evaluate(pre => pre.textContent), 'a'.repeat(600_000 - 2 * 256 * 1024))
+    await pager.getByRole('button', { name: '← Earlier' }).click()
+    await pager.getByText('page 2 of 3').waitFor({ timeout: BOUND_MS })
+    assert.equal(await page.locator('#stdout').evaluate(pre => pre.textContent?.length), 256 * 1024)
+    await page.goto(`${api.url}/#/tasks`)
+    await page.waitForFunction(() => document.querySelectorAll('#task-rows tr[data-task]').length === 3, undefined, { timeout: BOUND_MS })
 
     // Live: a task sent from the CLI appears without a reload.
     const live = await cli('alpha', ['task', 'beta', IMAGE, '--cpu', '0.1', '--memory', '16m', '--detach', '--', 'true'])
@@ -288,6 +304,13 @@ describe('the API\'s guard', () => {
       'cloudai_task_output_bytes_total{', 'cloudai_peers{health="reachable"} 1', 'cloudai_tasks_finished_total{role="submitted",state="SUCCEEDED"}', 'libp2p_']) {
       assert.ok(text.includes(family), `no ${family} in /metrics`)
     }
+    // --metrics-listen: start said so loudly, and that address answers without a token.
+    const output = daemons[0].output()
+    assert.match(output, /WARNING: --metrics-listen: http:\/\/127\.0\.0\.1:\d+\/metrics answers ANYONE/)
+    const openUrl = /WARNING: --metrics-listen: (\S+) answers/.exec(output)![1]
+    const open = await fetch(openUrl)
+    assert.equal(open.status, 200)
+    assert.match(await open.text(), /^cloudai_tasks_finished_total\{role="submitted",state="SUCCEEDED"\} \d/m)
     assert.ok(prometheus != null)
     assert.ok(await prometheus.targetsUp(), 'Prometheus could not scrape the daemon with its token')
     const expr = 'sum(cloudai_tasks_finished_total{role="submitted"})'

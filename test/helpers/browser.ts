@@ -16,7 +16,8 @@ export interface TestBrowser {
 
 /**
  * A headless Chromium with a fresh profile in `profileDir`, whose pages may reach only
- * `origins` (the daemons' loopback APIs): any other request is aborted and recorded, and
+ * `origins` (the daemons' loopback APIs; read at each request, so they may be added once
+ * known): any other request is aborted and recorded, and
  * host names resolve to nothing, so the dashboard is seen to fetch nothing from elsewhere.
  */
 export async function launchBrowser (profileDir: string, origins: string[]): Promise<TestBrowser> {
