@@ -160,8 +160,8 @@ const DASHBOARD_HEADERS = {
 
 const UNAUTHORIZED_MESSAGE = 'missing or wrong bearer token: the token is in the data dir\'s "api" file (a browser: run "cloudai dashboard" for a login URL)'
 
-function sendDashboard (res: ServerResponse, status: number, file: DashboardFile, extra: Record<string, string> = {}): void {
-  res.writeHead(status, { ...DASHBOARD_HEADERS, 'content-type': file.contentType, 'content-length': file.body.length, ...extra })
+function sendDashboard (res: ServerResponse, status: number, file: DashboardFile): void {
+  res.writeHead(status, { ...DASHBOARD_HEADERS, 'content-type': file.contentType, 'content-length': file.body.length })
   res.end(file.body)
 }
 
@@ -223,7 +223,6 @@ export async function startApiServer (node: CloudaiNode, address: string = DEFAU
   const dashboard: DashboardContext = { get sessions () { return sessions }, live, url: () => apiUrl, metrics: options.metrics }
   const server: Server = createServer((req, res) => {
     void (async () => {
-      let credential: Credential
       try {
         // Before anything else: a page elsewhere that reached us by rebinding a name of its own to 127.0.0.1.
         if (!isLoopbackHost(req.headers.host)) {
@@ -235,7 +234,7 @@ export async function startApiServer (node: CloudaiNode, address: string = DEFAU
           login(req, res, url, sessions)
           return
         }
-        credential = tokenMatches(req.headers.authorization, token) ? 'token' : sessions.hasSession(req.headers.cookie) ? 'session' : undefined
+        const credential: Credential = tokenMatches(req.headers.authorization, token) ? 'token' : sessions.hasSession(req.headers.cookie) ? 'session' : undefined
         const fileName = dashboardFileName(req.method, url.pathname)
         if (credential == null) {
           if (fileName != null && wantsHtml(req)) {
