@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core'
 import { readApiFile } from '../../node/src/api/api-file.ts'
 import { artifact, launchBrowser, type TestBrowser } from '../helpers/browser.ts'
 import { type DaemonProcess, initNodes, runCli, startDaemonProcess } from '../helpers/cli.ts'
-import { ensureTestImage, IMAGE, removeTaskContainers } from '../helpers/docker.ts'
+import { docker, ensureTestImage, IMAGE, removeTaskContainers } from '../helpers/docker.ts'
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 import { startPrometheus, type PrometheusServer } from '../helpers/prometheus.ts'
 
@@ -150,8 +150,10 @@ describe('the dashboard in Chromium', () => {
   test('submit from the form: where auto would go, then QUEUED → RUNNING → SUCCEEDED live, output while it runs; cancel from a task\'s page', async () => {
     await page.goto(`${api.url}/#/submit`)
     await page.fill('#image', IMAGE)
-    // Between its two lines the task sleeps, long enough to be seen running with the first shown.
-    await page.fill('#command', 'sh -c "echo first line; printf \'caf\\303\\251 \\t tab\\n\' >&2; sleep 3; echo last line"')
+    // Between its two lines the task waits for a file this test puts into its container: it is
+    // seen running, with the first line shown, for as long as the test needs.
+    await page.fill('#command', 'sh -c "echo first line; printf \'caf\\303\\251 \\t tab\\n\' >&2; until [ -e /tmp/go ]; do sleep 0.1; done; echo last line"')
+    await page.fill('#timeout', '2m')
     await page.fill('#cpu', '1')
     await page.fill('#memory', '64m')
     // auto: the explanation names the candidate it would choose (alpha, whose CPUs are free).
@@ -183,12 +185,17 @@ describe('the dashboard in Chromium', () => {
     // The queued task starts once the CPU is free; its first line shows while it still runs.
     await page.locator('#stdout').getByText('first line').waitFor({ timeout: BOUND_MS })
     assert.equal(await page.locator('#task-state').getAttribute('data-state'), 'RUNNING', 'the output appeared while the task ran')
-    assert.equal(await page.locator('#stdout').innerText(), 'first line\n')
+    assert.equal(await page.locator('#stdout').evaluate(pre => pre.textContent), 'first line\n')
+    await page.waitForFunction(() => document.querySelector('#stderr')?.textContent === 'café \t tab\n', undefined, { timeout: BOUND_MS })
+    const status = await cli('alpha', ['status', made.submitted, '--json'])
+    const containerId = (JSON.parse(status.stdout) as { events: Array<{ containerId?: string }> }).events.find(event => event.containerId != null)?.containerId
+    assert.ok(containerId != null, status.stdout)
+    await docker(['exec', containerId, 'touch', '/tmp/go'])
     await badge(page, 'SUCCEEDED')
     assert.equal(await page.evaluate(() => (window as any).notReloaded), true, 'the page was never reloaded')
     // Byte for byte, each stream apart (UTF-8 and a tab intact).
     assert.equal(await page.locator('#stdout').evaluate(pre => pre.textContent), 'first line\nlast line\n')
-    await page.waitForFunction(() => document.querySelector('#stderr')?.textContent === 'café \t tab\n', undefined, { timeout: BOUND_MS })
+    assert.equal(await page.locator('#stderr').evaluate(pre => pre.textContent), 'café \t tab\n')
     const states = await page.locator('#state-changes tr[data-state]').evaluateAll(rows => rows.map(row => row.getAttribute('data-state')))
     assert.deepEqual(states.filter((s, i) => s !== states[i - 1]).filter(s => ['QUEUED', 'RUNNING', 'SUCCEEDED'].includes(s!)), ['QUEUED', 'RUNNING', 'SUCCEEDED'])
     await page.locator('[data-fact="exit-code"]').getByText('0').waitFor({ timeout: BOUND_MS })
