@@ -91,6 +91,10 @@ export class LiveFeed {
     }
   }
 
+  stop (): void {
+    this.source?.close()
+  }
+
   on (name: 'tasks' | 'mesh', listener: LiveListener): () => void {
     let set = this.listeners.get(name)
     if (set == null) this.listeners.set(name, set = new Set())

@@ -2,7 +2,7 @@
  * The dashboard's entry: one page, routed by the URL's fragment (`#/mesh`, `#/tasks?…`,
  * `#/task/<id>`, `#/submit`), so the daemon serves a single document and the back button works.
  */
-import { getJson, LiveFeed } from './api.ts'
+import { ApiFailure, getJson, LiveFeed } from './api.ts'
 import { el, replace } from './dom.ts'
 import { renderMesh } from './mesh-page.ts'
 import { renderSubmit } from './submit-page.ts'
@@ -33,6 +33,16 @@ const liveStatus = document.getElementById('live')!
 const live = new LiveFeed(connected => {
   liveStatus.textContent = connected ? 'live' : 'reconnecting…'
   liveStatus.className = `live ${connected ? 'on' : 'off'}`
+  // The feed also fails when the session has ended (the daemon restarted, or 12 hours passed): say so, once.
+  if (!connected) {
+    getJson('/v1/id').catch((err: unknown) => {
+      if (err instanceof ApiFailure && err.status === 401) {
+        live.stop()
+        liveStatus.textContent = 'logged out'
+        replace(main, el('p', { class: 'notice error', role: 'alert' }, err.message))
+      }
+    })
+  }
 })
 let leave: (() => void) | undefined
 
