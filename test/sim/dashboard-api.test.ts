@@ -97,6 +97,34 @@ describe('the dashboard\'s live feed', () => {
   })
 })
 
+describe('the dashboard\'s files', () => {
+  test('the page and its modules, under a policy that runs nothing but this origin\'s files', async () => {
+    const page = await fetch(`${api.url}/`, { headers: auth() })
+    assert.equal(page.status, 200)
+    assert.match(page.headers.get('content-type')!, /^text\/html/)
+    assert.match(page.headers.get('content-security-policy')!, /script-src 'self';/)
+    assert.equal(page.headers.get('x-content-type-options'), 'nosniff')
+    assert.match(await page.text(), /<script type="module" src="\/assets\/app\.js">/)
+    for (const [path, type] of [['/assets/app.js', /^text\/javascript/], ['/assets/style.css', /^text\/css/], ['/assets/task-page.js', /^text\/javascript/]] as const) {
+      const res = await fetch(api.url + path, { headers: auth() })
+      assert.equal(res.status, 200, path)
+      assert.match(res.headers.get('content-type')!, type)
+      await res.body?.cancel()
+    }
+  })
+
+  test('any other path under /assets is 404: traversal, encodings, source maps, the page itself, odd names', async () => {
+    const hostile = ['/assets/', '/assets/../cloudai.db', '/assets/%2e%2e%2fapi', '/assets/..%2fapi', '/assets/app.js.map', '/assets/index.html',
+      '/assets/APP.JS', '/assets/app.js%00.css', '/assets/app.js/', '/assets//app.js', '/assets/x/app.js', `/assets/${'a'.repeat(300)}.js`,
+      '/assets/api.ts', '/assets/.hidden.js', '/%2e%2e/api']
+    for (const path of hostile) {
+      const res = await fetch(api.url + path, { headers: auth() })
+      assert.ok(res.status === 404 || res.status === 400, `${path} → ${res.status}`)
+      assert.doesNotMatch(await res.text(), /token|BEGIN|SQLite/, path)
+    }
+  })
+})
+
 describe('--metrics-listen', () => {
   test('serves GET /metrics alone, without a token; everything else is 404', async () => {
     const res = await fetch(metricsServer.url, { signal: AbortSignal.timeout(CALL_TIMEOUT_MS) })
