@@ -35,6 +35,7 @@ export async function dashboard (options: ClientOptions & { open?: boolean, json
   }
   print.out(login.url)
   print.err(`Open this URL in a browser on this machine: it logs in once (until ${login.expiresAt}).`)
-  print.err('From another machine: ssh -L 7420:127.0.0.1:<API port> <this host>, then open the URL with its host:port replaced by 127.0.0.1:7420.')
+  const port = new URL(login.url).port
+  print.err(`From another machine: ssh -L ${port}:127.0.0.1:${port} <this host>, then open the same URL there.`)
   if (opened === false) print.err('Could not start a browser here (no xdg-open?): open the URL yourself.')
 }
