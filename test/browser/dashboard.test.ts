@@ -111,6 +111,12 @@ describe('the dashboard in Chromium', () => {
     const elsewhere = await fetch(url, { redirect: 'manual' })
     assert.equal(elsewhere.status, 401)
     assert.equal(elsewhere.headers.get('set-cookie'), null)
+    // Without --json: the URL alone on stdout (for scripts), how to use it on stderr.
+    const port = new URL(api.url).port
+    const human = await cli('alpha', ['dashboard'])
+    assert.equal(human.code, 0, human.stderr)
+    assert.match(human.stdout, new RegExp(`^${api.url}/login\\?token=[A-Za-z0-9_-]{43}\n$`))
+    assert.match(human.stderr, new RegExp(`ssh -L ${port}:127\\.0\\.0\\.1:${port} `))
   })
 
   test('mesh: the other daemon with its bars, load and labels', async () => {
