@@ -231,7 +231,7 @@ export class TaskStore {
       if (event.log == null && event.pull == null) moved = this.applyEvent(role, attempt, event)
     })
     for (const watcher of this.eventWatchers) watcher({ role, attempt, event, inserted, moved })
-    if (inserted || moved) this.notify(event.taskId)
+    if (inserted) this.notify(event.taskId)
     return inserted
   }
 
