@@ -61,6 +61,18 @@ const TASK_COLUMNS = `task_id, role, attempt, spec, peer_id, peer_name, state, c
   (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.task_id = t.task_id AND e.attempt = t.attempt) AS last_seq`
 
 /**
+ * Tell a watcher. A watcher that throws is a bug in the watcher (it surfaces as an error no
+ * code handled, which the daemon logs), never a write that fails: the store has done its part.
+ */
+function told (tell: () => void): void {
+  try {
+    tell()
+  } catch (err) {
+    queueMicrotask(() => { throw err })
+  }
+}
+
+/**
  * Create the store file with STORE_FILE_MODE before SQLite creates it with the umask's, and
  * take back what an earlier version let others read (its -wal and -shm files included).
  */
@@ -140,7 +152,6 @@ export class TaskStore {
           TaskState.PENDING, now, now, record.placement != null ? JSON.stringify(record.placement) : null).changes > 0
       if (created && record.role === 'submitted') this.insertAttempt(record.spec.id, record.spec.attempt, record.peerId, record.peerName, now)
     })
-    this.notify(record.spec.id)
   }
 
   private insertAttempt (taskId: string, attempt: number, peerId: string, peerName: string, now: number): void {
@@ -230,7 +241,7 @@ export class TaskStore {
         .run(event.taskId, attempt, event.seq, TaskEventCodec.encode(event)).changes > 0
       if (event.log == null && event.pull == null) moved = this.applyEvent(role, attempt, event)
     })
-    for (const watcher of this.eventWatchers) watcher({ role, attempt, event, inserted, moved })
+    for (const watcher of this.eventWatchers) told(() => { watcher({ role, attempt, event, inserted, moved }) })
     if (inserted) this.notify(event.taskId)
     return inserted
   }
@@ -285,7 +296,7 @@ export class TaskStore {
 
   /** Wake everyone waiting in `changed` for this task. */
   notify (taskId: string): void {
-    for (const watcher of this.changeWatchers) watcher(taskId)
+    for (const watcher of this.changeWatchers) told(() => { watcher(taskId) })
     const waiters = this.waiting.get(taskId)
     if (waiters == null) return
     this.waiting.delete(taskId)
