@@ -6,6 +6,7 @@ import { isTerminal, LogStream, TaskState, type TaskEvent, type TaskSpec } from 
 import { eventCost, outputPieces } from '../protocol/task-output.ts'
 import { StoreVersionError } from '../errors.ts'
 import { PROGRESS_STATES, TERMINAL_STATES } from '../task-states.ts'
+import { RecentEvents } from './recent-events.ts'
 import { migrate } from './schema.ts'
 import { isDiskFull, StoreSpace } from './store-space.ts'
 import { toRecord, type AttemptRecord, type PlacementRecord, type TaskRecord, type TaskRole, type TaskRow } from './records.ts'
@@ -78,6 +79,8 @@ export class TaskStore {
   /** Readers waiting for a task's next event (or a change in how the master sees it). */
   private readonly waiting = new Map<string, Set<() => void>>()
   private readonly space: StoreSpace
+  /** What was just recorded, for readers that keep up (`RecentEvents`). */
+  private readonly recent = new RecentEvents()
 
   constructor (path: string) {
     createPrivately(path)
@@ -207,14 +210,23 @@ export class TaskStore {
    * (StoreFullError otherwise); the events that end a task do not.
    */
   recordEvent (role: TaskRole, attempt: number, event: TaskEvent): boolean {
-    if (event.log != null && !this.hasEvent(event.taskId, attempt, event.seq)) this.space.requireHeadroom(this.reusableBytes())
+    if (event.log != null && this.recent.event(event.taskId, attempt, event.seq) == null) {
+      try {
+        this.space.requireHeadroom(this.reusableBytes())
+      } catch (err) {
+        if (!this.hasEvent(event.taskId, attempt, event.seq)) throw err
+      }
+    }
     let inserted = false
     this.transaction(() => {
       inserted = this.sql('INSERT OR IGNORE INTO events (task_id, attempt, seq, event) VALUES (?, ?, ?, ?)')
         .run(event.taskId, attempt, event.seq, TaskEventCodec.encode(event)).changes > 0
       if (event.log == null && event.pull == null) this.applyEvent(role, attempt, event)
     })
-    if (inserted) this.notify(event.taskId)
+    if (inserted) {
+      this.recent.added(attempt, event)
+      this.notify(event.taskId)
+    }
     return inserted
   }
 
@@ -281,18 +293,24 @@ export class TaskStore {
 
   /** The event with this seq, or undefined if it is not stored (yet). */
   event (taskId: string, attempt: number, seq: number): TaskEvent | undefined {
+    const recent = this.recent.event(taskId, attempt, seq)
+    if (recent !== undefined) return recent ?? undefined
     const row = this.sql('SELECT event FROM events WHERE task_id = ? AND attempt = ? AND seq = ?').get(taskId, attempt, seq) as { event: Uint8Array } | undefined
     return row != null ? TaskEventCodec.decode(row.event) : undefined
   }
 
   /** The newest event stored for a task, if any. */
   lastEvent (taskId: string, attempt: number): TaskEvent | undefined {
+    const recent = this.recent.last(taskId, attempt)
+    if (recent != null) return recent
     const row = this.sql('SELECT event FROM events WHERE task_id = ? AND attempt = ? ORDER BY seq DESC LIMIT 1').get(taskId, attempt) as { event: Uint8Array } | undefined
     return row != null ? TaskEventCodec.decode(row.event) : undefined
   }
 
   /** Events from `fromSeq` on, at most `limit`, in order. */
   events (taskId: string, attempt: number, fromSeq = 1, limit = 1000): TaskEvent[] {
+    const recent = this.recent.from(taskId, attempt, fromSeq, limit)
+    if (recent != null) return recent
     const rows = this.sql('SELECT event FROM events WHERE task_id = ? AND attempt = ? AND seq >= ? ORDER BY seq LIMIT ?')
       .all(taskId, attempt, fromSeq, limit) as Array<{ event: Uint8Array }>
     return rows.map(row => TaskEventCodec.decode(row.event))
@@ -370,6 +388,7 @@ export class TaskStore {
       for (const taskId of new Set(rows.map(row => row.task_id))) {
         if (options.downToBytes != null && this.historyBytes() <= options.downToBytes) break
         deleted.events += Number(this.sql('DELETE FROM events WHERE task_id = ?').run(taskId).changes)
+        this.recent.forget(taskId)
         this.sql('DELETE FROM attempts WHERE task_id = ?').run(taskId)
         this.sql('DELETE FROM tasks WHERE task_id = ?').run(taskId)
         deleted.tasks++
