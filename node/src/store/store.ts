@@ -183,12 +183,13 @@ export class TaskStore {
    */
   private transaction (work: () => void): void {
     try {
-      this.db.exec('BEGIN IMMEDIATE')
+      // Prepared once (`sql`): parsing them again for every event cost more than the insert.
+      this.sql('BEGIN IMMEDIATE').run()
       try {
         work()
-        this.db.exec('COMMIT')
+        this.sql('COMMIT').run()
       } catch (err) {
-        if (this.db.isTransaction) this.db.exec('ROLLBACK')
+        if (this.db.isTransaction) this.sql('ROLLBACK').run()
         throw err
       }
     } catch (err) {
@@ -366,8 +367,12 @@ export class TaskStore {
     return pages * this.pageSize() - this.reusableBytes()
   }
 
+  /** Fixed once the store exists (only a VACUUM could change it, and none runs). */
+  private pageSizeBytes?: number
+
   private pageSize (): number {
-    return (this.sql('PRAGMA page_size').get() as { page_size: number }).page_size
+    this.pageSizeBytes ??= (this.sql('PRAGMA page_size').get() as { page_size: number }).page_size
+    return this.pageSizeBytes
   }
 
   /**
