@@ -211,7 +211,13 @@ export class TaskStore {
    * (StoreFullError otherwise); the events that end a task do not.
    */
   recordEvent (role: TaskRole, attempt: number, event: TaskEvent): boolean {
-    if (event.log != null && this.recent.event(event.taskId, attempt, event.seq) == null) {
+    if (this.recent.event(event.taskId, attempt, event.seq) != null) {
+      // Stored already (by this node's own worker, for a task sent to itself): output and
+      // progress change no row, so there is nothing to write; a state event still moves `role`'s row.
+      if (event.log == null && event.pull == null) this.transaction(() => { this.applyEvent(role, attempt, event) })
+      return false
+    }
+    if (event.log != null) {
       try {
         this.space.requireHeadroom(this.reusableBytes())
       } catch (err) {
