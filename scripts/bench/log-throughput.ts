@@ -23,14 +23,15 @@
 import { randomBytes } from 'node:crypto'
 import { readFile, rm, stat } from 'node:fs/promises'
 import { startDaemonProcess, type DaemonProcess } from '../../test/helpers/cli.ts'
-import { quickBench, type BenchRow } from './report.ts'
+import { isQuick } from './quick.ts'
+import type { BenchRow } from './report.ts'
 import { BENCH_IMAGE, benchDataDir, cli, expectSuccess, median, requireEngine, timedRun } from './task-latency.ts'
 
 const MiB = 1024 * 1024
 /** `--quick`: a third of the payload, one round. */
-const PAYLOAD_BYTES = (quickBench() ? 32 : 100) * MiB
+const PAYLOAD_BYTES = (isQuick() ? 32 : 100) * MiB
 /** Measured rounds per payload; a round takes 15-20 s on a 2-core machine, so three keep the bench near 2 minutes. */
-const ROUNDS = quickBench() ? 1 : 3
+const ROUNDS = isQuick() ? 1 : 3
 /** No single 100 MiB run may take longer than this. */
 const RUN_LIMIT_MS = 90_000
 /** How long the master may take to see the worker as reachable after `connect`. */

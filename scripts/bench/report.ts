@@ -37,8 +37,3 @@ export async function writeJson (path: string, rows: BenchRow[]): Promise<void> 
   await writeFile(path, JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2) + '\n')
 }
 
-/** `npm run bench -- --quick`: fewer repetitions, same table. */
-export function quickBench (): boolean {
-  // The argument itself, not only the environment run.ts sets: benchmark modules read this as they load, before run.ts's own code runs.
-  return process.argv.includes('--quick') || process.env.CLOUDAI_BENCH_QUICK === '1'
-}
