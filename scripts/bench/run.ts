@@ -26,6 +26,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchRow[]>> = {
   dashboard: dashboardBench
 }
 
+// `--quick`: fewer repetitions and smaller payloads where a benchmark offers them (quick.ts).
 const args = process.argv.slice(2)
 if (args.includes('--quick')) process.env[QUICK_ENV] = '1'
 const only = args.filter(arg => arg !== '--quick')

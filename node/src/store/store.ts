@@ -6,6 +6,7 @@ import { isTerminal, LogStream, TaskState, type TaskEvent, type TaskSpec } from 
 import { eventCost, outputPieces } from '../protocol/task-output.ts'
 import { StoreVersionError } from '../errors.ts'
 import { PROGRESS_STATES, TERMINAL_STATES } from '../task-states.ts'
+import { RecentEvents } from './recent-events.ts'
 import { migrate } from './schema.ts'
 import { isDiskFull, StoreSpace } from './store-space.ts'
 import { toRecord, type AttemptRecord, type PlacementRecord, type TaskRecord, type TaskRole, type TaskRow } from './records.ts'
@@ -101,6 +102,8 @@ export class TaskStore {
   /** Readers waiting for a task's next event (or a change in how the master sees it). */
   private readonly waiting = new Map<string, Set<() => void>>()
   private readonly space: StoreSpace
+  /** What was just recorded, for readers that keep up (`RecentEvents`). */
+  private readonly recent = new RecentEvents()
   /** Told of every event recorded and of every task that changed (the dashboard's live list, the metrics). */
   private readonly eventWatchers = new Set<(recorded: RecordedEvent) => void>()
   private readonly changeWatchers = new Set<(taskId: string) => void>()
@@ -206,12 +209,13 @@ export class TaskStore {
    */
   private transaction (work: () => void): void {
     try {
-      this.db.exec('BEGIN IMMEDIATE')
+      // Prepared once (`sql`): parsing them again for every event cost more than the insert.
+      this.sql('BEGIN IMMEDIATE').run()
       try {
         work()
-        this.db.exec('COMMIT')
+        this.sql('COMMIT').run()
       } catch (err) {
-        if (this.db.isTransaction) this.db.exec('ROLLBACK')
+        if (this.db.isTransaction) this.sql('ROLLBACK').run()
         throw err
       }
     } catch (err) {
@@ -233,7 +237,19 @@ export class TaskStore {
    * (StoreFullError otherwise); the events that end a task do not.
    */
   recordEvent (role: TaskRole, attempt: number, event: TaskEvent): boolean {
-    if (event.log != null && !this.hasEvent(event.taskId, attempt, event.seq)) this.space.requireHeadroom(this.reusableBytes())
+    if (this.recent.event(event.taskId, attempt, event.seq) != null) {
+      // Stored already (by this node's own worker, for a task sent to itself): output and
+      // progress change no row, so there is nothing to write; a state event still moves `role`'s row.
+      if (event.log == null && event.pull == null) this.transaction(() => { this.applyEvent(role, attempt, event) })
+      return false
+    }
+    if (event.log != null) {
+      try {
+        this.space.requireHeadroom(this.reusableBytes())
+      } catch (err) {
+        if (!this.hasEvent(event.taskId, attempt, event.seq)) throw err
+      }
+    }
     let inserted = false
     let moved = false
     this.transaction(() => {
@@ -242,7 +258,10 @@ export class TaskStore {
       if (event.log == null && event.pull == null) moved = this.applyEvent(role, attempt, event)
     })
     for (const watcher of this.eventWatchers) told(() => { watcher({ role, attempt, event, inserted, moved }) })
-    if (inserted) this.notify(event.taskId)
+    if (inserted) {
+      this.recent.added(attempt, event)
+      this.notify(event.taskId)
+    }
     return inserted
   }
 
@@ -327,18 +346,24 @@ export class TaskStore {
 
   /** The event with this seq, or undefined if it is not stored (yet). */
   event (taskId: string, attempt: number, seq: number): TaskEvent | undefined {
+    const recent = this.recent.event(taskId, attempt, seq)
+    if (recent !== undefined) return recent ?? undefined
     const row = this.sql('SELECT event FROM events WHERE task_id = ? AND attempt = ? AND seq = ?').get(taskId, attempt, seq) as { event: Uint8Array } | undefined
     return row != null ? TaskEventCodec.decode(row.event) : undefined
   }
 
   /** The newest event stored for a task, if any. */
   lastEvent (taskId: string, attempt: number): TaskEvent | undefined {
+    const recent = this.recent.last(taskId, attempt)
+    if (recent != null) return recent
     const row = this.sql('SELECT event FROM events WHERE task_id = ? AND attempt = ? ORDER BY seq DESC LIMIT 1').get(taskId, attempt) as { event: Uint8Array } | undefined
     return row != null ? TaskEventCodec.decode(row.event) : undefined
   }
 
   /** Events from `fromSeq` on, at most `limit`, in order. */
   events (taskId: string, attempt: number, fromSeq = 1, limit = 1000): TaskEvent[] {
+    const recent = this.recent.from(taskId, attempt, fromSeq, limit)
+    if (recent != null) return recent
     const rows = this.sql('SELECT event FROM events WHERE task_id = ? AND attempt = ? AND seq >= ? ORDER BY seq LIMIT ?')
       .all(taskId, attempt, fromSeq, limit) as Array<{ event: Uint8Array }>
     return rows.map(row => TaskEventCodec.decode(row.event))
@@ -394,8 +419,12 @@ export class TaskStore {
     return pages * this.pageSize() - this.reusableBytes()
   }
 
+  /** Fixed once the store exists (only a VACUUM could change it, and none runs). */
+  private pageSizeBytes?: number
+
   private pageSize (): number {
-    return (this.sql('PRAGMA page_size').get() as { page_size: number }).page_size
+    this.pageSizeBytes ??= (this.sql('PRAGMA page_size').get() as { page_size: number }).page_size
+    return this.pageSizeBytes
   }
 
   /**
@@ -416,6 +445,7 @@ export class TaskStore {
       for (const taskId of new Set(rows.map(row => row.task_id))) {
         if (options.downToBytes != null && this.historyBytes() <= options.downToBytes) break
         deleted.events += Number(this.sql('DELETE FROM events WHERE task_id = ?').run(taskId).changes)
+        this.recent.forget(taskId)
         this.sql('DELETE FROM attempts WHERE task_id = ?').run(taskId)
         this.sql('DELETE FROM tasks WHERE task_id = ?').run(taskId)
         deleted.tasks++
