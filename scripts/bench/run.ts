@@ -2,12 +2,14 @@
 // Prints a table and writes bench-results/latest.json. Runs inside the network namespace
 // that scripts/bench.sh makes, because the discovery benchmarks send mDNS.
 import { resolve } from 'node:path'
+import { dashboardBench } from './dashboard.ts'
 import { discoveryBench } from './discovery.ts'
 import { imageTransferBench } from './image-transfer.ts'
 import { idleRssBench } from './idle-rss.ts'
 import { logThroughputBench } from './log-throughput.ts'
 import { pnetThroughput } from './pnet-throughput.ts'
 import { placementBench } from './placement.ts'
+import { isQuick, QUICK_ENV } from './quick.ts'
 import { printTable, writeJson, type BenchRow } from './report.ts'
 import { storeWriteBench } from './store-write.ts'
 import { taskLatencyBench } from './task-latency.ts'
@@ -22,12 +24,14 @@ const BENCHMARKS: Record<string, () => Promise<BenchRow[]>> = {
   'task-throughput': taskThroughputBench,
   'store-write': storeWriteBench,
   placement: placementBench,
-  'image-transfer': async () => await imageTransferBench(quick)
+  dashboard: dashboardBench,
+  'image-transfer': async () => await imageTransferBench(isQuick())
 }
 
-/** `--quick`: the benchmarks that know it measure less (smaller images, fewer rounds). */
-const quick = process.argv.includes('--quick')
-const only = process.argv.slice(2).filter(arg => !arg.startsWith('--'))
+// `--quick`: fewer repetitions and smaller payloads where a benchmark offers them (quick.ts).
+const args = process.argv.slice(2)
+if (args.includes('--quick')) process.env[QUICK_ENV] = '1'
+const only = args.filter(arg => arg !== '--quick')
 const rows: BenchRow[] = []
 for (const [name, bench] of Object.entries(BENCHMARKS)) {
   if (only.length > 0 && !only.includes(name)) continue

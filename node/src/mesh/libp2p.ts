@@ -5,6 +5,7 @@ import type { ConnectionGater, Libp2p, PeerId, PrivateKey } from '@libp2p/interf
 import { mdns } from '@libp2p/mdns'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
+import type { Registry } from 'prom-client'
 import {
   DEFAULT_INBOUND_CONNECTION_THRESHOLD,
   DIAL_TIMEOUT_MS,
@@ -38,6 +39,8 @@ export interface MeshInit {
   isMember?: (peerId: string) => boolean
   /** Called when the gater refuses a peer, for the audit log. */
   onNotMember?: (peerId: string) => void
+  /** Collect libp2p's own metrics into this registry (none are collected without it). */
+  metrics?: Registry
 }
 
 export type Mesh = Libp2p<{ identify: ReturnType<ReturnType<typeof identify>> }>
@@ -51,15 +54,14 @@ function membersGater (isMember: (peerId: string) => boolean, onNotMember?: (pee
   return { denyInboundEncryptedConnection: deny, denyOutboundEncryptedConnection: deny }
 }
 
-/** Assemble (but do not start) the libp2p node: tcp, private network (pnet wire format), noise, yamux, identify, mDNS, limits. */
+/** Assemble (but do not start) the libp2p node: tcp, the cluster key (a proof per connection, noise's prologue), noise, yamux, identify, mDNS, limits. */
 export async function createMesh (init: MeshInit): Promise<Mesh> {
   return createLibp2p({
     privateKey: init.privateKey,
     start: false,
     addresses: { listen: init.listen, announceFilter: announceableAddresses },
     transports: [tcp()],
-    connectionProtector: init.psk != null ? privateNetwork({ psk: init.psk }) : undefined,
-    connectionEncrypters: [noise()],
+    ...(init.psk != null ? privateNetwork({ psk: init.psk }) : { connectionEncrypters: [noise()] }),
     streamMuxers: [yamux({
       maxInboundStreams: MUXER_MAX_INBOUND_STREAMS,
       // Streams opened before libp2p has set the connection up are "early"; past yamux's
@@ -85,6 +87,9 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
     },
     services: {
       identify: identify()
-    }
+    },
+    // Its own registry, never prom-client's global one, which the module would otherwise
+    // clear (and fill) for every node in the process.
+    ...(init.metrics != null ? { metrics: (await import('@libp2p/prometheus-metrics')).prometheusMetrics({ registry: init.metrics, preserveExistingMetrics: true, collectDefaultMetrics: false }) } : {})
   })
 }
