@@ -19,6 +19,8 @@ export interface ExtractOptions extends ArchiveLimits {
   onProgress?: (bytes: number, files: number) => void
   /** Called with each entry's path before it is written; a caller may refuse it by throwing. */
   check?: (entry: ArchiveEntry) => void
+  /** Where to record each entry as it lands (also what landed before a failure); a new list when not given. */
+  records?: FileRecord[]
 }
 
 export interface ExtractResult extends ArchiveSummary {
@@ -34,7 +36,7 @@ export interface ExtractResult extends ArchiveSummary {
  * being written is removed; what landed before it stays, for the caller to keep or delete.
  */
 export async function extractArchive (source: AsyncIterable<Uint8Array> | Readable, dir: string, options: ExtractOptions): Promise<ExtractResult> {
-  const records: FileRecord[] = []
+  const records: FileRecord[] = options.records ?? []
   const realDirs = new Set<string>([''])
   const files = new Map<string, FileRecord>()
   let written = 0

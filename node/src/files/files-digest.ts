@@ -18,7 +18,9 @@ export interface FileRecord {
  * landed: equal digests mean the same tree, file for file, byte for byte.
  */
 export function setDigest (records: Iterable<FileRecord>): string {
-  const lines = [...records].map(record => `${record.kind}\0${record.path}\0${record.sha256 ?? record.linkTarget ?? ''}\n`)
+  // A hard link is its file's content under another name: the receiving end, reading the
+  // tree back from disk, sees a plain file there, so both count it as one.
+  const lines = [...records].map(record => `${record.kind === 'link' ? 'file' : record.kind}\0${record.path}\0${record.sha256 ?? record.linkTarget ?? ''}\n`)
   lines.sort()
   const hash = createHash('sha256')
   for (const line of lines) hash.update(line)

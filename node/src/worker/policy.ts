@@ -29,6 +29,10 @@ export interface WorkerPolicy {
   strict?: StrictProfile
   /** Tasks one peer may submit: a burst, then a steady rate per second. */
   submissions: { perSecond: number, burst: number }
+  /** The most one task's inputs may hold; undefined: DEFAULT_INPUT_LIMIT_BYTES. */
+  maxInputBytes?: number
+  /** The most one task's outputs may hold, whatever its --output-limit; undefined: MAX_OUTPUT_LIMIT_BYTES. */
+  maxOutputBytes?: number
 }
 
 /** A whole queue's worth at once, then a hundred a second: a busy master, not a flood. */
@@ -63,7 +67,9 @@ const PolicyFile = z.object({
     user: z.string().min(1).max(64).regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/).optional(),
     tmp: Size.optional()
   }).strict().optional(),
-  submissions: z.object({ perSecond: z.number().positive().max(100_000), burst: z.number().int().min(1).max(1_000_000) }).strict().optional()
+  submissions: z.object({ perSecond: z.number().positive().max(100_000), burst: z.number().int().min(1).max(1_000_000) }).strict().optional(),
+  maxInput: Size.optional(),
+  maxOutput: Size.optional()
 }).strict()
 
 function bytes (value: number | string | undefined): number | undefined {
@@ -80,9 +86,9 @@ export function parsePolicy (text: string, path = POLICY_FILE): WorkerPolicy {
   }
   const parsed = PolicyFile.safeParse(json)
   if (!parsed.success) {
-    throw new PolicyError(`${path}: ${parsed.error.issues.map(issue => `${issue.path.join('.') || '(top)'}: ${issue.message}`).join('; ')}. Fields: members, submitters, images, maxTask {cpu, memory, storage, gpus}, networks, strict {user, tmp}, submissions {perSecond, burst}`)
+    throw new PolicyError(`${path}: ${parsed.error.issues.map(issue => `${issue.path.join('.') || '(top)'}: ${issue.message}`).join('; ')}. Fields: members, submitters, images, maxTask {cpu, memory, storage, gpus}, networks, strict {user, tmp}, submissions {perSecond, burst}, maxInput, maxOutput`)
   }
-  const { submitters, images, maxTask = {}, networks, members, strict, submissions } = parsed.data
+  const { submitters, images, maxTask = {}, networks, members, strict, submissions, maxInput, maxOutput } = parsed.data
   return {
     ...(submitters != null ? { submitters } : {}),
     ...(images != null ? { images } : {}),
@@ -90,7 +96,9 @@ export function parsePolicy (text: string, path = POLICY_FILE): WorkerPolicy {
     networks: networks ?? DEFAULT_POLICY.networks,
     ...(members != null ? { members } : {}),
     ...(strict != null ? { strict: { user: strict.user ?? STRICT_USER, tmpBytes: bytes(strict.tmp) ?? STRICT_TMP_BYTES } } : {}),
-    submissions: submissions ?? DEFAULT_SUBMISSIONS
+    submissions: submissions ?? DEFAULT_SUBMISSIONS,
+    ...(maxInput != null ? { maxInputBytes: bytes(maxInput) } : {}),
+    ...(maxOutput != null ? { maxOutputBytes: bytes(maxOutput) } : {})
   }
 }
 

@@ -1,10 +1,21 @@
 import type { ExecutionObserver, ExecutionResult, Executor, ExecutorTask, RecordedOutput, StrictProfile } from '../executor/executor.ts'
 import { LogStream, TaskState } from '../protocol/task-messages.ts'
 import { formatBytes } from '../units.ts'
+import { collectOutputs, putInputs, type WorkerFiles } from './task-files.ts'
 import type { EventDetail, WorkerTask } from './worker-task.ts'
 
-/** Turn what the executor reports at the end into the task's terminal event. */
+/** Turn what the executor reports at the end into the task's terminal event, with the outputs kept. */
 export function terminalEvent (task: WorkerTask, result: ExecutionResult): EventDetail {
+  const event = endOf(task, result)
+  if (task.outputSets === undefined) return event
+  const outputs = { outputs: { sets: task.outputSets } }
+  const overLimit = task.outputSets.find(set => !set.complete && set.note.startsWith('the outputs exceed --output-limit'))
+  // A task whose outputs were cut is not passed off as a success: its exit code stays, its state says what happened.
+  if (overLimit !== undefined && event.state === TaskState.SUCCEEDED) return { ...event, state: TaskState.FAILED, error: { code: 'OUTPUT_LIMIT', message: overLimit.note }, ...outputs }
+  return { ...event, ...outputs }
+}
+
+function endOf (task: WorkerTask, result: ExecutionResult): EventDetail & { state: TaskState } {
   const exit = result.exitCode != null ? { exit: { code: result.exitCode, oomKilled: result.oomKilled, timedOut: result.timedOut } } : {}
   if (result.cancelled) return { state: TaskState.CANCELLED, ...exit }
   if (result.error != null) return { state: TaskState.FAILED, ...exit, error: result.error }
@@ -23,6 +34,8 @@ export interface RunInit {
   nodeId: string
   gpuDeviceIds: string[]
   strict?: StrictProfile
+  /** Inputs and outputs; undefined: tasks that name files fail (this worker cannot move them). */
+  files?: WorkerFiles
 }
 
 function executorTask (task: WorkerTask, init: RunInit): ExecutorTask {
@@ -45,8 +58,19 @@ function executorTask (task: WorkerTask, init: RunInit): ExecutorTask {
 }
 
 /** Turns what the executor reports into the task's events (written to the store at once: a slow master costs no memory). */
-function observe (task: WorkerTask): ExecutionObserver {
+function observe (task: WorkerTask, files: WorkerFiles | undefined): ExecutionObserver {
+  const wantsFiles = task.spec.files !== undefined
   return {
+    ...(wantsFiles
+      ? {
+          onCreated: async container => files === undefined
+            ? { code: 'INPUT_FAILED' as const, message: 'this worker cannot move files for tasks' }
+            : await putInputs(task, files, container),
+          onExited: async container => {
+            if (files !== undefined && (task.spec.files?.outputs.length ?? 0) > 0) task.outputSets = await collectOutputs(task, files, container)
+          }
+        }
+      : {}),
     onPullProgress: pull => { task.append({ state: TaskState.PULLING, pull }) },
     onPulled: () => { task.append({ state: TaskState.STARTING }) },
     onStarted: containerId => { task.append({ state: TaskState.RUNNING, containerId }) },
@@ -76,10 +100,10 @@ async function finish (task: WorkerTask, execute: () => Promise<ExecutionResult>
 /** Run an accepted task to its end: pull (with progress), start, record its output and how it ended. */
 export async function runTask (task: WorkerTask, init: RunInit): Promise<void> {
   task.append({ state: TaskState.PULLING })
-  await finish(task, async () => init.executor.run(executorTask(task, init), observe(task), task.cancelSignal))
+  await finish(task, async () => init.executor.run(executorTask(task, init), observe(task, init.files), task.cancelSignal))
 }
 
 /** Follow a task whose container outlived this node's last run, from the output it had recorded. */
 export async function adoptTask (task: WorkerTask, init: RunInit, recorded: RecordedOutput): Promise<void> {
-  await finish(task, async () => init.executor.adopt(executorTask(task, init), recorded, observe(task), task.cancelSignal))
+  await finish(task, async () => init.executor.adopt(executorTask(task, init), recorded, observe(task, init.files), task.cancelSignal))
 }
