@@ -13,6 +13,7 @@ import {
   MAX_INCOMING_PENDING_CONNECTIONS,
   MUXER_MAX_INBOUND_STREAMS,
   STREAM_MAX_READ_BUFFER_BYTES,
+  STREAM_MAX_RECEIVE_WINDOW_BYTES,
   STREAM_MAX_WRITE_BUFFER_BYTES
 } from './limits.ts'
 import { announceableAddresses } from './announce.ts'
@@ -66,6 +67,7 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
       maxEarlyStreams: MUXER_MAX_INBOUND_STREAMS,
       streamOptions: {
         maxReadBufferLength: STREAM_MAX_READ_BUFFER_BYTES,
+        maxStreamWindowSize: STREAM_MAX_RECEIVE_WINDOW_BYTES,
         maxWriteBufferLength: STREAM_MAX_WRITE_BUFFER_BYTES
       }
     })],

@@ -21,6 +21,15 @@ export const DIAL_TIMEOUT_MS = 5_000
 /** Bytes buffered per stream before the muxer resets it: a protocol frame is at most 1 MiB. */
 export const STREAM_MAX_READ_BUFFER_BYTES = 2 * 1024 * 1024
 
+/**
+ * The most a peer may send on a stream before we acknowledge it (yamux's receive window,
+ * 16 MiB by default): half the read buffer, so a reader that pauses (a file transfer
+ * waiting on a disk or the engine) holds the sender back instead of having its stream reset
+ * for a full buffer. Yamux acknowledges data as it arrives, not as it is read, so what
+ * arrived just before the pause can come on top of a whole window.
+ */
+export const STREAM_MAX_RECEIVE_WINDOW_BYTES = STREAM_MAX_READ_BUFFER_BYTES / 2
+
 /** Bytes we queue for a slow reader before resetting its stream (yamux has no limit by default). */
 export const STREAM_MAX_WRITE_BUFFER_BYTES = 4 * 1024 * 1024
 
