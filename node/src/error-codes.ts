@@ -105,7 +105,7 @@ export const ERROR_TABLE = {
   // path that exists already, a task with no outputs kept (or no longer kept).
   ARCHIVE_REFUSED: { http: 422 },
   INPUT_FAILED: {},
-  OUTPUT_LIMIT: {},
+  OUTPUT_LIMIT: { exit: EXIT.FAILURE },
   RESULTS_EXIST: { http: 409 },
   NO_OUTPUTS: { http: 404 }
 } satisfies Record<string, CodeMeaning>

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { link, lstat, mkdir, rm, symlink } from 'node:fs/promises'
+import { link, lstat, mkdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -8,6 +8,9 @@ import { ArchiveRefusedError } from '../errors.ts'
 import { printable } from './archive-paths.ts'
 import { readArchive, type ArchiveEntry, type ArchiveLimits, type ArchiveSummary } from './archive-reader.ts'
 import type { FileRecord } from './files-digest.ts'
+
+/** Files up to this size are read whole and written in one call (bounded: one at a time). */
+const SMALL_FILE_BYTES = 64 * 1024
 
 /** A file's recorded digest differs from the bytes that arrived. */
 export class ChecksumMismatchError extends ArchiveRefusedError {}
@@ -92,7 +95,15 @@ export async function extractArchive (source: AsyncIterable<Uint8Array> | Readab
           }
         })
         try {
-          await pipeline(Readable.from(entry.content), hashing, createWriteStream(full, { flags: 'wx', mode: (entry.mode & 0o755) | 0o600 }))
+          const mode = (entry.mode & 0o755) | 0o600
+          if (entry.size <= SMALL_FILE_BYTES) {
+            // Most files of a large tree are small: one write each, not a pipeline of streams.
+            const chunks: Uint8Array[] = []
+            for await (const chunk of entry.content) { hash.update(chunk); chunks.push(chunk); written += chunk.byteLength }
+            await writeFile(full, Buffer.concat(chunks), { flag: 'wx', mode })
+          } else {
+            await pipeline(Readable.from(entry.content), hashing, createWriteStream(full, { flags: 'wx', mode }))
+          }
         } catch (err) {
           if ((err as NodeJS.ErrnoException)?.code !== 'EEXIST') await rm(full, { force: true })
           throw existing(err, entry.path, options.what)

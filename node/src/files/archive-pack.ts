@@ -1,10 +1,14 @@
 import { createReadStream } from 'node:fs'
-import { lstat, readdir, readlink } from 'node:fs/promises'
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import * as tar from 'tar-stream'
+import { batched } from './batched.ts'
 import { SHA256_PAX_KEY } from './archive-reader.ts'
+
+/** Files up to this size are read whole (one at a time): a syscall or two instead of a stream. */
+const SMALL_FILE_BYTES = 64 * 1024
 
 /** A file or directory on disk and the name it takes in the archive (relative, no leading slash). */
 export interface PackSource {
@@ -43,7 +47,17 @@ export function packTrees (sources: PackSource[], options: PackOptions): Readabl
           for (const child of children) pending.push({ diskPath: join(next.diskPath, child), archivePath: `${next.archivePath}/${child}` })
         } else if (info.isFile()) {
           const digest = options.digestOf?.(next.archivePath)
-          const sink = pack.entry({ ...header, type: 'file', size: info.size, ...(digest !== undefined ? { pax: { [SHA256_PAX_KEY]: digest } } : {}) })
+          const fileHeader = { ...header, type: 'file' as const, size: info.size, ...(digest !== undefined ? { pax: { [SHA256_PAX_KEY]: digest } } : {}) }
+          if (info.size <= SMALL_FILE_BYTES) {
+            // Most files of a large tree are small: read whole, one entry call, no stream pipeline.
+            const content = await readFile(next.diskPath)
+            if (content.byteLength !== info.size) throw new Error(`${next.diskPath} changed while it was being sent`)
+            await addEntry(pack, fileHeader, content)
+            packed += content.byteLength
+            options.onProgress?.(packed)
+            continue
+          }
+          const sink = pack.entry(fileHeader)
           const counted = createReadStream(next.diskPath)
           counted.on('data', chunk => { packed += chunk.length; options.onProgress?.(packed) })
           await pipeline(counted, sink as unknown as NodeJS.WritableStream)
@@ -57,11 +71,13 @@ export function packTrees (sources: PackSource[], options: PackOptions): Readabl
     pack.finalize()
   }
   fill().catch((err: unknown) => { pack.destroy(err as Error) })
-  return Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false })
+  return Readable.from(batched(pack as AsyncIterable<Buffer>), { objectMode: false })
 }
 
-async function addEntry (pack: tar.Pack, header: Parameters<tar.Pack['entry']>[0]): Promise<void> {
+async function addEntry (pack: tar.Pack, header: Parameters<tar.Pack['entry']>[0], content?: Uint8Array): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    pack.entry(header, err => { if (err != null) reject(err); else resolve() })
+    const done = (err?: Error | null): void => { if (err != null) reject(err); else resolve() }
+    if (content !== undefined) pack.entry(header, content, done)
+    else pack.entry(header, done)
   })
 }

@@ -1,10 +1,14 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import * as tar from 'tar-stream'
+import { batched } from './batched.ts'
 import { ArchiveRefusedError, toError } from '../errors.ts'
 import { formatBytes } from '../units.ts'
 import { isWithin, printable } from './archive-paths.ts'
 import { readArchive, type ArchiveEntry, type ArchiveSummary } from './archive-reader.ts'
+
+/** Files up to this size are gathered whole (one at a time) and packed in one call. */
+const SMALL_FILE_BYTES = 64 * 1024
 
 export interface EngineInputsOptions {
   /** The spec's input targets (absolute container paths). */
@@ -44,6 +48,15 @@ export function engineInputs (source: AsyncIterable<Uint8Array> | Readable, opti
         await entryDone(pack, { ...header, type: 'link', linkname: entry.linkTarget })
         return
       case 'file': {
+        if (entry.size <= SMALL_FILE_BYTES) {
+          const chunks: Uint8Array[] = []
+          for await (const chunk of entry.content) chunks.push(chunk)
+          await entryDone(pack, { ...header, type: 'file', size: entry.size }, Buffer.concat(chunks))
+          bytes += entry.size
+          files++
+          options.onProgress?.(bytes, files)
+          return
+        }
         const sink = pack.entry({ ...header, type: 'file', size: entry.size })
         const counted = Readable.from(entry.content)
         counted.on('data', (chunk: Uint8Array) => { bytes += chunk.byteLength; options.onProgress?.(bytes, files) })
@@ -65,11 +78,13 @@ export function engineInputs (source: AsyncIterable<Uint8Array> | Readable, opti
     throw err
   })
   done.catch(() => {})
-  return { archive: Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false }), done }
+  return { archive: Readable.from(batched(pack as AsyncIterable<Buffer>), { objectMode: false }), done }
 }
 
-async function entryDone (pack: tar.Pack, header: Parameters<tar.Pack['entry']>[0]): Promise<void> {
+async function entryDone (pack: tar.Pack, header: Parameters<tar.Pack['entry']>[0], content?: Uint8Array): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    pack.entry(header, err => { if (err != null) reject(err); else resolve() })
+    const done = (err?: Error | null): void => { if (err != null) reject(err); else resolve() }
+    if (content !== undefined) pack.entry(header, content, done)
+    else pack.entry(header, done)
   })
 }
