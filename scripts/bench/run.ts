@@ -3,6 +3,7 @@
 // that scripts/bench.sh makes, because the discovery benchmarks send mDNS.
 import { resolve } from 'node:path'
 import { discoveryBench } from './discovery.ts'
+import { fileTransferBench } from './file-transfer.ts'
 import { idleRssBench } from './idle-rss.ts'
 import { logThroughputBench } from './log-throughput.ts'
 import { pnetThroughput } from './pnet-throughput.ts'
@@ -12,6 +13,9 @@ import { storeWriteBench } from './store-write.ts'
 import { taskLatencyBench } from './task-latency.ts'
 import { taskThroughputBench } from './task-throughput.ts'
 
+/** `--quick`: the benchmarks that take a size measure a smaller one. */
+const quick = process.argv.includes('--quick')
+
 const BENCHMARKS: Record<string, () => Promise<BenchRow[]>> = {
   discovery: async () => discoveryBench([10, 50]),
   'idle-rss': idleRssBench,
@@ -20,10 +24,11 @@ const BENCHMARKS: Record<string, () => Promise<BenchRow[]>> = {
   'log-throughput': logThroughputBench,
   'task-throughput': taskThroughputBench,
   'store-write': storeWriteBench,
-  placement: placementBench
+  placement: placementBench,
+  'file-transfer': async () => await fileTransferBench(quick)
 }
 
-const only = process.argv.slice(2)
+const only = process.argv.slice(2).filter(arg => arg !== '--quick')
 const rows: BenchRow[] = []
 for (const [name, bench] of Object.entries(BENCHMARKS)) {
   if (only.length > 0 && !only.includes(name)) continue
