@@ -167,3 +167,23 @@ test('packing a tree and extracting it gives the same set digest; links are kept
   assert.ok((await lstat(join(again, 'data/link'))).isSymbolicLink())
   assert.equal(setDigest(second.records.filter(record => record.kind !== 'symlink')), setDigest(kept.records))
 })
+
+test('a submitter\'s inputs reach the engine only under the task\'s targets, within the cap', async () => {
+  const { engineInputs } = await import('../../node/src/files/engine-inputs.ts')
+  const collect = async (bytes: Buffer, maxBytes = limits.maxBytes): Promise<{ names: string[], error?: Error }> => {
+    const { archive, done } = engineInputs(once(bytes), { targets: ['/in/data'], maxBytes })
+    const names: string[] = []
+    const reading = readArchive(archive, limits, async entry => { names.push(entry.path) })
+    const error = await done.then(() => undefined, (err: Error) => err)
+    await reading.catch(() => {})
+    return { names, ...(error !== undefined ? { error } : {}) }
+  }
+  const fine = await collect(await tarOf([{ name: 'in/', type: 'directory' }, { name: 'in/data/', type: 'directory', uid: 1000 }, { name: 'in/data/x.csv', content: 'a,b\n', uid: 1000 }]))
+  assert.equal(fine.error, undefined)
+  assert.deepEqual(fine.names, ['in/data', 'in/data/x.csv'])
+  const outside = await collect(await tarOf([{ name: 'in/data/ok', content: 'x' }, { name: 'etc/passwd', content: 'root::0:0' }]))
+  assert.ok(outside.error instanceof ArchiveRefusedError)
+  assert.match(outside.error.message, /"etc\/passwd" is outside every input target \(\/in\/data\)/)
+  const big = await collect(await tarOf([{ name: 'in/data/big', content: Buffer.alloc(2 * MiB) }]), MiB)
+  assert.match(big.error?.message ?? '', /the inputs are larger than this worker accepts: 2 MiB or more, at most 1 MiB/)
+})
