@@ -171,13 +171,16 @@ test('a CLI killed mid-download leaves no results in place; after the daemon res
   assert.ok(await waitFor(async () => JSON.parse((await cli(['status', taskId, '--json'])).stdout).state === 'SUCCEEDED', BOUND_MS, 200), 'the task succeeded')
   // `results` is killed as soon as its download has begun.
   const dest = join(work, 'fetched')
-  const staging = join(work, `.cloudai-partial-${taskId}`)
-  const results = spawn(process.execPath, [CLI, '--data-dir', dataDirs.alpha, 'results', taskId, dest], { stdio: 'ignore', cwd: work })
+  // Staged beside where the output lands: DEST/.cloudai-partial-<task>, moved to DEST/in once whole.
+  const staging = join(dest, `.cloudai-partial-${taskId}`)
+  const results = spawn(process.execPath, [CLI, '--data-dir', dataDirs.alpha, 'results', taskId, dest], { stdio: ['ignore', 'ignore', 'pipe'], cwd: work })
+  let said = ''
+  results.stderr.on('data', chunk => { said += chunk })
   const closed = new Promise(resolve => results.on('close', resolve))
   const begun = await waitFor(async () => await lstat(join(staging, '0')).then(() => true, () => false), 30_000, 10)
   results.kill('SIGKILL')
   await closed
-  assert.ok(begun, 'the download began')
+  assert.ok(begun, `the download began: ${said}`)
   assert.equal(await lstat(join(dest, 'in')).then(() => 'there', () => 'absent'), 'absent', 'an interrupted download puts nothing where the results go')
   await daemons.alpha?.stop('SIGTERM')
   await startDaemon('alpha')
