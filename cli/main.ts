@@ -143,10 +143,21 @@ export function buildProgram (print: Printer = consolePrinter): Command {
     .option('--json', 'print one event per line (JSON) instead of the output')
     .option('--quiet', 'only the container\'s output: no boxes, states or progress')
     .option('--mdns-tag <tag>', 'mDNS tag for the embedded node used when no daemon runs', DEFAULT_MDNS_TAG)
+    .option('--input <src[:dst]>', 'a file or directory here, copied into the container at dst before it starts (default /in/<name>), repeatable', collect)
+    .option('--output <path[:local]>', 'a container path collected after the task ends, landing at local (default ./cloudai-results/<task-id>/<name>), repeatable', collect)
+    .addOption(new Option('--output-limit <size>', 'the most the outputs may hold together; past it, what fits is kept and the task says so').argParser(arg(text => parseSize(text))))
     .action(async (peer: string, image: string, command: string[], opts, cmd) => {
       const { task } = await import('./commands/task.ts')
+      const { filesRequest } = await import('./file-options.ts')
+      let files: ReturnType<typeof filesRequest>
+      try {
+        files = filesRequest(opts.input, opts.output, opts.outputLimit)
+      } catch (err: any) {
+        throw new ExitError(EXIT.USAGE, err?.message ?? String(err))
+      }
       await task(peer, {
         ...globals(cmd),
+        outputLocals: files.outputLocals,
         detach: opts.detach,
         json: opts.json,
         quiet: opts.quiet,
@@ -161,9 +172,18 @@ export function buildProgram (print: Printer = consolePrinter): Command {
           resources: { cpu: opts.cpu, memoryBytes: opts.memory, storageBytes: opts.storage, gpus: opts.gpus },
           network: opts.network,
           timeoutMs: opts.timeout,
-          labels: opts.label ?? {}
+          labels: opts.label ?? {},
+          ...(files.files != null ? { files: files.files } : {})
         }
       }, print)
+    })
+
+  program.command('results <task> [dest]')
+    .description('fetch a finished task\'s outputs (again) from the worker that kept them, into dest (default ./cloudai-results/<task-id>)')
+    .option('--json', 'print progress and the outputs as JSON lines')
+    .action(async (task: string, dest: string | undefined, opts, cmd) => {
+      const { results } = await import('./commands/results.ts')
+      await results(task, dest, { ...globals(cmd), json: opts.json }, print)
     })
 
   program.command('tasks')

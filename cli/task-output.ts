@@ -125,6 +125,16 @@ export class TaskOutput {
       await this.progress(doneBytes, totalBytes, `→ fetching image from ${shortPeer(peer)}: ${formatBytes(doneBytes)}${totalBytes > 0 ? ` of ${formatBytes(totalBytes)}` : ''} (${formatBytes(bytesPerSecond)}/s)`)
       return
     }
+    if (event.transfer != null) {
+      if (event.state !== this.lastState) {
+        this.lastState = event.state
+        await this.stateLine(event)
+      }
+      if (this.options.outputOnly !== true) {
+        await this.note(colors.dim(`  ${event.transfer.direction === 'inputs' ? '↑ inputs into the container' : '↓ outputs kept by the worker'}: ${formatBytes(event.transfer.doneBytes)}, ${event.transfer.doneFiles} file${event.transfer.doneFiles === 1 ? '' : 's'}`))
+      }
+      return
+    }
     if (event.state !== this.lastState) {
       this.lastState = event.state
       await this.stateLine(event)

@@ -2,7 +2,9 @@ import type { CloudaiNode } from '../node/src/node.ts'
 import { explainUnknownPeer, resolvePeer, UnknownPeerError, type PeerCandidate } from '../node/src/master/resolve-peer.ts'
 import type { SubmitOptions, TaskRequest } from '../node/src/master/master.ts'
 import type { TaskLine } from '../node/src/tasks/task-history.ts'
+import type { OutputSetJson } from '../node/src/protocol/task-messages.ts'
 import type { ApiClient } from './client.ts'
+import type { OutputsStream } from './results-download.ts'
 
 export type { TaskLine }
 
@@ -12,6 +14,21 @@ export interface TaskSource {
   close: () => Promise<void>
   /** Whether the task runs on after close (false: an embedded node ran it, and took it down). */
   keepsRunning: boolean
+  /** The outputs kept of the finished task, fetched from its worker (before `close`). */
+  outputs?: (taskId: string, signal: AbortSignal) => Promise<OutputsStream>
+}
+
+/** GET /v1/tasks/<id>/outputs: the summaries from the header, the archive from the body. */
+export async function daemonOutputs (client: ApiClient, idOrPrefix: string, signal: AbortSignal): Promise<OutputsStream> {
+  const res = await client.stream('GET', `/v1/tasks/${encodeURIComponent(idOrPrefix)}/outputs`, undefined, signal)
+  const sets = JSON.parse(Buffer.from(res.headers.get('x-cloudai-outputs') ?? '', 'base64').toString('utf8') || '[]') as OutputSetJson[]
+  return { taskId: res.headers.get('x-cloudai-task') ?? idOrPrefix, sets, archive: res.body as unknown as AsyncIterable<Uint8Array> }
+}
+
+/** The outputs through a node in this process. */
+async function nodeOutputs (node: CloudaiNode, idOrPrefix: string, signal: AbortSignal): Promise<OutputsStream> {
+  const { taskId, sets, archive } = await node.tasks.outputs(idOrPrefix, signal)
+  return { taskId, sets: sets.map(set => ({ ...set, ...(set.note !== '' ? { note: set.note } : {}) })), archive }
 }
 
 /** How long an embedded node looks for the target peer on the LAN before giving up. */
@@ -21,6 +38,8 @@ export const EMBEDDED_DISCOVERY_MS = 10_000
 export async function daemonSource (client: ApiClient, target: string, request: TaskRequest, placement: SubmitOptions = {}): Promise<TaskSource> {
   return await ndjsonSource(client, 'POST', '/v1/tasks', { target, ...request, ...placement })
 }
+
+export { nodeOutputs }
 
 /** Read an NDJSON stream of task lines from the daemon. */
 export async function ndjsonSource (client: ApiClient, method: 'GET' | 'POST', path: string, body?: unknown): Promise<TaskSource> {
@@ -46,7 +65,8 @@ export async function ndjsonSource (client: ApiClient, method: 'GET' | 'POST', p
       }
     })(),
     close: async () => { controller.abort() },
-    keepsRunning: true
+    keepsRunning: true,
+    outputs: async (taskId, signal) => await daemonOutputs(client, taskId, signal)
   }
 }
 
@@ -99,7 +119,8 @@ export async function embeddedSource (options: EmbeddedOptions, target: string, 
         stop.abort()
         await node.stop()
       },
-      keepsRunning: !local
+      keepsRunning: !local,
+      outputs: async (taskId, signal) => await nodeOutputs(node, taskId, signal)
     }
   } catch (err) {
     await node.stop()

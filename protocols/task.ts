@@ -174,6 +174,7 @@ export interface TaskSpec {
   labels: Map<string, string>
   attempt: number
   imageId?: string
+  files?: TaskFiles
 }
 
 export namespace TaskSpec {
@@ -466,6 +467,11 @@ export namespace TaskSpec {
           w.string(obj.imageId)
         }
 
+        if (obj.files != null) {
+          w.uint32(122)
+          TaskFiles.codec().encode(obj.files, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -549,6 +555,12 @@ export namespace TaskSpec {
             }
             case 10: {
               obj.imageId = reader.string()
+              break
+            }
+            case 15: {
+              obj.files = TaskFiles.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.files
+              })
               break
             }
             default: {
@@ -666,6 +678,13 @@ export namespace TaskSpec {
               }
               break
             }
+            case 15: {
+              yield * TaskFiles.codec().stream(reader, reader.uint32(), `${prefix}.files`, {
+                limits: opts.limits?.files
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -746,6 +765,23 @@ export namespace TaskSpec {
     value: string
   }
 
+  export interface TaskSpecFilesInputsTargetFieldEvent {
+    field: '$.files.inputs[].target'
+    value: string
+    index: number
+  }
+
+  export interface TaskSpecFilesOutputsFieldEvent {
+    field: '$.files.outputs[]'
+    index: number
+    value: string
+  }
+
+  export interface TaskSpecFilesOutputLimitBytesFieldEvent {
+    field: '$.files.outputLimitBytes'
+    value: number
+  }
+
   export function encode (obj: Partial<TaskSpec>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, TaskSpec.codec())
   }
@@ -754,8 +790,272 @@ export namespace TaskSpec {
     return decodeMessage(buf, TaskSpec.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskSpec>): Generator<TaskSpecIdFieldEvent | TaskSpecImageFieldEvent | TaskSpecCommandFieldEvent | TaskSpecEnvFieldEvent | TaskSpecResourcesCpuFieldEvent | TaskSpecResourcesMemoryBytesFieldEvent | TaskSpecResourcesStorageBytesFieldEvent | TaskSpecResourcesGpusFieldEvent | TaskSpecNetworkFieldEvent | TaskSpecTimeoutMsFieldEvent | TaskSpecLabelsFieldEvent | TaskSpecAttemptFieldEvent | TaskSpecImageIdFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskSpec>): Generator<TaskSpecIdFieldEvent | TaskSpecImageFieldEvent | TaskSpecCommandFieldEvent | TaskSpecEnvFieldEvent | TaskSpecResourcesCpuFieldEvent | TaskSpecResourcesMemoryBytesFieldEvent | TaskSpecResourcesStorageBytesFieldEvent | TaskSpecResourcesGpusFieldEvent | TaskSpecNetworkFieldEvent | TaskSpecTimeoutMsFieldEvent | TaskSpecLabelsFieldEvent | TaskSpecAttemptFieldEvent | TaskSpecImageIdFieldEvent | TaskSpecFilesInputsTargetFieldEvent | TaskSpecFilesOutputsFieldEvent | TaskSpecFilesOutputLimitBytesFieldEvent> {
     return streamMessage(buf, TaskSpec.codec(), opts)
+  }
+}
+
+export interface TaskFiles {
+  inputs: InputTarget[]
+  outputs: string[]
+  outputLimitBytes: number
+}
+
+export namespace TaskFiles {
+  let _codec: Codec<TaskFiles>
+
+  export const codec = (): Codec<TaskFiles> => {
+    if (_codec == null) {
+      _codec = message<TaskFiles>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.inputs != null && obj.inputs.length > 0) {
+          for (const value of obj.inputs) {
+            w.uint32(10)
+            InputTarget.codec().encode(value, w)
+          }
+        }
+
+        if (obj.outputs != null && obj.outputs.length > 0) {
+          for (const value of obj.outputs) {
+            w.uint32(18)
+            w.string(value)
+          }
+        }
+
+        if ((obj.outputLimitBytes != null && obj.outputLimitBytes !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.outputLimitBytes)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          inputs: [],
+          outputs: [],
+          outputLimitBytes: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.inputs != null && obj.inputs.length === opts.limits.inputs) {
+                throw new MaxLengthError('Decode error - repeated field "inputs" had too many elements')
+              }
+
+              obj.inputs.push(InputTarget.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.inputs$
+              }))
+              break
+            }
+            case 2: {
+              if (opts.limits?.outputs != null && obj.outputs.length === opts.limits.outputs) {
+                throw new MaxLengthError('Decode error - repeated field "outputs" had too many elements')
+              }
+
+              obj.outputs.push(reader.string())
+              break
+            }
+            case 3: {
+              obj.outputLimitBytes = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          inputs: 0,
+          outputs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.inputs != null && obj.inputs === opts.limits.inputs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "inputs" had too many elements')
+              }
+
+              for (const evt of InputTarget.codec().stream(reader, reader.uint32(), `${prefix}.inputs[]`, {
+                limits: opts.limits?.inputs$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.inputs
+                }
+              }
+
+              obj.inputs++
+
+              break
+            }
+            case 2: {
+              if (opts.limits?.outputs != null && obj.outputs === opts.limits.outputs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "outputs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.outputs[]`,
+                index: obj.outputs,
+                value: reader.string()
+              }
+
+              obj.outputs++
+
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.outputLimitBytes`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface TaskFilesInputsTargetFieldEvent {
+    field: '$.inputs[].target'
+    value: string
+    index: number
+  }
+
+  export interface TaskFilesOutputsFieldEvent {
+    field: '$.outputs[]'
+    index: number
+    value: string
+  }
+
+  export interface TaskFilesOutputLimitBytesFieldEvent {
+    field: '$.outputLimitBytes'
+    value: number
+  }
+
+  export function encode (obj: Partial<TaskFiles>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, TaskFiles.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskFiles>): TaskFiles {
+    return decodeMessage(buf, TaskFiles.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskFiles>): Generator<TaskFilesInputsTargetFieldEvent | TaskFilesOutputsFieldEvent | TaskFilesOutputLimitBytesFieldEvent> {
+    return streamMessage(buf, TaskFiles.codec(), opts)
+  }
+}
+
+export interface InputTarget {
+  target: string
+}
+
+export namespace InputTarget {
+  let _codec: Codec<InputTarget>
+
+  export const codec = (): Codec<InputTarget> => {
+    if (_codec == null) {
+      _codec = message<InputTarget>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.target != null && obj.target !== '')) {
+          w.uint32(10)
+          w.string(obj.target)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          target: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.target = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.target`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface InputTargetTargetFieldEvent {
+    field: '$.target'
+    value: string
+  }
+
+  export function encode (obj: Partial<InputTarget>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, InputTarget.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InputTarget>): InputTarget {
+    return decodeMessage(buf, InputTarget.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InputTarget>): Generator<InputTargetTargetFieldEvent> {
+    return streamMessage(buf, InputTarget.codec(), opts)
   }
 }
 
@@ -898,6 +1198,23 @@ export namespace Submit {
     value: string
   }
 
+  export interface SubmitSpecFilesInputsTargetFieldEvent {
+    field: '$.spec.files.inputs[].target'
+    value: string
+    index: number
+  }
+
+  export interface SubmitSpecFilesOutputsFieldEvent {
+    field: '$.spec.files.outputs[]'
+    index: number
+    value: string
+  }
+
+  export interface SubmitSpecFilesOutputLimitBytesFieldEvent {
+    field: '$.spec.files.outputLimitBytes'
+    value: number
+  }
+
   export function encode (obj: Partial<Submit>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Submit.codec())
   }
@@ -906,7 +1223,7 @@ export namespace Submit {
     return decodeMessage(buf, Submit.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Submit>): Generator<SubmitSpecIdFieldEvent | SubmitSpecImageFieldEvent | SubmitSpecCommandFieldEvent | SubmitSpecEnvFieldEvent | SubmitSpecResourcesCpuFieldEvent | SubmitSpecResourcesMemoryBytesFieldEvent | SubmitSpecResourcesStorageBytesFieldEvent | SubmitSpecResourcesGpusFieldEvent | SubmitSpecNetworkFieldEvent | SubmitSpecTimeoutMsFieldEvent | SubmitSpecLabelsFieldEvent | SubmitSpecAttemptFieldEvent | SubmitSpecImageIdFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Submit>): Generator<SubmitSpecIdFieldEvent | SubmitSpecImageFieldEvent | SubmitSpecCommandFieldEvent | SubmitSpecEnvFieldEvent | SubmitSpecResourcesCpuFieldEvent | SubmitSpecResourcesMemoryBytesFieldEvent | SubmitSpecResourcesStorageBytesFieldEvent | SubmitSpecResourcesGpusFieldEvent | SubmitSpecNetworkFieldEvent | SubmitSpecTimeoutMsFieldEvent | SubmitSpecLabelsFieldEvent | SubmitSpecAttemptFieldEvent | SubmitSpecImageIdFieldEvent | SubmitSpecFilesInputsTargetFieldEvent | SubmitSpecFilesOutputsFieldEvent | SubmitSpecFilesOutputLimitBytesFieldEvent> {
     return streamMessage(buf, Submit.codec(), opts)
   }
 }
@@ -1241,6 +1558,23 @@ export namespace MasterMessage {
     value: string
   }
 
+  export interface MasterMessageSubmitSpecFilesInputsTargetFieldEvent {
+    field: '$.submit.spec.files.inputs[].target'
+    value: string
+    index: number
+  }
+
+  export interface MasterMessageSubmitSpecFilesOutputsFieldEvent {
+    field: '$.submit.spec.files.outputs[]'
+    index: number
+    value: string
+  }
+
+  export interface MasterMessageSubmitSpecFilesOutputLimitBytesFieldEvent {
+    field: '$.submit.spec.files.outputLimitBytes'
+    value: number
+  }
+
   export interface MasterMessageAckSeqFieldEvent {
     field: '$.ack.seq'
     value: number
@@ -1254,7 +1588,7 @@ export namespace MasterMessage {
     return decodeMessage(buf, MasterMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MasterMessage>): Generator<MasterMessageSubmitSpecIdFieldEvent | MasterMessageSubmitSpecImageFieldEvent | MasterMessageSubmitSpecCommandFieldEvent | MasterMessageSubmitSpecEnvFieldEvent | MasterMessageSubmitSpecResourcesCpuFieldEvent | MasterMessageSubmitSpecResourcesMemoryBytesFieldEvent | MasterMessageSubmitSpecResourcesStorageBytesFieldEvent | MasterMessageSubmitSpecResourcesGpusFieldEvent | MasterMessageSubmitSpecNetworkFieldEvent | MasterMessageSubmitSpecTimeoutMsFieldEvent | MasterMessageSubmitSpecLabelsFieldEvent | MasterMessageSubmitSpecAttemptFieldEvent | MasterMessageSubmitSpecImageIdFieldEvent | MasterMessageAckSeqFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MasterMessage>): Generator<MasterMessageSubmitSpecIdFieldEvent | MasterMessageSubmitSpecImageFieldEvent | MasterMessageSubmitSpecCommandFieldEvent | MasterMessageSubmitSpecEnvFieldEvent | MasterMessageSubmitSpecResourcesCpuFieldEvent | MasterMessageSubmitSpecResourcesMemoryBytesFieldEvent | MasterMessageSubmitSpecResourcesStorageBytesFieldEvent | MasterMessageSubmitSpecResourcesGpusFieldEvent | MasterMessageSubmitSpecNetworkFieldEvent | MasterMessageSubmitSpecTimeoutMsFieldEvent | MasterMessageSubmitSpecLabelsFieldEvent | MasterMessageSubmitSpecAttemptFieldEvent | MasterMessageSubmitSpecImageIdFieldEvent | MasterMessageSubmitSpecFilesInputsTargetFieldEvent | MasterMessageSubmitSpecFilesOutputsFieldEvent | MasterMessageSubmitSpecFilesOutputLimitBytesFieldEvent | MasterMessageAckSeqFieldEvent> {
     return streamMessage(buf, MasterMessage.codec(), opts)
   }
 }
@@ -2372,6 +2706,8 @@ export interface TaskEvent {
   truncated?: LogTruncated
   imageFetch?: ImageFetchProgress
   imageSource?: ImageSource
+  outputs?: TaskOutputs
+  transfer?: FileTransfer
 }
 
 export namespace TaskEvent {
@@ -2447,6 +2783,16 @@ export namespace TaskEvent {
         if (obj.imageSource != null) {
           w.uint32(170)
           ImageSource.codec().encode(obj.imageSource, w)
+        }
+
+        if (obj.outputs != null) {
+          w.uint32(202)
+          TaskOutputs.codec().encode(obj.outputs, w)
+        }
+
+        if (obj.transfer != null) {
+          w.uint32(210)
+          FileTransfer.codec().encode(obj.transfer, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -2529,6 +2875,18 @@ export namespace TaskEvent {
             case 21: {
               obj.imageSource = ImageSource.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.imageSource
+              })
+              break
+            }
+            case 25: {
+              obj.outputs = TaskOutputs.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.outputs
+              })
+              break
+            }
+            case 26: {
+              obj.transfer = FileTransfer.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.transfer
               })
               break
             }
@@ -2634,6 +2992,20 @@ export namespace TaskEvent {
             case 21: {
               yield * ImageSource.codec().stream(reader, reader.uint32(), `${prefix}.imageSource`, {
                 limits: opts.limits?.imageSource
+              })
+
+              break
+            }
+            case 25: {
+              yield * TaskOutputs.codec().stream(reader, reader.uint32(), `${prefix}.outputs`, {
+                limits: opts.limits?.outputs
+              })
+
+              break
+            }
+            case 26: {
+              yield * FileTransfer.codec().stream(reader, reader.uint32(), `${prefix}.transfer`, {
+                limits: opts.limits?.transfer
               })
 
               break
@@ -2777,6 +3149,57 @@ export namespace TaskEvent {
     value: string
   }
 
+  export interface TaskEventOutputsSetsPathFieldEvent {
+    field: '$.outputs.sets[].path'
+    value: string
+    index: number
+  }
+
+  export interface TaskEventOutputsSetsBytesFieldEvent {
+    field: '$.outputs.sets[].bytes'
+    value: number
+    index: number
+  }
+
+  export interface TaskEventOutputsSetsFilesFieldEvent {
+    field: '$.outputs.sets[].files'
+    value: number
+    index: number
+  }
+
+  export interface TaskEventOutputsSetsSha256FieldEvent {
+    field: '$.outputs.sets[].sha256'
+    value: string
+    index: number
+  }
+
+  export interface TaskEventOutputsSetsCompleteFieldEvent {
+    field: '$.outputs.sets[].complete'
+    value: boolean
+    index: number
+  }
+
+  export interface TaskEventOutputsSetsNoteFieldEvent {
+    field: '$.outputs.sets[].note'
+    value: string
+    index: number
+  }
+
+  export interface TaskEventTransferDirectionFieldEvent {
+    field: '$.transfer.direction'
+    value: TransferDirection
+  }
+
+  export interface TaskEventTransferDoneBytesFieldEvent {
+    field: '$.transfer.doneBytes'
+    value: number
+  }
+
+  export interface TaskEventTransferDoneFilesFieldEvent {
+    field: '$.transfer.doneFiles'
+    value: number
+  }
+
   export function encode (obj: Partial<TaskEvent>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, TaskEvent.codec())
   }
@@ -2785,7 +3208,505 @@ export namespace TaskEvent {
     return decodeMessage(buf, TaskEvent.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskEvent>): Generator<TaskEventTaskIdFieldEvent | TaskEventSeqFieldEvent | TaskEventTimeMsFieldEvent | TaskEventStateFieldEvent | TaskEventQueuedPositionFieldEvent | TaskEventPullDoneBytesFieldEvent | TaskEventPullTotalBytesFieldEvent | TaskEventContainerIdFieldEvent | TaskEventLogStreamFieldEvent | TaskEventLogDataFieldEvent | TaskEventLogSegmentsStreamFieldEvent | TaskEventLogSegmentsLengthFieldEvent | TaskEventExitCodeFieldEvent | TaskEventExitOomKilledFieldEvent | TaskEventExitTimedOutFieldEvent | TaskEventErrorCodeFieldEvent | TaskEventErrorMessageFieldEvent | TaskEventTruncatedLimitBytesFieldEvent | TaskEventTruncatedCauseFieldEvent | TaskEventImageFetchPeerFieldEvent | TaskEventImageFetchDoneBytesFieldEvent | TaskEventImageFetchTotalBytesFieldEvent | TaskEventImageFetchBytesPerSecondFieldEvent | TaskEventImageSourceKindFieldEvent | TaskEventImageSourcePeerFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskEvent>): Generator<TaskEventTaskIdFieldEvent | TaskEventSeqFieldEvent | TaskEventTimeMsFieldEvent | TaskEventStateFieldEvent | TaskEventQueuedPositionFieldEvent | TaskEventPullDoneBytesFieldEvent | TaskEventPullTotalBytesFieldEvent | TaskEventContainerIdFieldEvent | TaskEventLogStreamFieldEvent | TaskEventLogDataFieldEvent | TaskEventLogSegmentsStreamFieldEvent | TaskEventLogSegmentsLengthFieldEvent | TaskEventExitCodeFieldEvent | TaskEventExitOomKilledFieldEvent | TaskEventExitTimedOutFieldEvent | TaskEventErrorCodeFieldEvent | TaskEventErrorMessageFieldEvent | TaskEventTruncatedLimitBytesFieldEvent | TaskEventTruncatedCauseFieldEvent | TaskEventImageFetchPeerFieldEvent | TaskEventImageFetchDoneBytesFieldEvent | TaskEventImageFetchTotalBytesFieldEvent | TaskEventImageFetchBytesPerSecondFieldEvent | TaskEventImageSourceKindFieldEvent | TaskEventImageSourcePeerFieldEvent | TaskEventOutputsSetsPathFieldEvent | TaskEventOutputsSetsBytesFieldEvent | TaskEventOutputsSetsFilesFieldEvent | TaskEventOutputsSetsSha256FieldEvent | TaskEventOutputsSetsCompleteFieldEvent | TaskEventOutputsSetsNoteFieldEvent | TaskEventTransferDirectionFieldEvent | TaskEventTransferDoneBytesFieldEvent | TaskEventTransferDoneFilesFieldEvent> {
     return streamMessage(buf, TaskEvent.codec(), opts)
+  }
+}
+
+export interface TaskOutputs {
+  sets: OutputSet[]
+}
+
+export namespace TaskOutputs {
+  let _codec: Codec<TaskOutputs>
+
+  export const codec = (): Codec<TaskOutputs> => {
+    if (_codec == null) {
+      _codec = message<TaskOutputs>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.sets != null && obj.sets.length > 0) {
+          for (const value of obj.sets) {
+            w.uint32(10)
+            OutputSet.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          sets: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.sets != null && obj.sets.length === opts.limits.sets) {
+                throw new MaxLengthError('Decode error - repeated field "sets" had too many elements')
+              }
+
+              obj.sets.push(OutputSet.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.sets$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          sets: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.sets != null && obj.sets === opts.limits.sets) {
+                throw new MaxLengthError('Streaming decode error - repeated field "sets" had too many elements')
+              }
+
+              for (const evt of OutputSet.codec().stream(reader, reader.uint32(), `${prefix}.sets[]`, {
+                limits: opts.limits?.sets$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.sets
+                }
+              }
+
+              obj.sets++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface TaskOutputsSetsPathFieldEvent {
+    field: '$.sets[].path'
+    value: string
+    index: number
+  }
+
+  export interface TaskOutputsSetsBytesFieldEvent {
+    field: '$.sets[].bytes'
+    value: number
+    index: number
+  }
+
+  export interface TaskOutputsSetsFilesFieldEvent {
+    field: '$.sets[].files'
+    value: number
+    index: number
+  }
+
+  export interface TaskOutputsSetsSha256FieldEvent {
+    field: '$.sets[].sha256'
+    value: string
+    index: number
+  }
+
+  export interface TaskOutputsSetsCompleteFieldEvent {
+    field: '$.sets[].complete'
+    value: boolean
+    index: number
+  }
+
+  export interface TaskOutputsSetsNoteFieldEvent {
+    field: '$.sets[].note'
+    value: string
+    index: number
+  }
+
+  export function encode (obj: Partial<TaskOutputs>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, TaskOutputs.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskOutputs>): TaskOutputs {
+    return decodeMessage(buf, TaskOutputs.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskOutputs>): Generator<TaskOutputsSetsPathFieldEvent | TaskOutputsSetsBytesFieldEvent | TaskOutputsSetsFilesFieldEvent | TaskOutputsSetsSha256FieldEvent | TaskOutputsSetsCompleteFieldEvent | TaskOutputsSetsNoteFieldEvent> {
+    return streamMessage(buf, TaskOutputs.codec(), opts)
+  }
+}
+
+export interface OutputSet {
+  path: string
+  bytes: number
+  files: number
+  sha256: string
+  complete: boolean
+  note: string
+}
+
+export namespace OutputSet {
+  let _codec: Codec<OutputSet>
+
+  export const codec = (): Codec<OutputSet> => {
+    if (_codec == null) {
+      _codec = message<OutputSet>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.path != null && obj.path !== '')) {
+          w.uint32(10)
+          w.string(obj.path)
+        }
+
+        if ((obj.bytes != null && obj.bytes !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.bytes)
+        }
+
+        if ((obj.files != null && obj.files !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.files)
+        }
+
+        if ((obj.sha256 != null && obj.sha256 !== '')) {
+          w.uint32(34)
+          w.string(obj.sha256)
+        }
+
+        if ((obj.complete != null && obj.complete !== false)) {
+          w.uint32(40)
+          w.bool(obj.complete)
+        }
+
+        if ((obj.note != null && obj.note !== '')) {
+          w.uint32(50)
+          w.string(obj.note)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          path: '',
+          bytes: 0,
+          files: 0,
+          sha256: '',
+          complete: false,
+          note: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.path = reader.string()
+              break
+            }
+            case 2: {
+              obj.bytes = reader.uint64Number()
+              break
+            }
+            case 3: {
+              obj.files = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.sha256 = reader.string()
+              break
+            }
+            case 5: {
+              obj.complete = reader.bool()
+              break
+            }
+            case 6: {
+              obj.note = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.path`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.bytes`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.files`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.sha256`,
+                value: reader.string()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.complete`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.note`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface OutputSetPathFieldEvent {
+    field: '$.path'
+    value: string
+  }
+
+  export interface OutputSetBytesFieldEvent {
+    field: '$.bytes'
+    value: number
+  }
+
+  export interface OutputSetFilesFieldEvent {
+    field: '$.files'
+    value: number
+  }
+
+  export interface OutputSetSha256FieldEvent {
+    field: '$.sha256'
+    value: string
+  }
+
+  export interface OutputSetCompleteFieldEvent {
+    field: '$.complete'
+    value: boolean
+  }
+
+  export interface OutputSetNoteFieldEvent {
+    field: '$.note'
+    value: string
+  }
+
+  export function encode (obj: Partial<OutputSet>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, OutputSet.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<OutputSet>): OutputSet {
+    return decodeMessage(buf, OutputSet.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<OutputSet>): Generator<OutputSetPathFieldEvent | OutputSetBytesFieldEvent | OutputSetFilesFieldEvent | OutputSetSha256FieldEvent | OutputSetCompleteFieldEvent | OutputSetNoteFieldEvent> {
+    return streamMessage(buf, OutputSet.codec(), opts)
+  }
+}
+
+export enum TransferDirection {
+  INPUTS = 'INPUTS',
+  OUTPUTS = 'OUTPUTS'
+}
+
+enum __TransferDirectionValues {
+  INPUTS = 0,
+  OUTPUTS = 1
+}
+
+export namespace TransferDirection {
+  export const codec = (): Codec<TransferDirection> => {
+    return enumeration<TransferDirection>(__TransferDirectionValues)
+  }
+}
+
+export interface FileTransfer {
+  direction: TransferDirection
+  doneBytes: number
+  doneFiles: number
+}
+
+export namespace FileTransfer {
+  let _codec: Codec<FileTransfer>
+
+  export const codec = (): Codec<FileTransfer> => {
+    if (_codec == null) {
+      _codec = message<FileTransfer>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.direction != null && __TransferDirectionValues[obj.direction] !== 0) {
+          w.uint32(8)
+          TransferDirection.codec().encode(obj.direction, w)
+        }
+
+        if ((obj.doneBytes != null && obj.doneBytes !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.doneBytes)
+        }
+
+        if ((obj.doneFiles != null && obj.doneFiles !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.doneFiles)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          direction: TransferDirection.INPUTS,
+          doneBytes: 0,
+          doneFiles: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.direction = TransferDirection.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.doneBytes = reader.uint64Number()
+              break
+            }
+            case 3: {
+              obj.doneFiles = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.direction`,
+                value: TransferDirection.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.doneBytes`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.doneFiles`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface FileTransferDirectionFieldEvent {
+    field: '$.direction'
+    value: TransferDirection
+  }
+
+  export interface FileTransferDoneBytesFieldEvent {
+    field: '$.doneBytes'
+    value: number
+  }
+
+  export interface FileTransferDoneFilesFieldEvent {
+    field: '$.doneFiles'
+    value: number
+  }
+
+  export function encode (obj: Partial<FileTransfer>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, FileTransfer.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FileTransfer>): FileTransfer {
+    return decodeMessage(buf, FileTransfer.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FileTransfer>): Generator<FileTransferDirectionFieldEvent | FileTransferDoneBytesFieldEvent | FileTransferDoneFilesFieldEvent> {
+    return streamMessage(buf, FileTransfer.codec(), opts)
   }
 }

@@ -16,7 +16,7 @@ const COMPLETED_TASKS = 50
 const SHELL_ONLY = ['help', 'exit', 'quit']
 /** Commands whose first argument is a peer, and those whose first argument is a task. */
 const TAKES_PEER = new Set(['task'])
-const TAKES_TASK = new Set(['status', 'logs', 'cancel'])
+const TAKES_TASK = new Set(['status', 'logs', 'cancel', 'results'])
 
 export interface ShellOptions extends ClientOptions {
   /** The global options given to `cloudai shell`, passed on to every command typed in it. */

@@ -11,6 +11,7 @@ function detail (event: TaskEventJson): string {
   if (event.queuedPosition != null) return `position ${event.queuedPosition}`
   if (event.pull != null) return `pulled ${formatBytes(event.pull.doneBytes)}${event.pull.totalBytes > 0 ? ` of ${formatBytes(event.pull.totalBytes)}` : ''}`
   if (event.containerId != null) return `container ${event.containerId.slice(0, 12)}`
+  if (event.transfer != null) return `${event.transfer.direction}: ${formatBytes(event.transfer.doneBytes)}, ${event.transfer.doneFiles} files`
   if (event.truncated != null) return event.truncated.cause === 'engine-log-gap' ? `output after ${formatBytes(event.truncated.limitBytes)} lost while the worker was down` : `output past ${formatBytes(event.truncated.limitBytes)} not kept`
   const exit = event.exit != null ? `exit ${event.exit.code}${event.exit.oomKilled ? ', out of memory' : ''}${event.exit.timedOut ? ', timed out' : ''}` : ''
   const error = event.error != null ? `${event.error.code}: ${event.error.message}` : ''
@@ -40,6 +41,13 @@ function render (task: TaskStatusView): string {
     lines.push('', 'Attempts:')
     for (const attempt of task.attempts) {
       lines.push(`  ${String(attempt.attempt).padStart(2)}  ${(attempt.peerName !== '' ? attempt.peerName : '(not placed)').padEnd(16)}  ${attempt.state.padEnd(9)}  ${attempt.error != null ? `${attempt.error.code}: ${attempt.error.message}` : ''}`.trimEnd())
+    }
+  }
+  const outputs = task.events.findLast(event => event.outputs != null)?.outputs
+  if (outputs != null && outputs.length > 0) {
+    lines.push('', 'Outputs (kept by the worker; "cloudai results" fetches them):')
+    for (const set of outputs) {
+      lines.push(`  ${set.path}  ${set.files} file${set.files === 1 ? '' : 's'}  ${formatBytes(set.bytes)}  sha256 ${set.sha256}  ${set.complete ? 'complete' : `incomplete: ${set.note ?? ''}`}`)
     }
   }
   lines.push('', task.attempts.length > 1 ? `Events (attempt ${task.attempt}):` : 'Events:')

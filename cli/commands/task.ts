@@ -1,5 +1,6 @@
+import { resolve } from 'node:path'
 import type { SubmitOptions, TaskRequest } from '../../node/src/master/master.ts'
-import { imageReferenceProblem, validateResources, validateTimeout } from '../../node/src/protocol/task-messages.ts'
+import { imageReferenceProblem, validateFiles, validateResources, validateTimeout } from '../../node/src/protocol/task-messages.ts'
 import { formatBytes, formatDuration } from '../../node/src/units.ts'
 import { exitCodeOf } from '../../node/src/error-codes.ts'
 import { codeOf, InvalidTaskError, SwarmKeyError, toError } from '../../node/src/errors.ts'
@@ -20,6 +21,8 @@ export interface TaskOptions extends ClientOptions {
   json?: boolean
   quiet?: boolean
   mdnsTag?: string
+  /** Where each `--output` lands here (by index); undefined: ./cloudai-results/<task-id>/<name>. */
+  outputLocals?: Array<string | undefined>
 }
 
 function preview (target: string, request: TaskRequest): string {
@@ -32,6 +35,8 @@ function preview (target: string, request: TaskRequest): string {
     ['Storage', formatBytes(request.resources.storageBytes)],
     ['GPUs', String(request.resources.gpus)],
     ['Network', request.network],
+    ...(request.files?.inputs ?? []).map(input => ['Input', `${input.source ?? '?'} → ${input.target}`] as [string, string]),
+    ...(request.files?.outputs ?? []).map(path => ['Output', path] as [string, string]),
     ...(request.timeoutMs != null ? [['Timeout', formatDuration(request.timeoutMs)] as [string, string]] : [])
   ])
 }
@@ -42,7 +47,8 @@ function preview (target: string, request: TaskRequest): string {
  */
 function checkedRequest (request: TaskRequest): TaskRequest {
   try {
-    return { ...request, resources: validateResources(request.resources), timeoutMs: validateTimeout(request.timeoutMs ?? 0) }
+    const files = validateFiles(request.files)
+    return { ...request, resources: validateResources(request.resources), timeoutMs: validateTimeout(request.timeoutMs ?? 0), ...(files != null ? { files } : { files: undefined }) }
   } catch (err) {
     if (err instanceof InvalidTaskError) throw new ExitError(EXIT.USAGE, err.message)
     throw err
@@ -112,6 +118,27 @@ export async function task (target: string, asked: TaskOptions, print: Printer):
         return
       }
       if (interrupted) break
+    }
+    if (!interrupted && output.terminal?.outputs != null && output.terminal.outputs.length > 0 && source.outputs != null && output.taskId != null) {
+      const taskId = output.taskId
+      const { receiveOutputs } = await import('./results.ts')
+      const { defaultDestinations } = await import('../results-download.ts')
+      const fallback = defaultDestinations(output.terminal.outputs, resolve(`cloudai-results/${taskId}`))
+      const destinations = fallback.map((path, index) => {
+        const local = options.outputLocals?.[index]
+        return local !== undefined ? resolve(local) : path
+      })
+      const download = new AbortController()
+      const stopDownload = (): void => { download.abort() }
+      process.once('SIGINT', stopDownload)
+      try {
+        await receiveOutputs(await source.outputs(taskId, download.signal), destinations, { json: options.json === true, quiet: options.quiet === true }, print)
+      } catch (err) {
+        if (err instanceof ExitError) throw err
+        throw new ExitError(EXIT.FAILURE, `could not download the results of task ${taskId}: ${toError(err).message}; try again with "cloudai results ${taskId}"`)
+      } finally {
+        process.off('SIGINT', stopDownload)
+      }
     }
   } finally {
     process.off('SIGINT', onInterrupt)

@@ -107,7 +107,16 @@ export const ERROR_TABLE = {
   COMMAND_NOT_FOUND: { exit: EXIT.NOT_FOUND },
   COMMAND_NOT_EXECUTABLE: { exit: EXIT.CANNOT_INVOKE },
   TIMEOUT: {},
-  OOM_KILLED: {}
+  OOM_KILLED: {},
+  // A task's files: an archive that breaks the rules (a path leaving its place, a link out,
+  // past a size cap, cut short), inputs that could not be delivered, outputs past
+  // --output-limit (the task ends FAILED; what fits is kept and marked incomplete), a local
+  // path that exists already, a task with no outputs kept (or no longer kept).
+  ARCHIVE_REFUSED: { http: 422 },
+  INPUT_FAILED: {},
+  OUTPUT_LIMIT: { exit: EXIT.FAILURE },
+  RESULTS_EXIST: { http: 409 },
+  NO_OUTPUTS: { http: 404 }
 } satisfies Record<string, CodeMeaning>
 
 export type ErrorCode = keyof typeof ERROR_TABLE
@@ -116,7 +125,8 @@ export type ErrorCode = keyof typeof ERROR_TABLE
 export type TaskErrorCode = 'INVALID_SPEC' | 'PEER_UNREACHABLE' | 'NO_PLACEMENT' |
   'QUEUE_FULL' | 'NEVER_FITS' | 'POLICY' | 'RATE_LIMITED' |
   'ENGINE_UNREACHABLE' | 'ENGINE_ERROR' | 'CONTAINER_GONE' | 'CREATE_FAILED' | 'PULL_FAILED' | 'IMAGE_TRANSFER_FAILED' | 'LOST' |
-  'IMAGE_NOT_FOUND' | 'IMAGE_MISMATCH' | 'COMMAND_NOT_FOUND' | 'COMMAND_NOT_EXECUTABLE' | 'TIMEOUT' | 'OOM_KILLED' | 'STORE_FULL'
+  'IMAGE_NOT_FOUND' | 'IMAGE_MISMATCH' | 'COMMAND_NOT_FOUND' | 'COMMAND_NOT_EXECUTABLE' | 'TIMEOUT' | 'OOM_KILLED' | 'STORE_FULL' |
+  'ARCHIVE_REFUSED' | 'INPUT_FAILED' | 'OUTPUT_LIMIT'
 
 /** What a code means; a code this version does not know (from a newer peer) means nothing special. */
 export function meaningOf (code: string | undefined): CodeMeaning {

@@ -128,3 +128,23 @@ export class ImageTransferBrokenError extends ImageTransferError {}
 export class ImageMismatchError extends CloudaiError {
   override readonly code = 'IMAGE_MISMATCH'
 }
+
+/** An archive of task files breaks a rule (a path leaving its place, a link out, a size cap, cut short); the message names the entry. */
+export class ArchiveRefusedError extends CloudaiError {
+  override readonly code = 'ARCHIVE_REFUSED'
+}
+
+/** A task's inputs could not be read, sent or put in its container. */
+export class InputFailedError extends CloudaiError {
+  override readonly code = 'INPUT_FAILED'
+}
+
+/** Where results would land exists already: they never overwrite anything. */
+export class ResultsExistError extends CloudaiError {
+  override readonly code = 'RESULTS_EXIST'
+}
+
+/** The task asked for no outputs, or its worker no longer keeps them. */
+export class NoOutputsError extends CloudaiError {
+  override readonly code = 'NO_OUTPUTS'
+}

@@ -25,6 +25,9 @@ import { SWARM_KEY_FILE, loadSwarmKey } from './mesh/swarm-key.ts'
 import type { PeerStatus } from './protocol/node-messages.ts'
 import { registerNodeProtocol } from './protocol/node-protocol.ts'
 import { registerTaskProtocol } from './protocol/task-protocol.ts'
+import { fetchInputsFromPeer, registerFilesProtocol } from './protocol/files-protocol.ts'
+import { OutputStore } from './files/output-store.ts'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { TaskSpec, TaskState } from './protocol/task-messages.ts'
 import { detectResources, type ResourceAmounts } from './resources.ts'
 import { TaskService } from './tasks/task-service.ts'
@@ -139,6 +142,7 @@ class Node implements CloudaiNode {
   private readonly options: NodeOptions
   private readonly keyFingerprint?: string
   private readonly imageEngine?: ImageEngine
+  private readonly outputStore: OutputStore
 
   constructor (libp2p: Mesh, store: TaskStore, audit: AuditLog, options: NodeOptions, capacity: ResourceAmounts, log: Logger, keyFingerprint?: string) {
     this.libp2p = libp2p
@@ -154,6 +158,7 @@ class Node implements CloudaiNode {
     this.imageEngine = options.imageEngine === false ? undefined : (options.imageEngine ?? (options.executor == null ? dockerImageEngine(new Docker()) : undefined))
     const imageEngine = this.imageEngine
     this.health = new HealthMonitor(executor)
+    this.outputStore = new OutputStore(join(options.dataDir, 'outputs'))
     this.worker = new Worker({
       executor,
       capacity,
@@ -177,7 +182,13 @@ class Node implements CloudaiNode {
               onRefused: (peer, imageId, reason) => { this.audit.record({ peer, action: 'image-fetch', code: 'POLICY', reason: `${imageId}: ${reason}` }) }
             })
           }
-        : {})
+        : {}),
+      files: {
+        store: this.outputStore,
+        fetchInputs: async ({ taskId, attempt, submitter }) => submitter === this.peerId.toString()
+          ? await this.master.inputs(submitter, taskId, attempt)
+          : await fetchInputsFromPeer(this.libp2p, peerIdFromString(submitter), taskId, attempt)
+      }
     })
     this.master = new Master({
       libp2p,
@@ -217,6 +228,12 @@ class Node implements CloudaiNode {
       cancel: (remote, taskId) => this.audited(remote, 'cancel', taskId, () => this.worker.cancel(taskId, remote.toString())),
       onBadRequest: (remote, err) => { this.log.debug({ peer: remote.toString(), err: err.message }, 'node protocol request failed') }
     })
+    await this.countKeptOutputs()
+    await registerFilesProtocol(this.libp2p, {
+      inputs: async (remote, taskId, attempt) => await this.master.inputs(remote, taskId, attempt),
+      outputs: async (remote, taskId) => await this.worker.outputs(taskId, remote),
+      onBadRequest: (remote, err) => { this.log.debug({ peer: remote.toString(), err: err.message }, 'files protocol request failed') }
+    })
     await registerTaskProtocol(this.libp2p, {
       host: this.worker,
       nameOf: peerId => this.membership.list().find(member => member.peerId.toString() === peerId)?.status.name ?? '',
@@ -236,6 +253,20 @@ class Node implements CloudaiNode {
     await this.libp2p.start()
     this.membership.start()
     this.master.resume()
+  }
+
+  /**
+   * The outputs kept beside the store count towards the history's size and leave with their
+   * task; ones whose task the history no longer holds (pruned while the node was down) go now.
+   */
+  private async countKeptOutputs (): Promise<void> {
+    this.store.onTaskDeleted(taskId => {
+      this.outputStore.remove(taskId).catch((err: unknown) => { this.log.warn({ task: taskId, err: String(err) }, 'could not remove the outputs of a task that left the history') })
+    })
+    for (const taskId of await this.outputStore.taskIds()) {
+      if (this.store.task(taskId, 'executed') == null) await this.outputStore.remove(taskId)
+      else this.store.keepBeside(taskId, await this.outputStore.bytesOf(taskId))
+    }
   }
 
   /** Run a request for `remote`; a refusal of its rights over a task goes to the audit log. */

@@ -75,7 +75,8 @@ main() {
   # needs the buildx plugin.
   local env=(DOCKER_BUILDKIT=0)
   docker buildx version >/dev/null 2>&1 && env=(DOCKER_BUILDKIT=1)
-  out="$(env "${env[@]}" docker build --build-arg "BASE=$base" -t "$IMAGE" "$HERE" 2>&1)" ||
+  # No network for the build: its only RUN step makes /out, and a test runs it in a namespace without one.
+  out="$(env "${env[@]}" docker build --network none --build-arg "BASE=$base" -t "$IMAGE" "$HERE" 2>&1)" ||
     { printf '%s\n' "$out" >&2; die "docker build failed (output above)"; }
   log "built $IMAGE ($(docker image inspect -f '{{.Id}}' "$IMAGE" | cut -c8-19))"
 

@@ -4,6 +4,7 @@
 import { resolve } from 'node:path'
 import { dashboardBench } from './dashboard.ts'
 import { discoveryBench } from './discovery.ts'
+import { fileTransferBench } from './file-transfer.ts'
 import { imageTransferBench } from './image-transfer.ts'
 import { idleRssBench } from './idle-rss.ts'
 import { logThroughputBench } from './log-throughput.ts'
@@ -25,7 +26,8 @@ const BENCHMARKS: Record<string, () => Promise<BenchRow[]>> = {
   'store-write': storeWriteBench,
   placement: placementBench,
   dashboard: dashboardBench,
-  'image-transfer': async () => await imageTransferBench(isQuick())
+  'image-transfer': async () => await imageTransferBench(isQuick()),
+  'file-transfer': async () => await fileTransferBench(isQuick())
 }
 
 // `--quick`: fewer repetitions and smaller payloads where a benchmark offers them (quick.ts).

@@ -136,6 +136,20 @@ const STEPS: Array<{ matches: RegExp, run: () => Promise<void> }> = [
     }
   },
   {
+    matches: /^npx cloudai task B \S+\/cloudai-sample-task:1 --input sample-tasks\/task1\/readings\.csv --output \/out$/,
+    run: async () => {
+      // As typed, but the results land in the test's own directory rather than the checkout.
+      const results = join(dir.path, 'results')
+      const sent = await cli('A', ['task', 'B', `${REGISTRY}/cloudai-sample-task:1`, '--input', join(ROOT, 'sample-tasks/task1/readings.csv'), '--output', `/out:${results}`])
+      assert.equal(sent.code, 0, sent.stderr)
+      const rows = (await readFile(join(ROOT, 'sample-tasks/task1/readings.csv'), 'utf8')).trim().split('\n').length - 1
+      assert.equal(report(sent.stdout).count, rows)
+      assert.equal(JSON.parse(await readFile(join(results, 'summary.json'), 'utf8')).count, rows)
+      assert.match(await readFile(join(results, 'histogram.svg'), 'utf8'), /^<svg /)
+      assert.match(sent.stderr, /✔ \/out → .*results \(2 files, /)
+    }
+  },
+  {
     matches: /^npx cloudai tasks$/,
     run: async () => {
       const tasks = await cli('A', ['tasks'])

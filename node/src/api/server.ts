@@ -8,7 +8,7 @@ import { httpStatusOf } from '../error-codes.ts'
 import { codeOf, NotMemberError, toError } from '../errors.ts'
 import { DEFAULT_API_ADDRESS } from '../defaults.ts'
 import { RequestError, STREAMED } from './http-error.ts'
-import { cancelTask, explainPlacement, listTasks, pruneTasks, submitCopies, submitTask, taskEvents, taskStatus } from './tasks-route.ts'
+import { cancelTask, explainPlacement, listTasks, pruneTasks, submitCopies, submitTask, taskEvents, taskOutputs, taskStatus } from './tasks-route.ts'
 import type { NodeMetrics } from '../metrics/node-metrics.ts'
 import { isLoopbackHost } from './host-check.ts'
 import { DashboardSessions } from './dashboard-sessions.ts'
@@ -76,7 +76,7 @@ const ROUTES: Record<string, Route> = {
 }
 
 /** `/v1/tasks/<id>[/events|/cancel]`: the routes about one task, named by its id or a prefix. */
-const TASK_PATH = /^\/v1\/tasks\/([^/]{1,128})(\/events|\/cancel)?$/
+const TASK_PATH = /^\/v1\/tasks\/([^/]{1,128})(\/events|\/cancel|\/outputs)?$/
 
 function findRoute (method: string | undefined, url: URL): Route | undefined {
   const exact = ROUTES[`${method} ${url.pathname}`]
@@ -93,6 +93,7 @@ function findRoute (method: string | undefined, url: URL): Route | undefined {
   if (action === 'GET ') return async node => await taskStatus(node.tasks, taskId)
   if (action === 'GET /events') return async (node, _body, res) => { await taskEvents(node.tasks, taskId, url.searchParams, res); return STREAMED }
   if (action === 'POST /cancel') return async node => await cancelTask(node.tasks, taskId)
+  if (action === 'GET /outputs') return async (node, _body, res) => { await taskOutputs(node.tasks, taskId, res); return STREAMED }
   return undefined
 }
 

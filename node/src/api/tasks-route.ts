@@ -21,7 +21,13 @@ const Request = {
   network: z.enum(['none', 'bridge']).default('none'),
   // No timeout is no field: 0 would be sent as the wire's "no timeout" (the validator checks the range).
   timeoutMs: z.number().positive().optional(),
-  labels: z.record(z.string(), z.string()).default({})
+  labels: z.record(z.string(), z.string()).default({}),
+  // Input sources are paths on this machine (the daemon reads them as the user who runs it); the task validator checks the rest.
+  files: z.object({
+    inputs: z.array(z.object({ source: z.string().min(1).max(4096).startsWith('/'), target: z.string().min(1).max(1024) }).strict()).max(64).default([]),
+    outputs: z.array(z.string().min(1).max(1024)).max(64).default([]),
+    outputLimitBytes: z.number().int().positive().optional()
+  }).strict().optional()
 }
 /** How to place the task and when to place it again. */
 const Placement = {
@@ -139,4 +145,31 @@ export async function taskEvents (tasks: TaskService, idOrPrefix: string, query:
  */
 export async function cancelTask (tasks: TaskService, idOrPrefix: string): Promise<unknown> {
   return await tasks.cancel(idOrPrefix)
+}
+
+/**
+ * GET /v1/tasks/<id>/outputs: the outputs kept of a finished task, as a tar (each set under
+ * its index, each file with its SHA-256), fetched from its worker as it is sent; the
+ * summaries are in the `x-cloudai-outputs` header (base64 JSON). A client that goes away
+ * stops the transfer.
+ */
+export async function taskOutputs (tasks: TaskService, idOrPrefix: string, res: ServerResponse): Promise<void> {
+  const gone = clientGone(res)
+  const { taskId, sets, archive } = await tasks.outputs(idOrPrefix, gone)
+  res.writeHead(200, {
+    'content-type': 'application/x-tar',
+    'x-cloudai-task': taskId,
+    'x-cloudai-outputs': Buffer.from(JSON.stringify(sets)).toString('base64')
+  })
+  for await (const chunk of archive) {
+    if (res.destroyed) break
+    if (!res.write(chunk)) {
+      await new Promise<void>(resolve => {
+        const done = (): void => { res.off('drain', done); res.off('close', done); resolve() }
+        res.on('drain', done)
+        res.on('close', done)
+      })
+    }
+  }
+  res.end()
 }

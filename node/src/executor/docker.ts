@@ -4,7 +4,7 @@ import Docker from 'dockerode'
 import { checkDockerHealth } from './docker-health.ts'
 import { createError, engineError, engineMessage, ExecutionError, isUnreachable, pullError, startError, statusCodeOf } from './docker-errors.ts'
 import { findContainer, listTaskIds, ReplayAligner } from './docker-adopt.ts'
-import type { ExecutionObserver, ExecutionResult, Executor, ExecutorTask, FoundContainer, RecordedOutput, TaskKey } from './executor.ts'
+import type { ContainerFiles, ExecutionObserver, ExecutionResult, Executor, ExecutorTask, FoundContainer, RecordedOutput, TaskKey } from './executor.ts'
 import { buildCreateOptions, containerName, InvalidSpecError, STOP_GRACE_SECONDS, validateTask } from './host-config.ts'
 import { DockerLogDemuxer } from './log-demux.ts'
 import { pullImage } from './pull.ts'
@@ -136,6 +136,9 @@ export class DockerExecutor implements Executor {
         throw createError(containerName(task.taskId, task.attempt), err)
       }
       if (signal.aborted) return outcome({ cancelled: true })
+      const inputProblem = await fromObserverAsync(state, async () => await observer.onCreated?.(containerFiles(created.container as Docker.Container)))
+      if (inputProblem !== undefined) return outcome({ error: inputProblem })
+      if (signal.aborted) return outcome({ cancelled: true })
       return await this.runCreated(created.container, task, observer, signal, state, stopLogs, outcome)
     } catch (err) {
       if (state.observerFailure !== undefined) throw state.observerFailure.err
@@ -212,7 +215,7 @@ export class DockerExecutor implements Executor {
     } finally {
       reported()
     }
-    return await waitForExit(container, output, signal, state, task.timeoutMs, this.stopGraceSeconds, outcome)
+    return await waitForExit(container, output, observer, signal, state, task.timeoutMs, this.stopGraceSeconds, outcome)
   }
 
   async find (task: TaskKey): Promise<FoundContainer | undefined> {
@@ -252,7 +255,7 @@ export class DockerExecutor implements Executor {
       const replay = new ReplayAligner(recorded, observer)
       const output = followOutput(container, logs, state, stopLogs, replay.onLog)
       const timeoutMs = task.timeoutMs !== undefined ? Math.max(0, task.timeoutMs - ranMs) : undefined
-      const result = await waitForExit(container, output, signal, state, timeoutMs, this.stopGraceSeconds, outcome)
+      const result = await waitForExit(container, output, observer, signal, state, timeoutMs, this.stopGraceSeconds, outcome)
       fromObserver(state, () => { replay.end() })
       return result
     } catch (err) {
@@ -302,6 +305,7 @@ function followOutput (container: Docker.Container, source: NodeJS.ReadableStrea
 async function waitForExit (
   container: Docker.Container,
   output: Output,
+  observer: ExecutionObserver,
   signal: AbortSignal,
   state: RunState,
   timeoutMs: number | undefined,
@@ -334,6 +338,7 @@ async function waitForExit (
   if (output.failed() && !state.cancelled && !state.timedOut) {
     throw engineError('streaming the container\'s output', logError)
   }
+  await fromObserverAsync(state, async () => { await observer.onExited?.(containerFiles(container)) })
   return outcome({ exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled })
 }
 
@@ -341,6 +346,31 @@ async function waitForExit (
 function reportEnd (observer: ExecutionObserver, result: ExecutionResult): ExecutionResult {
   observer.onEnded?.(result)
   return result
+}
+
+/** The archive endpoints of one container (`docker cp` uses the same). */
+function containerFiles (container: Docker.Container): ContainerFiles {
+  return {
+    put: async archive => { await container.putArchive(archive, { path: '/' }) },
+    get: async path => {
+      try {
+        return await container.getArchive({ path }) as unknown as NodeJS.ReadableStream
+      } catch (err) {
+        if (statusCodeOf(err) === 404) return undefined
+        throw err
+      }
+    }
+  }
+}
+
+/** `fromObserver` for an observer call that returns a promise. */
+async function fromObserverAsync<T> (state: RunState, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (err) {
+    state.observerFailure = { err }
+    throw err
+  }
 }
 
 /** Calls the observer, remembering what it throws so run() can tell it from engine failures. */

@@ -42,7 +42,31 @@ export interface StrictProfile {
   tmpBytes: number
 }
 
+/** A created container's files, through the engine's archive endpoints: no host path is ever mounted. */
+export interface ContainerFiles {
+  /** Unpack a tar at the container's root (its entries name where they land). */
+  put(archive: NodeJS.ReadableStream): Promise<void>
+  /** A tar of `path`, its entries named from the path's last component; undefined when the container has no such path. */
+  get(path: string): Promise<NodeJS.ReadableStream | undefined>
+}
+
+/** The inputs could not be put in place: the task ends with this (its code and message) before it starts. */
+export interface InputProblem {
+  code: 'INPUT_FAILED' | 'ARCHIVE_REFUSED'
+  message: string
+}
+
 export interface ExecutionObserver {
+  /**
+   * The container exists and has not started: put its inputs in. Resolves with a problem
+   * when they could not be (the container is then removed unstarted, the task ends with it).
+   */
+  onCreated?(files: ContainerFiles): Promise<InputProblem | undefined>
+  /**
+   * The container has exited (whatever its code, also after a cancel or timeout) and still
+   * exists: collect its outputs. Never rejects: what could not be collected is noted.
+   */
+  onExited?(files: ContainerFiles): Promise<void>
   /** Bytes of the image's layers fetched so far; at most a few calls a second, the last one complete. */
   onPullProgress?(progress: { doneBytes: number, totalBytes: number }): void
   /** The image is present locally (pulled from a registry now, or already in the engine); the container is created next. */
@@ -69,7 +93,8 @@ export interface ExecutionObserver {
 
 /** The task error codes an executor reports (ERROR_TABLE says what each means). */
 export type ExecutionErrorCode = Extract<TaskErrorCode,
-  'IMAGE_NOT_FOUND' | 'IMAGE_MISMATCH' | 'IMAGE_TRANSFER_FAILED' | 'PULL_FAILED' | 'ENGINE_UNREACHABLE' | 'INVALID_SPEC' | 'CREATE_FAILED' | 'COMMAND_NOT_FOUND' | 'COMMAND_NOT_EXECUTABLE' | 'ENGINE_ERROR'>
+  'IMAGE_NOT_FOUND' | 'IMAGE_MISMATCH' | 'IMAGE_TRANSFER_FAILED' | 'PULL_FAILED' | 'ENGINE_UNREACHABLE' | 'INVALID_SPEC' | 'CREATE_FAILED' | 'COMMAND_NOT_FOUND' | 'COMMAND_NOT_EXECUTABLE' | 'ENGINE_ERROR' |
+  'INPUT_FAILED' | 'ARCHIVE_REFUSED'>
 
 export interface ExecutionResult {
   /** The container's exit code, set whenever it ran (also after a timeout or cancel). */

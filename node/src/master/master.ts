@@ -2,7 +2,12 @@ import type { Libp2p } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
-import { toError } from '../errors.ts'
+import { stat } from 'node:fs/promises'
+import type { Readable } from 'node:stream'
+import { InvalidTaskError, NoOutputsError, NotSubmitterError, TaskNotFoundError, toError } from '../errors.ts'
+import { packTrees } from '../files/archive-pack.ts'
+import type { OutputSet } from '../files/output-store.ts'
+import { fetchOutputsFromPeer } from '../protocol/files-protocol.ts'
 import { silentLogger } from '../logger.ts'
 import { requestStatus } from '../protocol/node-protocol.ts'
 import { encodeSpec, isTerminal, TaskState, validateSpec, type TaskEvent, type TaskSpec } from '../protocol/task-messages.ts'
@@ -57,6 +62,21 @@ export interface MasterInit {
   /** The ID of an image in this node's engine, or undefined when it has none by that name (then the worker pulls it). */
   imageIdOf?: (image: string) => Promise<string | undefined>
   log?: Logger
+}
+
+/** Every input source must exist and be a file or a directory before anything is sent. */
+async function checkInputSources (request: TaskRequest): Promise<void> {
+  for (const input of request.files?.inputs ?? []) {
+    if (input.source == null) throw new InvalidTaskError(`input ${input.target} has no source on this node`)
+    const info = await stat(input.source).catch(() => undefined)
+    if (info === undefined) throw new InvalidTaskError(`input ${input.source} does not exist (or cannot be read)`)
+    if (!info.isFile() && !info.isDirectory()) throw new InvalidTaskError(`input ${input.source} is neither a file nor a directory`)
+  }
+}
+
+function withSources (spec: TaskSpec, request: TaskRequest): TaskSpec {
+  if (spec.files == null || request.files == null) return spec
+  return { ...spec, files: { ...spec.files, inputs: request.files.inputs.map(input => ({ ...input })) } }
 }
 
 /** Task ids are made by the master: time-ordered for people, random enough to be unique across the mesh. */
@@ -141,8 +161,10 @@ export class Master {
 
   /** `count` copies of a task (`--count`), each its own task, placed together by one probe round. */
   async submitCopies (target: string, request: TaskRequest, options: SubmitOptions, count: number): Promise<SubmittedTask[]> {
+    await checkInputSources(request)
     const named = await this.withImageId(request)
-    const specs = Array.from({ length: count }, () => validateSpec(encodeSpec({ ...named, id: newTaskId(), attempt: 1 })))
+    // The wire form leaves the input sources out; this node keeps them with its record, to serve the inputs.
+    const specs = Array.from({ length: count }, () => withSources(validateSpec(encodeSpec({ ...named, id: newTaskId(), attempt: 1 })), request))
     const peers = target === 'auto'
       ? (await this.place(specs, options, count, new Set(), true)).choices
       : specs.map(() => this.resolve(target))
@@ -277,6 +299,34 @@ export class Master {
       this.track(follower)
       follower.resume()
     }
+  }
+
+  /**
+   * The inputs of a task this node submitted, as a tar read from disk while it is sent,
+   * for the worker of that attempt only (a peer, or this node for `self`).
+   */
+  async inputs (requester: string, taskId: string, attempt: number): Promise<Readable> {
+    const record = this.init.store.task(taskId, 'submitted')
+    if (record == null) throw new TaskNotFoundError(`this node submitted no task ${taskId}`)
+    const placed = this.init.store.attempts(taskId).find(known => known.attempt === attempt)
+    if (placed == null || placed.peerId !== requester) throw new NotSubmitterError(`the inputs of task ${taskId} go only to the worker of its attempt ${attempt}`)
+    const inputs = record.spec.files?.inputs ?? []
+    return packTrees(inputs.filter(input => input.source != null).map(input => ({ diskPath: input.source as string, archivePath: input.target.slice(1) })), {
+      symlinks: 'skip',
+      onSkipped: note => { this.log.warn({ task: taskId }, `input: ${note}`) }
+    })
+  }
+
+  /** The outputs the worker of a task this node submitted kept: from this node's own worker, or from the peer's. */
+  async outputs (taskId: string, signal?: AbortSignal): Promise<{ sets: OutputSet[], archive: AsyncIterable<Uint8Array> }> {
+    const record = this.init.store.task(taskId, 'submitted')
+    if (record == null) throw new TaskNotFoundError(`this node submitted no task ${taskId}`)
+    if (record.spec.files == null || record.spec.files.outputs.length === 0) throw new NoOutputsError(`task ${taskId} asked for no outputs (--output)`)
+    if (!isTerminal(record.state)) throw new NoOutputsError(`task ${taskId} has not ended: its outputs are collected when its container exits`)
+    if (record.peerId === this.init.self().peerId) return await this.init.worker.outputs(taskId)
+    if (record.peerId === '') throw new NoOutputsError(`task ${taskId} was never placed on a worker`)
+    const fetched = await fetchOutputsFromPeer(this.init.libp2p, peerIdFromString(record.peerId), taskId, signal)
+    return { sets: fetched.outputs, archive: fetched.archive }
   }
 
   /** Since when the worker of a task we follow has been unreachable, if it is. */

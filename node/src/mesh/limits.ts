@@ -22,14 +22,15 @@ export const DIAL_TIMEOUT_MS = 5_000
 export const STREAM_MAX_READ_BUFFER_BYTES = 2 * 1024 * 1024
 
 /**
- * Yamux's window per stream, from the start (its default starts at 256 KiB and grows only
- * while a reader keeps up): a bulk stream (an image) moves a window per round trip, and
- * on a busy machine a round trip takes milliseconds, so 256 KiB halved throughput here. The
- * window does not bound what a reader buffers (yamux grants more as data arrives, unless
- * the reader paused), so it stays well under STREAM_MAX_READ_BUFFER_BYTES, and a protocol
- * that streams bulk data grants its own credit (image-protocol.ts).
+ * Yamux's window per stream, from the start and at most: the most a peer may send on a stream
+ * before we acknowledge it. Its default starts at 256 KiB and grows to 16 MiB while a reader
+ * keeps up: 256 KiB halved a bulk stream's throughput here (a window per round trip, and on
+ * a busy machine a round trip takes milliseconds), and 16 MiB lets a peer overrun a reader
+ * that paused (a file transfer waiting on a disk or the engine). Half the read buffer: yamux
+ * acknowledges data as it arrives, not as it is read, so what arrived just before a pause can
+ * come on top of a whole window. Protocols that stream bulk data also grant their own credit.
  */
-export const STREAM_WINDOW_BYTES = 1024 * 1024
+export const STREAM_WINDOW_BYTES = STREAM_MAX_READ_BUFFER_BYTES / 2
 
 /** Bytes we queue for a slow reader before resetting its stream (yamux has no limit by default). */
 export const STREAM_MAX_WRITE_BUFFER_BYTES = 4 * 1024 * 1024

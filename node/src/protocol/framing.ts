@@ -36,6 +36,31 @@ export async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal): 
   }
 }
 
+/**
+ * Resolve once the stream can take more after a `send` that returned false. Listens for
+ * the stream's own 'drain' event: `onDrain()` (libp2p utils 7.4) resolves at once after the
+ * first drain of a stream's life, which would let a steady writer fill the write buffer
+ * until the muxer resets the stream.
+ */
+async function drained (stream: Stream, signal: AbortSignal): Promise<void> {
+  let cleanup = (): void => {}
+  const ready = new Promise<void>((resolve, reject) => {
+    const onDrain = (): void => { cleanup(); resolve() }
+    const onClose = (evt: Event): void => { cleanup(); reject((evt as Event & { error?: Error }).error ?? new UnexpectedEndError('the stream closed while a write waited')) }
+    cleanup = () => {
+      stream.removeEventListener('drain', onDrain)
+      stream.removeEventListener('close', onClose)
+    }
+    stream.addEventListener('drain', onDrain)
+    stream.addEventListener('close', onClose)
+  })
+  try {
+    await raceSignal(ready, signal)
+  } finally {
+    cleanup()
+  }
+}
+
 /** Decode one frame with limits; any failure is a ProtocolError. */
 export function decodeFrame<T> (codec: MessageCodec<T>, frame: Uint8ArrayList, limits?: Record<string, unknown>): T {
   try {
@@ -93,9 +118,7 @@ export class FramedStream {
 
   async write<T> (message: T, codec: MessageCodec<T>, signal: AbortSignal): Promise<void> {
     try {
-      if (!this.stream.send(lp.encode.single(codec.encode(message)))) {
-        await raceSignal(this.stream.onDrain({ signal }), signal)
-      }
+      if (!this.stream.send(lp.encode.single(codec.encode(message)))) await drained(this.stream, signal)
     } catch (err) {
       throw toError(err)
     }

@@ -26,6 +26,8 @@ export class StreamReader {
   private failure: Error | undefined
   private stopped = false
   private trailingBytes = 0
+  private resuming = false
+  private pauseAfterResume = false
   private wake = (): void => {}
 
   constructor (stream: Stream) {
@@ -75,7 +77,12 @@ export class StreamReader {
   private received (data: Chunk): void {
     if (!this.stopped) {
       this.queue.push(data)
-      this.setPaused(true)
+      // A chunk can arrive from inside `resume()`, which after dispatching it un-pauses the
+      // muxer's flow control (yamux's sendResume): a pause made in between would be undone,
+      // and the sender would go on unchecked until the read buffer overflows. So inside a
+      // resume, the pause waits until it has returned.
+      if (this.resuming) this.pauseAfterResume = true
+      else this.setPaused(true)
       this.wake()
       return
     }
@@ -87,7 +94,19 @@ export class StreamReader {
 
   private setPaused (paused: boolean): void {
     const { readStatus } = this.stream
-    if (paused && readStatus === 'readable') this.stream.pause()
-    else if (!paused && readStatus === 'paused') this.stream.resume()
+    if (paused && readStatus === 'readable') {
+      this.stream.pause()
+    } else if (!paused && readStatus === 'paused') {
+      this.resuming = true
+      try {
+        this.stream.resume()
+      } finally {
+        this.resuming = false
+      }
+      if (this.pauseAfterResume) {
+        this.pauseAfterResume = false
+        if (this.queue.length > 0 && !this.stopped) this.setPaused(true)
+      }
+    }
   }
 }

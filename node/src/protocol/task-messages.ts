@@ -1,4 +1,4 @@
-import { MasterMessage, TaskEvent, TaskSpec as WireTaskSpec, TaskState, LogStream, TruncationCause, ImageSourceKind, type LogChunk } from '../../../protocols/task.ts'
+import { MasterMessage, TaskEvent, TaskSpec as WireTaskSpec, TaskState, LogStream, TruncationCause, ImageSourceKind, TransferDirection, type LogChunk, type TaskFiles as WireTaskFiles } from '../../../protocols/task.ts'
 import { outputPieces } from './task-output.ts'
 import type { OutputStreamName, TaskOutputJson } from './output-json.ts'
 import { InvalidTaskError, ProtocolError } from '../errors.ts'
@@ -21,13 +21,34 @@ export const MAX_TIMEOUT_MS = 24 * DAY_MS
 export const MAX_TASK_CPU = 4096
 export const MAX_TASK_GPUS = 64
 export const MAX_ATTEMPT = 1000
+/** Inputs and outputs one task may name: each is a tree, so a handful is what real tasks use. */
+export const MAX_TASK_FILE_PATHS = 64
+/** A container path for an input or an output. */
+export const MAX_CONTAINER_PATH_LENGTH = 1024
 
 /** Decode limits for a MasterMessage (protons checks counts before allocating). */
 export const MASTER_MESSAGE_LIMITS = {
-  submit: { spec: { command: MAX_COMMAND_ARGS, env: MAX_ENV_VARS, labels: MAX_TASK_LABELS } }
+  submit: { spec: { command: MAX_COMMAND_ARGS, env: MAX_ENV_VARS, labels: MAX_TASK_LABELS, files: { inputs: MAX_TASK_FILE_PATHS, outputs: MAX_TASK_FILE_PATHS } } }
 }
 
 export type NetworkMode = 'none' | 'bridge'
+
+/** One input: where it lands in the container, and (on the submitter only, never sent) where it comes from. */
+export interface InputMount {
+  /** An absolute, normalized container path. */
+  target: string
+  /** The submitter's file or directory (absolute). */
+  source?: string
+}
+
+/** A task's files: what goes in before it starts and what comes back after it exits. */
+export interface TaskFilesSpec {
+  inputs: InputMount[]
+  /** Absolute, normalized container paths collected after the container exits. */
+  outputs: string[]
+  /** The most the outputs may hold together; undefined: the worker's default. */
+  outputLimitBytes?: number
+}
 
 /** A task as the worker and master see it after validation. */
 export interface TaskSpec {
@@ -43,6 +64,8 @@ export interface TaskSpec {
   attempt: number
   /** The image's ID in the submitter's engine ("sha256:<64 hex>"): the worker runs exactly this image. Undefined: the submitter does not hold it. */
   imageId?: string
+  /** Undefined: the task takes no files and gives none back. */
+  files?: TaskFilesSpec
 }
 
 /** An image ID as engines write it: the digest of the image's config. */
@@ -116,6 +139,44 @@ export function checkTaskId (id: string): string {
   return id
 }
 
+/**
+ * A container path for an input or output: absolute, normalized, not the root, no NUL; the
+ * path itself, or the problem with it.
+ */
+export function containerPathProblem (path: string): string | undefined {
+  if (path.length === 0 || path.length > MAX_CONTAINER_PATH_LENGTH) return `a container path must have 1-${MAX_CONTAINER_PATH_LENGTH} characters`
+  if (path.includes('\0')) return 'a container path contains a NUL byte'
+  if (!path.startsWith('/')) return `container path "${path.slice(0, 60)}" must be absolute (start with /)`
+  const parts = path.split('/').slice(1)
+  if (parts.some(part => part === '' || part === '.' || part === '..')) return `container path "${path.slice(0, 60)}" must be normalized: no "//", "." or ".." and no trailing "/"`
+  return undefined
+}
+
+/** Check a task's files from the wire, the API or the command line. */
+export function validateFiles (files: WireTaskFiles | TaskFilesSpec | undefined): TaskFilesSpec | undefined {
+  if (files == null) return undefined
+  if (files.inputs.length === 0 && files.outputs.length === 0) return undefined
+  if (files.inputs.length > MAX_TASK_FILE_PATHS || files.outputs.length > MAX_TASK_FILE_PATHS) refuse(`at most ${MAX_TASK_FILE_PATHS} inputs and ${MAX_TASK_FILE_PATHS} outputs`)
+  const targets = files.inputs.map(input => input.target)
+  for (const path of [...targets, ...files.outputs]) {
+    const problem = containerPathProblem(path)
+    if (problem != null) refuse(problem)
+  }
+  // Two inputs at one place, or one inside another, would have one overwrite the other's files.
+  for (const [index, target] of targets.entries()) {
+    const clash = targets.find((other, at) => at !== index && (other === target || target.startsWith(`${other}/`)))
+    if (clash != null) refuse(`inputs "${target}" and "${clash}" overlap: give each its own place`)
+  }
+  if (new Set(files.outputs).size !== files.outputs.length) refuse('an output path is given twice')
+  const limit = files.outputLimitBytes ?? 0
+  checkAmount(limit, 'output limit', { whole: true, max: Number.MAX_SAFE_INTEGER })
+  return {
+    inputs: files.inputs.map(input => ({ target: input.target, ...('source' in input && typeof input.source === 'string' ? { source: input.source } : {}) })),
+    outputs: [...files.outputs],
+    ...(limit > 0 ? { outputLimitBytes: limit } : {})
+  }
+}
+
 /** Validate a decoded spec from the wire. Throws ProtocolError naming the bad field. */
 export function validateSpec (spec: WireTaskSpec | undefined): TaskSpec {
   if (spec == null) refuse('the spec is missing')
@@ -143,6 +204,7 @@ export function validateSpec (spec: WireTaskSpec | undefined): TaskSpec {
   const resources = validateResources(spec.resources)
   const timeoutMs = validateTimeout(spec.timeoutMs)
   if (spec.imageId != null && !IMAGE_ID_PATTERN.test(spec.imageId)) refuse(`image ID "${spec.imageId.slice(0, 80)}" must be "sha256:" and 64 lowercase hex digits`)
+  const files = validateFiles(spec.files)
   return {
     id: spec.id,
     image: spec.image,
@@ -153,17 +215,20 @@ export function validateSpec (spec: WireTaskSpec | undefined): TaskSpec {
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     labels: Object.fromEntries(spec.labels),
     attempt: checkAmount(spec.attempt, 'attempt', { whole: true, max: MAX_ATTEMPT }),
-    ...(spec.imageId != null ? { imageId: spec.imageId } : {})
+    ...(spec.imageId != null ? { imageId: spec.imageId } : {}),
+    ...(files != null ? { files } : {})
   }
 }
 
-/** The wire form of a spec. */
+/** The wire form of a spec. Input sources stay on the submitter: the worker needs only where each lands. */
 export function encodeSpec (spec: TaskSpec): WireTaskSpec {
+  const { files, ...rest } = spec
   return {
-    ...spec,
+    ...rest,
     env: new Map(Object.entries(spec.env)),
     labels: new Map(Object.entries(spec.labels)),
-    timeoutMs: spec.timeoutMs ?? 0
+    timeoutMs: spec.timeoutMs ?? 0,
+    ...(files != null ? { files: { inputs: files.inputs.map(input => ({ target: input.target })), outputs: files.outputs, outputLimitBytes: files.outputLimitBytes ?? 0 } } : {})
   }
 }
 
@@ -198,6 +263,19 @@ export interface TaskEventJson {
   imageFetch?: { peer: string, doneBytes: number, totalBytes: number, bytesPerSecond: number }
   /** Where the image came from: the worker's engine, a peer (with its ID), or a registry. */
   imageSource?: { kind: 'engine' | 'peer' | 'registry', peer?: string }
+  /** On the terminal event of a task with outputs: what the worker kept of each. */
+  outputs?: OutputSetJson[]
+  /** Progress of the inputs going into the container or the outputs coming out of it. */
+  transfer?: { direction: 'inputs' | 'outputs', doneBytes: number, doneFiles: number }
+}
+
+export interface OutputSetJson {
+  path: string
+  bytes: number
+  files: number
+  sha256: string
+  complete: boolean
+  note?: string
 }
 
 const IMAGE_SOURCE_NAMES: Record<ImageSourceKind, 'engine' | 'peer' | 'registry'> = {
@@ -220,8 +298,10 @@ export function eventToJson (event: TaskEvent): TaskEventJson {
     ...(event.error != null ? { error: { code: event.error.code, message: event.error.message } } : {}),
     ...(event.imageFetch != null ? { imageFetch: { peer: event.imageFetch.peer, doneBytes: event.imageFetch.doneBytes, totalBytes: event.imageFetch.totalBytes, bytesPerSecond: event.imageFetch.bytesPerSecond } } : {}),
     ...(event.imageSource != null ? { imageSource: { kind: IMAGE_SOURCE_NAMES[event.imageSource.kind] ?? 'engine', ...(event.imageSource.peer !== '' ? { peer: event.imageSource.peer } : {}) } } : {}),
-    ...(event.truncated != null ? { truncated: { limitBytes: event.truncated.limitBytes, cause: event.truncated.cause === TruncationCause.ENGINE_LOG_GAP ? 'engine-log-gap' : 'log-limit' } } : {})
+    ...(event.truncated != null ? { truncated: { limitBytes: event.truncated.limitBytes, cause: event.truncated.cause === TruncationCause.ENGINE_LOG_GAP ? 'engine-log-gap' : 'log-limit' } } : {}),
+    ...(event.outputs != null ? { outputs: event.outputs.sets.map(set => ({ path: set.path, bytes: set.bytes, files: set.files, sha256: set.sha256, complete: set.complete, ...(set.note !== '' ? { note: set.note } : {}) })) } : {}),
+    ...(event.transfer != null ? { transfer: { direction: event.transfer.direction === TransferDirection.OUTPUTS ? 'outputs' : 'inputs', doneBytes: event.transfer.doneBytes, doneFiles: event.transfer.doneFiles } } : {})
   }
 }
 
-export { isTerminal, TERMINAL_STATES, MasterMessage, TaskEvent, TaskState, LogStream, TruncationCause, ImageSourceKind }
+export { isTerminal, TERMINAL_STATES, MasterMessage, TaskEvent, TaskState, LogStream, TruncationCause, ImageSourceKind, TransferDirection }

@@ -99,6 +99,10 @@ function createPrivately (path: string): void {
 export class TaskStore {
   private readonly db: DatabaseSync
   private readonly statements = new Map<string, StatementSync>()
+  /** Bytes kept beside the store per task (a task's output files), counted in `historyBytes` and let go with the task. */
+  private readonly keptBeside = new Map<string, number>()
+  private keptBesideTotal = 0
+  private readonly deletedListeners: Array<(taskId: string) => void> = []
   /** Readers waiting for a task's next event (or a change in how the master sees it). */
   private readonly waiting = new Map<string, Set<() => void>>()
   private readonly space: StoreSpace
@@ -416,7 +420,18 @@ export class TaskStore {
    */
   historyBytes (): number {
     const { page_count: pages } = this.sql('PRAGMA page_count').get() as { page_count: number }
-    return pages * this.pageSize() - this.reusableBytes()
+    return pages * this.pageSize() - this.reusableBytes() + this.keptBesideTotal
+  }
+
+  /** Count `bytes` kept outside the store for a task (its outputs) as part of its history, until the task is deleted. */
+  keepBeside (taskId: string, bytes: number): void {
+    this.keptBesideTotal += bytes - (this.keptBeside.get(taskId) ?? 0)
+    this.keptBeside.set(taskId, bytes)
+  }
+
+  /** Called with each task `deleteFinished` removed, after the removal, so what it kept beside the store goes too. */
+  onTaskDeleted (listener: (taskId: string) => void): void {
+    this.deletedListeners.push(listener)
   }
 
   /** Fixed once the store exists (only a VACUUM could change it, and none runs). */
@@ -436,6 +451,7 @@ export class TaskStore {
    */
   deleteFinished (options: { limit: number, endedBeforeMs?: number, downToBytes?: number }): Deleted {
     const deleted: Deleted = { tasks: 0, events: 0 }
+    const gone: string[] = []
     this.transaction(() => {
       const rows = this.sql(`SELECT task_id FROM tasks t
           WHERE state IN ${TERMINAL_SQL} AND (?1 IS NULL OR COALESCE(finished_ms, updated_ms) < ?1)
@@ -448,9 +464,13 @@ export class TaskStore {
         this.recent.forget(taskId)
         this.sql('DELETE FROM attempts WHERE task_id = ?').run(taskId)
         this.sql('DELETE FROM tasks WHERE task_id = ?').run(taskId)
+        this.keptBesideTotal -= this.keptBeside.get(taskId) ?? 0
+        this.keptBeside.delete(taskId)
+        gone.push(taskId)
         deleted.tasks++
       }
     })
+    for (const taskId of gone) for (const listener of this.deletedListeners) listener(taskId)
     return deleted
   }
 

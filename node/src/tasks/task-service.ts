@@ -2,6 +2,7 @@ import { InvalidTaskError, PeerUnreachableError, StoreFullError, toError } from 
 import type { Master, SubmitOptions, SubmittedTask, TaskRequest } from '../master/master.ts'
 import { NoPlacementError, type Placement } from '../master/placement.ts'
 import { AmbiguousPeerError, UnknownPeerError } from '../master/resolve-peer.ts'
+import type { OutputSet } from '../files/output-store.ts'
 import { isTerminal, type TaskState } from '../protocol/task-messages.ts'
 import { pruneHistory, type PruneReport, type RetentionRules } from '../store/retention.ts'
 import type { TaskStore } from '../store/store.ts'
@@ -51,6 +52,16 @@ export class TaskService extends TaskHistory {
   /** Where `auto` would place `count` copies of a task, and why (`--explain`); nothing is sent. */
   async explain (request: TaskRequest, options: SubmitOptions, count = 1): Promise<Placement> {
     return await sending(async () => await this.master.explain(request, options, count))
+  }
+
+  /**
+   * The outputs kept of a finished task: of one this node sent, from its worker (this node's
+   * own or a peer's); of one this node ran for a peer, from here.
+   */
+  async outputs (idOrPrefix: string, signal?: AbortSignal): Promise<{ taskId: string, sets: OutputSet[], archive: AsyncIterable<Uint8Array> }> {
+    const taskId = this.resolve(idOrPrefix)
+    if (this.store.task(taskId, 'submitted') != null) return { taskId, ...(await this.master.outputs(taskId, signal)) }
+    return { taskId, ...(await this.worker.outputs(taskId)) }
   }
 
   /** Stop a task this node sent (on its worker, wherever that is) or runs for a peer. */

@@ -31,6 +31,10 @@ export interface WorkerPolicy {
   submissions: { perSecond: number, burst: number }
   /** Images fetched from peers (a task's image the worker's engine lacks); undefined: DEFAULT_IMAGE_TRANSFER. */
   imageTransfer?: ImageTransferPolicy
+  /** The most one task's inputs may hold; undefined: DEFAULT_INPUT_LIMIT_BYTES. */
+  maxInputBytes?: number
+  /** The most one task's outputs may hold, whatever its --output-limit; undefined: MAX_OUTPUT_LIMIT_BYTES. */
+  maxOutputBytes?: number
 }
 
 export interface ImageTransferPolicy {
@@ -83,7 +87,9 @@ const PolicyFile = z.object({
     accept: z.boolean().optional(),
     maxSize: Size.optional(),
     servers: z.array(z.string().min(1).max(128)).max(10_000).optional()
-  }).strict().optional()
+  }).strict().optional(),
+  maxInput: Size.optional(),
+  maxOutput: Size.optional()
 }).strict()
 
 function bytes (value: number | string | undefined): number | undefined {
@@ -100,9 +106,9 @@ export function parsePolicy (text: string, path = POLICY_FILE): WorkerPolicy {
   }
   const parsed = PolicyFile.safeParse(json)
   if (!parsed.success) {
-    throw new PolicyError(`${path}: ${parsed.error.issues.map(issue => `${issue.path.join('.') || '(top)'}: ${issue.message}`).join('; ')}. Fields: members, submitters, images, maxTask {cpu, memory, storage, gpus}, networks, strict {user, tmp}, submissions {perSecond, burst}, imageTransfer {accept, maxSize, servers}`)
+    throw new PolicyError(`${path}: ${parsed.error.issues.map(issue => `${issue.path.join('.') || '(top)'}: ${issue.message}`).join('; ')}. Fields: members, submitters, images, maxTask {cpu, memory, storage, gpus}, networks, strict {user, tmp}, submissions {perSecond, burst}, imageTransfer {accept, maxSize, servers}, maxInput, maxOutput`)
   }
-  const { submitters, images, maxTask = {}, networks, members, strict, submissions, imageTransfer = {} } = parsed.data
+  const { submitters, images, maxTask = {}, networks, members, strict, submissions, imageTransfer = {}, maxInput, maxOutput } = parsed.data
   return {
     ...(submitters != null ? { submitters } : {}),
     ...(images != null ? { images } : {}),
@@ -115,7 +121,9 @@ export function parsePolicy (text: string, path = POLICY_FILE): WorkerPolicy {
       accept: imageTransfer.accept ?? DEFAULT_IMAGE_TRANSFER.accept,
       maxBytes: bytes(imageTransfer.maxSize) ?? DEFAULT_IMAGE_TRANSFER.maxBytes,
       ...(imageTransfer.servers != null ? { servers: imageTransfer.servers } : {})
-    }
+    },
+    ...(maxInput != null ? { maxInputBytes: bytes(maxInput) } : {}),
+    ...(maxOutput != null ? { maxOutputBytes: bytes(maxOutput) } : {})
   }
 }
 

@@ -2,10 +2,21 @@ import type { ExecutionObserver, ExecutionResult, Executor, ExecutorTask, Record
 import type { ImageFetcher, ImageOrigin } from '../images/image-fetcher.ts'
 import { ImageSourceKind, LogStream, TaskState } from '../protocol/task-messages.ts'
 import { formatBytes } from '../units.ts'
+import { collectOutputs, putInputs, type WorkerFiles } from './task-files.ts'
 import type { EventDetail, WorkerTask } from './worker-task.ts'
 
-/** Turn what the executor reports at the end into the task's terminal event. */
+/** Turn what the executor reports at the end into the task's terminal event, with the outputs kept. */
 export function terminalEvent (task: WorkerTask, result: ExecutionResult): EventDetail {
+  const event = endOf(task, result)
+  if (task.outputSets === undefined) return event
+  const outputs = { outputs: { sets: task.outputSets } }
+  const overLimit = task.outputSets.find(set => !set.complete && set.note.startsWith('the outputs exceed --output-limit'))
+  // A task whose outputs were cut is not passed off as a success: its exit code stays, its state says what happened.
+  if (overLimit !== undefined && event.state === TaskState.SUCCEEDED) return { ...event, state: TaskState.FAILED, error: { code: 'OUTPUT_LIMIT', message: overLimit.note }, ...outputs }
+  return { ...event, ...outputs }
+}
+
+function endOf (task: WorkerTask, result: ExecutionResult): EventDetail & { state: TaskState } {
   const exit = result.exitCode != null ? { exit: { code: result.exitCode, oomKilled: result.oomKilled, timedOut: result.timedOut } } : {}
   if (result.cancelled) return { state: TaskState.CANCELLED, ...exit }
   if (result.error != null) return { state: TaskState.FAILED, ...exit, error: result.error }
@@ -24,7 +35,10 @@ export interface RunInit {
   nodeId: string
   gpuDeviceIds: string[]
   strict?: StrictProfile
+  /** Fetches a task's image from its submitter when the engine lacks it; undefined: the executor pulls it. */
   images?: ImageFetcher
+  /** Inputs and outputs; undefined: tasks that name files fail (this worker cannot move them). */
+  files?: WorkerFiles
 }
 
 function executorTask (task: WorkerTask, init: RunInit, origin?: ImageOrigin): ExecutorTask {
@@ -49,8 +63,19 @@ function executorTask (task: WorkerTask, init: RunInit, origin?: ImageOrigin): E
 }
 
 /** Turns what the executor reports into the task's events (written to the store at once: a slow master costs no memory). */
-function observe (task: WorkerTask, origin?: ImageOrigin): ExecutionObserver {
+function observe (task: WorkerTask, files: WorkerFiles | undefined, origin?: ImageOrigin): ExecutionObserver {
+  const wantsFiles = task.spec.files !== undefined
   return {
+    ...(wantsFiles
+      ? {
+          onCreated: async container => files === undefined
+            ? { code: 'INPUT_FAILED' as const, message: 'this worker cannot move files for tasks' }
+            : await putInputs(task, files, container),
+          onExited: async container => {
+            if (files !== undefined && (task.spec.files?.outputs.length ?? 0) > 0) task.outputSets = await collectOutputs(task, files, container)
+          }
+        }
+      : {}),
     onPullProgress: pull => { task.append({ state: TaskState.PULLING, pull }) },
     onPulled: pulled => {
       const imageSource = origin?.kind === 'peer'
@@ -88,7 +113,7 @@ export async function runTask (task: WorkerTask, init: RunInit): Promise<void> {
   await finish(task, async () => {
     // Without an image to fetch the executor starts in this same turn, as it always did.
     const origin = task.spec.imageId != null && init.images != null ? await fetchImage(task, task.spec.imageId, init.images) : undefined
-    return await init.executor.run(executorTask(task, init, origin), observe(task, origin), task.cancelSignal)
+    return await init.executor.run(executorTask(task, init, origin), observe(task, init.files, origin), task.cancelSignal)
   })
 }
 
@@ -113,5 +138,5 @@ async function fetchImage (task: WorkerTask, imageId: string, images: ImageFetch
 
 /** Follow a task whose container outlived this node's last run, from the output it had recorded. */
 export async function adoptTask (task: WorkerTask, init: RunInit, recorded: RecordedOutput): Promise<void> {
-  await finish(task, async () => init.executor.adopt(executorTask(task, init), recorded, observe(task), task.cancelSignal))
+  await finish(task, async () => init.executor.adopt(executorTask(task, init), recorded, observe(task, init.files), task.cancelSignal))
 }

@@ -5,6 +5,7 @@ import type { EventLog } from '../protocol/task-host.ts'
 import type { TaskStore } from '../store/store.ts'
 import { STORE_RETRY_MS } from '../store/store-space.ts'
 import { OutputBatch } from './output-batch.ts'
+import type { OutputSet } from '../files/output-store.ts'
 
 /** Output a task keeps (and sends) by default, counted as stored (`eventCost`); past it, one truncation event and nothing more. */
 export const DEFAULT_LOG_LIMIT_BYTES = 16 * 1024 * 1024
@@ -41,6 +42,8 @@ export class WorkerTask implements EventLog {
   private truncated: boolean
   private readonly waiters = new Set<() => void>()
   private readonly cancelController = new AbortController()
+  /** What the worker kept of the task's outputs, once collected (the terminal event carries it). */
+  outputSets?: OutputSet[]
   /** The event that ended the task when the store had no room even for it: served from here until it is written. */
   private unstored?: TaskEvent
   /** Output not yet recorded: it becomes an event when it fills one, after a short delay, or before any other event. */

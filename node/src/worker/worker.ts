@@ -1,4 +1,6 @@
-import { CloudaiError, NotSubmitterError, StoreFullError, TaskNotFoundError } from '../errors.ts'
+import type { Readable } from 'node:stream'
+import { CloudaiError, NoOutputsError, NotSubmitterError, StoreFullError, TaskNotFoundError } from '../errors.ts'
+import type { OutputSet } from '../files/output-store.ts'
 import type { Executor, FoundContainer } from '../executor/executor.ts'
 import type { ImageFetcher } from '../images/image-fetcher.ts'
 import type { TaskHost, TaskStanding } from '../protocol/task-host.ts'
@@ -10,6 +12,7 @@ import { DEFAULT_POLICY, policyRefusal, type WorkerPolicy } from './policy.ts'
 import { SubmissionLimiter } from './rate-limit.ts'
 import { recordedOutput } from './recorded-output.ts'
 import { RefusedTask } from './refused-task.ts'
+import type { WorkerFiles } from './task-files.ts'
 import { adoptTask, runTask } from './task-runner.ts'
 import { TaskQueue } from './task-queue.ts'
 import { DEFAULT_LOG_LIMIT_BYTES, WorkerTask } from './worker-task.ts'
@@ -46,6 +49,8 @@ export interface WorkerInit {
   onOverCommit?: (detail: string) => void
   /** Fetches a task's image from its submitter when the engine lacks it; undefined: the executor pulls it. */
   images?: ImageFetcher
+  /** Inputs and outputs of tasks (undefined: a task that names files fails with INPUT_FAILED). */
+  files?: WorkerFiles
   /** Called when a task is refused by the policy or the rate limit (the audit log). */
   onRefused?: (submitter: string, taskId: string, code: string, reason: string) => void
 }
@@ -117,6 +122,18 @@ export class Worker implements TaskHost {
     if (task == null) throw new TaskNotFoundError(`this node has no task ${taskId}`)
     if (by != null && task.submitter !== by) throw new NotSubmitterError(`task ${taskId} was submitted by another node: only its submitter may follow or cancel it`)
     return task
+  }
+
+  /**
+   * The outputs this node kept of a finished task, for `by` as `taskFor` allows: the
+   * summaries and the archive (read from disk as it is sent).
+   */
+  async outputs (taskId: string, by?: string): Promise<{ sets: OutputSet[], archive: Readable }> {
+    const task = this.taskFor(taskId, by)
+    if (!task.finished) throw new NoOutputsError(`task ${taskId} has not ended: its outputs are collected when its container exits`)
+    const kept = await this.init.files?.store.archive(taskId, task.spec.attempt)
+    if (kept == null) throw new NoOutputsError(`this node keeps no outputs of task ${taskId}: it asked for none, it never ran, or they left with its history`)
+    return kept
   }
 
   /** Cancel a task for `by`, as `taskFor` allows. A task that has ended already is left as it is, and the answer says so. */
@@ -240,7 +257,11 @@ export class Worker implements TaskHost {
         const task = this.tasks.get(event.taskId)
         if (task == null) return
         if (event.state !== previous) this.init.onState?.(task, event.state)
-        if (isTerminal(event.state)) this.ended(task)
+        if (isTerminal(event.state)) {
+          // The outputs count towards the history's size, and leave with the task.
+          if (event.outputs != null) this.init.store.keepBeside(task.spec.id, event.outputs.sets.reduce((sum, set) => sum + set.bytes, 0))
+          this.ended(task)
+        }
       }
     }
   }
@@ -283,7 +304,8 @@ export class Worker implements TaskHost {
       nodeId: this.init.nodeId,
       gpuDeviceIds,
       ...(this.policy.strict != null ? { strict: this.policy.strict } : {}),
-      ...(this.init.images != null ? { images: this.init.images } : {})
+      ...(this.init.images != null ? { images: this.init.images } : {}),
+      ...(this.init.files != null ? { files: { ...this.init.files, maxInputBytes: this.policy.maxInputBytes, maxOutputBytes: this.policy.maxOutputBytes } } : {})
     }
   }
 

@@ -1,0 +1,118 @@
+/**
+ * A task's files through cloudai against `docker cp`, measured in the same run: one large
+ * file (1 GiB; 64 MiB with --quick) goes into a container on a peer with `--input` and comes
+ * back with `--output`, against `docker cp` of the same file into a created container and
+ * out of it again on this machine's engine.
+ *
+ * Two daemon processes on loopback (`--open --no-mdns`, the master connected to the worker).
+ * The cloudai figure is the file's bytes, in and out (2x its size), over the wall time of
+ * `cloudai task <worker> … --input … --output … -- true`, spawn to exit: it includes a CLI
+ * start-up and a container's whole life (the time of a file-less `-- true` task is in the
+ * note). The baseline is 2x the size over `docker create` + `docker cp` in + `docker cp` out
+ * + `docker rm`. What lands is checked byte for byte (SHA-256) on both paths; the peak RSS of
+ * both daemons shows that nothing is held whole in memory.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startDaemonProcess, type DaemonProcess } from '../../test/helpers/cli.ts'
+import type { BenchRow } from './report.ts'
+import { BENCH_IMAGE, benchDataDir, cli, expectSuccess, requireEngine, timedRun } from './task-latency.ts'
+
+const MiB = 1024 * 1024
+const RUN_LIMIT_MS = 600_000
+const CONNECT_LIMIT_MS = 15_000
+
+async function writeData (path: string, bytes: number): Promise<string> {
+  const hash = createHash('sha256')
+  const out = createWriteStream(path)
+  const block = randomBytes(MiB)
+  for (let written = 0; written < bytes; written += MiB) {
+    // Each MiB differs (its index in front), so nothing compresses or deduplicates along the way.
+    block.writeUInt32LE(written / MiB, 0)
+    hash.update(block)
+    if (!out.write(block)) await new Promise<void>(resolve => { out.once('drain', () => { resolve() }) })
+  }
+  await new Promise<void>((resolve, reject) => { out.end(() => { resolve() }); out.once('error', reject) })
+  return hash.digest('hex')
+}
+
+async function sha256 (path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path)) hash.update(chunk)
+  return hash.digest('hex')
+}
+
+async function peakRss (pid: number | undefined): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024
+}
+
+async function waitReachable (masterDir: string, workerName: string): Promise<void> {
+  const deadline = Date.now() + CONNECT_LIMIT_MS
+  while (true) {
+    const peers = await cli(['--data-dir', masterDir, 'peers', '--json'], { keepStdout: true })
+    if (peers.code === 0 && (JSON.parse(peers.stdout) as Array<{ name: string, reachable: boolean }>).some(peer => peer.name === workerName && peer.reachable)) return
+    if (Date.now() > deadline) throw new Error(`the master does not see ${workerName} after connect`)
+    await new Promise(resolve => setTimeout(resolve, 250))
+  }
+}
+
+function mibPerSecond (bytes: number, ms: number): number {
+  return bytes / MiB / (ms / 1000)
+}
+
+export async function fileTransferBench (quick = false): Promise<BenchRow[]> {
+  await requireEngine()
+  const size = (quick ? 64 : 1024) * MiB
+  const suffix = randomBytes(3).toString('hex')
+  const workerName = `bench-files-${suffix}`
+  const scratch = await mkdtemp(join(tmpdir(), 'cloudai-bench-files-'))
+  const masterDir = await benchDataDir('files-master')
+  const workerDir = await benchDataDir('files-worker')
+  const daemons: DaemonProcess[] = []
+  const container = `cloudai-bench-files-${suffix}`
+  try {
+    const source = join(scratch, 'data.bin')
+    const digest = await writeData(source, size)
+    daemons.push(await startDaemonProcess(masterDir, ['--open', '--no-mdns', '--name', `bench-files-master-${suffix}`]))
+    daemons.push(await startDaemonProcess(workerDir, ['--open', '--no-mdns', '--name', workerName]))
+    const [master, worker] = daemons
+    const id = expectSuccess('cloudai id', await cli(['--data-dir', workerDir, 'id', '--json'], { keepStdout: true }))
+    expectSuccess('cloudai connect', await cli(['--data-dir', masterDir, 'connect', (JSON.parse(id.stdout) as { addrs: string[] }).addrs[0]]))
+    await waitReachable(masterDir, workerName)
+    const trueTask = expectSuccess('cloudai task -- true', await cli(['--data-dir', masterDir, 'task', workerName, BENCH_IMAGE, '--quiet', '--', 'true'], { limitMs: 60_000 }))
+
+    // The baseline first: the file is then in the page cache for both.
+    const dockerStart = performance.now()
+    expectSuccess('docker create', await timedRun('docker', ['create', '--name', container, '--network', 'none', BENCH_IMAGE, 'true'], { limitMs: 60_000 }))
+    expectSuccess('docker cp in', await timedRun('docker', ['cp', source, `${container}:/data.bin`], { limitMs: RUN_LIMIT_MS }))
+    expectSuccess('docker cp out', await timedRun('docker', ['cp', `${container}:/data.bin`, join(scratch, 'docker-out.bin')], { limitMs: RUN_LIMIT_MS }))
+    expectSuccess('docker rm', await timedRun('docker', ['rm', '--force', container], { limitMs: 60_000 }))
+    const dockerMs = performance.now() - dockerStart
+    if (await sha256(join(scratch, 'docker-out.bin')) !== digest) throw new Error('docker cp brought back other bytes')
+    await rm(join(scratch, 'docker-out.bin'))
+
+    const landed = join(scratch, 'cloudai-out')
+    const run = expectSuccess('cloudai task --input --output', await cli(['--data-dir', masterDir, 'task', workerName, BENCH_IMAGE, '--quiet', '--storage', '4g',
+      '--input', `${source}:/in/data.bin`, '--output', `/in:${landed}`, '--output-limit', `${2 * size}`, '--', 'true'], { limitMs: RUN_LIMIT_MS }))
+    if (await sha256(join(landed, 'data.bin')) !== digest) throw new Error('cloudai brought back other bytes')
+    const rss = `peak RSS master ${(await peakRss(master.child.pid)).toFixed(0)} MiB, worker ${(await peakRss(worker.child.pid)).toFixed(0)} MiB`
+    return [{
+      name: `${size / MiB} MiB file in and out of a container on a peer: task --input --output`,
+      value: mibPerSecond(2 * size, run.ms),
+      unit: 'MiB/s',
+      baseline: 'docker cp in and out, same engine',
+      baselineValue: mibPerSecond(2 * size, dockerMs),
+      note: `${(run.ms / 1000).toFixed(1)} s vs ${(dockerMs / 1000).toFixed(1)} s, spawn to exit; a -- true task takes ${trueTask.ms.toFixed(0)} ms; ${rss}; bytes checked by SHA-256`
+    }]
+  } finally {
+    await timedRun('docker', ['rm', '--force', container], { limitMs: 60_000 }).catch(() => {})
+    for (const daemon of daemons) await daemon.stop()
+    await rm(masterDir, { recursive: true, force: true })
+    await rm(workerDir, { recursive: true, force: true })
+    await rm(scratch, { recursive: true, force: true })
+  }
+}
