@@ -75,7 +75,6 @@ export const ERROR_TABLE = {
   DAEMON_RUNNING: {},
   NO_DAEMON: {},
   RESERVATION: {},
-  KEYSTREAM_EXHAUSTED: {},
   // The disk under the data dir is (nearly) full: free space there. A worker refuses new
   // tasks and ends running ones with it (auto tries another node), and its master's own
   // `task` fails with it; nothing is lost from the store, and tasks are taken again once

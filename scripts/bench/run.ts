@@ -7,6 +7,7 @@ import { idleRssBench } from './idle-rss.ts'
 import { logThroughputBench } from './log-throughput.ts'
 import { pnetThroughput } from './pnet-throughput.ts'
 import { placementBench } from './placement.ts'
+import { QUICK_ENV } from './quick.ts'
 import { printTable, writeJson, type BenchRow } from './report.ts'
 import { storeWriteBench } from './store-write.ts'
 import { taskLatencyBench } from './task-latency.ts'
@@ -23,7 +24,9 @@ const BENCHMARKS: Record<string, () => Promise<BenchRow[]>> = {
   placement: placementBench
 }
 
-const only = process.argv.slice(2)
+const args = process.argv.slice(2)
+if (args.includes('--quick')) process.env[QUICK_ENV] = '1'
+const only = args.filter(arg => arg !== '--quick')
 const rows: BenchRow[] = []
 for (const [name, bench] of Object.entries(BENCHMARKS)) {
   if (only.length > 0 && !only.includes(name)) continue

@@ -206,8 +206,7 @@ async function flooder (key: Uint8Array | undefined, localAddress?: string): Pro
     addresses: { listen: [] },
     // localAddress reaches net.connect (the transport spreads dialOpts into its options).
     transports: [tcp(localAddress != null ? { dialOpts: { localAddress } as any } : {})],
-    connectionProtector: key != null ? privateNetwork({ psk: key }) : undefined,
-    connectionEncrypters: [noise()],
+    ...(key != null ? privateNetwork({ psk: key }) : { connectionEncrypters: [noise()] }),
     streamMuxers: [yamux()],
     connectionManager: { dialTimeout: INBOUND_UPGRADE_TIMEOUT_MS + SLACK_MS }
   })

@@ -50,15 +50,14 @@ function membersGater (isMember: (peerId: string) => boolean, onNotMember?: (pee
   return { denyInboundEncryptedConnection: deny, denyOutboundEncryptedConnection: deny }
 }
 
-/** Assemble (but do not start) the libp2p node: tcp, private network (pnet wire format), noise, yamux, identify, mDNS, limits. */
+/** Assemble (but do not start) the libp2p node: tcp, the cluster key (a proof per connection, noise's prologue), noise, yamux, identify, mDNS, limits. */
 export async function createMesh (init: MeshInit): Promise<Mesh> {
   return createLibp2p({
     privateKey: init.privateKey,
     start: false,
     addresses: { listen: init.listen, announceFilter: announceableAddresses },
     transports: [tcp()],
-    connectionProtector: init.psk != null ? privateNetwork({ psk: init.psk }) : undefined,
-    connectionEncrypters: [noise()],
+    ...(init.psk != null ? privateNetwork({ psk: init.psk }) : { connectionEncrypters: [noise()] }),
     streamMuxers: [yamux({
       maxInboundStreams: MUXER_MAX_INBOUND_STREAMS,
       // Streams opened before libp2p has set the connection up are "early"; past yamux's

@@ -12,7 +12,7 @@ export const MAX_INCOMING_PENDING_CONNECTIONS = 32
 /** libp2p's default (5 per second per host); tests that start many nodes on one host raise it. */
 export const DEFAULT_INBOUND_CONNECTION_THRESHOLD = 5
 
-/** A handshake (pnet + noise + yamux) on a LAN takes milliseconds; a stalled one frees its slot after this. */
+/** A handshake (cluster-key proof + noise + yamux) on a LAN takes milliseconds; a stalled one frees its slot after this. */
 export const INBOUND_UPGRADE_TIMEOUT_MS = 5_000
 
 /** Dial timeout: a LAN peer that cannot be reached in this time is treated as unreachable. */

@@ -1,7 +1,7 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
-import { NotMemberError, PeerUnreachableError, WrongClusterKeyError, toError } from '../errors.ts'
+import { DeadlineError, NotMemberError, PeerUnreachableError, WrongClusterKeyError, toError } from '../errors.ts'
 import { requestStatus } from '../protocol/node-protocol.ts'
 import type { MemberHint, PeerStatus } from '../protocol/node-messages.ts'
 import { CandidateSet, type Candidate } from './candidate-set.ts'
@@ -18,7 +18,7 @@ export const FORGET_AFTER_MS = 10 * 60_000
  */
 export const DISCOVERY_YIELD_MS = 1_500
 /**
- * Probes (each may dial: a TCP, private-network, noise and yamux handshake) run at most this
+ * Probes (each may dial: a TCP, cluster-key proof, noise and yamux handshake) run at most this
  * many at a time. Starting every probe at once when a node hears of 50 peers makes each
  * handshake take longer than its deadline, and the retries then make it worse.
  */
@@ -156,17 +156,18 @@ export class Membership {
   /** Dial an address, then admit the peer behind it. Throws with the dial's error. */
   async connect (addr: Multiaddr): Promise<Member> {
     const connection = await this.libp2p.dial(addr).catch((err: unknown) => {
-      // With different keys, the other side usually resets the connection (libp2p reports an
-      // encryption failure) but sometimes reads the garbage as a long message and waits: a timeout.
-      // libp2p does not export these error classes: it identifies its errors by name.
-      const name = toError(err).name
-      if (name === 'EncryptionFailedError') {
+      const error = toError(err)
+      // The proof exchange tells a different key apart by its class. Noise failing (its
+      // prologue comes from the key) means the same once the proofs passed: a machine that
+      // relayed them, or one whose noise is not ours. libp2p does not export its error
+      // classes: it identifies its errors by name.
+      if (error instanceof WrongClusterKeyError || error.name === 'EncryptionFailedError') {
         throw new WrongClusterKeyError(`${addr.toString()} refused the handshake: it holds a different cluster key (or none); copy swarm.key from a machine of the mesh`)
       }
-      if (name === 'TimeoutError' || name === 'AbortError') {
-        throw new PeerUnreachableError(`${addr.toString()} did not complete the handshake in time: it is unreachable, or it holds a different cluster key`)
+      if (error instanceof DeadlineError || error.name === 'TimeoutError' || error.name === 'AbortError') {
+        throw new PeerUnreachableError(`${addr.toString()} did not complete the handshake in time: it is unreachable or too busy`)
       }
-      throw err
+      throw error
     })
     const member = await this.probe(connection.remotePeer)
     if (member != null) return member

@@ -1,92 +1,51 @@
 /**
- * The private-network layer (docs/architecture.md, "Mesh"): every TCP connection is XOR-ed with an XSalsa20
- * keystream keyed by the cluster key, before noise, so a machine without `swarm.key` cannot
- * even start a handshake. The wire format is the one of `@libp2p/pnet` (and of kubo's
- * pnet): each side sends a random 24-byte nonce in the clear, then everything it writes is
- * XOR-ed with XSalsa20(key, its own nonce), one continuous keystream per direction.
+ * The cluster key on the wire (docs/architecture.md, "Cluster key"). Membership is proven once
+ * per connection, and nothing is done per byte:
  *
- * Why not `@libp2p/pnet` itself: it encrypts with the npm package `xsalsa20`, whose
- * WebAssembly code shares one `WebAssembly.Memory` (640 KiB, at most 1000 pages) between all
- * instances and caches a view of it per instance. One write larger than that memory (pnet
- * encrypts the whole pending write list at once) grows it and detaches every other
- * instance's view; from then on each switch to another connection end grows it again, by
- * at least a page, until `Memory.grow()` throws: in a socket 'data' handler that ends the
- * process. Two nodes in one process die after a few tens of MiB on one stream. It also
- * never frees an instance's slot when a connection ends. `@noble/ciphers` is plain
- * JavaScript with no shared state, so none of this applies.
+ * 1. Before noise, each side proves it holds the key (the connection protector): both send
+ *    a random nonce at once, then both an HMAC of the two nonces and their role under a key
+ *    derived from the cluster key, and each checks the other's. A machine without the key
+ *    sees random bytes and one MAC of them, so it learns nothing, not even that this is
+ *    libp2p; a node with another key, or none, is told apart within a round trip or two, by
+ *    a class (WrongClusterKeyError), not by a timeout or a message.
+ * 2. Noise's prologue is another value derived from the key, so the noise handshake itself
+ *    fails unless both sides hold it: a machine that relays the proofs between two members
+ *    still cannot finish a handshake with either, so it runs nothing.
+ *
+ * After that the connection is the plain noise and yamux stack: one stream goes as fast
+ * as it would without a cluster key.
  */
-import type { AbortOptions, ConnectionProtector, Logger, MessageStream, MultiaddrConnection } from '@libp2p/interface'
+import { noise } from '@chainsafe/libp2p-noise'
+import type { AbortOptions, ConnectionProtector, MessageStream } from '@libp2p/interface'
 import { InvalidParametersError } from '@libp2p/interface'
-import { AbstractMultiaddrConnection, byteStream } from '@libp2p/utils'
-import type { SendResult } from '@libp2p/utils'
-import type { Multiaddr } from '@multiformats/multiaddr'
-import { xsalsa20 } from '@noble/ciphers/salsa.js'
-import { hexToBytes } from '@noble/ciphers/utils.js'
-import type { Uint8ArrayList } from 'uint8arraylist'
-import { CloudaiError, DeadlineError, toError } from '../errors.ts'
+import { byteStream } from '@libp2p/utils'
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
+import { DeadlineError, WrongClusterKeyError, toError } from '../errors.ts'
 
-/** XSalsa20's extended nonce; also what each side sends first, in the clear. */
-export const NONCE_BYTES = 24
-
-/** 24 bytes sent as soon as TCP connects arrive within one LAN round trip; 3 s tolerates a busy event loop yet frees a stalled peer's slot before the 5 s upgrade timeout. */
-export const NONCE_EXCHANGE_TIMEOUT_MS = 3_000
-
-/** Salsa20 works on 64-byte blocks; the keystream position is (block, offset in block). */
-const BLOCK_BYTES = 64
+/** Each side's fresh random nonce: a proof is never valid for another connection. */
+export const NONCE_BYTES = 32
+/** HMAC-SHA256. */
+export const PROOF_BYTES = 32
 
 /**
- * noble's block counter stops at 2^32 - 1 (pnet's carries on into 64 bits), so one direction
- * of one connection can carry about 256 GiB; past that we close the connection, and a new
- * one starts with new nonces.
+ * What a peer may have sent before the exchange ends: the proof, and noise's first messages
+ * that a dialer sends right behind it. More is a flood, refused before it is all buffered.
  */
-const MAX_BLOCKS = 2 ** 32 - 1
+const MAX_BUFFERED_BYTES = 64 * 1024
 
-/** One direction of a connection used up its keystream (see MAX_BLOCKS). */
-export class KeystreamExhaustedError extends CloudaiError {
-  override readonly code = 'KEYSTREAM_EXHAUSTED'
-  constructor (message = 'this connection carried 256 GiB in one direction, the most one nonce allows; reconnect to continue') {
-    super(message)
-  }
-}
+/** The exchange is two small messages each way, within two round trips; 3 s tolerates a busy event loop yet frees a stalled peer's slot before the 5 s upgrade timeout. */
+export const PROOF_EXCHANGE_TIMEOUT_MS = 3_000
 
 /**
- * An XSalsa20 keystream that continues across calls: chunks of any length, on any
- * boundary, give the same bytes as one call over their concatenation.
+ * Domain strings for the values derived from the key: each use gets its own, so no value
+ * sent or used for one purpose is ever valid for another. A new version of the exchange
+ * gets new strings.
  */
-export class XSalsa20Stream {
-  readonly #key: Uint8Array
-  readonly #nonce: Uint8Array
-  /** The block that holds the next unused keystream byte. */
-  #block = 0
-  /** How many bytes of that block are already used. */
-  #offset = 0
-
-  constructor (key: Uint8Array, nonce: Uint8Array) {
-    this.#key = Uint8Array.from(key)
-    this.#nonce = Uint8Array.from(nonce)
-  }
-
-  /** XOR `data` with the next `data.byteLength` keystream bytes; returns a new buffer. */
-  update (data: Uint8Array | Uint8ArrayList): Uint8Array {
-    if (data.byteLength === 0) return new Uint8Array(0)
-    const end = this.#offset + data.byteLength
-    if (this.#block + Math.ceil(end / BLOCK_BYTES) > MAX_BLOCKS) throw new KeystreamExhaustedError()
-    // The work buffer starts at the current block's first byte, so noble sees whole,
-    // 4-byte aligned blocks (its fast path) starting at `#block`; the first `#offset`
-    // bytes are keystream we used already, and are cut off below.
-    const work = new Uint8Array(end)
-    let at = this.#offset
-    for (const chunk of data instanceof Uint8Array ? [data] : data) {
-      work.set(chunk, at)
-      at += chunk.byteLength
-    }
-    xsalsa20(this.#key, this.#nonce, work, work, this.#block)
-    const out = work.subarray(this.#offset)
-    this.#block += Math.floor(end / BLOCK_BYTES)
-    this.#offset = end % BLOCK_BYTES
-    return out
-  }
-}
+const PROOF_KEY_INFO = 'cloudai cluster key v1: connection proof key'
+const PROLOGUE_INFO = 'cloudai cluster key v1: noise prologue'
+/** Which side's proof: the two MACs over the same nonces differ, so one side's cannot be sent back as the other's. */
+const DIALER_PROOF = new TextEncoder().encode('cloudai cluster key v1: dialer proof')
+const LISTENER_PROOF = new TextEncoder().encode('cloudai cluster key v1: listener proof')
 
 /** The 32 key bytes from a key file in the canonical form `swarm-key.ts` returns. */
 function decodeKeyFile (file: Uint8Array): Uint8Array {
@@ -94,115 +53,97 @@ function decodeKeyFile (file: Uint8Array): Uint8Array {
   if (!/^[0-9a-f]{64}$/i.test(hex)) {
     throw new InvalidParametersError('psk must be the bytes of a swarm key file (the third line holds 64 hex characters)')
   }
-  return hexToBytes(hex)
+  return Buffer.from(hex, 'hex')
 }
 
-/** The raw connection seen through the keystreams: what noise runs on. */
-class EncryptedConnection extends AbstractMultiaddrConnection {
-  readonly #raw: MessageStream
-  readonly #outbound: XSalsa20Stream
-  readonly #inbound: XSalsa20Stream
-
-  constructor (raw: MessageStream, remoteAddr: Multiaddr, outbound: XSalsa20Stream, inbound: XSalsa20Stream, log: Logger) {
-    super({ remoteAddr, direction: raw.direction, log })
-    this.#raw = raw
-    this.#outbound = outbound
-    this.#inbound = inbound
-    raw.addEventListener('message', (evt) => {
-      let plain: Uint8Array
-      try {
-        plain = this.#inbound.update(evt.data)
-      } catch (err) {
-        // Thrown from an event handler this would be uncaught and end the process.
-        this.abort(toError(err))
-        return
-      }
-      this.onData(plain)
-    })
-    raw.addEventListener('drain', () => { this.onMuxerDrain() })
-    raw.addEventListener('remoteCloseWrite', () => { this.onRemoteCloseWrite() })
-    raw.addEventListener('close', (evt) => {
-      if (evt.error == null) this.onTransportClosed()
-      else if (evt.local === true) this.abort(evt.error)
-      else this.onRemoteReset()
-    })
-  }
-
-  // Each call encrypts the whole pending write list into one fresh buffer: with a stateless
-  // cipher a large write costs only its own size, and touches no other connection.
-  sendData (data: Uint8ArrayList): SendResult {
-    const cipherText = this.#outbound.update(data)
-    return { sentBytes: data.byteLength, canSendMore: this.#raw.send(cipherText) }
-  }
-
-  async sendClose (options?: AbortOptions): Promise<void> {
-    await this.#raw.close(options)
-  }
-
-  sendReset (err: Error): void {
-    this.#raw.abort(err)
-  }
-
-  sendPause (): void {
-    this.#raw.pause()
-  }
-
-  sendResume (): void {
-    this.#raw.resume()
-  }
+function derive (key: Uint8Array, info: string): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', key, new Uint8Array(0), info, 32))
 }
 
-class PrivateNetworkProtector implements ConnectionProtector {
-  readonly [Symbol.toStringTag] = 'cloudai/private-network'
-  readonly #key: Uint8Array
-  readonly #nonceTimeoutMs: number
+/** What each use of the cluster key is given: never the key itself. */
+export interface ClusterSecrets {
+  proofKey: Uint8Array
+  prologue: Uint8Array
+}
 
-  constructor (key: Uint8Array, nonceTimeoutMs: number) {
-    this.#key = key
-    this.#nonceTimeoutMs = nonceTimeoutMs
+export function clusterSecrets (psk: Uint8Array): ClusterSecrets {
+  const key = decodeKeyFile(psk)
+  return { proofKey: derive(key, PROOF_KEY_INFO), prologue: derive(key, PROLOGUE_INFO) }
+}
+
+function proof (proofKey: Uint8Array, side: Uint8Array, dialerNonce: Uint8Array, listenerNonce: Uint8Array): Uint8Array {
+  return createHmac('sha256', proofKey).update(side).update(dialerNonce).update(listenerNonce).digest()
+}
+
+class ClusterKeyProtector implements ConnectionProtector {
+  readonly [Symbol.toStringTag] = 'cloudai/cluster-key'
+  readonly #proofKey: Uint8Array
+  readonly #timeoutMs: number
+
+  constructor (proofKey: Uint8Array, timeoutMs: number) {
+    this.#proofKey = proofKey
+    this.#timeoutMs = timeoutMs
   }
 
   async protect (connection: MessageStream, options: AbortOptions = {}): Promise<MessageStream> {
-    const remoteAddr = (connection as Partial<MultiaddrConnection>).remoteAddr
-    if (remoteAddr == null) throw new InvalidParametersError('the private network protects transport connections, which have a remote address')
-    const log = connection.log.newScope('pnet')
-    const deadline = AbortSignal.timeout(this.#nonceTimeoutMs)
+    const remote = String((connection as { remoteAddr?: unknown }).remoteAddr ?? 'the peer')
+    const deadline = AbortSignal.timeout(this.#timeoutMs)
     const signal = options.signal == null ? deadline : AbortSignal.any([options.signal, deadline])
-    const localNonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES))
-    const bytes = byteStream(connection)
-    let remoteNonce: Uint8Array
+    const bytes = byteStream(connection, { maxBufferSize: MAX_BUFFERED_BYTES })
+    const dialer = connection.direction === 'outbound'
+    // A peer that hangs up instead of answering is what a node without the key does (its
+    // noise reads our nonce as garbage); the deadline and the caller's abort are told apart below.
+    const read = async (count: number): Promise<Uint8Array> => (await bytes.read({ bytes: count, signal }).catch((err: unknown) => {
+      if (signal.aborted) throw err
+      throw new WrongClusterKeyError(`${remote} closed the connection instead of proving it holds the cluster key: it holds none, or another version's`, { cause: err })
+    })).subarray()
     try {
-      const [received] = await Promise.all([
-        bytes.read({ bytes: NONCE_BYTES, signal }),
-        bytes.write(localNonce, { signal })
-      ])
-      remoteNonce = received.subarray()
+      const ownNonce = randomBytes(NONCE_BYTES)
+      // A node without the key reads our first byte as the varint length of a multistream-select
+      // message. Kept within the 31 bytes that follow, that message arrives whole and is refused
+      // at once; a larger length would make it wait for bytes that never come, until a timeout.
+      ownNonce[0] = 1 + (ownNonce[0] % (NONCE_BYTES - 1))
+      await bytes.write(ownNonce, { signal })
+      const peerNonce = await read(NONCE_BYTES)
+      const [dialerNonce, listenerNonce] = dialer ? [ownNonce, peerNonce] : [peerNonce, ownNonce]
+      await bytes.write(proof(this.#proofKey, dialer ? DIALER_PROOF : LISTENER_PROOF, dialerNonce, listenerNonce), { signal })
+      const expected = proof(this.#proofKey, dialer ? LISTENER_PROOF : DIALER_PROOF, dialerNonce, listenerNonce)
+      if (!timingSafeEqual(await read(PROOF_BYTES), expected)) {
+        throw new WrongClusterKeyError(`${remote} holds a different cluster key (or none): copy swarm.key from a machine of the mesh`)
+      }
     } catch (err) {
-      const error = deadline.aborted
-        ? new DeadlineError(`${remoteAddr.toString()} did not send its ${NONCE_BYTES}-byte private-network nonce within ${this.#nonceTimeoutMs} ms`)
+      const error = deadline.aborted && !(err instanceof WrongClusterKeyError)
+        ? new DeadlineError(`${remote} did not finish proving it holds the cluster key within ${this.#timeoutMs} ms`)
         : toError(err)
       // Drop the peer here rather than trust every caller to: a stalled socket holds a slot.
       connection.abort(error)
       throw error
     }
-    log('exchanged nonces')
-    // unwrap() hands bytes that came after the nonce back to the connection; they reach
-    // EncryptedConnection's 'message' listener and are decrypted like the rest.
-    return new EncryptedConnection(bytes.unwrap(), remoteAddr,
-      new XSalsa20Stream(this.#key, localNonce), new XSalsa20Stream(this.#key, remoteNonce), log)
+    // unwrap() hands bytes that came after the proof (noise's first message) back to the connection.
+    return bytes.unwrap()
   }
 }
 
 export interface PrivateNetworkInit {
   /** The cluster key file's bytes, as `loadSwarmKey(path).psk` returns them. */
   psk: Uint8Array
-  /** How long a peer has to send its nonce (NONCE_EXCHANGE_TIMEOUT_MS): a test that waits it out gives a short one. */
-  nonceTimeoutMs?: number
+  /** How long a peer has to finish the proof exchange (PROOF_EXCHANGE_TIMEOUT_MS): a test that waits it out gives a short one. */
+  proofTimeoutMs?: number
 }
 
-/** The `connectionProtector` for libp2p: wire-compatible with `@libp2p/pnet`'s `preSharedKey`. */
-export function privateNetwork (init: PrivateNetworkInit): () => ConnectionProtector {
-  const key = decodeKeyFile(init.psk)
-  const nonceTimeoutMs = init.nonceTimeoutMs ?? NONCE_EXCHANGE_TIMEOUT_MS
-  return () => new PrivateNetworkProtector(key, nonceTimeoutMs)
+export interface PrivateNetwork {
+  /** libp2p's `connectionProtector`: the proof exchange. */
+  connectionProtector: () => ConnectionProtector
+  /** libp2p's `connectionEncrypters`: noise, with the key's prologue. */
+  connectionEncrypters: Array<ReturnType<typeof noise>>
+}
+
+/** The libp2p parts that make a connection need the cluster key. */
+export function privateNetwork (init: PrivateNetworkInit): PrivateNetwork {
+  const { proofKey, prologue } = clusterSecrets(init.psk)
+  const timeoutMs = init.proofTimeoutMs ?? PROOF_EXCHANGE_TIMEOUT_MS
+  return {
+    connectionProtector: () => new ClusterKeyProtector(proofKey, timeoutMs),
+    connectionEncrypters: [noise({ prologueBytes: prologue })]
+  }
 }

@@ -10,11 +10,11 @@ export const SWARM_KEY_MODE = 0o600
 
 const HEADER = '/key/swarm/psk/1.0.0/'
 const ENCODING = '/base16/'
-/** 32 bytes of key, as pnet requires, written as 64 hex characters. */
+/** 32 bytes of key, written as 64 hex characters (the format of kubo's swarm.key). */
 const KEY_HEX_LENGTH = 64
 
 export interface SwarmKey {
-  /** The key file's bytes in the canonical form `@libp2p/pnet` expects. */
+  /** The key file's bytes in the canonical form `private-network.ts` reads. */
   psk: Uint8Array
   /** A short, non-secret digest, so people can check two machines hold the same key. */
   fingerprint: string
@@ -37,8 +37,8 @@ export async function createSwarmKey (path: string): Promise<SwarmKey> {
 }
 
 /**
- * Load and validate a cluster key. `@libp2p/pnet` alone accepts weak keys (all zeros,
- * a wrong header, CRLF line ends), so every property is checked here, each with its own
+ * Load and validate a cluster key. The format alone allows weak keys (all zeros, a wrong
+ * header, CRLF line ends), so every property is checked here, each with its own
  * reason and a message that says how to fix it.
  */
 export async function loadSwarmKey (path: string): Promise<SwarmKey> {
