@@ -490,8 +490,10 @@ export class Membership {
         continue
       }
       if (member.reachable && this.links.has(member.peerId.toString())) {
-        // Its link is open: its changes arrive as they happen, and a dead connection closes it.
+        // Its link is open: its changes arrive as they happen, and a dead connection closes
+        // it. Its latency is what libp2p's ping measured last.
         member.lastSeen = now
+        member.rttMs = this.libp2p.getConnections(member.peerId).find(c => c.rtt != null)?.rtt ?? member.rttMs
         continue
       }
       this.later(Math.random() * interval, () => { void this.probe(member.peerId) })
