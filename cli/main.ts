@@ -88,6 +88,8 @@ export function buildProgram (print: Printer = consolePrinter): Command {
     .addOption(new Option('--storage <size>', 'disk to offer, e.g. 100g (default: free space in the data dir)').argParser(arg(text => parseSize(text))))
     .addOption(new Option('--gpus <n>', 'GPUs to offer (default: nvidia-smi -L)').argParser(arg(text => parseCount(text, 'GPU count'))))
     .option('--label <key=value>', 'a label peers see, repeatable', keyValue)
+    .addOption(new Option('--status-interval <duration>', 'how often every member is asked for its Status (load, health); shorter keeps the dashboard\'s mesh fresher, at a request per member each time').default(10_000, '10s').argParser(arg(parseDuration)))
+    .option('--metrics-listen <addr>', 'also serve GET /metrics WITHOUT a token at this address (e.g. 0.0.0.0:9464, for a Prometheus elsewhere); by default /metrics is on the API, behind its token')
     .addOption(new Option('--lost-after <duration>', 'how long a worker running this node\'s tasks may stay unreachable before they are LOST').default(30_000, '30s').argParser(arg(parseDuration)))
     .addOption(new Option('--log-limit <size>', 'output kept per task; past it, the rest is dropped and the task says so').default(16 * 1024 ** 2, '16m').argParser(arg(text => parseSize(text))))
     .addOption(new Option('--keep-for <duration>', 'finished tasks are removed from the history this long after they ended').default(DEFAULT_KEEP_FOR_MS, '30d').argParser(arg(parseDuration)))
@@ -100,6 +102,8 @@ export function buildProgram (print: Printer = consolePrinter): Command {
         name: opts.name,
         listen: opts.listen,
         apiAddress: opts.api ?? cmd.parent?.opts().api,
+        metricsAddress: opts.metricsListen,
+        refreshIntervalMs: opts.statusInterval,
         mdnsTag: opts.mdns === false ? false : opts.mdnsTag,
         bootstrap: opts.bootstrap,
         open: opts.open === true,
@@ -215,6 +219,15 @@ export function buildProgram (print: Printer = consolePrinter): Command {
     .action(async (opts, cmd) => {
       const { id } = await import('./commands/id.ts')
       await id({ ...globals(cmd), json: opts.json }, print)
+    })
+
+  program.command('dashboard')
+    .description('print a URL that logs a browser into this node\'s dashboard, once')
+    .option('--open', 'open the URL in this machine\'s browser too')
+    .option('--json', 'print one JSON object')
+    .action(async (opts, cmd) => {
+      const { dashboard } = await import('./commands/dashboard.ts')
+      await dashboard({ ...globals(cmd), open: opts.open, json: opts.json }, print)
     })
 
   program.command('peers')

@@ -1,4 +1,5 @@
 import type { TaskEventJson } from '../node/src/protocol/task-messages.ts'
+import { jsonOutputPieces } from '../node/src/protocol/output-json.ts'
 import { taskExitCode } from '../node/src/error-codes.ts'
 import { isTerminal } from '../node/src/task-states.ts'
 import { formatBytes, formatDuration } from '../node/src/units.ts'
@@ -90,7 +91,9 @@ export class TaskOutput {
     if (this.options.json) await write(this.options.stdout, JSON.stringify(event) + '\n')
     if (isTerminal(event.state)) this.terminal = event
     if (event.log != null) {
-      if (!this.options.json) await write(event.log.stream === 'stderr' ? this.options.stderr : this.options.stdout, Buffer.from(event.log.data, 'base64'))
+      if (!this.options.json) {
+        for (const piece of jsonOutputPieces(event.log)) await write(piece.stream === 'stderr' ? this.options.stderr : this.options.stdout, piece.data)
+      }
       return
     }
     if (event.truncated != null) {

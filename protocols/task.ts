@@ -1387,17 +1387,17 @@ export namespace PullProgress {
   }
 }
 
-export interface LogChunk {
+export interface LogSegment {
   stream: LogStream
-  data: Uint8Array<ArrayBuffer>
+  length: number
 }
 
-export namespace LogChunk {
-  let _codec: Codec<LogChunk>
+export namespace LogSegment {
+  let _codec: Codec<LogSegment>
 
-  export const codec = (): Codec<LogChunk> => {
+  export const codec = (): Codec<LogSegment> => {
     if (_codec == null) {
-      _codec = message<LogChunk>((obj, w, opts = {}) => {
+      _codec = message<LogSegment>((obj, w, opts = {}) => {
         if (opts.lengthDelimited !== false) {
           w.fork()
         }
@@ -1407,9 +1407,9 @@ export namespace LogChunk {
           LogStream.codec().encode(obj.stream, w)
         }
 
-        if ((obj.data != null && obj.data.byteLength > 0)) {
-          w.uint32(18)
-          w.bytes(obj.data)
+        if ((obj.length != null && obj.length !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.length)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1418,7 +1418,7 @@ export namespace LogChunk {
       }, (reader, length, opts = {}) => {
         const obj: any = {
           stream: LogStream.STDOUT,
-          data: uint8ArrayAlloc(0)
+          length: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1432,7 +1432,7 @@ export namespace LogChunk {
               break
             }
             case 2: {
-              obj.data = reader.bytes()
+              obj.length = reader.uint32()
               break
             }
             default: {
@@ -1459,9 +1459,162 @@ export namespace LogChunk {
             }
             case 2: {
               yield {
+                field: `${prefix}.length`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface LogSegmentStreamFieldEvent {
+    field: '$.stream'
+    value: LogStream
+  }
+
+  export interface LogSegmentLengthFieldEvent {
+    field: '$.length'
+    value: number
+  }
+
+  export function encode (obj: Partial<LogSegment>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, LogSegment.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogSegment>): LogSegment {
+    return decodeMessage(buf, LogSegment.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogSegment>): Generator<LogSegmentStreamFieldEvent | LogSegmentLengthFieldEvent> {
+    return streamMessage(buf, LogSegment.codec(), opts)
+  }
+}
+
+export interface LogChunk {
+  stream: LogStream
+  data: Uint8Array<ArrayBuffer>
+  segments: LogSegment[]
+}
+
+export namespace LogChunk {
+  let _codec: Codec<LogChunk>
+
+  export const codec = (): Codec<LogChunk> => {
+    if (_codec == null) {
+      _codec = message<LogChunk>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.stream != null && __LogStreamValues[obj.stream] !== 0) {
+          w.uint32(8)
+          LogStream.codec().encode(obj.stream, w)
+        }
+
+        if ((obj.data != null && obj.data.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.data)
+        }
+
+        if (obj.segments != null && obj.segments.length > 0) {
+          for (const value of obj.segments) {
+            w.uint32(26)
+            LogSegment.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          stream: LogStream.STDOUT,
+          data: uint8ArrayAlloc(0),
+          segments: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.stream = LogStream.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.data = reader.bytes()
+              break
+            }
+            case 3: {
+              if (opts.limits?.segments != null && obj.segments.length === opts.limits.segments) {
+                throw new MaxLengthError('Decode error - repeated field "segments" had too many elements')
+              }
+
+              obj.segments.push(LogSegment.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.segments$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          segments: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.stream`,
+                value: LogStream.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
                 field: `${prefix}.data`,
                 value: reader.bytes()
               }
+              break
+            }
+            case 3: {
+              if (opts.limits?.segments != null && obj.segments === opts.limits.segments) {
+                throw new MaxLengthError('Streaming decode error - repeated field "segments" had too many elements')
+              }
+
+              for (const evt of LogSegment.codec().stream(reader, reader.uint32(), `${prefix}.segments[]`, {
+                limits: opts.limits?.segments$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.segments
+                }
+              }
+
+              obj.segments++
+
               break
             }
             default: {
@@ -1486,6 +1639,18 @@ export namespace LogChunk {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface LogChunkSegmentsStreamFieldEvent {
+    field: '$.segments[].stream'
+    value: LogStream
+    index: number
+  }
+
+  export interface LogChunkSegmentsLengthFieldEvent {
+    field: '$.segments[].length'
+    value: number
+    index: number
+  }
+
   export function encode (obj: Partial<LogChunk>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, LogChunk.codec())
   }
@@ -1494,7 +1659,7 @@ export namespace LogChunk {
     return decodeMessage(buf, LogChunk.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogChunk>): Generator<LogChunkStreamFieldEvent | LogChunkDataFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogChunk>): Generator<LogChunkStreamFieldEvent | LogChunkDataFieldEvent | LogChunkSegmentsStreamFieldEvent | LogChunkSegmentsLengthFieldEvent> {
     return streamMessage(buf, LogChunk.codec(), opts)
   }
 }
@@ -2177,6 +2342,18 @@ export namespace TaskEvent {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface TaskEventLogSegmentsStreamFieldEvent {
+    field: '$.log.segments[].stream'
+    value: LogStream
+    index: number
+  }
+
+  export interface TaskEventLogSegmentsLengthFieldEvent {
+    field: '$.log.segments[].length'
+    value: number
+    index: number
+  }
+
   export interface TaskEventExitCodeFieldEvent {
     field: '$.exit.code'
     value: number
@@ -2220,7 +2397,7 @@ export namespace TaskEvent {
     return decodeMessage(buf, TaskEvent.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskEvent>): Generator<TaskEventTaskIdFieldEvent | TaskEventSeqFieldEvent | TaskEventTimeMsFieldEvent | TaskEventStateFieldEvent | TaskEventQueuedPositionFieldEvent | TaskEventPullDoneBytesFieldEvent | TaskEventPullTotalBytesFieldEvent | TaskEventContainerIdFieldEvent | TaskEventLogStreamFieldEvent | TaskEventLogDataFieldEvent | TaskEventExitCodeFieldEvent | TaskEventExitOomKilledFieldEvent | TaskEventExitTimedOutFieldEvent | TaskEventErrorCodeFieldEvent | TaskEventErrorMessageFieldEvent | TaskEventTruncatedLimitBytesFieldEvent | TaskEventTruncatedCauseFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskEvent>): Generator<TaskEventTaskIdFieldEvent | TaskEventSeqFieldEvent | TaskEventTimeMsFieldEvent | TaskEventStateFieldEvent | TaskEventQueuedPositionFieldEvent | TaskEventPullDoneBytesFieldEvent | TaskEventPullTotalBytesFieldEvent | TaskEventContainerIdFieldEvent | TaskEventLogStreamFieldEvent | TaskEventLogDataFieldEvent | TaskEventLogSegmentsStreamFieldEvent | TaskEventLogSegmentsLengthFieldEvent | TaskEventExitCodeFieldEvent | TaskEventExitOomKilledFieldEvent | TaskEventExitTimedOutFieldEvent | TaskEventErrorCodeFieldEvent | TaskEventErrorMessageFieldEvent | TaskEventTruncatedLimitBytesFieldEvent | TaskEventTruncatedCauseFieldEvent> {
     return streamMessage(buf, TaskEvent.codec(), opts)
   }
 }

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The body of `npm run bench`: the Docker engine and registry (scripts/ensure-docker.sh, in
 # the machine's own namespace), build, then scripts/bench/run.ts inside a fresh network
-# namespace (loopback with multicast), because the discovery benchmarks send mDNS.
+# namespace (loopback with multicast), because the discovery benchmarks send mDNS. The
+# dashboard benchmark's chromium comes from scripts/ensure-browser.sh.
 # Arguments select benchmarks by name (see BENCHMARKS in run.ts); none runs them all.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure-docker.sh
+# The dashboard benchmark's browser (Debian's chromium), when it is among those run.
+names=" $(printf '%s ' "$@" | sed 's/--quick //g')"
+if [ "$names" = " " ] || [[ "$names" == *" dashboard "* ]]; then bash scripts/ensure-browser.sh; fi
 if [ -f "${CLOUDAI_DOCKER_STATE:-/var/lib/cloudai-dev}/docker.env" ]; then
   set -a; . "${CLOUDAI_DOCKER_STATE:-/var/lib/cloudai-dev}/docker.env"; set +a
 fi

@@ -7,11 +7,14 @@
 #      nodes, many encrypted connections) in one, everything else that runs no container
 #      (unit, the rest of sim, cli) in the other, which mostly waits or takes little. Both at
 #      the same priority: niced, the second lane starved on a machine shared with other work;
-#   2. the docker and lan layers, alone, one file at a time: they share the engine and time
-#      real processes.
-# The first lane prints as it goes; the second's output follows once both have ended. With
-# CLOUDAI_TEST_ONE_LANE=1 the first phase runs its files one at a time instead (slower; for a
-# machine too busy with other work to give the busy lane a core of its own).
+#   2. the layers with real processes and the engine, again in two lanes: docker in one, lan
+#      (and browser) in the other. Each file mostly waits (for containers, for daemons to
+#      notice a kill, for deadlines), so two at once share the machine well; files in one lane
+#      still run one at a time, and every container, image and daemon a test makes is its own
+#      (labels per node, per-test data dirs), so the lanes do not see each other's work.
+# In each phase the first lane prints as it goes; the second's output follows once both have
+# ended. With CLOUDAI_TEST_ONE_LANE=1 every file runs one at a time instead (slower; for a
+# machine too busy with other work to give each lane a core).
 # test-preload.mjs keeps node:test's own async hook from tracking promises, which more than
 # doubles the cost of the sim layer's promise-heavy nodes (see the file).
 set -uo pipefail
@@ -19,11 +22,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 heavy=()
 light=()
-engine=()
+docker=()
+hosts=()
 for file in "$@"; do
   case "$file" in
     */sim/heavy/*) heavy+=("$file") ;;
-    */docker/*|*/lan/*) engine+=("$file") ;;
+    */docker/*) docker+=("$file") ;;
+    */lan/*|*/browser/*) hosts+=("$file") ;;
     *) light+=("$file") ;;
   esac
 done
@@ -31,21 +36,28 @@ done
 node_test=(node --test --test-concurrency=1 --test-timeout=300000 --import ./scripts/test-preload.mjs)
 
 status=0
-if [ ${#heavy[@]} -gt 0 ] && [ ${#light[@]} -gt 0 ] && [ "${CLOUDAI_TEST_ONE_LANE:-}" != 1 ]; then
-  log="$(mktemp)"
-  echo "test: ${#heavy[@]} busy sim files here, ${#light[@]} other files beside them (their output follows)"
-  "${node_test[@]}" "${light[@]}" > "$log" 2>&1 &
-  light_pid=$!
-  "${node_test[@]}" "${heavy[@]}" || status=1
-  wait "$light_pid" || status=1
-  echo "test: the ${#light[@]} files that ran beside them:"
-  cat "$log"
-  rm -f "$log"
-else
-  # One lane: it prints as it goes.
-  if [ ${#heavy[@]} -gt 0 ]; then "${node_test[@]}" "${heavy[@]}" || status=1; fi
-  if [ ${#light[@]} -gt 0 ]; then "${node_test[@]}" "${light[@]}" || status=1; fi
-fi
 
-if [ ${#engine[@]} -gt 0 ]; then "${node_test[@]}" "${engine[@]}" || status=1; fi
+# run_lanes NAME_A NAME_B: the files in arrays NAME_A and NAME_B, as two lanes at once (one
+# after the other with CLOUDAI_TEST_ONE_LANE=1, or when either is empty).
+run_lanes() {
+  local -n first="$1" second="$2"
+  if [ ${#first[@]} -gt 0 ] && [ ${#second[@]} -gt 0 ] && [ "${CLOUDAI_TEST_ONE_LANE:-}" != 1 ]; then
+    local log second_pid
+    log="$(mktemp)"
+    echo "test: ${#first[@]} files here, ${#second[@]} files beside them (their output follows)"
+    "${node_test[@]}" "${second[@]}" > "$log" 2>&1 &
+    second_pid=$!
+    "${node_test[@]}" "${first[@]}" || status=1
+    wait "$second_pid" || status=1
+    echo "test: the ${#second[@]} files that ran beside them:"
+    cat "$log"
+    rm -f "$log"
+  else
+    if [ ${#first[@]} -gt 0 ]; then "${node_test[@]}" "${first[@]}" || status=1; fi
+    if [ ${#second[@]} -gt 0 ]; then "${node_test[@]}" "${second[@]}" || status=1; fi
+  fi
+}
+
+run_lanes heavy light
+run_lanes docker hosts
 exit "$status"

@@ -3,7 +3,8 @@
 #   1. scripts/ensure-docker.sh, in the machine's own network namespace, so that dockerd and
 #      the registry on 127.0.0.1:5000 live where the engine can pull from the registry; skipped
 #      when every target is in the unit or sim layer, which run no container;
-#   2. build (tsc, incremental);
+#   2. scripts/ensure-browser.sh (Debian's chromium and prometheus) when the browser layer is
+#      among the targets; build (tsc, incremental);
 #   3. every node:test file, inside a fresh network namespace (loopback up, multicast on, a
 #      route for 224.0.0.0/4 on lo) so that mDNS never leaves the machine, in the order and
 #      lanes scripts/test-lanes.sh gives them. The Docker socket is a file, so tests inside the
@@ -18,10 +19,14 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(dist/test)
 
 needs_docker=false
+needs_browser=false
 for target in "${targets[@]}"; do
   case "$target" in
     */unit|*/unit/|*/unit/*|*/sim|*/sim/|*/sim/*) ;;
     *) needs_docker=true ;;
+  esac
+  case "$target" in
+    dist/test|dist/test/|*/browser|*/browser/|*/browser/*) needs_browser=true ;;
   esac
 done
 
@@ -32,6 +37,8 @@ if $needs_docker; then
     set -a; . "${CLOUDAI_DOCKER_STATE:-/var/lib/cloudai-dev}/docker.env"; set +a
   fi
 fi
+# The browser layer's Chromium and Prometheus (Debian packages, installed once).
+if $needs_browser; then bash scripts/ensure-browser.sh; fi
 
 echo "test: building"
 # tsc never deletes output: the compiled copy of a test file since removed would still run.

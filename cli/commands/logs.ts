@@ -1,4 +1,5 @@
 import type { ClientOptions } from '../client.ts'
+import { jsonOutputPieces, type TaskOutputJson } from '../../node/src/protocol/output-json.ts'
 import { EXIT, ExitError } from '../exit.ts'
 import type { Printer } from '../render.ts'
 import { openTasks } from '../task-access.ts'
@@ -12,7 +13,7 @@ export interface LogsOptions extends ClientOptions {
   json?: boolean
 }
 
-/** The lines `tail` keeps: from the log event where the last `count` lines begin. */
+/** The lines `tail` keeps: from the output where the last `count` lines begin (within an event, from that byte of it on). */
 function lastLines (lines: TaskLine[], count: number): TaskLine[] {
   if (count === 0) return lines.filter(line => !('event' in line) || line.event.log == null)
   let newlines = 0
@@ -21,16 +22,22 @@ function lastLines (lines: TaskLine[], count: number): TaskLine[] {
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i]
     if (!('event' in line) || line.event.log == null) continue
-    const data = Buffer.from(line.event.log.data, 'base64')
-    for (let at = data.length - 1; at >= 0; at--) {
-      const newline = data[at] === 0x0a
-      if (atEnd) {
-        atEnd = false
-        if (newline) continue
-      }
-      if (newline && ++newlines === count) {
-        const rest = data.subarray(at + 1)
-        return [{ event: { ...line.event, log: { ...line.event.log, data: rest.toString('base64') } } }, ...lines.slice(i + 1)]
+    const pieces = jsonOutputPieces(line.event.log)
+    for (let p = pieces.length - 1; p >= 0; p--) {
+      const data = pieces[p].data
+      for (let at = data.length - 1; at >= 0; at--) {
+        const newline = data[at] === 0x0a
+        if (atEnd) {
+          atEnd = false
+          if (newline) continue
+        }
+        if (newline && ++newlines === count) {
+          const rest = [{ stream: pieces[p].stream, data: data.subarray(at + 1) }, ...pieces.slice(p + 1)]
+          const log: TaskOutputJson = rest.length === 1
+            ? { stream: rest[0].stream, data: rest[0].data.toString('base64') }
+            : { segments: rest.map(piece => ({ stream: piece.stream, data: piece.data.toString('base64') })) }
+          return [{ event: { ...line.event, log } }, ...lines.slice(i + 1)]
+        }
       }
     }
   }

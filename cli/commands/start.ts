@@ -5,6 +5,8 @@ import { box, colors, formatResources, type Printer } from '../render.ts'
 
 export interface StartOptions extends NodeOptions {
   apiAddress?: string
+  /** `--metrics-listen`: serve /metrics without a token here too. */
+  metricsAddress?: string
 }
 
 /** Run the daemon until SIGINT/SIGTERM, then shut down cleanly (a second signal forces exit). */
@@ -36,8 +38,13 @@ export async function start (options: StartOptions, print: Printer): Promise<voi
     ['Resources', formatResources(info.capacity)],
     ['Executor', info.executorDetail],
     ['Cluster key', info.keyFingerprint != null ? `fingerprint ${info.keyFingerprint}` : 'none (--open)'],
-    ['API', daemon.api.url]
+    ['API', daemon.api.url],
+    ['Dashboard', 'cloudai dashboard (prints a login URL)'],
+    ['Metrics', daemon.metricsServer != null ? `${daemon.metricsServer.url} (NO TOKEN)` : `${daemon.api.url}/metrics (with the API token)`]
   ]))
+  if (daemon.metricsServer != null) {
+    print.err(colors.red(colors.bold(`WARNING: --metrics-listen: ${daemon.metricsServer.url} answers ANYONE who can reach it, without a token. It shows counts, amounts and durations (no task ids, commands or output).`)))
+  }
   print.out('Press Ctrl-C to stop.')
 
   await new Promise<void>(resolve => {

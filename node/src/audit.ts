@@ -24,13 +24,17 @@ export interface AuditEntry {
 export class AuditLog {
   private readonly path: string
   private size: number
+  private readonly onRecord?: (entry: AuditEntry) => void
 
-  constructor (dataDir: string) {
+  /** `onRecord`: told of every refusal too (the metrics count them by reason). */
+  constructor (dataDir: string, onRecord?: (entry: AuditEntry) => void) {
     this.path = join(dataDir, AUDIT_FILE)
+    this.onRecord = onRecord
     this.size = (() => { try { return statSync(this.path).size } catch { return 0 } })()
   }
 
   record (entry: AuditEntry): void {
+    this.onRecord?.(entry)
     const line = JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n'
     try {
       if (this.size + line.length > AUDIT_MAX_BYTES) {

@@ -46,6 +46,12 @@ export const ERROR_TABLE = {
   BAD_ADDRESS: USAGE,
   TOO_LARGE: { http: 413, exit: EXIT.USAGE },
   UNAUTHORIZED: { http: 401 },
+  // A Host header that is not this machine's loopback (DNS rebinding): 421 Misdirected Request.
+  BAD_HOST: { http: 421 },
+  // A browser session's request that another page started (its Origin is not the API's own).
+  CROSS_ORIGIN: { http: 403 },
+  // Live dashboard feeds at once are bounded.
+  TOO_MANY_CLIENTS: { http: 503 },
   NOT_FOUND: { http: 404 },
   // Which peer or task was meant.
   UNKNOWN_PEER: { http: 404, ...NOT_RUN },
@@ -128,5 +134,7 @@ export function taskExitCode (terminal: { exit?: { code: number }, error?: { cod
   if (terminal == null) return EXIT.NOT_RUN
   const coded = terminal.error != null ? meaningOf(terminal.error.code).exit : undefined
   if (coded != null) return coded
-  return terminal.exit?.code ?? EXIT.NOT_RUN
+  const code = terminal.exit?.code ?? EXIT.NOT_RUN
+  // The container may have said 0 as it was stopped for its error (a timeout): the task still failed.
+  return code === EXIT.OK && terminal.error != null ? EXIT.FAILURE : code
 }

@@ -10,6 +10,7 @@ import type { Executor } from './executor/executor.ts'
 import { HealthMonitor } from './executor/health-monitor.ts'
 import { Master } from './master/master.ts'
 import { silentLogger } from './logger.ts'
+import type { CandidateTiming } from './mesh/candidate-set.ts'
 import { IDENTITY_FILE, loadOrCreateIdentity } from './mesh/identity.ts'
 import { createMesh, type Mesh } from './mesh/libp2p.ts'
 import { Membership } from './mesh/membership.ts'
@@ -26,7 +27,8 @@ import type { WorkerTask } from './worker/worker-task.ts'
 import { Worker } from './worker/worker.ts'
 import type { RetentionRules } from './store/retention.ts'
 import { TaskStore } from './store/store.ts'
-import { AuditLog } from './audit.ts'
+import { AuditLog, type AuditEntry } from './audit.ts'
+import type { Registry } from 'prom-client'
 import { loadPolicy, type WorkerPolicy } from './worker/policy.ts'
 import { printable } from './printable.ts'
 import { NotSubmitterError } from './errors.ts'
@@ -57,6 +59,8 @@ export interface NodeOptions {
   labels?: Record<string, string>
   inboundConnectionThreshold?: number
   refreshIntervalMs?: number
+  /** How long peers only heard of are kept and retried (simulations shorten it). */
+  candidateTiming?: CandidateTiming
   log?: Logger
   /** What runs containers; the Docker engine by default (the simulated one in simulations). */
   executor?: Executor
@@ -72,6 +76,10 @@ export interface NodeOptions {
   logLimitBytes?: number
   /** What this worker accepts; default: the data dir's policy.json, else every member's task. */
   policy?: WorkerPolicy
+  /** Told of every refusal this node audits (the daemon's metrics count them). */
+  onRefusal?: (entry: AuditEntry) => void
+  /** Where libp2p's own metrics go (the daemon's `/metrics`); none are collected without it. */
+  libp2pMetrics?: Registry
   /** Which finished tasks the history keeps (`--keep-for`, `--keep-size`; default 30 days and 1 GiB); a daemon applies them. */
   retention?: Partial<RetentionRules>
 }
@@ -159,6 +167,7 @@ class Node implements CloudaiNode {
       candidates: () => [{ peerId: this.peerId.toString(), ...this.status() }, ...this.peers().filter(peer => peer.reachable)],
       refused: () => this.membership.refused(),
       lostAfterMs: options.lostAfterMs,
+      logLimitBytes: options.logLimitBytes,
       probeIntervalMs: options.probeIntervalMs,
       log
     })
@@ -170,6 +179,7 @@ class Node implements CloudaiNode {
       feed: this.statusFeed,
       selfName: this.name,
       refreshIntervalMs: options.refreshIntervalMs,
+      candidateTiming: options.candidateTiming,
       bootstrap: (options.bootstrap ?? []).map(addr => multiaddr(addr)),
       onJoin: member => { log.info({ peer: member.peerId.toString(), name: printable(member.status.name) }, 'peer joined') },
       onLeave: (member, reason) => { log.info({ peer: member.peerId.toString(), name: printable(member.status.name), reason }, 'peer unreachable') }
@@ -281,7 +291,7 @@ export async function createNode (options: NodeOptions): Promise<CloudaiNode> {
   const { key } = await loadOrCreateIdentity(join(options.dataDir, IDENTITY_FILE))
   const capacity = await detectResources(options.dataDir, options.capacity)
   const policy = options.policy ?? await loadPolicy(options.dataDir)
-  const audit = new AuditLog(options.dataDir)
+  const audit = new AuditLog(options.dataDir, options.onRefusal)
   const members = policy.members != null ? new Set(policy.members) : undefined
   const libp2p = await createMesh({
     privateKey: key,
@@ -290,6 +300,7 @@ export async function createNode (options: NodeOptions): Promise<CloudaiNode> {
     mdnsTag: options.mdnsTag === false ? undefined : (options.mdnsTag ?? DEFAULT_MDNS_TAG),
     mdnsIntervalMs: options.mdnsIntervalMs ?? DEFAULT_MDNS_INTERVAL_MS,
     inboundConnectionThreshold: options.inboundConnectionThreshold,
+    metrics: options.libp2pMetrics,
     ...(members != null
       ? {
           isMember: (peerId: string) => members.has(peerId),

@@ -2,5 +2,7 @@
 export const QUICK_ENV = 'CLOUDAI_BENCH_QUICK'
 
 export function isQuick (): boolean {
-  return process.env[QUICK_ENV] === '1'
+  // The argument itself, not only the environment run.ts sets: benchmark modules read this as
+  // they load, before run.ts's own code runs.
+  return process.argv.includes('--quick') || process.env[QUICK_ENV] === '1'
 }

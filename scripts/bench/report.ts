@@ -36,3 +36,4 @@ export async function writeJson (path: string, rows: BenchRow[]): Promise<void> 
   await mkdir(dirname(path), { recursive: true })
   await writeFile(path, JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2) + '\n')
 }
+

@@ -2,6 +2,7 @@
 // Prints a table and writes bench-results/latest.json. Runs inside the network namespace
 // that scripts/bench.sh makes, because the discovery benchmarks send mDNS.
 import { resolve } from 'node:path'
+import { dashboardBench } from './dashboard.ts'
 import { discoveryBench } from './discovery.ts'
 import { idleRssBench } from './idle-rss.ts'
 import { logThroughputBench } from './log-throughput.ts'
@@ -21,9 +22,11 @@ const BENCHMARKS: Record<string, () => Promise<BenchRow[]>> = {
   'log-throughput': logThroughputBench,
   'task-throughput': taskThroughputBench,
   'store-write': storeWriteBench,
-  placement: placementBench
+  placement: placementBench,
+  dashboard: dashboardBench
 }
 
+// `--quick`: fewer repetitions and smaller payloads where a benchmark offers them (quick.ts).
 const args = process.argv.slice(2)
 if (args.includes('--quick')) process.env[QUICK_ENV] = '1'
 const only = args.filter(arg => arg !== '--quick')

@@ -36,7 +36,7 @@ type Kind = 'log' | 'state'
 
 function makeEvent (kind: Kind, taskId: string, seq: number): TaskEvent {
   return kind === 'log'
-    ? { taskId, seq, timeMs: Date.now(), state: TaskState.RUNNING, log: { stream: LogStream.STDOUT, data: LINE } }
+    ? { taskId, seq, timeMs: Date.now(), state: TaskState.RUNNING, log: { stream: LogStream.STDOUT, data: LINE, segments: [] } }
     : { taskId, seq, timeMs: Date.now(), state: TaskState.RUNNING, containerId: CONTAINER_ID }
 }
 

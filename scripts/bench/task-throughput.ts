@@ -32,6 +32,7 @@ import { taskFeed } from '../../node/src/store/feed.ts'
 import { STORE_FILE, TaskStore } from '../../node/src/store/store.ts'
 import { Worker } from '../../node/src/worker/worker.ts'
 import { simTaskRequest } from '../../test/helpers/sim.ts'
+import { isQuick } from './quick.ts'
 import type { BenchRow } from './report.ts'
 import { median } from './task-latency.ts'
 import { storeOf } from '../../test/helpers/internals.ts'
@@ -42,7 +43,8 @@ const TASKS = 2_000
 const IN_FLIGHT = 64
 /** Untimed tasks per path before the rounds (JIT, first streams, the simulated first pull). */
 const WARM_UP_TASKS = 200
-const ROUNDS = 3
+/** `--quick`: one round. */
+const ROUNDS = isQuick() ? 1 : 3
 /** No single path's batch of tasks may take longer than this. */
 const RUN_LIMIT_MS = 120_000
 /** How long the master may take to list the worker as reachable after `connect`. */

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { jsonOutputPieces } from '../../node/src/protocol/output-json.ts'
 import { copyFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, afterEach, before, test } from 'node:test'
@@ -73,7 +74,7 @@ function parseEvents (stdout: string): any[] {
 }
 
 function logBytes (events: any[], stream: 'stdout' | 'stderr'): string {
-  return Buffer.concat(events.filter(e => e.log?.stream === stream).map(e => Buffer.from(e.log.data, 'base64'))).toString()
+  return Buffer.concat(events.filter(e => e.log != null).flatMap(e => jsonOutputPieces(e.log)).filter(piece => piece.stream === stream).map(piece => piece.data)).toString()
 }
 
 before(async () => {
@@ -167,6 +168,27 @@ test('binary output, and output without a final newline, arrive from beta byte f
   assert.equal(result.code, 0, result.stderr.toString())
   assert.ok(result.stdout.equals(allBytes), `stdout is the 256 byte values: ${result.stdout.toString('hex')}`)
   assert.ok(result.stderr.includes(Buffer.from([0xff, ...Buffer.from('tail')])), 'stderr carries the container\'s bytes')
+})
+
+test('a container switching between stdout and stderr at every byte makes few events on both nodes, and each stream arrives byte for byte, in order', async () => {
+  const BYTES = 20_000
+  // ash's printf is a builtin: one write, so one frame of the engine's stream, per byte.
+  const script = `i=0; while [ $i -lt ${BYTES} ]; do printf "$((i % 10))"; printf "$((i % 7))" >&2; i=$((i+1)); done`
+  const result = await runCliBytes(alpha('task', 'beta', IMAGE, '--quiet', '--', 'sh', '-c', script))
+  assert.equal(result.code, 0, result.stderr.toString().slice(-2000))
+  assert.equal(result.stdout.toString(), Array.from({ length: BYTES }, (_, i) => i % 10).join(''), 'stdout, byte for byte')
+  assert.equal(result.stderr.toString(), Array.from({ length: BYTES }, (_, i) => i % 7).join(''), 'stderr, byte for byte')
+  const listed = await runCli(alpha('tasks', '--json'))
+  const taskId: string = JSON.parse(listed.stdout)[0].taskId
+  for (const dataDir of [alphaDir, betaDir]) {
+    const logs = await runCli(['--data-dir', dataDir, 'logs', taskId, '--json'])
+    assert.equal(logs.code, 0, logs.stderr)
+    const events = parseEvents(logs.stdout).filter(event => event.log != null)
+    console.log(`${2 * BYTES} bytes alternating stdout/stderr: ${events.length} output events in ${dataDir === alphaDir ? 'the master' : 'the worker'}'s store`)
+    assert.ok(events.length <= 20, `${events.length} output events for ${2 * BYTES} bytes`)
+    assert.equal(logBytes(events, 'stdout'), result.stdout.toString(), 'the stored output is what the CLI showed')
+    assert.equal(logBytes(events, 'stderr'), result.stderr.toString())
+  }
 })
 
 test('--memory 32m: a task that allocates past it ends FAILED, out of memory, exit 137', async () => {

@@ -40,7 +40,7 @@ export function recordPastTask (store: TaskStore, taskId: string, task: PastTask
   events.push({ taskId, seq: events.length + 1, timeMs: startedAt, state: TaskState.RUNNING, containerId: 'c0ffee' })
   for (let written = 0; written < (task.outputBytes ?? 0); written += OUTPUT_CHUNK_BYTES) {
     const data = new Uint8Array(Math.min(OUTPUT_CHUNK_BYTES, task.outputBytes! - written)).fill(0x61) as Uint8Array<ArrayBuffer>
-    events.push({ taskId, seq: events.length + 1, timeMs: startedAt, state: TaskState.RUNNING, log: { stream: LogStream.STDOUT, data } })
+    events.push({ taskId, seq: events.length + 1, timeMs: startedAt, state: TaskState.RUNNING, log: { stream: LogStream.STDOUT, data, segments: [] } })
   }
   if (task.endedAt != null) events.push({ taskId, seq: events.length + 1, timeMs: task.endedAt, state: TaskState.SUCCEEDED, exit: { code: 0, oomKilled: false, timedOut: false } })
   for (const role of roles) {

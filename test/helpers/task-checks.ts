@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict'
 import { isTerminal, TaskState, type LogStream, type TaskEvent } from '../../node/src/protocol/task-messages.ts'
+import { outputPieces } from '../../node/src/protocol/task-output.ts'
 import type { TaskSession } from '../../node/src/protocol/task-protocol.ts'
 
 /** What the protocol tests check of a task's events, over memory streams (unit) and between nodes (sim). */
 
 /** The bytes a task wrote to `stream`, in order. */
 export function output (events: TaskEvent[], stream: LogStream): Buffer {
-  return Buffer.concat(events.flatMap(event => event.log != null && event.log.stream === stream ? [event.log.data] : []))
+  return Buffer.concat(events.flatMap(event => event.log != null ? outputPieces(event.log).filter(piece => piece.stream === stream).map(piece => piece.data) : []))
 }
 
 /** Seq 1..n without a gap, one task id, states never backwards, exactly one terminal event and it is last. */

@@ -18,7 +18,7 @@ const spec = storedSpec
 const event = storedEvent
 
 function log (taskId: string, seq: number, bytes: number, stream = LogStream.STDOUT): TaskEvent {
-  return event(taskId, seq, TaskState.RUNNING, { log: { stream, data: new Uint8Array(bytes).fill(97) } })
+  return event(taskId, seq, TaskState.RUNNING, { log: { stream, data: new Uint8Array(bytes).fill(97), segments: [] } })
 }
 
 const succeeded = (taskId: string, seq: number): TaskEvent => event(taskId, seq, TaskState.SUCCEEDED, { exit: { code: 0, oomKilled: false, timedOut: false } })

@@ -57,7 +57,7 @@ const DECODERS: Decoder[] = [
     validate: (message: MasterMessage) => { checkOneOf(message); if (message.submit != null) validateSpec(message.submit.spec) },
     valid: MasterMessage.encode({ submit: { spec: wireSpec({ id: 'fixed-id' }) } })
   },
-  { name: 'TaskEvent', codec: TaskEventCodec, valid: TaskEventCodec.encode({ taskId: 't', seq: 3, timeMs: 1, state: TaskState.RUNNING, log: { stream: LogStream.STDERR, data: Uint8Array.from([1, 2, 3]) } }) }
+  { name: 'TaskEvent', codec: TaskEventCodec, valid: TaskEventCodec.encode({ taskId: 't', seq: 3, timeMs: 1, state: TaskState.RUNNING, log: { stream: LogStream.STDERR, data: Uint8Array.from([1, 2, 3]), segments: [] } }) }
 ]
 DECODERS[2].valid = (() => {
   // The Status inside the NodeResponse above, unwrapped: field 1, length-delimited.

@@ -63,8 +63,8 @@ test('out and err go to their streams, in order, after pull and start', async ()
 
   const again = recorder()
   await executor.run(task(['out:x']), again.observer, never)
-  assert.equal(again.events.filter(e => e.startsWith('progress')).length, 1, 'a pulled image is not pulled again')
-  assert.match(again.events[0], /^progress (\d+)\/\1$/)
+  assert.equal(again.events.filter(e => e.startsWith('progress')).length, 0, 'a pulled image is not pulled again, and reports no progress (as the Docker executor)')
+  assert.equal(again.events[0], 'pulled')
   assert.equal(executor.running(), 0)
 })
 

@@ -36,7 +36,7 @@ function progress (taskId: string, seq: number): TaskEvent {
 }
 
 function output (taskId: string, seq: number): TaskEvent {
-  return storedEvent(taskId, seq, TaskState.RUNNING, { log: { stream: LogStream.STDOUT, data: new Uint8Array(CHUNK_BYTES).fill(120) } })
+  return storedEvent(taskId, seq, TaskState.RUNNING, { log: { stream: LogStream.STDOUT, data: new Uint8Array(CHUNK_BYTES).fill(120), segments: [] } })
 }
 
 /** The code of what `work` throws; undefined if it succeeds. */

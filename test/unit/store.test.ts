@@ -8,6 +8,7 @@ import { after, test } from 'node:test'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { isTerminal, LogStream, TaskState, type TaskEvent, type TaskSpec } from '../../node/src/protocol/task-messages.ts'
 import { STORE_FILE, TaskStore, type TaskRole } from '../../node/src/store/store.ts'
+import { EVENT_COST_BYTES, logChunk, SEGMENT_COST_BYTES } from '../../node/src/protocol/task-output.ts'
 import { tempStore, storedEvent, storedSpec } from '../helpers/store.ts'
 
 /** The task store (docs/architecture.md): what it keeps, how it orders and finds tasks, and that nothing recorded is lost. */
@@ -19,7 +20,7 @@ const spec = storedSpec
 const event = storedEvent
 
 function log (taskId: string, seq: number, text: string, stream = LogStream.STDOUT): TaskEvent {
-  return event(taskId, seq, TaskState.RUNNING, { log: { stream, data: new TextEncoder().encode(text) as Uint8Array<ArrayBuffer> } })
+  return event(taskId, seq, TaskState.RUNNING, { log: { stream, data: new TextEncoder().encode(text) as Uint8Array<ArrayBuffer>, segments: [] } })
 }
 
 const exit = (code: number): Partial<TaskEvent> => ({ exit: { code, oomKilled: false, timedOut: false } })
@@ -254,11 +255,16 @@ test('outputTotals counts the bytes of each stream and notices a truncation, per
   store.recordEvent('executed', 1, log('out', 2, 'hello'))
   store.recordEvent('executed', 1, log('out', 3, 'errors!', LogStream.STDERR))
   store.recordEvent('executed', 1, log('out', 4, 'more'))
-  assert.deepEqual(store.outputTotals('out', 1), { stdoutBytes: 9, stderrBytes: 7, truncated: false })
+  // What the three output events cost to store: their bytes and each event's overhead.
+  const stored = 16 + 3 * (EVENT_COST_BYTES + 2 * 'out'.length)
+  assert.deepEqual(store.outputTotals('out', 1), { stdoutBytes: 9, stderrBytes: 7, storedBytes: stored, truncated: false })
+  assert.deepEqual(store.outputTotals('out', 1, 3), { stdoutBytes: 5, stderrBytes: 7, storedBytes: stored - 4 - EVENT_COST_BYTES - 6, truncated: false }, 'up to seq 3')
   store.recordEvent('executed', 1, event('out', 5, TaskState.RUNNING, { truncated: { limitBytes: 16 } }))
-  assert.deepEqual(store.outputTotals('out', 1), { stdoutBytes: 9, stderrBytes: 7, truncated: true })
-  assert.deepEqual(store.outputTotals('out', 2), { stdoutBytes: 0, stderrBytes: 0, truncated: false })
-  assert.deepEqual(store.outputTotals('nothing', 1), { stdoutBytes: 0, stderrBytes: 0, truncated: false })
+  assert.deepEqual(store.outputTotals('out', 1), { stdoutBytes: 9, stderrBytes: 7, storedBytes: stored, truncated: true })
+  store.recordEvent('executed', 1, event('out', 6, TaskState.RUNNING, { log: logChunk([{ stream: LogStream.STDERR, data: Uint8Array.of(1, 2) }, { stream: LogStream.STDOUT, data: Uint8Array.of(3) }]) }))
+  assert.deepEqual(store.outputTotals('out', 1), { stdoutBytes: 10, stderrBytes: 9, storedBytes: stored + 3 + 2 * SEGMENT_COST_BYTES + EVENT_COST_BYTES + 6, truncated: true }, 'an event with both streams counts each')
+  assert.deepEqual(store.outputTotals('out', 2), { stdoutBytes: 0, stderrBytes: 0, storedBytes: 0, truncated: false })
+  assert.deepEqual(store.outputTotals('nothing', 1), { stdoutBytes: 0, stderrBytes: 0, storedBytes: 0, truncated: false })
 })
 
 test('a store closed and opened again from its data dir has everything', () => {
@@ -369,7 +375,7 @@ store.createTask({ spec: JSON.parse(spec), role: 'executed', peerId: 'master', p
 const data = new Uint8Array(1000).fill(120)
 for (let seq = 1; Number(count) === 0 || seq <= Number(count); seq++) {
   const state = seq === 1 ? 'QUEUED' : seq === 2 ? 'RUNNING' : 'RUNNING'
-  const event = seq <= 2 ? { taskId: 'crash', seq, timeMs: Date.now(), state } : { taskId: 'crash', seq, timeMs: Date.now(), state, log: { stream: 'STDOUT', data } }
+  const event = seq <= 2 ? { taskId: 'crash', seq, timeMs: Date.now(), state } : { taskId: 'crash', seq, timeMs: Date.now(), state, log: { stream: 'STDOUT', data, segments: [] } }
   store.recordEvent('executed', 1, event)
   writeSync(1, seq + '\\n')
   if (seq % 50 === 0) await new Promise(resolve => setImmediate(resolve))

@@ -337,7 +337,7 @@ test('a task\'s recorded states only move forward, and nothing follows a termina
 
 test('eventToJson encodes log bytes as base64 without loss and names the stream', () => {
   fc.assert(fc.property(fc.uint8Array({ maxLength: 70_000 }), fc.constantFrom(LogStream.STDOUT, LogStream.STDERR), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), (data, stream, seq) => {
-    const event: TaskEvent = { taskId: 't1', seq, timeMs: 1_700_000_000_000, state: TaskState.RUNNING, log: { stream, data } }
+    const event: TaskEvent = { taskId: 't1', seq, timeMs: 1_700_000_000_000, state: TaskState.RUNNING, log: { stream, data, segments: [] } }
     // Through the wire and through JSON text, as the API serves it.
     const json = JSON.parse(JSON.stringify(eventToJson(TaskEvent.decode(TaskEvent.encode(event)))))
     assert.equal(json.seq, seq)

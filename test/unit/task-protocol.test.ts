@@ -360,7 +360,9 @@ describe('task protocol', { concurrency: true }, () => {
         assert.equal(end.end, 'closed', `stream ${end.end} ${end.error?.name ?? ''}`)
         assertWellFormed(raw.events, spec.id)
         assert.equal(raw.terminal?.state, TaskState.CANCELLED)
-        assert.equal(output(raw.events, LogStream.STDOUT).length, DEFAULT_LOG_LIMIT_BYTES, 'the output up to the log limit, all of it')
+        const totals = worker.store.outputTotals(spec.id, 1)
+        assert.equal(totals.storedBytes, DEFAULT_LOG_LIMIT_BYTES, 'output stored up to the log limit (counted with each event\'s overhead)')
+        assert.equal(output(raw.events, LogStream.STDOUT).length, totals.stdoutBytes, 'the output up to the log limit, all of it')
         assert.equal(raw.events.filter(event => event.truncated != null).length, 1, 'one event says the rest was dropped')
       } finally {
         raw.stream.abort(new Error('test over'))

@@ -3,6 +3,10 @@ import { test } from 'node:test'
 import { LogStream, TaskState, type TaskEvent, type TaskSpec } from '../../node/src/protocol/task-messages.ts'
 import { EventCursor } from '../../node/src/protocol/ack-window.ts'
 import { WorkerTask } from '../../node/src/worker/worker-task.ts'
+import { EVENT_COST_BYTES, eventCost, MAX_LOG_CHUNK_BYTES, outputPieces, SEGMENT_COST_BYTES } from '../../node/src/protocol/task-output.ts'
+import { MAX_EVENT_FRAME_BYTES } from '../../node/src/protocol/task-protocol.ts'
+import { TaskEvent as TaskEventCodec } from '../../protocols/task.ts'
+import { output } from '../helpers/task-checks.ts'
 import { tempStore } from '../helpers/store.ts'
 
 const SPEC: TaskSpec = {
@@ -22,16 +26,16 @@ function chunk (i: number): Uint8Array<ArrayBuffer> {
   return new Uint8Array(CHUNK).fill(i % 251)
 }
 
-function newTask (id: string, logLimitBytes = 16 * 1024 * 1024): { task: WorkerTask, store: ReturnType<typeof tempStore> } {
+function newTask (id: string, logLimitBytes = 16 * 1024 * 1024, outputDelayMs?: number): { task: WorkerTask, store: ReturnType<typeof tempStore> } {
   const store = tempStore()
   const spec = { ...SPEC, id }
   store.createTask({ spec, role: 'executed', peerId: 'master', peerName: '' })
-  return { task: new WorkerTask(spec, 'master', store, { logLimitBytes }), store }
+  return { task: new WorkerTask(spec, 'master', store, { logLimitBytes, outputDelayMs }), store }
 }
 
 function runToEnd (task: WorkerTask): void {
   task.append({ state: TaskState.RUNNING, containerId: 'c' })
-  for (let i = 0; i < CHUNKS; i++) task.append({ log: { stream: LogStream.STDOUT, data: chunk(i) } })
+  for (let i = 0; i < CHUNKS; i++) task.append({ log: { stream: LogStream.STDOUT, data: chunk(i), segments: [] } })
   task.append({ state: TaskState.SUCCEEDED, exit: { code: 0, oomKilled: false, timedOut: false } })
 }
 
@@ -71,7 +75,7 @@ test('a reader attached before the end gets every byte live, without the writer 
 
 test('a reader that stops acking gets at most the window, then waits (and gives up at its deadline)', async () => {
   const { task } = newTask('window')
-  for (let i = 0; i < 100; i++) task.append({ state: TaskState.RUNNING, log: { stream: LogStream.STDOUT, data: chunk(i).subarray(0, 10) } })
+  for (let i = 0; i < 100; i++) task.append({ state: TaskState.RUNNING, log: { stream: LogStream.STDOUT, data: chunk(i).subarray(0, 10), segments: [] } })
   const subscription = new EventCursor(task)
   const signal = AbortSignal.timeout(5_000)
   let delivered = 0
@@ -81,36 +85,93 @@ test('a reader that stops acking gets at most the window, then waits (and gives 
   assert.equal(delivered, 64)
 })
 
-test('output past the log limit is dropped after one truncation event, exactly at the limit', async () => {
+test('output past the log limit is dropped after one truncation event: what is stored costs exactly the limit, and is a prefix', async () => {
   const limit = 5 * CHUNK + 1000
   const { task, store } = newTask('truncated', limit)
   runToEnd(task)
   const events = await readAll(new EventCursor(task))
-  assert.equal(logBytes(events), limit)
   const truncations = events.filter(event => event.truncated != null)
   assert.equal(truncations.length, 1)
   assert.equal(truncations[0].truncated?.limitBytes, limit)
   assert.equal(events.at(-1)!.state, TaskState.SUCCEEDED, 'the end still arrives')
-  assert.deepEqual(store.outputTotals('truncated', 1), { stdoutBytes: limit, stderrBytes: 0, truncated: true })
+  const totals = store.outputTotals('truncated', 1)
+  assert.equal(totals.storedBytes, limit, 'the limit counts what the output events cost to store')
+  assert.equal(totals.stdoutBytes, logBytes(events))
+  const costs = events.filter(event => event.log != null).reduce((sum, event) => sum + eventCost(event), 0)
+  assert.equal(costs, limit)
+  assert.deepEqual(output(events, LogStream.STDOUT), Buffer.concat(Array.from({ length: CHUNKS }, (_, i) => chunk(i))).subarray(0, logBytes(events)))
+})
+
+test('the log limit counts each event\'s overhead: a task writing a byte per event keeps a few hundred rows, not the limit in rows', async () => {
+  const limit = 64 * 1024
+  const { task, store } = newTask('tiny-events', limit)
+  task.append({ state: TaskState.RUNNING, containerId: 'c' })
+  for (let i = 0; i < 20_000; i++) task.append({ log: { stream: i % 2 === 0 ? LogStream.STDOUT : LogStream.STDERR, data: Uint8Array.of(i % 256), segments: [] } })
+  task.append({ state: TaskState.SUCCEEDED, exit: { code: 0, oomKilled: false, timedOut: false } })
+  const events = store.events('tiny-events', 1, 1, 100_000)
+  const logEvents = events.filter(event => event.log != null).length
+  console.log(`20,000 one-byte events under a 64 KiB limit: ${logEvents} output events stored (counting bytes alone: 20,000)`)
+  assert.ok(logEvents <= limit / (EVENT_COST_BYTES + 2 * 'tiny-events'.length), `${logEvents} output events`)
+  assert.ok(store.outputTotals('tiny-events', 1).storedBytes <= limit)
+  assert.equal(events.filter(event => event.truncated != null).length, 1)
+})
+
+test('output that switches streams at every byte is batched: few events, each stream byte-exact, in the order written', async () => {
+  const { task, store } = newTask('alternating', 16 * 1024 * 1024, 60_000)
+  task.append({ state: TaskState.RUNNING, containerId: 'c' })
+  const BYTES = 200_000
+  // What was written, as (stream, byte) pairs in order: a byte naming the stream, then the byte.
+  const written = Buffer.alloc(2 * BYTES)
+  for (let i = 0; i < BYTES; i++) {
+    const stream = i % 2 === 0 ? LogStream.STDOUT : LogStream.STDERR
+    const byte = (i * 7) % 256
+    written[2 * i] = stream === LogStream.STDOUT ? 0 : 1
+    written[2 * i + 1] = byte
+    task.appendOutput(stream, Uint8Array.of(byte))
+  }
+  task.append({ state: TaskState.SUCCEEDED, exit: { code: 0, oomKilled: false, timedOut: false } })
+  const events = await readAll(new EventCursor(task))
+  const logEvents = events.filter(event => event.log != null)
+  console.log(`${BYTES} bytes alternating stdout/stderr: ${logEvents.length} output events (one per byte before batching)`)
+  assert.ok(logEvents.length <= Math.ceil(BYTES * (1 + SEGMENT_COST_BYTES) / MAX_LOG_CHUNK_BYTES) + 1, `${logEvents.length} output events`)
+  const read = Buffer.concat(logEvents.flatMap(event => outputPieces(event.log!).map(piece => {
+    const pairs = Buffer.alloc(2 * piece.data.byteLength)
+    piece.data.forEach((byte, i) => { pairs[2 * i] = piece.stream === LogStream.STDOUT ? 0 : 1; pairs[2 * i + 1] = byte })
+    return pairs
+  })))
+  assert.ok(read.equals(written), 'the bytes of both streams, in the order written')
+  for (const event of logEvents) assert.ok(TaskEventCodec.encode(event).byteLength <= MAX_EVENT_FRAME_BYTES, 'every event fits a frame')
+  assert.equal(events.at(-1)!.state, TaskState.SUCCEEDED)
+  assert.deepEqual(store.outputTotals('alternating', 1).stdoutBytes, BYTES / 2)
+})
+
+test('output that stops coming is recorded after a short delay, without another event to push it out', async () => {
+  const { task } = newTask('delayed')
+  task.append({ state: TaskState.RUNNING, containerId: 'c' })
+  task.appendOutput(LogStream.STDOUT, new TextEncoder().encode('hello\n'))
+  task.appendOutput(LogStream.STDERR, new TextEncoder().encode('oops\n'))
+  const cursor = new EventCursor(task, 2)
+  const event = await cursor.next(AbortSignal.timeout(5_000), 5_000)
+  assert.deepEqual(outputPieces(event!.log!).map(piece => [piece.stream, Buffer.from(piece.data).toString()]), [[LogStream.STDOUT, 'hello\n'], [LogStream.STDERR, 'oops\n']])
 })
 
 test('a task restored from the store goes on from its last seq and keeps counting toward the limit', async () => {
   const { task, store } = newTask('restored', 3 * CHUNK)
   task.append({ state: TaskState.RUNNING, containerId: 'c' })
-  task.append({ log: { stream: LogStream.STDOUT, data: chunk(1) } })
-  task.append({ log: { stream: LogStream.STDERR, data: chunk(2) } })
+  task.append({ log: { stream: LogStream.STDOUT, data: chunk(1), segments: [] } })
+  task.append({ log: { stream: LogStream.STDERR, data: chunk(2), segments: [] } })
   const record = store.task('restored', 'executed')!
   assert.equal(record.lastSeq, 3)
   const totals = store.outputTotals('restored', 1)
   const again = new WorkerTask(record.spec, 'master', store, {
     logLimitBytes: 3 * CHUNK,
-    restored: { state: record.state, lastSeq: record.lastSeq, logBytes: totals.stdoutBytes + totals.stderrBytes, truncated: totals.truncated }
+    restored: { state: record.state, lastSeq: record.lastSeq, logBytes: totals.storedBytes, outputBytes: totals.stdoutBytes + totals.stderrBytes, truncated: totals.truncated }
   })
-  again.append({ log: { stream: LogStream.STDOUT, data: chunk(3) } })
-  again.append({ log: { stream: LogStream.STDOUT, data: chunk(4) } })
+  again.append({ log: { stream: LogStream.STDOUT, data: chunk(3), segments: [] } })
+  again.append({ log: { stream: LogStream.STDOUT, data: chunk(4), segments: [] } })
   again.append({ state: TaskState.SUCCEEDED, exit: { code: 0, oomKilled: false, timedOut: false } })
   const events = await readAll(new EventCursor(again))
   assert.deepEqual(events.map(event => event.seq), [1, 2, 3, 4, 5, 6])
-  assert.equal(logBytes(events), 3 * CHUNK)
+  assert.equal(store.outputTotals('restored', 1).storedBytes, 3 * CHUNK, 'the limit counts what was stored before the restart')
   assert.ok(events[4].truncated != null)
 })

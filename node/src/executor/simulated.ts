@@ -106,8 +106,9 @@ export function createSimulatedExecutor (init: SimulatedExecutorInit = {}): Simu
         await sleep(pullMs, stop.signal)
         if (stop.signal.aborted) return cancelledEarly()
         pulled.add(task.image)
+        observer.onPullProgress?.({ doneBytes: SIMULATED_IMAGE_BYTES, totalBytes: SIMULATED_IMAGE_BYTES })
       }
-      observer.onPullProgress?.({ doneBytes: SIMULATED_IMAGE_BYTES, totalBytes: SIMULATED_IMAGE_BYTES })
+      // An image already there reports no progress, as the Docker executor does (its inspect finds it).
       observer.onPulled?.()
       const parsed = parseSteps(task.command)
       if ('unknown' in parsed) {

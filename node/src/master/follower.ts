@@ -5,6 +5,7 @@ import type { TaskStanding } from '../protocol/task-host.ts'
 import { isTerminal, TaskState, type TaskEvent, type TaskSpec } from '../protocol/task-messages.ts'
 import type { TaskSession } from '../protocol/task-protocol.ts'
 import { STORE_RETRY_MS } from '../store/store-space.ts'
+import type { OutputAllowance } from './output-allowance.ts'
 import type { WorkerLink } from './worker-link.ts'
 
 /** Default time a worker may stay unreachable before its task is LOST (`--lost-after`). */
@@ -56,10 +57,14 @@ export class Follower {
   private cancelWanted = false
   private running: Promise<void> = Promise.resolve()
 
-  constructor (init: FollowerInit, task: FollowedTask, lastSeq: number) {
+  /** What the worker's events may make this node store (a worker that ignores the log limit is held to it here). */
+  private readonly allowance: OutputAllowance
+
+  constructor (init: FollowerInit, task: FollowedTask, lastSeq: number, allowance: OutputAllowance) {
     this.init = init
     this.task = task
     this.lastSeq = lastSeq
+    this.allowance = allowance
   }
 
   private get taskId (): string {
@@ -115,7 +120,8 @@ export class Follower {
           this.cancelWanted = false
         }
         for await (const event of session.events) {
-          await this.report(event)
+          const kept = this.allowance.admit(event)
+          if (kept != null) await this.report(kept)
           this.lastSeq = event.seq
           if (isTerminal(event.state)) return
         }

@@ -9,7 +9,9 @@ import { encodeSpec, isTerminal, TaskState, validateSpec, type TaskEvent, type T
 import type { PlacementRecord, TaskStore } from '../store/store.ts'
 import type { TaskStanding } from '../protocol/task-host.ts'
 import type { Worker } from '../worker/worker.ts'
+import { DEFAULT_LOG_LIMIT_BYTES } from '../worker/worker-task.ts'
 import { DEFAULT_LOST_AFTER_MS, Follower, type FollowedTask } from './follower.ts'
+import { OutputAllowance } from './output-allowance.ts'
 import { PeerWatch } from './peer-watch.ts'
 import { PendingPlacements } from './pending.ts'
 import { place, type CandidateStatus, type Placement, type PlacementPolicy } from './placement.ts'
@@ -48,6 +50,8 @@ export interface MasterInit {
   refused?: () => RefusingMachine[]
   /** How long a worker may be unreachable before its tasks are LOST (default 30 s). */
   lostAfterMs?: number
+  /** Output stored per task attempt (`--log-limit`), also when a worker sends more. */
+  logLimitBytes?: number
   /** How often a worker running our tasks is probed (default 5 s). */
   probeIntervalMs?: number
   log?: Logger
@@ -101,6 +105,8 @@ export class Master {
 
   private follower (task: FollowedTask, recordedSeq = 0): Follower {
     const link = this.linkTo(task.peerId)
+    const seenSeq = link.resumeAfter(recordedSeq)
+    const stored = seenSeq > 0 ? this.init.store.outputTotals(task.spec.id, task.spec.attempt, seenSeq) : undefined
     return new Follower({
       link,
       lostAfterMs: this.init.lostAfterMs ?? DEFAULT_LOST_AFTER_MS,
@@ -109,7 +115,7 @@ export class Master {
       onEvent: (followed, event) => { this.record(followed, event) },
       onReachability: followed => { this.init.store.notify(followed.spec.id) },
       onNote: (followed, note) => { this.init.store.setNote(followed.spec.id, 'submitted', note) }
-    }, task, link.resumeAfter(recordedSeq))
+    }, task, seenSeq, new OutputAllowance(this.init.logLimitBytes ?? DEFAULT_LOG_LIMIT_BYTES, stored))
   }
 
   /**

@@ -10,6 +10,19 @@ export const CANDIDATE_TTL_MS = 60_000
 /** A candidate whose probe failed while something answered (overload, a restart) is retried this many times, with doubling delays. */
 export const CANDIDATE_RETRIES = 5
 export const CANDIDATE_RETRY_BASE_MS = 1_000
+
+/** How long candidates live and how often a failed one is retried (the defaults above; tests shorten them). */
+export interface CandidateTiming {
+  ttlMs: number
+  retries: number
+  retryBaseMs: number
+}
+
+export const DEFAULT_CANDIDATE_TIMING: CandidateTiming = {
+  ttlMs: CANDIDATE_TTL_MS,
+  retries: CANDIDATE_RETRIES,
+  retryBaseMs: CANDIDATE_RETRY_BASE_MS
+}
 /**
  * Candidates dropped unprobed are remembered (a hash of the ID each, oldest forgotten first),
  * and one heard of again goes first in its source: a flood rarely repeats itself, while a real
@@ -56,6 +69,8 @@ export class CandidateSet {
   private lastSource?: string
   /** Hashes of the IDs of candidates dropped unprobed, oldest first (PASSED_OVER_MEMORY). */
   private readonly passedOver = new Set<number>()
+
+  constructor (private readonly timing: CandidateTiming = DEFAULT_CANDIDATE_TIMING) {}
 
   get size (): number {
     return this.all.size
@@ -135,17 +150,17 @@ export class CandidateSet {
     return earliest
   }
 
-  /** A failed probe: retry later (true), or give up after CANDIDATE_RETRIES (false: removed). */
+  /** A failed probe: retry later (true), or give up after `timing.retries` (false: removed). */
   retryLater (key: string, now: number): boolean {
     const candidate = this.all.get(key)
     if (candidate == null) return false
     candidate.failures++
-    if (candidate.failures > CANDIDATE_RETRIES) {
+    if (candidate.failures > this.timing.retries) {
       this.remove(key)
       return false
     }
     candidate.probing = false
-    candidate.dueAt = now + CANDIDATE_RETRY_BASE_MS * 2 ** (candidate.failures - 1)
+    candidate.dueAt = now + this.timing.retryBaseMs * 2 ** (candidate.failures - 1)
     return true
   }
 
@@ -158,9 +173,9 @@ export class CandidateSet {
     if (lane?.size === 0) this.sources.delete(candidate.source)
   }
 
-  /** Drop the candidates no source told of within CANDIDATE_TTL_MS (never one being probed); returns them. */
+  /** Drop the candidates no source told of within `timing.ttlMs` (never one being probed); returns them. */
   expire (now: number): Candidate[] {
-    const stale = [...this.all.values()].filter(candidate => !candidate.probing && now - candidate.heardAt > CANDIDATE_TTL_MS)
+    const stale = [...this.all.values()].filter(candidate => !candidate.probing && now - candidate.heardAt > this.timing.ttlMs)
     for (const candidate of stale) {
       this.remove(candidate.peerId.toString())
       this.passOver(candidate.peerId.toString())

@@ -5,6 +5,7 @@ import type { ConnectionGater, Libp2p, PeerId, PrivateKey } from '@libp2p/interf
 import { mdns } from '@libp2p/mdns'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
+import type { Registry } from 'prom-client'
 import {
   DEFAULT_INBOUND_CONNECTION_THRESHOLD,
   DIAL_TIMEOUT_MS,
@@ -37,6 +38,8 @@ export interface MeshInit {
   isMember?: (peerId: string) => boolean
   /** Called when the gater refuses a peer, for the audit log. */
   onNotMember?: (peerId: string) => void
+  /** Collect libp2p's own metrics into this registry (none are collected without it). */
+  metrics?: Registry
 }
 
 export type Mesh = Libp2p<{ identify: ReturnType<ReturnType<typeof identify>> }>
@@ -81,6 +84,9 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
     },
     services: {
       identify: identify()
-    }
+    },
+    // Its own registry, never prom-client's global one, which the module would otherwise
+    // clear (and fill) for every node in the process.
+    ...(init.metrics != null ? { metrics: (await import('@libp2p/prometheus-metrics')).prometheusMetrics({ registry: init.metrics, preserveExistingMetrics: true, collectDefaultMetrics: false }) } : {})
   })
 }

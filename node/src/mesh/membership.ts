@@ -5,7 +5,7 @@ import { DeadlineError, NotMemberError, PeerUnreachableError, WrongClusterKeyErr
 import { openStatusLink, requestStatus } from '../protocol/node-protocol.ts'
 import type { MemberHint, PeerStatus } from '../protocol/node-messages.ts'
 import type { StatusLinkHost } from '../protocol/task-host.ts'
-import { CandidateSet, type Candidate } from './candidate-set.ts'
+import { CandidateSet, type Candidate, type CandidateTiming } from './candidate-set.ts'
 import { nameRefusals } from './peer-names.ts'
 import { RefusedPeers, type RefusedPeer } from './refused-peers.ts'
 
@@ -51,6 +51,8 @@ export interface MembershipInit {
   /** The name this node advertises: a member that copies it does not get it. */
   selfName: string
   refreshIntervalMs?: number
+  /** How long candidates live and are retried (default: `DEFAULT_CANDIDATE_TIMING`). */
+  candidateTiming?: CandidateTiming
   /** Addresses to keep dialing whenever they are not connected (`--bootstrap`). */
   bootstrap?: Multiaddr[]
   /** Called when a peer becomes a member or a member becomes reachable again. */
@@ -81,7 +83,7 @@ export class Membership {
   private readonly failures = new Map<string, number>()
   /** Timers of the members' refresh probes: one per member per interval. */
   private readonly pending = new Set<NodeJS.Timeout>()
-  private readonly candidates = new CandidateSet()
+  private readonly candidates: CandidateSet
   private readonly refusedPeers = new RefusedPeers()
   private activeProbes = 0
   /** Members' probes waiting for a slot, first come first served. */
@@ -105,6 +107,7 @@ export class Membership {
     this.libp2p = init.libp2p
     this.log = init.log
     this.init = init
+    this.candidates = new CandidateSet(init.candidateTiming)
   }
 
   start (): void {

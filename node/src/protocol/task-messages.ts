@@ -1,4 +1,6 @@
-import { MasterMessage, TaskEvent, TaskSpec as WireTaskSpec, TaskState, LogStream, TruncationCause } from '../../../protocols/task.ts'
+import { MasterMessage, TaskEvent, TaskSpec as WireTaskSpec, TaskState, LogStream, TruncationCause, type LogChunk } from '../../../protocols/task.ts'
+import { outputPieces } from './task-output.ts'
+import type { OutputStreamName, TaskOutputJson } from './output-json.ts'
 import { InvalidTaskError, ProtocolError } from '../errors.ts'
 import { raisedToFloors } from '../resource-floors.ts'
 import type { ResourceAmounts } from '../resources.ts'
@@ -164,6 +166,13 @@ export function checkOneOf (message: MasterMessage): void {
   if (set !== 1) throw new ProtocolError(`a master message must carry exactly one of submit, ack, cancel (it carries ${set})`)
 }
 
+function outputToJson (chunk: LogChunk): TaskOutputJson {
+  const name = (stream: LogStream): OutputStreamName => stream === LogStream.STDERR ? 'stderr' : 'stdout'
+  const pieces = outputPieces(chunk)
+  if (pieces.length === 1) return { stream: name(pieces[0].stream), data: Buffer.from(pieces[0].data).toString('base64') }
+  return { segments: pieces.map(piece => ({ stream: name(piece.stream), data: Buffer.from(piece.data).toString('base64') })) }
+}
+
 /** JSON form of an event for the API and `--json` (camelCase; log bytes in base64). */
 export interface TaskEventJson {
   taskId: string
@@ -173,7 +182,7 @@ export interface TaskEventJson {
   queuedPosition?: number
   pull?: { doneBytes: number, totalBytes: number }
   containerId?: string
-  log?: { stream: 'stdout' | 'stderr', data: string }
+  log?: TaskOutputJson
   exit?: { code: number, oomKilled: boolean, timedOut: boolean }
   error?: { code: string, message: string }
   /** Output past this many bytes was not kept: past the worker's --log-limit, or lost by the engine's log while the worker was down. */
@@ -189,7 +198,7 @@ export function eventToJson (event: TaskEvent): TaskEventJson {
     ...(event.queuedPosition != null ? { queuedPosition: event.queuedPosition } : {}),
     ...(event.pull != null ? { pull: { doneBytes: event.pull.doneBytes, totalBytes: event.pull.totalBytes } } : {}),
     ...(event.containerId != null ? { containerId: event.containerId } : {}),
-    ...(event.log != null ? { log: { stream: event.log.stream === LogStream.STDERR ? 'stderr' : 'stdout', data: Buffer.from(event.log.data).toString('base64') } } : {}),
+    ...(event.log != null ? { log: outputToJson(event.log) } : {}),
     ...(event.exit != null ? { exit: { code: event.exit.code, oomKilled: event.exit.oomKilled, timedOut: event.exit.timedOut } } : {}),
     ...(event.error != null ? { error: { code: event.error.code, message: event.error.message } } : {}),
     ...(event.truncated != null ? { truncated: { limitBytes: event.truncated.limitBytes, cause: event.truncated.cause === TruncationCause.ENGINE_LOG_GAP ? 'engine-log-gap' : 'log-limit' } } : {})

@@ -4,6 +4,7 @@ import { TaskEvent as TaskEventCodec } from '../../../protocols/task.ts'
 import { ProtocolError, toError } from '../errors.ts'
 import { EventCursor } from './ack-window.ts'
 import { decodeFrame, FramedStream } from './framing.ts'
+import { checkLogChunk, TASK_EVENT_LIMITS } from './task-output.ts'
 import type { StreamDialer, StreamRegistrar } from './peer-streams.ts'
 import type { EventLog, TaskHost } from './task-host.ts'
 import { checkOneOf, encodeSpec, isTerminal, MASTER_MESSAGE_LIMITS, MAX_TASK_ID_LENGTH, MasterMessage, TaskState, validateSpec, type TaskEvent, type TaskSpec } from './task-messages.ts'
@@ -150,6 +151,7 @@ function checkEvent (event: TaskEvent, taskId: string, expectedSeq: number, prev
   if (event.taskId !== taskId) throw new ProtocolError(`the worker sent an event for task ${event.taskId.slice(0, 40)}, not ${taskId}`)
   if (event.seq !== expectedSeq) throw new ProtocolError(`the worker sent event ${event.seq} where ${expectedSeq} was due`)
   if (previous != null && isTerminal(previous)) throw new ProtocolError('the worker sent an event after the terminal one')
+  if (event.log != null) checkLogChunk(event.log)
 }
 
 /**
@@ -167,7 +169,7 @@ export function readTaskEvents (framed: FramedStream, taskId: string, fromSeq: n
       let failure: Error | undefined
       try {
         while (previous == null || !isTerminal(previous)) {
-          const event = await framed.read(TaskEventCodec, life)
+          const event = await framed.read(TaskEventCodec, life, TASK_EVENT_LIMITS)
           checkEvent(event, taskId, seq + 1, previous)
           seq = event.seq
           previous = event.state

@@ -3,8 +3,10 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { dirname, join } from 'node:path'
 import { TaskEvent as TaskEventCodec } from '../../../protocols/task.ts'
 import { isTerminal, LogStream, TaskState, type TaskEvent, type TaskSpec } from '../protocol/task-messages.ts'
+import { eventCost, outputPieces } from '../protocol/task-output.ts'
 import { StoreVersionError } from '../errors.ts'
 import { PROGRESS_STATES, TERMINAL_STATES } from '../task-states.ts'
+import { RecentEvents } from './recent-events.ts'
 import { migrate } from './schema.ts'
 import { isDiskFull, StoreSpace } from './store-space.ts'
 import { toRecord, type AttemptRecord, type PlacementRecord, type TaskRecord, type TaskRole, type TaskRow } from './records.ts'
@@ -12,6 +14,15 @@ import { toRecord, type AttemptRecord, type PlacementRecord, type TaskRecord, ty
 export const STORE_FILE = 'cloudai.db'
 /** The history holds every task's command, environment and output: for the node's user alone. SQLite gives its -wal and -shm files the same mode. */
 const STORE_FILE_MODE = 0o600
+
+/** What `outputTotals` counts. */
+export interface OutputTotals {
+  stdoutBytes: number
+  stderrBytes: number
+  /** What the output events cost to store (`eventCost`). */
+  storedBytes: number
+  truncated: boolean
+}
 
 export type { AttemptRecord, PlacementRecord, TaskRecord, TaskRole }
 
@@ -22,6 +33,17 @@ export interface ListOptions {
   oneRowPerTask?: boolean
   /** Only the tasks listed after this one (older, or as old with a smaller id): the next page. */
   after?: { createdMs: number, taskId: string }
+}
+
+/** One event as the store took it, for whoever watches the store (metrics). */
+export interface RecordedEvent {
+  role: TaskRole
+  attempt: number
+  event: TaskEvent
+  /** Stored now (false: the same seq was stored already, e.g. by this node's own worker). */
+  inserted: boolean
+  /** The task's row in this role took the event's state (false for output, and for a state it had passed). */
+  moved: boolean
 }
 
 /** What `deleteFinished` removed. */
@@ -38,6 +60,18 @@ const TERMINAL_SQL = `(${[...TERMINAL_STATES].map(state => `'${state}'`).join(',
 const TASK_COLUMNS = `task_id, role, attempt, spec, peer_id, peer_name, state, created_ms, updated_ms, started_ms,
   finished_ms, exit_code, error_code, error_message, container_id, note, placement,
   (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.task_id = t.task_id AND e.attempt = t.attempt) AS last_seq`
+
+/**
+ * Tell a watcher. A watcher that throws is a bug in the watcher (it surfaces as an error no
+ * code handled, which the daemon logs), never a write that fails: the store has done its part.
+ */
+function told (tell: () => void): void {
+  try {
+    tell()
+  } catch (err) {
+    queueMicrotask(() => { throw err })
+  }
+}
 
 /**
  * Create the store file with STORE_FILE_MODE before SQLite creates it with the umask's, and
@@ -68,6 +102,11 @@ export class TaskStore {
   /** Readers waiting for a task's next event (or a change in how the master sees it). */
   private readonly waiting = new Map<string, Set<() => void>>()
   private readonly space: StoreSpace
+  /** What was just recorded, for readers that keep up (`RecentEvents`). */
+  private readonly recent = new RecentEvents()
+  /** Told of every event recorded and of every task that changed (the dashboard's live list, the metrics). */
+  private readonly eventWatchers = new Set<(recorded: RecordedEvent) => void>()
+  private readonly changeWatchers = new Set<(taskId: string) => void>()
 
   constructor (path: string) {
     createPrivately(path)
@@ -170,12 +209,13 @@ export class TaskStore {
    */
   private transaction (work: () => void): void {
     try {
-      this.db.exec('BEGIN IMMEDIATE')
+      // Prepared once (`sql`): parsing them again for every event cost more than the insert.
+      this.sql('BEGIN IMMEDIATE').run()
       try {
         work()
-        this.db.exec('COMMIT')
+        this.sql('COMMIT').run()
       } catch (err) {
-        if (this.db.isTransaction) this.db.exec('ROLLBACK')
+        if (this.db.isTransaction) this.sql('ROLLBACK').run()
         throw err
       }
     } catch (err) {
@@ -197,19 +237,53 @@ export class TaskStore {
    * (StoreFullError otherwise); the events that end a task do not.
    */
   recordEvent (role: TaskRole, attempt: number, event: TaskEvent): boolean {
-    if (event.log != null && !this.hasEvent(event.taskId, attempt, event.seq)) this.space.requireHeadroom(this.reusableBytes())
+    if (this.recent.event(event.taskId, attempt, event.seq) != null) {
+      // Stored already (by this node's own worker, for a task sent to itself): output and
+      // progress change no row, so there is nothing to write; a state event still moves `role`'s row.
+      if (event.log == null && event.pull == null) this.transaction(() => { this.applyEvent(role, attempt, event) })
+      return false
+    }
+    if (event.log != null) {
+      try {
+        this.space.requireHeadroom(this.reusableBytes())
+      } catch (err) {
+        if (!this.hasEvent(event.taskId, attempt, event.seq)) throw err
+      }
+    }
     let inserted = false
+    let moved = false
     this.transaction(() => {
       inserted = this.sql('INSERT OR IGNORE INTO events (task_id, attempt, seq, event) VALUES (?, ?, ?, ?)')
         .run(event.taskId, attempt, event.seq, TaskEventCodec.encode(event)).changes > 0
-      if (event.log == null && event.pull == null) this.applyEvent(role, attempt, event)
+      if (event.log == null && event.pull == null) moved = this.applyEvent(role, attempt, event)
     })
-    if (inserted) this.notify(event.taskId)
+    for (const watcher of this.eventWatchers) told(() => { watcher({ role, attempt, event, inserted, moved }) })
+    if (inserted) {
+      this.recent.added(attempt, event)
+      this.notify(event.taskId)
+    }
     return inserted
   }
 
+  /** Call `watcher` with every event recorded from now on; returns how to stop. */
+  watchEvents (watcher: (recorded: RecordedEvent) => void): () => void {
+    this.eventWatchers.add(watcher)
+    return () => { this.eventWatchers.delete(watcher) }
+  }
+
+  /** Call `watcher` with the id of every task that changes from now on (an event, a note, a new attempt); returns how to stop. */
+  watchChanges (watcher: (taskId: string) => void): () => void {
+    this.changeWatchers.add(watcher)
+    return () => { this.changeWatchers.delete(watcher) }
+  }
+
+  /** How many rows the history holds per role and state. */
+  countByRoleAndState (): Array<{ role: TaskRole, state: TaskState, count: number }> {
+    return this.sql('SELECT role, state, COUNT(*) AS count FROM tasks GROUP BY role, state').all() as Array<{ role: TaskRole, state: TaskState, count: number }>
+  }
+
   /** A state event moves the row of the task's current attempt (an earlier attempt's late events do not) and, for a master, the attempt's row. */
-  private applyEvent (role: TaskRole, attempt: number, event: TaskEvent): void {
+  private applyEvent (role: TaskRole, attempt: number, event: TaskEvent): boolean {
     if (role === 'submitted') {
       const terminal = isTerminal(event.state)
       this.sql(`UPDATE attempts SET state = ?, finished_ms = CASE WHEN ? THEN ? ELSE finished_ms END,
@@ -220,7 +294,7 @@ export class TaskStore {
           event.taskId, attempt, terminal ? 1 : 0, PROGRESS_STATES.indexOf(event.state))
     }
     const terminal = isTerminal(event.state)
-    this.sql(`UPDATE tasks SET state = ?, updated_ms = ?,
+    return this.sql(`UPDATE tasks SET state = ?, updated_ms = ?,
         started_ms = CASE WHEN ? AND started_ms IS NULL THEN ? ELSE started_ms END,
         finished_ms = CASE WHEN ? THEN ? ELSE finished_ms END,
         exit_code = COALESCE(?, exit_code), error_code = COALESCE(?, error_code),
@@ -229,7 +303,7 @@ export class TaskStore {
         AND (? OR ${PROGRESS_RANK} <= ?)`)
       .run(event.state, event.timeMs, event.state === TaskState.RUNNING ? 1 : 0, event.timeMs, terminal ? 1 : 0, event.timeMs,
         event.exit?.code ?? null, event.error?.code ?? null, event.error?.message ?? null, event.containerId ?? null,
-        event.taskId, role, attempt, terminal ? 1 : 0, PROGRESS_STATES.indexOf(event.state))
+        event.taskId, role, attempt, terminal ? 1 : 0, PROGRESS_STATES.indexOf(event.state)).changes > 0
   }
 
   setNote (taskId: string, role: TaskRole, note: string): void {
@@ -241,6 +315,7 @@ export class TaskStore {
 
   /** Wake everyone waiting in `changed` for this task. */
   notify (taskId: string): void {
+    for (const watcher of this.changeWatchers) told(() => { watcher(taskId) })
     const waiters = this.waiting.get(taskId)
     if (waiters == null) return
     this.waiting.delete(taskId)
@@ -271,33 +346,46 @@ export class TaskStore {
 
   /** The event with this seq, or undefined if it is not stored (yet). */
   event (taskId: string, attempt: number, seq: number): TaskEvent | undefined {
+    const recent = this.recent.event(taskId, attempt, seq)
+    if (recent !== undefined) return recent ?? undefined
     const row = this.sql('SELECT event FROM events WHERE task_id = ? AND attempt = ? AND seq = ?').get(taskId, attempt, seq) as { event: Uint8Array } | undefined
     return row != null ? TaskEventCodec.decode(row.event) : undefined
   }
 
   /** The newest event stored for a task, if any. */
   lastEvent (taskId: string, attempt: number): TaskEvent | undefined {
+    const recent = this.recent.last(taskId, attempt)
+    if (recent != null) return recent
     const row = this.sql('SELECT event FROM events WHERE task_id = ? AND attempt = ? ORDER BY seq DESC LIMIT 1').get(taskId, attempt) as { event: Uint8Array } | undefined
     return row != null ? TaskEventCodec.decode(row.event) : undefined
   }
 
   /** Events from `fromSeq` on, at most `limit`, in order. */
   events (taskId: string, attempt: number, fromSeq = 1, limit = 1000): TaskEvent[] {
+    const recent = this.recent.from(taskId, attempt, fromSeq, limit)
+    if (recent != null) return recent
     const rows = this.sql('SELECT event FROM events WHERE task_id = ? AND attempt = ? AND seq >= ? ORDER BY seq LIMIT ?')
       .all(taskId, attempt, fromSeq, limit) as Array<{ event: Uint8Array }>
     return rows.map(row => TaskEventCodec.decode(row.event))
   }
 
-  /** How much output a task recorded, per stream, and whether it was truncated (for a restarted worker). */
-  outputTotals (taskId: string, attempt: number): { stdoutBytes: number, stderrBytes: number, truncated: boolean } {
-    const totals = { stdoutBytes: 0, stderrBytes: 0, truncated: false }
-    const rows = this.sql('SELECT event FROM events WHERE task_id = ? AND attempt = ? ORDER BY seq').iterate(taskId, attempt) as Iterable<{ event: Uint8Array }>
+  /**
+   * How much output a task recorded (up to `throughSeq`, if given), per stream, what its
+   * output events cost to store (`eventCost`, what the log limit counts), and whether it was
+   * truncated: for a restarted worker or master.
+   */
+  outputTotals (taskId: string, attempt: number, throughSeq = Number.MAX_SAFE_INTEGER): OutputTotals {
+    const totals = { stdoutBytes: 0, stderrBytes: 0, storedBytes: 0, truncated: false }
+    const rows = this.sql('SELECT event FROM events WHERE task_id = ? AND attempt = ? AND seq <= ? ORDER BY seq').iterate(taskId, attempt, throughSeq) as Iterable<{ event: Uint8Array }>
     for (const row of rows) {
       const event = TaskEventCodec.decode(row.event)
       if (event.truncated != null) totals.truncated = true
       if (event.log == null) continue
-      if (event.log.stream === LogStream.STDERR) totals.stderrBytes += event.log.data.byteLength
-      else totals.stdoutBytes += event.log.data.byteLength
+      totals.storedBytes += eventCost(event)
+      for (const piece of outputPieces(event.log)) {
+        if (piece.stream === LogStream.STDERR) totals.stderrBytes += piece.data.byteLength
+        else totals.stdoutBytes += piece.data.byteLength
+      }
     }
     return totals
   }
@@ -331,8 +419,12 @@ export class TaskStore {
     return pages * this.pageSize() - this.reusableBytes()
   }
 
+  /** Fixed once the store exists (only a VACUUM could change it, and none runs). */
+  private pageSizeBytes?: number
+
   private pageSize (): number {
-    return (this.sql('PRAGMA page_size').get() as { page_size: number }).page_size
+    this.pageSizeBytes ??= (this.sql('PRAGMA page_size').get() as { page_size: number }).page_size
+    return this.pageSizeBytes
   }
 
   /**
@@ -353,6 +445,7 @@ export class TaskStore {
       for (const taskId of new Set(rows.map(row => row.task_id))) {
         if (options.downToBytes != null && this.historyBytes() <= options.downToBytes) break
         deleted.events += Number(this.sql('DELETE FROM events WHERE task_id = ?').run(taskId).changes)
+        this.recent.forget(taskId)
         this.sql('DELETE FROM attempts WHERE task_id = ?').run(taskId)
         this.sql('DELETE FROM tasks WHERE task_id = ?').run(taskId)
         deleted.tasks++

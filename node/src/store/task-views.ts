@@ -1,5 +1,6 @@
 import { AmbiguousTaskError, TaskNotFoundError } from '../errors.ts'
 import { eventToJson, LogStream, type TaskEventJson } from '../protocol/task-messages.ts'
+import { outputPieces } from '../protocol/task-output.ts'
 import type { ResourceAmounts } from '../resources.ts'
 import type { ListOptions, TaskRecord, TaskStore } from './store.ts'
 
@@ -151,7 +152,7 @@ export function taskStatusView (store: TaskStore, taskId: string, unreachableSin
       if (event.log == null) {
         sample.add(eventToJson(event))
       } else {
-        logBytes[event.log.stream === LogStream.STDERR ? 'stderr' : 'stdout'] += event.log.data.byteLength
+        for (const piece of outputPieces(event.log)) logBytes[piece.stream === LogStream.STDERR ? 'stderr' : 'stdout'] += piece.data.byteLength
       }
     }
     if (batch.length < STATUS_READ_BATCH) break

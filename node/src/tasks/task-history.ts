@@ -1,6 +1,7 @@
 import { DEFAULT_PAGE_TASKS, MAX_PAGE_TASKS } from '../defaults.ts'
 import { feedLine, taskFeed, type FeedItem, type FeedLine, type FeedOptions } from '../store/feed.ts'
-import type { ListOptions, TaskRecord, TaskRole, TaskStore } from '../store/store.ts'
+import type { ListOptions, RecordedEvent, TaskRecord, TaskRole, TaskStore } from '../store/store.ts'
+import type { TaskState } from '../protocol/task-messages.ts'
 import { listTaskViews, resolveTaskId, taskRecord, taskStatusView, type TaskStatusView, type TaskView } from '../store/task-views.ts'
 
 /** Which task a stream of lines is about, and where it runs: the first line of every stream. */
@@ -83,6 +84,21 @@ export class TaskHistory {
   /** The record this node keeps of a task in one role, if any. */
   record (taskId: string, role: TaskRole): TaskRecord | undefined {
     return this.store.task(taskId, role)
+  }
+
+  /** Call `watcher` with the id of every task that changes from now on; returns how to stop. */
+  watchChanges (watcher: (taskId: string) => void): () => void {
+    return this.store.watchChanges(watcher)
+  }
+
+  /** Call `watcher` with every event recorded from now on; returns how to stop. */
+  watchEvents (watcher: (recorded: RecordedEvent) => void): () => void {
+    return this.store.watchEvents(watcher)
+  }
+
+  /** How many tasks the history holds per role and state. */
+  countByRoleAndState (): Array<{ role: TaskRole, state: TaskState, count: number }> {
+    return this.store.countByRoleAndState()
   }
 
   /** The records of the history (both roles unless `role` is given), newest first. */

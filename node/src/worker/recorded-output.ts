@@ -1,8 +1,9 @@
 import type { RecordedOutput } from '../executor/executor.ts'
 import { LogStream } from '../protocol/task-messages.ts'
+import { outputPieces } from '../protocol/task-output.ts'
 import type { TaskStore } from '../store/store.ts'
 
-/** Events read from the store at a time while a replay is checked: at most this many 64 KiB chunks in memory per stream. */
+/** Events read from the store at a time while a replay is checked: at most this many chunks of 64 KiB in memory per stream. */
 const EVENTS_PER_READ = 64
 
 /** What a task had recorded of its output, for the executor to check an adopted container's replay against. */
@@ -21,7 +22,10 @@ function * storedChunks (store: TaskStore, taskId: string, attempt: number, stre
     const events = store.events(taskId, attempt, fromSeq, EVENTS_PER_READ)
     if (events.length === 0) return
     for (const event of events) {
-      if (event.log != null && event.log.stream === stream) yield event.log.data
+      if (event.log == null) continue
+      for (const piece of outputPieces(event.log)) {
+        if (piece.stream === stream) yield piece.data
+      }
     }
     fromSeq = events[events.length - 1].seq + 1
   }

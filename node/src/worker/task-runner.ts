@@ -51,7 +51,7 @@ function observe (task: WorkerTask): ExecutionObserver {
     onPulled: () => { task.append({ state: TaskState.STARTING }) },
     onStarted: containerId => { task.append({ state: TaskState.RUNNING, containerId }) },
     onLog: (stream, data) => {
-      task.append({ state: TaskState.RUNNING, log: { stream: stream === 'stderr' ? LogStream.STDERR : LogStream.STDOUT, data: data as Uint8Array<ArrayBuffer> } })
+      task.appendOutput(stream === 'stderr' ? LogStream.STDERR : LogStream.STDOUT, data)
     },
     onOutputGap: () => { task.outputLost() },
     onEnded: result => { task.append(terminalEvent(task, result)) }

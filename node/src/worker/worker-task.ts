@@ -1,10 +1,12 @@
 import { DeadlineError, StoreFullError } from '../errors.ts'
-import { isTerminal, movesForward, TaskState, TruncationCause, type TaskEvent, type TaskSpec } from '../protocol/task-messages.ts'
+import { isTerminal, movesForward, TaskState, TruncationCause, type LogStream, type TaskEvent, type TaskSpec } from '../protocol/task-messages.ts'
+import { EVENT_COST_BYTES, eventCost, logChunk, outputPieces, prefixWithin, type OutputPiece } from '../protocol/task-output.ts'
 import type { EventLog } from '../protocol/task-host.ts'
 import type { TaskStore } from '../store/store.ts'
 import { STORE_RETRY_MS } from '../store/store-space.ts'
+import { OutputBatch } from './output-batch.ts'
 
-/** Output a task keeps (and sends) by default; past it, one truncation event and nothing more. */
+/** Output a task keeps (and sends) by default, counted as stored (`eventCost`); past it, one truncation event and nothing more. */
 export const DEFAULT_LOG_LIMIT_BYTES = 16 * 1024 * 1024
 
 export type EventDetail = Omit<TaskEvent, 'taskId' | 'seq' | 'timeMs' | 'state'> & { state?: TaskState }
@@ -13,13 +15,17 @@ export type EventDetail = Omit<TaskEvent, 'taskId' | 'seq' | 'timeMs' | 'state'>
 export interface RestoredProgress {
   state: TaskState
   lastSeq: number
+  /** What its output events cost so far (`eventCost`), toward the log limit. */
   logBytes: number
+  /** Bytes of output kept so far, both streams. */
+  outputBytes: number
   truncated: boolean
 }
 
 /**
  * A task on this worker: its spec and state in memory, its events in the store (written
- * before anyone reads them), and its output capped at the log limit.
+ * before anyone reads them), and its output batched into events (`OutputBatch`) and capped
+ * at the log limit, counted in what the events cost to store.
  */
 export class WorkerTask implements EventLog {
   readonly spec: TaskSpec
@@ -28,12 +34,17 @@ export class WorkerTask implements EventLog {
   private readonly logLimitBytes: number
   private currentState: TaskState
   private seq: number
+  /** What the output events cost to store so far (`eventCost`): what the log limit counts. */
   private logBytes: number
+  /** Bytes of output kept, both streams. */
+  private outputBytes: number
   private truncated: boolean
   private readonly waiters = new Set<() => void>()
   private readonly cancelController = new AbortController()
   /** The event that ended the task when the store had no room even for it: served from here until it is written. */
   private unstored?: TaskEvent
+  /** Output not yet recorded: it becomes an event when it fills one, after a short delay, or before any other event. */
+  private readonly output: OutputBatch
 
   /** Called after each recorded event (the worker's terminal shows state changes). */
   private readonly onEvent?: (event: TaskEvent, previous: TaskState) => void
@@ -42,6 +53,8 @@ export class WorkerTask implements EventLog {
     logLimitBytes: number
     onEvent?: (event: TaskEvent, previous: TaskState) => void
     restored?: RestoredProgress
+    /** OUTPUT_DELAY_MS unless given. */
+    outputDelayMs?: number
   }) {
     this.spec = spec
     this.submitter = submitter
@@ -51,7 +64,9 @@ export class WorkerTask implements EventLog {
     this.currentState = options.restored?.state ?? TaskState.PENDING
     this.seq = options.restored?.lastSeq ?? 0
     this.logBytes = options.restored?.logBytes ?? 0
+    this.outputBytes = options.restored?.outputBytes ?? 0
     this.truncated = options.restored?.truncated ?? false
+    this.output = new OutputBatch(pieces => { this.recordOutput(pieces, TaskState.RUNNING) }, options.outputDelayMs)
   }
 
   get state (): TaskState {
@@ -76,23 +91,52 @@ export class WorkerTask implements EventLog {
   }
 
   /**
-   * Record an event in the store, then tell the readers. A state that would move backwards
-   * keeps the current one; nothing follows a terminal event; output past the log limit is
-   * dropped after one event that says so.
+   * Output the task wrote, recorded in order with the rest of its events, batched: an event
+   * holds up to a chunk of both streams' bytes (`OutputBatch`).
+   */
+  appendOutput (stream: LogStream, data: Uint8Array): void {
+    if (this.finished || this.truncated) return
+    this.output.add(stream, data)
+  }
+
+  /**
+   * Record an event in the store, then tell the readers, after the output that came before
+   * it. A state that would move backwards keeps the current one; nothing follows a terminal
+   * event; an event's own output (`log`) is recorded as it is, up to the log limit.
    */
   append (detail: EventDetail): TaskEvent | undefined {
+    this.output.flush()
     if (this.finished) return undefined
     if (detail.log == null) return this.record(detail)
-    if (this.truncated) return undefined
+    return this.recordOutput(outputPieces(detail.log), detail.state)
+  }
+
+  /**
+   * One event of output, if the log limit has room for what it costs to store; of output
+   * that reaches the limit, the prefix that fits is kept, then one event says the rest is
+   * dropped.
+   */
+  private recordOutput (pieces: OutputPiece[], state: TaskState | undefined): TaskEvent | undefined {
+    if (this.finished || this.truncated) return undefined
+    const chunk = logChunk(pieces)
+    const cost = eventCost({ taskId: this.spec.id, seq: 0, timeMs: 0, state: TaskState.RUNNING, log: chunk })
     const room = this.logLimitBytes - this.logBytes
-    if (detail.log.data.byteLength <= room) {
-      this.logBytes += detail.log.data.byteLength
-      return this.record(detail)
+    if (cost <= room) {
+      this.logBytes += cost
+      this.outputBytes += chunk.data.byteLength
+      return this.record({ state, log: chunk })
     }
     this.truncated = true
-    this.logBytes = this.logLimitBytes
-    if (room > 0) this.record({ ...detail, log: { ...detail.log, data: detail.log.data.subarray(0, room) } })
-    return this.record({ state: detail.state, truncated: { limitBytes: this.logLimitBytes } })
+    this.output.discard()
+    const kept = prefixWithin(pieces, room - (EVENT_COST_BYTES + 2 * this.spec.id.length))
+    if (kept.length > 0) {
+      const keptChunk = logChunk(kept)
+      this.logBytes += eventCost({ taskId: this.spec.id, seq: 0, timeMs: 0, state: TaskState.RUNNING, log: keptChunk })
+      this.outputBytes += keptChunk.data.byteLength
+      this.record({ state, log: keptChunk })
+      if (this.finished) return undefined // the store had no room: the task ended there
+    }
+    return this.record({ state, truncated: { limitBytes: this.logLimitBytes } })
   }
 
   /**
@@ -101,9 +145,10 @@ export class WorkerTask implements EventLog {
    * is kept, so what is kept stays an exact prefix of what the task wrote.
    */
   outputLost (): void {
+    this.output.flush()
     if (this.finished || this.truncated) return
     this.truncated = true
-    this.record({ truncated: { limitBytes: this.logBytes, cause: TruncationCause.ENGINE_LOG_GAP } })
+    this.record({ truncated: { limitBytes: this.outputBytes, cause: TruncationCause.ENGINE_LOG_GAP } })
   }
 
   private record (detail: EventDetail): TaskEvent {
@@ -131,6 +176,7 @@ export class WorkerTask implements EventLog {
    * `unrecorded`: the store never took the task at all, so nothing of it is written later.
    */
   endForLackOfRoom (err: StoreFullError, unrecorded: boolean): TaskEvent {
+    this.output.discard()
     const previous = this.currentState
     const neverRan = previous === TaskState.PENDING || previous === TaskState.QUEUED
     const event: TaskEvent = {

@@ -247,7 +247,7 @@ export class Worker implements TaskHost {
     const totals = this.init.store.outputTotals(record.taskId, record.attempt)
     return this.track(new WorkerTask(record.spec, record.peerId, this.init.store, {
       ...this.taskOptions(),
-      restored: { state: record.state, lastSeq: record.lastSeq, logBytes: totals.stdoutBytes + totals.stderrBytes, truncated: totals.truncated }
+      restored: { state: record.state, lastSeq: record.lastSeq, logBytes: totals.storedBytes, outputBytes: totals.stdoutBytes + totals.stderrBytes, truncated: totals.truncated }
     }))
   }
 
