@@ -1,5 +1,3 @@
-/* eslint-disable require-yield */
-
 import { decodeMessage, encodeMessage, MaxLengthError, MaxSizeError, message, streamMessage } from 'protons-runtime'
 import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
 import type { Codec, DecodeOptions } from 'protons-runtime'
@@ -294,7 +292,10 @@ export namespace PeerHint {
   }
 }
 
-export interface StatusRequest {}
+export interface StatusRequest {
+  link?: boolean
+  sender?: Status
+}
 
 export namespace StatusRequest {
   let _codec: Codec<StatusRequest>
@@ -304,6 +305,16 @@ export namespace StatusRequest {
       _codec = message<StatusRequest>((obj, w, opts = {}) => {
         if (opts.lengthDelimited !== false) {
           w.fork()
+        }
+
+        if (obj.link != null) {
+          w.uint32(8)
+          w.bool(obj.link)
+        }
+
+        if (obj.sender != null) {
+          w.uint32(18)
+          Status.codec().encode(obj.sender, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -318,6 +329,16 @@ export namespace StatusRequest {
           const tag = reader.uint32()
 
           switch (tag >>> 3) {
+            case 1: {
+              obj.link = reader.bool()
+              break
+            }
+            case 2: {
+              obj.sender = Status.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.sender
+              })
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -333,6 +354,20 @@ export namespace StatusRequest {
           const tag = reader.uint32()
 
           switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.link`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 2: {
+              yield * Status.codec().stream(reader, reader.uint32(), `${prefix}.sender`, {
+                limits: opts.limits?.sender
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -345,6 +380,104 @@ export namespace StatusRequest {
     return _codec
   }
 
+  export interface StatusRequestLinkFieldEvent {
+    field: '$.link'
+    value: boolean
+  }
+
+  export interface StatusRequestSenderNameFieldEvent {
+    field: '$.sender.name'
+    value: string
+  }
+
+  export interface StatusRequestSenderVersionFieldEvent {
+    field: '$.sender.version'
+    value: string
+  }
+
+  export interface StatusRequestSenderCapacityCpuFieldEvent {
+    field: '$.sender.capacity.cpu'
+    value: number
+  }
+
+  export interface StatusRequestSenderCapacityMemoryBytesFieldEvent {
+    field: '$.sender.capacity.memoryBytes'
+    value: number
+  }
+
+  export interface StatusRequestSenderCapacityStorageBytesFieldEvent {
+    field: '$.sender.capacity.storageBytes'
+    value: number
+  }
+
+  export interface StatusRequestSenderCapacityGpusFieldEvent {
+    field: '$.sender.capacity.gpus'
+    value: number
+  }
+
+  export interface StatusRequestSenderAllocatedCpuFieldEvent {
+    field: '$.sender.allocated.cpu'
+    value: number
+  }
+
+  export interface StatusRequestSenderAllocatedMemoryBytesFieldEvent {
+    field: '$.sender.allocated.memoryBytes'
+    value: number
+  }
+
+  export interface StatusRequestSenderAllocatedStorageBytesFieldEvent {
+    field: '$.sender.allocated.storageBytes'
+    value: number
+  }
+
+  export interface StatusRequestSenderAllocatedGpusFieldEvent {
+    field: '$.sender.allocated.gpus'
+    value: number
+  }
+
+  export interface StatusRequestSenderRunningFieldEvent {
+    field: '$.sender.running'
+    value: number
+  }
+
+  export interface StatusRequestSenderQueuedFieldEvent {
+    field: '$.sender.queued'
+    value: number
+  }
+
+  export interface StatusRequestSenderLabelsFieldEvent {
+    field: '$.sender.labels{}'
+    key: string
+    value: string
+  }
+
+  export interface StatusRequestSenderExecutorHealthyFieldEvent {
+    field: '$.sender.executorHealthy'
+    value: boolean
+  }
+
+  export interface StatusRequestSenderExecutorDetailFieldEvent {
+    field: '$.sender.executorDetail'
+    value: string
+  }
+
+  export interface StatusRequestSenderStorageEnforcedFieldEvent {
+    field: '$.sender.storageEnforced'
+    value: boolean
+  }
+
+  export interface StatusRequestSenderMembersPeerIdFieldEvent {
+    field: '$.sender.members[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface StatusRequestSenderMembersAddrsFieldEvent {
+    field: '$.sender.members[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<StatusRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StatusRequest.codec())
   }
@@ -353,7 +486,7 @@ export namespace StatusRequest {
     return decodeMessage(buf, StatusRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusRequest>): Generator<{}> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusRequest>): Generator<StatusRequestLinkFieldEvent | StatusRequestSenderNameFieldEvent | StatusRequestSenderVersionFieldEvent | StatusRequestSenderCapacityCpuFieldEvent | StatusRequestSenderCapacityMemoryBytesFieldEvent | StatusRequestSenderCapacityStorageBytesFieldEvent | StatusRequestSenderCapacityGpusFieldEvent | StatusRequestSenderAllocatedCpuFieldEvent | StatusRequestSenderAllocatedMemoryBytesFieldEvent | StatusRequestSenderAllocatedStorageBytesFieldEvent | StatusRequestSenderAllocatedGpusFieldEvent | StatusRequestSenderRunningFieldEvent | StatusRequestSenderQueuedFieldEvent | StatusRequestSenderLabelsFieldEvent | StatusRequestSenderExecutorHealthyFieldEvent | StatusRequestSenderExecutorDetailFieldEvent | StatusRequestSenderStorageEnforcedFieldEvent | StatusRequestSenderMembersPeerIdFieldEvent | StatusRequestSenderMembersAddrsFieldEvent> {
     return streamMessage(buf, StatusRequest.codec(), opts)
   }
 }
@@ -668,6 +801,104 @@ export namespace NodeRequest {
     return _codec
   }
 
+  export interface NodeRequestStatusLinkFieldEvent {
+    field: '$.status.link'
+    value: boolean
+  }
+
+  export interface NodeRequestStatusSenderNameFieldEvent {
+    field: '$.status.sender.name'
+    value: string
+  }
+
+  export interface NodeRequestStatusSenderVersionFieldEvent {
+    field: '$.status.sender.version'
+    value: string
+  }
+
+  export interface NodeRequestStatusSenderCapacityCpuFieldEvent {
+    field: '$.status.sender.capacity.cpu'
+    value: number
+  }
+
+  export interface NodeRequestStatusSenderCapacityMemoryBytesFieldEvent {
+    field: '$.status.sender.capacity.memoryBytes'
+    value: number
+  }
+
+  export interface NodeRequestStatusSenderCapacityStorageBytesFieldEvent {
+    field: '$.status.sender.capacity.storageBytes'
+    value: number
+  }
+
+  export interface NodeRequestStatusSenderCapacityGpusFieldEvent {
+    field: '$.status.sender.capacity.gpus'
+    value: number
+  }
+
+  export interface NodeRequestStatusSenderAllocatedCpuFieldEvent {
+    field: '$.status.sender.allocated.cpu'
+    value: number
+  }
+
+  export interface NodeRequestStatusSenderAllocatedMemoryBytesFieldEvent {
+    field: '$.status.sender.allocated.memoryBytes'
+    value: number
+  }
+
+  export interface NodeRequestStatusSenderAllocatedStorageBytesFieldEvent {
+    field: '$.status.sender.allocated.storageBytes'
+    value: number
+  }
+
+  export interface NodeRequestStatusSenderAllocatedGpusFieldEvent {
+    field: '$.status.sender.allocated.gpus'
+    value: number
+  }
+
+  export interface NodeRequestStatusSenderRunningFieldEvent {
+    field: '$.status.sender.running'
+    value: number
+  }
+
+  export interface NodeRequestStatusSenderQueuedFieldEvent {
+    field: '$.status.sender.queued'
+    value: number
+  }
+
+  export interface NodeRequestStatusSenderLabelsFieldEvent {
+    field: '$.status.sender.labels{}'
+    key: string
+    value: string
+  }
+
+  export interface NodeRequestStatusSenderExecutorHealthyFieldEvent {
+    field: '$.status.sender.executorHealthy'
+    value: boolean
+  }
+
+  export interface NodeRequestStatusSenderExecutorDetailFieldEvent {
+    field: '$.status.sender.executorDetail'
+    value: string
+  }
+
+  export interface NodeRequestStatusSenderStorageEnforcedFieldEvent {
+    field: '$.status.sender.storageEnforced'
+    value: boolean
+  }
+
+  export interface NodeRequestStatusSenderMembersPeerIdFieldEvent {
+    field: '$.status.sender.members[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface NodeRequestStatusSenderMembersAddrsFieldEvent {
+    field: '$.status.sender.members[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export interface NodeRequestAttachTaskIdFieldEvent {
     field: '$.attach.taskId'
     value: string
@@ -691,7 +922,7 @@ export namespace NodeRequest {
     return decodeMessage(buf, NodeRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRequest>): Generator<NodeRequestAttachTaskIdFieldEvent | NodeRequestAttachFromSeqFieldEvent | NodeRequestCancelTaskIdFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRequest>): Generator<NodeRequestStatusLinkFieldEvent | NodeRequestStatusSenderNameFieldEvent | NodeRequestStatusSenderVersionFieldEvent | NodeRequestStatusSenderCapacityCpuFieldEvent | NodeRequestStatusSenderCapacityMemoryBytesFieldEvent | NodeRequestStatusSenderCapacityStorageBytesFieldEvent | NodeRequestStatusSenderCapacityGpusFieldEvent | NodeRequestStatusSenderAllocatedCpuFieldEvent | NodeRequestStatusSenderAllocatedMemoryBytesFieldEvent | NodeRequestStatusSenderAllocatedStorageBytesFieldEvent | NodeRequestStatusSenderAllocatedGpusFieldEvent | NodeRequestStatusSenderRunningFieldEvent | NodeRequestStatusSenderQueuedFieldEvent | NodeRequestStatusSenderLabelsFieldEvent | NodeRequestStatusSenderExecutorHealthyFieldEvent | NodeRequestStatusSenderExecutorDetailFieldEvent | NodeRequestStatusSenderStorageEnforcedFieldEvent | NodeRequestStatusSenderMembersPeerIdFieldEvent | NodeRequestStatusSenderMembersAddrsFieldEvent | NodeRequestAttachTaskIdFieldEvent | NodeRequestAttachFromSeqFieldEvent | NodeRequestCancelTaskIdFieldEvent> {
     return streamMessage(buf, NodeRequest.codec(), opts)
   }
 }

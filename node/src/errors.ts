@@ -62,8 +62,8 @@ export class DeadlineError extends CloudaiError {
 /** The remote end closed the stream before sending the message we waited for. */
 export class UnexpectedEndError extends CloudaiError {
   override readonly code = 'UNEXPECTED_END'
-  constructor (message = 'the peer closed the stream before answering') {
-    super(message)
+  constructor (message = 'the peer closed the stream before answering', options?: ErrorOptions) {
+    super(message, options)
   }
 }
 

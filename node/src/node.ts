@@ -41,6 +41,7 @@ import { loadPolicy, type WorkerPolicy } from './worker/policy.ts'
 import { printable } from './printable.ts'
 import { NotSubmitterError } from './errors.ts'
 import { VERSION } from './version.ts'
+import { STATUS_CHECK_INTERVAL_MS, StatusFeed } from './protocol/status-feed.ts'
 
 /**
  * How often mDNS asks the LAN who is there (the library's default is 10 s). A starting node
@@ -138,6 +139,8 @@ class Node implements CloudaiNode {
   private readonly audit: AuditLog
   private readonly health: HealthMonitor
   private readonly membership: Membership
+  /** This node's status changes, for the status links. */
+  private readonly statusFeed: StatusFeed
   private readonly capacity: ResourceAmounts
   private readonly options: NodeOptions
   private readonly keyFingerprint?: string
@@ -205,9 +208,12 @@ class Node implements CloudaiNode {
       ...(imageEngine != null ? { imageIdOf: async (image: string) => (await imageEngine.inspect(image))?.id } : {}),
       log
     })
+    // Tests that refresh quickly see changes as quickly.
+    this.statusFeed = new StatusFeed(() => this.status(), Math.min(STATUS_CHECK_INTERVAL_MS, options.refreshIntervalMs ?? STATUS_CHECK_INTERVAL_MS))
     this.membership = new Membership({
       libp2p,
       log,
+      feed: this.statusFeed,
       selfName: this.name,
       refreshIntervalMs: options.refreshIntervalMs,
       candidateTiming: options.candidateTiming,
@@ -226,7 +232,8 @@ class Node implements CloudaiNode {
       status: async () => this.status(),
       attach: (remote, taskId) => this.audited(remote, 'attach', taskId, () => this.worker.taskFor(taskId, remote.toString())),
       cancel: (remote, taskId) => this.audited(remote, 'cancel', taskId, () => this.worker.cancel(taskId, remote.toString())),
-      onBadRequest: (remote, err) => { this.log.debug({ peer: remote.toString(), err: err.message }, 'node protocol request failed') }
+      onBadRequest: (remote, err) => { this.log.debug({ peer: remote.toString(), err: err.message }, 'node protocol request failed') },
+      links: this.membership.linkHost(this.statusFeed)
     })
     await this.countKeptOutputs()
     await registerFilesProtocol(this.libp2p, {
@@ -287,6 +294,7 @@ class Node implements CloudaiNode {
   async stop (): Promise<void> {
     this.health.stop()
     this.membership.stop()
+    this.statusFeed.stop()
     await this.worker.cancelAll()
     this.master.stop()
     await this.libp2p.stop()

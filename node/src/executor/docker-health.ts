@@ -1,3 +1,5 @@
+// First: dockerode must not load ssh2 (ssh2-on-demand.ts).
+import './ssh2-on-demand.ts'
 import Docker from 'dockerode'
 
 /** An engine that does not answer a ping within this time counts as down. */

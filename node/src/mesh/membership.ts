@@ -2,13 +2,14 @@ import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
 import { DeadlineError, NotMemberError, PeerUnreachableError, WrongClusterKeyError, toError } from '../errors.ts'
-import { requestStatus } from '../protocol/node-protocol.ts'
+import { openStatusLink, requestStatus } from '../protocol/node-protocol.ts'
 import type { MemberHint, PeerStatus } from '../protocol/node-messages.ts'
+import type { StatusLinkHost } from '../protocol/task-host.ts'
 import { CandidateSet, type Candidate, type CandidateTiming } from './candidate-set.ts'
 import { nameRefusals } from './peer-names.ts'
 import { RefusedPeers, type RefusedPeer } from './refused-peers.ts'
 
-/** How often every known member is asked for its Status (load, health, liveness). */
+/** How often a member without a status link (an older version, or one whose link ended) is asked for its Status. */
 export const DEFAULT_REFRESH_INTERVAL_MS = 10_000
 /** A member unreachable for this long is forgotten; mDNS or peer exchange brings it back. */
 export const FORGET_AFTER_MS = 10 * 60_000
@@ -58,15 +59,18 @@ export interface MembershipInit {
   onJoin?: (member: Member) => void
   /** Called when a member stops answering. */
   onLeave?: (member: Member, reason: string) => void
+  /** This node's status and its changes: with it, members are kept by status links instead of probes. */
+  feed?: StatusLinkHost['feed']
 }
 
 /**
  * Who is in the mesh. Discovery (mDNS, peer exchange, connections) only yields candidates
  * (`candidate-set.ts`: bounded, served fairly across sources, aged out); a candidate becomes
- * a member when it answers Status, which needs the cluster key. Every answer also carries
- * the members the peer knows, and those become candidates at once, so one contact is enough
- * to learn the whole mesh. Members' probes (the refresh, `connect`, bootstrap) and candidates
- * take turns at the probe slots.
+ * a member when it exchanges Status, which needs the cluster key. The exchange opens a status
+ * link that carries each side's later changes, so a quiet mesh exchanges nothing. The first
+ * status each way carries the members the peer knows, and those become candidates at once,
+ * so one contact is enough to learn the whole mesh. Members' probes (the refresh, `connect`,
+ * bootstrap) and candidates take turns at the probe slots.
  */
 export class Membership {
   private readonly libp2p: Libp2p
@@ -87,6 +91,13 @@ export class Membership {
   /** Whose turn the next free slot is when members' probes and candidates both wait. */
   private candidatesTurn = false
   private readonly listeners: Array<[string, (evt: any) => void]> = []
+  /**
+   * Live status links per member, opened by either side (`openStatusLink`, `linkHost`): a
+   * linked member's changes arrive as they happen, so the refresh does not ask it.
+   */
+  private readonly links = new Map<string, Set<() => void>>()
+  /** The link each peer opened to this node: a newer one replaces it. */
+  private readonly inboundLinks = new Map<string, () => void>()
   private timer?: NodeJS.Timeout
   /** Wakes the dispatcher when the earliest waiting candidate falls due. */
   private dueTimer?: NodeJS.Timeout
@@ -102,9 +113,18 @@ export class Membership {
   start (): void {
     this.stopped = false
     // libp2p reports each peer new to its peer store: mDNS answers, identify, a hint being dialed.
-    this.listen('peer:discovery', evt => { this.hear([evt.detail.id], 'discovery', () => [], true) })
-    // The other side passed the handshake and dialed already: no tie-break.
-    this.listen('peer:connect', evt => { this.hear([evt.detail], 'connection', () => [], false) })
+    this.listen('peer:discovery', evt => { this.hear([evt.detail.id], 'discovery', () => [], this.tieBreak) })
+    // The other side passed the handshake and dialed: it opens a status link in a moment,
+    // so a connection that is only inbound is asked after DISCOVERY_YIELD_MS, if it has not.
+    this.listen('peer:connect', evt => {
+      const inboundOnly = this.libp2p.getConnections(evt.detail).every(c => c.direction === 'inbound')
+      this.hear([evt.detail], 'connection', () => [], inboundOnly && this.init.feed != null ? () => DISCOVERY_YIELD_MS : () => 0)
+    })
+    // A member's listen addresses, once identify has told them (a link from it shows only the port it dialed from).
+    this.listen('peer:identify', evt => {
+      const member = this.members.get(evt.detail.peerId.toString())
+      if (member != null && evt.detail.listenAddrs.length > 0) member.addrs = evt.detail.listenAddrs
+    })
     this.listen('peer:disconnect', evt => {
       const member = this.members.get(evt.detail.toString())
       if (member != null) this.markUnreachable(member, 'disconnected')
@@ -128,6 +148,9 @@ export class Membership {
     }
     for (const [type, listener] of this.listeners) this.libp2p.removeEventListener(type as any, listener)
     this.listeners.length = 0
+    for (const ends of this.links.values()) for (const end of ends) end()
+    this.links.clear()
+    this.inboundLinks.clear()
   }
 
   list (): Member[] {
@@ -227,16 +250,85 @@ export class Membership {
     }
   }
 
-  /** Ask a peer for its Status and record it as a member. Throws what the request threw. */
+  /**
+   * Ask a peer for its Status and record it as a member; with a feed, by opening a status
+   * link that keeps its status current. Throws what the request threw.
+   */
   private async ask (peerId: PeerId): Promise<Member | undefined> {
     const key = peerId.toString()
-    const { status, rttMs } = await requestStatus(this.libp2p, peerId)
+    const known = this.members.get(key)
+    if (known?.reachable === true && this.links.has(key)) return known
+    const feed = this.init.feed
+    if (feed == null) {
+      const { status, rttMs } = await requestStatus(this.libp2p, peerId)
+      return await this.admit(peerId, status, rttMs)
+    }
+    const link = await openStatusLink(this.libp2p, peerId, feed, status => { this.update(peerId, status) })
+    if (this.stopped) {
+      link.end()
+      return undefined
+    }
+    const unlink = this.addLink(key, link.end)
+    void link.ended.then(unlink)
+    return await this.admit(peerId, link.status, link.rttMs)
+  }
+
+  /** Serving status links that peers open: what `registerNodeProtocol` takes as `links`. */
+  linkHost (feed: StatusLinkHost['feed']): StatusLinkHost {
+    return {
+      feed,
+      opened: (remote, status, end) => {
+        const key = remote.toString()
+        this.inboundLinks.get(key)?.()
+        this.inboundLinks.set(key, end)
+        const unlink = this.addLink(key, end)
+        const rttMs = this.libp2p.getConnections(remote)[0]?.rtt ?? 0
+        this.admit(remote, status, rttMs).catch(err => { this.log.debug({ peer: key, err: toError(err).message }, 'could not record a linked member') })
+        return {
+          status: next => { this.update(remote, next) },
+          ended: () => {
+            unlink()
+            if (this.inboundLinks.get(key) === end) this.inboundLinks.delete(key)
+          }
+        }
+      }
+    }
+  }
+
+  /** Count a live link of `key`; the returned function uncounts it (once). */
+  private addLink (key: string, end: () => void): () => void {
+    const ends = this.links.get(key) ?? new Set<() => void>()
+    ends.add(end)
+    this.links.set(key, ends)
+    return () => {
+      ends.delete(end)
+      if (ends.size === 0 && this.links.get(key) === ends) this.links.delete(key)
+    }
+  }
+
+  /** A linked member's new status. */
+  private update (peerId: PeerId, status: PeerStatus): void {
+    const member = this.members.get(peerId.toString())
+    if (member == null || this.stopped) return
+    member.status = status
+    member.lastSeen = Date.now()
+    if (!member.reachable) {
+      member.reachable = true
+      member.unreachableSince = undefined
+      this.init.onJoin?.(member)
+    }
+  }
+
+  /** Record a peer that answered (or sent) its Status as a member, and learn the members it told of. */
+  private async admit (peerId: PeerId, status: PeerStatus, rttMs: number): Promise<Member | undefined> {
+    const key = peerId.toString()
+    const addrs = await this.addressesOf(peerId)
     if (this.stopped) return undefined
     const previous = this.members.get(key)
     const member: Member = {
       peerId,
       status,
-      addrs: await this.addressesOf(peerId),
+      addrs: addrs.length > 0 ? addrs : (previous?.addrs ?? []),
       rttMs,
       lastSeen: Date.now(),
       reachable: true
@@ -272,27 +364,28 @@ export class Membership {
 
   /**
    * Peers heard of (mDNS, a connection, a member's hints) become candidates, unless they are
-   * this node or a reachable member. With `tieBreak`, when two peers discover each other at
-   * once, the one with the smaller ID probes (dials) and the other waits DISCOVERY_YIELD_MS
-   * for that connection.
+   * this node or a reachable member, each probed after `delayOf` (a tie-break, or a wait
+   * for the link the other side is opening).
    */
-  private hear (peerIds: PeerId[], source: string, addrsOf: (i: number) => Multiaddr[], tieBreak: boolean): void {
+  private hear (peerIds: PeerId[], source: string, addrsOf: (i: number) => Multiaddr[], delayOf: (peerId: PeerId) => number): void {
     if (this.stopped) return
     const now = Date.now()
     peerIds.forEach((peerId, i) => {
       const key = peerId.toString()
       if (peerId.equals(this.libp2p.peerId) || this.members.get(key)?.reachable === true) return
-      const delayMs = tieBreak && this.libp2p.peerId.toString() > key ? DISCOVERY_YIELD_MS : 0
-      const { admitted, dropped } = this.candidates.offer(peerId, source, addrsOf(i), now, delayMs)
+      const { admitted, dropped } = this.candidates.offer(peerId, source, addrsOf(i), now, delayOf(peerId))
       for (const candidate of dropped) this.forget(candidate.peerId)
       if (!admitted) this.forget(peerId)
     })
     this.dispatch()
   }
 
+  /** When two peers discover each other at once, the one with the smaller ID probes (dials) and the other waits DISCOVERY_YIELD_MS for that connection. */
+  private readonly tieBreak = (peerId: PeerId): number => this.libp2p.peerId.toString() > peerId.toString() ? DISCOVERY_YIELD_MS : 0
+
   /** Peer exchange: the members a peer told us about become candidates, that member's hints being their own source. */
   private learn (hints: MemberHint[], from: PeerId): void {
-    this.hear(hints.map(hint => hint.peerId), `hint:${from.toString()}`, i => hints[i].addrs, true)
+    this.hear(hints.map(hint => hint.peerId), `hint:${from.toString()}`, i => hints[i].addrs, this.tieBreak)
   }
 
   /**
@@ -397,6 +490,13 @@ export class Membership {
       if (!member.reachable && now - (member.unreachableSince ?? now) > FORGET_AFTER_MS) {
         this.members.delete(member.peerId.toString())
         this.failures.delete(member.peerId.toString())
+        continue
+      }
+      if (member.reachable && this.links.has(member.peerId.toString())) {
+        // Its link is open: its changes arrive as they happen, and a dead connection closes
+        // it. Its latency is what libp2p's ping measured last.
+        member.lastSeen = now
+        member.rttMs = this.libp2p.getConnections(member.peerId).find(c => c.rtt != null)?.rtt ?? member.rttMs
         continue
       }
       this.later(Math.random() * interval, () => { void this.probe(member.peerId) })

@@ -6,8 +6,9 @@
  *    a random nonce at once, then both an HMAC of the two nonces and their role under a key
  *    derived from the cluster key, and each checks the other's. A machine without the key
  *    sees random bytes and one MAC of them, so it learns nothing, not even that this is
- *    libp2p; a node with another key, or none, is told apart within a round trip or two, by
- *    a class (WrongClusterKeyError), not by a timeout or a message.
+ *    libp2p; a node with another key is told apart within a round trip, by a class
+ *    (WrongClusterKeyError), not by a timeout or a message; one without a key hangs up on
+ *    our nonce (UnexpectedEndError).
  * 2. Noise's prologue is another value derived from the key, so the noise handshake itself
  *    fails unless both sides hold it: a machine that relays the proofs between two members
  *    still cannot finish a handshake with either, so it runs nothing.
@@ -20,7 +21,7 @@ import type { AbortOptions, ConnectionProtector, MessageStream } from '@libp2p/i
 import { InvalidParametersError } from '@libp2p/interface'
 import { byteStream } from '@libp2p/utils'
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
-import { DeadlineError, WrongClusterKeyError, toError } from '../errors.ts'
+import { DeadlineError, UnexpectedEndError, WrongClusterKeyError, toError } from '../errors.ts'
 
 /** Each side's fresh random nonce: a proof is never valid for another connection. */
 export const NONCE_BYTES = 32
@@ -91,11 +92,13 @@ class ClusterKeyProtector implements ConnectionProtector {
     const signal = options.signal == null ? deadline : AbortSignal.any([options.signal, deadline])
     const bytes = byteStream(connection, { maxBufferSize: MAX_BUFFERED_BYTES })
     const dialer = connection.direction === 'outbound'
-    // A peer that hangs up instead of answering is what a node without the key does (its
-    // noise reads our nonce as garbage); the deadline and the caller's abort are told apart below.
-    const read = async (count: number): Promise<Uint8Array> => (await bytes.read({ bytes: count, signal }).catch((err: unknown) => {
+    // A peer that hangs up before its nonce holds no key (its noise reads ours as garbage) or
+    // refuses connections (busy): not a different key. One that hangs up after its nonce
+    // dropped us for its own reasons (a cloudai node sends its proof without waiting for ours).
+    // The deadline and the caller's abort are told apart below.
+    const read = async (count: number, what: string): Promise<Uint8Array> => (await bytes.read({ bytes: count, signal }).catch((err: unknown) => {
       if (signal.aborted) throw err
-      throw new WrongClusterKeyError(`${remote} closed the connection instead of proving it holds the cluster key: it holds none, or another version's`, { cause: err })
+      throw new UnexpectedEndError(`${remote} closed the connection before sending ${what}: it is busy, or runs without a cluster key (--open)`, { cause: err })
     })).subarray()
     try {
       const ownNonce = randomBytes(NONCE_BYTES)
@@ -104,11 +107,11 @@ class ClusterKeyProtector implements ConnectionProtector {
       // at once; a larger length would make it wait for bytes that never come, until a timeout.
       ownNonce[0] = 1 + (ownNonce[0] % (NONCE_BYTES - 1))
       await bytes.write(ownNonce, { signal })
-      const peerNonce = await read(NONCE_BYTES)
+      const peerNonce = await read(NONCE_BYTES, 'its cluster-key nonce')
       const [dialerNonce, listenerNonce] = dialer ? [ownNonce, peerNonce] : [peerNonce, ownNonce]
       await bytes.write(proof(this.#proofKey, dialer ? DIALER_PROOF : LISTENER_PROOF, dialerNonce, listenerNonce), { signal })
       const expected = proof(this.#proofKey, dialer ? LISTENER_PROOF : DIALER_PROOF, dialerNonce, listenerNonce)
-      if (!timingSafeEqual(await read(PROOF_BYTES), expected)) {
+      if (!timingSafeEqual(await read(PROOF_BYTES, 'its proof of the cluster key'), expected)) {
         throw new WrongClusterKeyError(`${remote} holds a different cluster key (or none): copy swarm.key from a machine of the mesh`)
       }
     } catch (err) {

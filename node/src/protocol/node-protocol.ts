@@ -1,11 +1,11 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { NodeRequest, NodeResponse, type ErrorReply } from '../../../protocols/node.ts'
-import { NotSubmitterError, ProtocolError, TaskNotFoundError, toError } from '../errors.ts'
+import { NodeRequest, NodeResponse, type ErrorReply, type Status } from '../../../protocols/node.ts'
+import { NotSubmitterError, ProtocolError, TaskNotFoundError, UnexpectedEndError, toError } from '../errors.ts'
 import { FramedStream } from './framing.ts'
 import type { StreamDialer, StreamRegistrar } from './peer-streams.ts'
 import { STATUS_DECODE_LIMITS, checkOneOfRequest, encodeStatus, validateStatus, type PeerStatus } from './node-messages.ts'
-import type { EventLog, NodeHost, TaskStanding } from './task-host.ts'
+import type { EventLog, NodeHost, StatusLinkHost, TaskStanding } from './task-host.ts'
 import { readTaskEvents, streamTaskEvents, type TaskSession } from './task-protocol.ts'
 import { checkTaskId, isTerminal, type TaskState } from './task-messages.ts'
 
@@ -45,8 +45,12 @@ async function serveRequest (stream: Stream, connection: Connection, handlers: N
   const framed = new FramedStream(stream, MAX_NODE_FRAME_BYTES)
   const remote = connection.remotePeer
   try {
-    const request = await framed.read(NodeRequest, signal)
+    const request = await framed.read(NodeRequest, signal, REQUEST_DECODE_LIMITS)
     checkOneOfRequest(request)
+    if (request.status?.link === true && handlers.links != null) {
+      await serveLink(framed, remote, request.status.sender, handlers.links, timeoutMs, signal)
+      return
+    }
     let response: NodeResponse
     let attached: { task: EventLog, fromSeq: number } | undefined
     try {
@@ -75,6 +79,69 @@ async function serveRequest (stream: Stream, connection: Connection, handlers: N
     const error = toError(err)
     handlers.onBadRequest?.(remote, error)
     stream.abort(error)
+  }
+}
+
+/** A request's own Status (a link's `sender`) is held to the same limits as an answer's. */
+const REQUEST_DECODE_LIMITS = { status: { sender: STATUS_DECODE_LIMITS } }
+
+/**
+ * Status frames one side of a link may send within LINK_RATE_WINDOW_MS: a node sends one per
+ * change, at most one per STATUS_CHECK_INTERVAL_MS; more is a peer making us decode for nothing.
+ */
+const LINK_MAX_FRAMES_PER_WINDOW = 20
+const LINK_RATE_WINDOW_MS = 5_000
+
+/** Counts a link's frames; throws once the peer sends faster than a node would. */
+function linkRate (): () => void {
+  let windowStart = performance.now()
+  let frames = 0
+  return () => {
+    const now = performance.now()
+    if (now - windowStart > LINK_RATE_WINDOW_MS) {
+      windowStart = now
+      frames = 0
+    }
+    if (++frames > LINK_MAX_FRAMES_PER_WINDOW) throw new ProtocolError(`the peer sent more than ${LINK_MAX_FRAMES_PER_WINDOW} status frames within ${LINK_RATE_WINDOW_MS} ms on a status link`)
+  }
+}
+
+/** A link's reads wait for the peer's next change, however long: the link ends with the stream. */
+const NO_DEADLINE = new AbortController().signal
+
+/**
+ * Push this node's status changes to `send` until `stop`; a write that fails ends the link
+ * through `fail`.
+ */
+function pushChanges (feed: StatusLinkHost['feed'], send: (status: Status, signal: AbortSignal) => Promise<void>, timeoutMs: number, fail: (err: Error) => void): () => void {
+  return feed.listen(status => {
+    send(encodeStatus(status), AbortSignal.timeout(timeoutMs)).catch((err: unknown) => { fail(toError(err)) })
+  })
+}
+
+/** The serving side of a status link: the asker's status in, ours out, then both sides' changes until either ends it. */
+async function serveLink (framed: FramedStream, remote: PeerId, sender: Status | undefined, links: StatusLinkHost, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  if (sender == null) throw new ProtocolError('a status link starts with the asker\'s own status')
+  const end = (err: Error = new Error('the status link was replaced by a newer one')): void => { framed.stream.abort(err) }
+  const peer = links.opened(remote, validateStatus(sender), () => { end() })
+  let stopPushing = (): void => {}
+  try {
+    await framed.write({ status: encodeStatus(links.feed.current()) }, NodeResponse, signal)
+    stopPushing = pushChanges(links.feed, async (status, deadline) => { await framed.write({ status }, NodeResponse, deadline) }, timeoutMs, end)
+    const counted = linkRate()
+    for (;;) {
+      const next = await framed.read(NodeRequest, NO_DEADLINE, REQUEST_DECODE_LIMITS)
+      counted()
+      if (next.status?.sender == null) throw new ProtocolError('a status link carries only the asker\'s status')
+      peer.status(validateStatus(next.status.sender))
+    }
+  } catch (err) {
+    // The asker closing its side is how a link ends well.
+    if (!(err instanceof UnexpectedEndError)) throw err
+    await framed.close(AbortSignal.timeout(timeoutMs)).catch(() => {})
+  } finally {
+    stopPushing()
+    peer.ended()
   }
 }
 
@@ -136,6 +203,54 @@ export async function requestStatus (libp2p: StreamDialer, peer: PeerId | Multia
     framed.stream.abort(error)
     throw error
   }
+}
+
+/** An open status link, from the side that opened it. */
+export interface StatusLink {
+  /** The peer's status when the link opened, with its member hints. */
+  status: PeerStatus
+  rttMs: number
+  /** Resolves when the link has ended, for whatever reason (an older peer ends it at once). */
+  ended: Promise<void>
+  /** End the link. */
+  end: () => void
+}
+
+/**
+ * Open a status link to `peer` (see StatusRequest in node.proto): send this node's status,
+ * read the peer's, then send this node's changes and hand the peer's to `onStatus` until
+ * either side ends it. Throws as `requestStatus` does when the first exchange fails.
+ */
+export async function openStatusLink (libp2p: StreamDialer, peer: PeerId | Multiaddr, feed: StatusLinkHost['feed'], onStatus: (status: PeerStatus) => void, options: { timeoutMs?: number } = {}): Promise<StatusLink> {
+  const timeoutMs = options.timeoutMs ?? NODE_REQUEST_TIMEOUT_MS
+  const { response, framed, rttMs } = await request(libp2p, peer, { status: { link: true, sender: encodeStatus(feed.current()) } }, undefined, timeoutMs)
+  let status: PeerStatus
+  try {
+    if (response.status == null) throw new ProtocolError('the peer answered without a status')
+    status = validateStatus(response.status)
+  } catch (err) {
+    const error = toError(err)
+    framed.stream.abort(error)
+    throw error
+  }
+  const end = (err: Error = new Error('status link ended')): void => { framed.stream.abort(err) }
+  const stopPushing = pushChanges(feed, async (sender, deadline) => { await framed.write({ status: { link: true, sender } }, NodeRequest, deadline) }, timeoutMs, end)
+  const ended = (async () => {
+    try {
+      const counted = linkRate()
+      for (;;) {
+        const next = await framed.read(NodeResponse, NO_DEADLINE, { status: STATUS_DECODE_LIMITS })
+        counted()
+        if (next.status == null) throw new ProtocolError('a status link carries only the peer\'s status')
+        onStatus(validateStatus(next.status))
+      }
+    } catch (err) {
+      end(toError(err))
+    } finally {
+      stopPushing()
+    }
+  })()
+  return { status, rttMs, ended, end: () => { end() } }
 }
 
 /** Follow a task we submitted to `peer` from `fromSeq` on (after a reconnect or a restart). */

@@ -49,4 +49,18 @@ export interface NodeHost {
   cancel: (remote: PeerId, taskId: string) => TaskStanding
   /** Called when a peer sent something we refused, for logs. */
   onBadRequest?: (remote: PeerId, err: Error) => void
+  /** Status links (`StatusRequest.link`); without it, a link request is answered once, as a plain one. */
+  links?: StatusLinkHost
+}
+
+/** What serving a status link needs: this node's status changes, and where the peer's go. */
+export interface StatusLinkHost {
+  /** This node's status now (with member hints), and its changes. */
+  feed: { current: () => PeerStatus, listen: (onChange: (status: PeerStatus) => void) => () => void }
+  /**
+   * A peer opened a link and sent its status; `end` ends the link (a newer one from the
+   * same peer replaces it). The returned object hears of the peer's later status and of
+   * the link's end.
+   */
+  opened: (remote: PeerId, status: PeerStatus, end: () => void) => { status: (status: PeerStatus) => void, ended: () => void }
 }

@@ -1,0 +1,10 @@
+/** What docker-modem gets for `ssh2` (see ssh2-on-demand.ts): the real module is loaded by the first Client made. */
+import { loadSsh2 } from './ssh2-on-demand.ts'
+
+export class Client {
+  constructor (...args: unknown[]) {
+    const { Client: Real } = loadSsh2()
+    // A constructor that returns an object makes `new Client()` that object: the real client.
+    return new Real(...args) as Client
+  }
+}
