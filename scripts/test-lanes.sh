@@ -7,8 +7,8 @@
 #      nodes, many encrypted connections) in one, everything else that runs no container
 #      (unit, the rest of sim, cli) in the other, which mostly waits or takes little. Both at
 #      the same priority: niced, the second lane starved on a machine shared with other work;
-#   2. the layers with real processes and the engine, again in two lanes: docker in one, lan
-#      (and browser) in the other. Each file mostly waits (for containers, for daemons to
+#   2. the layers with real processes and the engine, again in two lanes: docker in one, lan,
+#      browser and the longest docker files in the other. Each file mostly waits (for containers, for daemons to
 #      notice a kill, for deadlines), so two at once share the machine well; files in one lane
 #      still run one at a time, and every container, image and daemon a test makes is its own
 #      (labels per node, per-test data dirs), so the lanes do not see each other's work.
@@ -27,6 +27,9 @@ hosts=()
 for file in "$@"; do
   case "$file" in
     */sim/heavy/*) heavy+=("$file") ;;
+    # The longest docker files, which mostly wait (protocol deadlines, killed daemons, a second
+    # engine starting), go beside the lan layer so that both lanes take about as long.
+    */docker/floods.*|*/docker/durable.*|*/docker/image-transfer.*) hosts+=("$file") ;;
     */docker/*) docker+=("$file") ;;
     */lan/*|*/browser/*) hosts+=("$file") ;;
     *) light+=("$file") ;;
