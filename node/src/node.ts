@@ -14,11 +14,12 @@ import { registerImageProtocol } from './protocol/image-protocol.ts'
 import type { Executor } from './executor/executor.ts'
 import { HealthMonitor } from './executor/health-monitor.ts'
 import { Master } from './master/master.ts'
+import type { CandidateStatus } from './master/placement.ts'
 import { silentLogger } from './logger.ts'
 import type { CandidateTiming } from './mesh/candidate-set.ts'
 import { IDENTITY_FILE, loadOrCreateIdentity } from './mesh/identity.ts'
 import { createMesh, type Mesh } from './mesh/libp2p.ts'
-import { Membership } from './mesh/membership.ts'
+import { Membership, type Member } from './mesh/membership.ts'
 import type { RefusedPeer } from './mesh/refused-peers.ts'
 import { toPeerView, type PeerView } from './mesh/peer-view.ts'
 import { SWARM_KEY_FILE, loadSwarmKey } from './mesh/swarm-key.ts'
@@ -198,9 +199,9 @@ class Node implements CloudaiNode {
       worker: this.worker,
       store,
       self: () => ({ peerId: this.peerId.toString(), name: this.name }),
-      selfStatus: () => ({ peerId: this.peerId.toString(), ...this.status() }),
+      selfStatus: () => this.candidateStatus(),
       peers: () => this.peers().filter(peer => peer.reachable),
-      candidates: () => [{ peerId: this.peerId.toString(), ...this.status() }, ...this.peers().filter(peer => peer.reachable)],
+      candidates: () => [this.candidateStatus(), ...this.membership.list().filter(member => member.reachable).map(candidateOf)],
       refused: () => this.membership.refused(),
       lostAfterMs: options.lostAfterMs,
       logLimitBytes: options.logLimitBytes,
@@ -331,6 +332,22 @@ class Node implements CloudaiNode {
     }
   }
 
+  /** What placement needs of this node's status, now: no member hints (a Status answer's costliest part). */
+  private candidateStatus (): CandidateStatus {
+    return {
+      peerId: this.peerId.toString(),
+      name: this.name,
+      capacity: this.capacity,
+      allocated: this.worker.allocated(),
+      running: this.worker.active().length,
+      queued: this.worker.queued(),
+      labels: this.options.labels ?? {},
+      executorHealthy: this.health.health.healthy,
+      executorDetail: this.health.health.detail,
+      seenAt: Date.now()
+    }
+  }
+
   peers (): PeerView[] {
     const refusals = this.membership.nameRefusals()
     return this.membership.list()
@@ -345,6 +362,23 @@ class Node implements CloudaiNode {
   async connect (addr: string): Promise<PeerView> {
     const member = await this.membership.connect(multiaddr(addr))
     return toPeerView(member, this.membership.nameRefusals().get(member.peerId.toString()))
+  }
+}
+
+/** A reachable member as placement sees it: its last Status and when it came, without building a whole peer view. */
+function candidateOf (member: Member): CandidateStatus {
+  const { status } = member
+  return {
+    peerId: member.peerId.toString(),
+    name: status.name,
+    capacity: status.capacity,
+    allocated: status.allocated,
+    running: status.running,
+    queued: status.queued,
+    labels: status.labels,
+    executorHealthy: status.executorHealthy,
+    executorDetail: status.executorDetail,
+    seenAt: member.lastSeen
   }
 }
 

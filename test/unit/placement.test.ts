@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
 import {
-  exclusionReason, NoPlacementError, place, PROBES_PER_TASK, score,
+  exclusionReason, MORE_PROBES, NoPlacementError, place, PROBE_ALL_UP_TO, PROBES_PER_TASK, score,
   type CandidateStatus, type Placement, type PlacementPolicy, type PlacementRequest
 } from '../../node/src/master/placement.ts'
 import { MAX_REFUSALS, retryDecision } from '../../node/src/master/retry.ts'
@@ -181,10 +181,10 @@ test('place: NoPlacementError names every peer with its reason; with no peers it
 test('place: spread chooses the least loaded peer that fits now, binpack the most loaded', async () => {
   const candidates = (): CandidateStatus[] => [loaded('quiet', 1), loaded('busy', 2)]
   const spread = await placeAll(candidates(), request({ policy: 'spread' }))
-  assert.deepEqual(spread.choices, [{ peerId: '12D3Koo-quiet', name: 'quiet', reason: 'least loaded of 2 probed that fit now (50% after placing)' }])
+  assert.deepEqual(spread.choices, [{ peerId: '12D3Koo-quiet', name: 'quiet', reason: 'least loaded of 2 probed that fit now (50% after placing); all 2 eligible peers probed' }])
   assert.deepEqual(spread.probed.map(p => [p.name, p.score, p.fitsNow]), [['quiet', 0.5, true], ['busy', 0.75, true]], 'best first, with the score the policy gave')
   const binpack = await placeAll(candidates(), request({ policy: 'binpack' }))
-  assert.deepEqual(binpack.choices, [{ peerId: '12D3Koo-busy', name: 'busy', reason: 'most loaded of 2 probed that fit now (75% after placing)' }])
+  assert.deepEqual(binpack.choices, [{ peerId: '12D3Koo-busy', name: 'busy', reason: 'most loaded of 2 probed that fit now (75% after placing); all 2 eligible peers probed' }])
   assert.deepEqual(binpack.probed.map(p => p.name), ['busy', 'quiet'])
 })
 
@@ -211,7 +211,7 @@ test('place: a peer with a queue loses to one the task fits on now, whatever its
     assert.equal(placement.probed.find(p => p.name === 'queueing')?.fitsNow, false)
   }
   const queues = await placeAll([loaded('long', 4, { queued: 5 }), loaded('short', 4, { queued: 2 })], request())
-  assert.deepEqual(queues.choices, [{ peerId: '12D3Koo-short', name: 'short', reason: 'no probed peer has room now; shortest queue of 2 probed (2 waiting)' }])
+  assert.deepEqual(queues.choices, [{ peerId: '12D3Koo-short', name: 'short', reason: 'no probed peer has room now; shortest queue of 2 probed (2 waiting); all 2 eligible peers probed' }])
   assert.ok(score(loaded('x', 0, { queued: 1 }), NEED, 'spread') > score(loaded('y', 4), { ...NEED, cpu: 0 }, 'spread'), 'any queue scores worse than any fit')
   assert.ok(score(loaded('x', 4, { queued: 1 }), NEED, 'spread') < score(loaded('y', 4, { queued: 2 }), NEED, 'spread'))
 })
@@ -230,7 +230,7 @@ test('place: copies of a batch are booked as they are placed: spread puts them o
   const crowded = await placeAll([peer('a'), peer('b')], request({ need: twoCpu, count: 5 }))
   const counts = crowded.choices.slice(0, 4).reduce<Record<string, number>>((n, c) => ({ ...n, [c.name]: (n[c.name] ?? 0) + 1 }), {})
   assert.deepEqual(counts, { a: 2, b: 2 })
-  assert.match(crowded.choices[4].reason, /^no probed peer has room now; shortest queue of 2 probed \(0 waiting\)$/)
+  assert.match(crowded.choices[4].reason, /^no probed peer has room now; shortest queue of 2 probed \(0 waiting\); all 2 eligible peers probed$/)
   const sixth = await placeAll([peer('a'), peer('b')], request({ need: twoCpu, count: 6 }))
   assert.notEqual(sixth.choices[5].name, sixth.choices[4].name, 'the sixth queues behind the other peer: the fifth was booked as queued')
 })
@@ -243,9 +243,15 @@ test('place: booking a batch changes nothing the caller holds (the membership vi
   assert.deepEqual(placement.probed.map(p => p.allocated), [IDLE, IDLE], 'probed shows the status as probed, not as booked')
 })
 
-test(`place: it probes ${PROBES_PER_TASK} × count of the eligible peers (all of them when there are fewer), each once, at random`, async () => {
-  const candidates = Array.from({ length: 10 }, (_, i) => peer(`p${i}`))
-  for (const [count, expected] of [[1, PROBES_PER_TASK], [3, 3 * PROBES_PER_TASK], [5, 10], [20, 10]]) {
+test(`place: up to ${PROBE_ALL_UP_TO} eligible peers are all probed; past that ${PROBES_PER_TASK} × count, each once`, async () => {
+  for (const n of [1, 2, 3, PROBE_ALL_UP_TO]) {
+    const { probe, asked } = recordingProbe()
+    const placement = await place(Array.from({ length: n }, (_, i) => peer(`p${i}`)), request(), probe)
+    assert.equal(asked.length, n, `${n} eligible peers: all asked`)
+    assert.match(placement.choices[0].reason, n === 1 ? /; the one eligible peer probed$/ : new RegExp(`; all ${n} eligible peers probed$`))
+  }
+  const candidates = Array.from({ length: 20 }, (_, i) => peer(`p${i}`))
+  for (const [count, expected] of [[1, PROBES_PER_TASK], [3, 3 * PROBES_PER_TASK], [10, 20], [30, 20]]) {
     const { probe, asked } = recordingProbe()
     const placement = await place(candidates, request({ count, need: { ...NEED, cpu: 0.1 } }), probe)
     assert.equal(asked.length, expected, `count ${count}`)
@@ -256,18 +262,84 @@ test(`place: it probes ${PROBES_PER_TASK} × count of the eligible peers (all of
   const one = recordingProbe()
   await place([peer('only'), peer('gpu-less')], request({ need: { ...NEED, gpus: 1 } }), one.probe).catch(() => {})
   assert.deepEqual(one.asked, [], 'nothing eligible: nothing probed')
-  const single = recordingProbe()
-  await place([peer('only')], request(), single.probe)
-  assert.deepEqual(single.asked, ['only'])
 
-  // Over many placements every eligible peer is probed some time: the sample is not fixed.
+  // Over many placements on a large mesh of equals every peer is probed some time: ties are broken at random.
   const seen = new Set<string>()
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 300; i++) {
     const { probe, asked } = recordingProbe()
-    await place(candidates.slice(0, 5), request(), probe)
+    await place(candidates, request(), probe)
     for (const name of asked) seen.add(name)
   }
-  assert.deepEqual([...seen].sort(), ['p0', 'p1', 'p2', 'p3', 'p4'])
+  assert.equal(seen.size, candidates.length)
+})
+
+/**
+ * A small cluster that runs what is placed on it: each peer's truth is what its worker
+ * holds; membership's view is as of the start (a refresh every few seconds shows nothing of
+ * a burst), and a probe answers the truth.
+ */
+function liveCluster (peers: CandidateStatus[]): { view: CandidateStatus[], probe: (p: CandidateStatus) => Promise<CandidateStatus>, run: (placement: Placement, need: ResourceAmounts) => void, held: () => Record<string, number>, queued: () => number } {
+  const truth = new Map(peers.map(p => [p.peerId, structuredClone(p)]))
+  return {
+    view: structuredClone(peers),
+    probe: async p => structuredClone(truth.get(p.peerId)!),
+    run: (placement, need) => {
+      for (const choice of placement.choices) {
+        const worker = truth.get(choice.peerId)!
+        if (worker.queued === 0 && worker.allocated.cpu + need.cpu <= worker.capacity.cpu) {
+          worker.allocated.cpu += need.cpu
+          worker.running++
+        } else worker.queued++
+      }
+    },
+    held: () => Object.fromEntries([...truth.values()].map(p => [p.name, p.allocated.cpu])),
+    queued: () => [...truth.values()].reduce((n, p) => n + p.queued, 0)
+  }
+}
+
+test('place: six 1-CPU tasks, one after another, on three idle 2-CPU peers land 2-2-2 and none waits', async () => {
+  const twoCpu = { ...CAPACITY, cpu: 2 }
+  const oneCpu = { ...NEED, cpu: 1 }
+  // Two random probes of three leave a task queued behind two full peers next to one with room, often: repeat to see it.
+  for (let round = 0; round < 50; round++) {
+    const cluster = liveCluster(['a', 'b', 'c'].map(name => peer(name, { capacity: twoCpu })))
+    for (let task = 0; task < 6; task++) {
+      const placement = await place(cluster.view, request({ need: oneCpu }), cluster.probe)
+      assert.ok(placement.probed.some(p => p.name === placement.choices[0].name && p.fitsNow), `round ${round}, task ${task + 1}: ${placement.choices[0].reason}`)
+      cluster.run(placement, oneCpu)
+    }
+    assert.deepEqual(cluster.held(), { a: 2, b: 2, c: 2 }, `round ${round}`)
+    assert.equal(cluster.queued(), 0, `round ${round}`)
+  }
+})
+
+test(`place: past ${PROBE_ALL_UP_TO} peers, when the probed have no room, it probes those last known to have room before queueing`, async () => {
+  // Twenty peers; membership last saw p3 and p5 idle and p7 half full, the rest full. In
+  // truth p3 and p5 have filled up since, and p7 has room.
+  const full = { ...IDLE, cpu: 4 }
+  const truth = Array.from({ length: 20 }, (_, i) => peer(`p${i}`, { allocated: i === 7 ? { ...IDLE } : full, running: i === 7 ? 0 : 4 }))
+  const view = truth.map((p, i) => i === 3 || i === 5 ? peer(p.name) : i === 7 ? loaded(p.name, 2) : p)
+  const { probe, asked } = recordingProbe(new Map(truth.map(p => [p.name, p])))
+  const placement = await place(view, request(), probe)
+  assert.deepEqual(asked.slice(0, 2).sort(), ['p3', 'p5'], 'the first probes go to the best known')
+  assert.deepEqual(asked.slice(2), ['p7'], 'then to the only other peer last known to have room; the full ones are not asked')
+  assert.deepEqual(placement.choices.map(c => c.name), ['p7'])
+  assert.equal(placement.choices[0].reason, 'least loaded of 3 probed that fit now (25% after placing); 3 of 20 eligible peers probed: the 2 best by their last known status, then 1 more last known to have room')
+
+  // When the view says nobody else has room, it queues after the first probes, and says why.
+  const { probe: probeFull, asked: askedFull } = recordingProbe(new Map(truth.map(p => [p.name, p.name === 'p7' ? loaded('p7', 4) : p])))
+  const queued = await place(truth.map((p, i) => i === 3 || i === 5 ? peer(p.name) : p.name === 'p7' ? loaded('p7', 4) : p), request(), probeFull)
+  assert.equal(askedFull.length, 2)
+  assert.match(queued.choices[0].reason, /^no probed peer has room now; shortest queue of 2 probed \(0 waiting\); 2 of 20 eligible peers probed, the best by their last known status$/)
+})
+
+test('place: the master\'s own placements since a peer was last seen count in whom to probe first', async () => {
+  const candidates = Array.from({ length: 20 }, (_, i) => peer(`p${i}`, { seenAt: 1_000 }))
+  // Every peer but p11 and p12 has, as far as this master knows, just been given 4 CPU.
+  const adjust = (p: CandidateStatus, at: number): CandidateStatus => (p.name === 'p11' || p.name === 'p12' || at > 1_000 ? p : loaded(p.name, 4))
+  const { probe, asked } = recordingProbe()
+  await place(candidates, request({ adjust }), probe)
+  assert.deepEqual(asked.sort(), ['p11', 'p12'])
 })
 
 // --- place: properties ----------------------------------------------------------------------
@@ -309,7 +381,7 @@ const scenarioArb = fc.integer({ min: 0, max: 12 }).chain(n => fc.record({
   failing: fc.array(fc.integer({ min: 0, max: 11 }), { maxLength: 3 })
 }))
 
-test('place (property): never a peer left out, exactly `count` choices from the probed, at most PROBES_PER_TASK × count probes, the best first', async () => {
+test('place (property): never a peer left out, exactly `count` choices from the probed, the probes bounded, the best first, never a queue while a peer that answers has room', async () => {
   await fc.assert(fc.asyncProperty(scenarioArb, async s => {
     const req = request({
       need: s.need,
@@ -326,10 +398,11 @@ test('place (property): never a peer left out, exactly `count` choices from the 
       return p
     }).then(placement => ({ placement }), (err: any) => ({ err }))
     const neverFit = new Set(s.candidates.filter(p => exclusionReason(p, req) != null).map(p => p.name))
-    assert.ok(asked.length <= PROBES_PER_TASK * s.count, `${asked.length} probes`)
+    assert.ok(asked.length <= Math.max(PROBE_ALL_UP_TO, PROBES_PER_TASK * s.count + MORE_PROBES), `${asked.length} probes`)
     assert.ok(asked.every(name => !neverFit.has(name)), 'a peer that can never run it was probed')
     const eligible = s.candidates.length - neverFit.size
-    assert.equal(asked.length, Math.min(eligible, PROBES_PER_TASK * s.count), 'as many probes as allowed, when there are peers to probe')
+    if (eligible <= PROBE_ALL_UP_TO) assert.equal(asked.length, eligible, 'few eligible peers: every one probed')
+    else assert.ok(asked.length >= Math.min(eligible, PROBES_PER_TASK * s.count), 'as many probes as allowed, when there are peers to probe')
     if ('err' in outcome) {
       assert.equal(outcome.err.name, 'NoPlacementError', String(outcome.err))
       // Every peer that was looked at is in the error, each with a reason.
@@ -353,6 +426,9 @@ test('place (property): never a peer left out, exactly `count` choices from the 
     assert.deepEqual(scores, [...scores].sort((a, b) => a - b), 'probed is best first')
     assert.equal(placement.choices[0].name, placement.probed[0].name, 'the first copy goes to the best probed peer')
     if (placement.probed.some(p => p.fitsNow)) assert.ok(placement.probed.find(p => p.name === placement.choices[0].name)!.fitsNow, 'a peer with room now was passed over')
+    // Here membership's view is the truth: a peer that answers and has room is never left unprobed for a queue.
+    const roomy = s.candidates.filter(p => !neverFit.has(p.name) && !failing.has(p.name) && score(p, req.need, req.policy) < 2)
+    if (roomy.length > 0) assert.ok(placement.probed.find(p => p.name === placement.choices[0].name)!.fitsNow, `queued next to room: ${placement.choices[0].reason}`)
   }), { numRuns: 400 })
 })
 

@@ -19,6 +19,7 @@ import { DEFAULT_LOST_AFTER_MS, Follower, type FollowedTask } from './follower.t
 import { OutputAllowance } from './output-allowance.ts'
 import { PeerWatch } from './peer-watch.ts'
 import { PendingPlacements } from './pending.ts'
+import { ProbedStatuses } from './probed-statuses.ts'
 import { place, type CandidateStatus, type Placement, type PlacementPolicy } from './placement.ts'
 import { explainUnknownPeer, resolvePeer, type PeerCandidate, type RefusingMachine } from './resolve-peer.ts'
 import { retryDecision } from './retry.ts'
@@ -108,6 +109,8 @@ export class Master {
   private readonly stopping = new AbortController()
   private readonly log: Logger
   private readonly pending = new PendingPlacements()
+  /** Each peer's last probed status: fresher than membership's during a burst, so the next placement ranks by it. */
+  private readonly probedStatus = new ProbedStatuses()
 
   constructor (init: MasterInit) {
     this.init = init
@@ -208,7 +211,7 @@ export class Master {
    * that each choice is counted against its peer until the worker's answers show it).
    */
   private async place (specs: TaskSpec[], options: SubmitOptions, count: number, exclude: Set<string>, book: boolean): Promise<Placement> {
-    return await place(this.init.candidates(), {
+    return await place(this.probedStatus.freshest(this.init.candidates()), {
       need: specs[0].resources,
       policy: options.policy ?? 'spread',
       constraints: options.constraints ?? {},
@@ -218,7 +221,11 @@ export class Master {
       onChosen: choices => {
         if (book) choices.forEach((choice, i) => { this.pending.chosen(choice.peerId, specs[i].id, specs[i].resources) })
       }
-    }, async peer => await this.linkTo(peer.peerId).status(this.stopping.signal))
+    }, async peer => {
+      const status = await this.linkTo(peer.peerId).status(this.stopping.signal)
+      this.probedStatus.answered(status)
+      return status
+    })
   }
 
   /** Open the attempt's stream and follow it; a Submit that cannot be sent ends the attempt REJECTED. */

@@ -3,13 +3,26 @@ import type { PeerStatus } from '../protocol/node-messages.ts'
 import type { ResourceAmounts } from '../resources.ts'
 import { formatBytes } from '../units.ts'
 
-/** How many candidates are probed per task placed: the power of two choices (Sparrow). */
+/** How many candidates are probed per task placed on a large mesh: the power of two choices (Sparrow). */
 export const PROBES_PER_TASK = 2
+/**
+ * Up to this many eligible peers, every one is probed: on a LAN of a few machines two random
+ * probes often miss the one idle machine, and asking all of them costs a few small messages.
+ */
+export const PROBE_ALL_UP_TO = 8
+/**
+ * When no probed peer has room now for every copy, at most this many more are probed before
+ * any copy is queued: those the last known status says have room, best first.
+ */
+export const MORE_PROBES = 8
 
 export type PlacementPolicy = 'spread' | 'binpack'
 
 /** What placement knows of a peer: its last Status (from membership, or a fresh probe). */
-export type CandidateStatus = { peerId: string } & Pick<PeerStatus, 'name' | 'capacity' | 'allocated' | 'running' | 'queued' | 'labels' | 'executorHealthy' | 'executorDetail'>
+export type CandidateStatus = { peerId: string } & Pick<PeerStatus, 'name' | 'capacity' | 'allocated' | 'running' | 'queued' | 'labels' | 'executorHealthy' | 'executorDetail'> & {
+  /** When that status was observed (ms since the epoch): what `adjust` needs to rank peers before probing them. */
+  seenAt?: number
+}
 
 export interface PlacementRequest {
   need: ResourceAmounts
@@ -142,10 +155,43 @@ function shuffle<T> (items: T[]): T[] {
   return out
 }
 
+interface Known {
+  peer: CandidateStatus
+  /** The policy's score of what the master last knew of the peer, its own later placements counted. */
+  score: number
+}
+
 /**
- * Choose workers for `request.count` copies of a task (docs/architecture.md, "Roles"): leave out the peers
- * that can never run it (each with its reason), probe the fresh Status of a random few of
- * the rest (PROBES_PER_TASK per copy), and choose by the policy. The worker's own admission
+ * The eligible peers best first by what is already known of them (the membership view, or a
+ * fresher probe's answer, plus this master's own placements since), ties in random order so
+ * that equals share the work and no peer is never looked at.
+ */
+function rankByKnownStatus (eligible: CandidateStatus[], request: PlacementRequest): Known[] {
+  return shuffle(eligible)
+    .map(peer => ({ peer, score: score(request.adjust?.(peer, peer.seenAt ?? 0) ?? peer, request.need, request.policy) }))
+    .sort((a, b) => a.score - b.score)
+}
+
+/** How many of `count` copies fit now on `probed`, each booked as it is placed. */
+function copiesThatFitNow (probed: ProbedCandidate[], request: PlacementRequest): number {
+  const booked = probed.map(peer => ({ ...peer, allocated: { ...peer.allocated } }))
+  let fit = 0
+  for (let copy = 0; copy < request.count && booked.length > 0; copy++) {
+    const best = booked.reduce((a, b) => (score(b, request.need, request.policy) < score(a, request.need, request.policy) ? b : a))
+    if (!fitsNow(best, request.need)) break
+    fit++
+    book(best, request.need)
+  }
+  return fit
+}
+
+/**
+ * Choose workers for `request.count` copies of a task (docs/architecture.md, "Roles"): leave
+ * out the peers that can never run it (each with its reason), probe the fresh Status of some
+ * of the rest, and choose by the policy. Whom to probe: every eligible peer when there are
+ * PROBE_ALL_UP_TO or fewer; else PROBES_PER_TASK per copy, the best by what is already known
+ * of them. When the answers leave a copy without room now, up to MORE_PROBES more are asked
+ * (those last known to have room) before any copy is queued. The worker's own admission
  * still decides, so concurrent masters never oversubscribe it.
  */
 export async function place (candidates: CandidateStatus[], request: PlacementRequest, probe: (peer: CandidateStatus) => Promise<CandidateStatus>): Promise<Placement> {
@@ -156,40 +202,53 @@ export async function place (candidates: CandidateStatus[], request: PlacementRe
     if (reason != null) excluded.push({ peerId: peer.peerId, name: peer.name, reason })
     else eligible.push(peer)
   }
-  const sample = shuffle(eligible).slice(0, Math.max(1, PROBES_PER_TASK * request.count))
-  const answers = await Promise.all(sample.map(async peer => {
-    const probedAt = Date.now()
-    return await probe(peer).then(status => ({ status, probedAt }), (err: Error) => ({ peer, err }))
-  }))
+  const ranked = rankByKnownStatus(eligible, request)
   const probed: ProbedCandidate[] = []
-  for (const answer of answers) {
-    if ('err' in answer) {
-      excluded.push({ peerId: answer.peer.peerId, name: answer.peer.name, reason: `it did not answer a status probe (${answer.err.message})` })
-      continue
+  const probeAll = async (peers: CandidateStatus[]): Promise<void> => {
+    const answers = await Promise.all(peers.map(async peer => {
+      const probedAt = Date.now()
+      return await probe(peer).then(status => ({ status, probedAt }), (err: Error) => ({ peer, err }))
+    }))
+    for (const answer of answers) {
+      if ('err' in answer) {
+        excluded.push({ peerId: answer.peer.peerId, name: answer.peer.name, reason: `it did not answer a status probe (${answer.err.message})` })
+        continue
+      }
+      // A fresh answer may show what the membership view did not (a full disk, a new label).
+      const status = request.adjust?.(answer.status, answer.probedAt) ?? answer.status
+      const reason = exclusionReason(status, request)
+      if (reason != null) excluded.push({ peerId: status.peerId, name: status.name, reason })
+      else probed.push({ ...status, score: score(status, request.need, request.policy), fitsNow: fitsNow(status, request.need) })
     }
-    // A fresh answer may show what the membership view did not (a full disk, a new label).
-    const status = request.adjust?.(answer.status, answer.probedAt) ?? answer.status
-    const reason = exclusionReason(status, request)
-    if (reason != null) excluded.push({ peerId: status.peerId, name: status.name, reason })
-    else probed.push({ ...status, score: score(status, request.need, request.policy), fitsNow: fitsNow(status, request.need) })
+  }
+  const first = ranked.length <= PROBE_ALL_UP_TO ? ranked.length : Math.max(1, PROBES_PER_TASK * request.count)
+  await probeAll(ranked.slice(0, first).map(known => known.peer))
+  let more = 0
+  if (copiesThatFitNow(probed, request) < request.count) {
+    const roomy = ranked.slice(first).filter(known => known.score < 2).slice(0, MORE_PROBES).map(known => known.peer)
+    more = roomy.length
+    await probeAll(roomy)
   }
   if (probed.length === 0) {
     const why = excluded.length > 0 ? excluded.map(peer => `  ${peer.name} (${peer.peerId}): ${peer.reason}`).join('\n') : '  no peers are known (see "cloudai peers")'
     throw new NoPlacementError(`no peer can run this task:\n${why}`, excluded)
   }
+  const asked = first + more
+  const howProbed = asked === ranked.length
+    ? `${ranked.length === 1 ? 'the one eligible peer' : `all ${ranked.length} eligible peers`} probed`
+    : more > 0
+      ? `${asked} of ${ranked.length} eligible peers probed: the ${first} best by their last known status, then ${more} more last known to have room`
+      : `${asked} of ${ranked.length} eligible peers probed, the best by their last known status`
   probed.sort((a, b) => a.score - b.score)
   const booked = probed.map(peer => ({ ...peer, allocated: { ...peer.allocated } }))
   const choices: Choice[] = []
   for (let copy = 0; copy < request.count; copy++) {
     const best = booked.reduce((a, b) => (score(b, request.need, request.policy) < score(a, request.need, request.policy) ? b : a))
     const fits = fitsNow(best, request.need)
-    choices.push({
-      peerId: best.peerId,
-      name: best.name,
-      reason: fits
-        ? `${request.policy === 'spread' ? 'least' : 'most'} loaded of ${booked.length} probed that fit now (${Math.round(loadAfter(best, request.need) * 100)}% after placing)`
-        : `no probed peer has room now; shortest queue of ${booked.length} probed (${best.queued} waiting)`
-    })
+    const why = fits
+      ? `${request.policy === 'spread' ? 'least' : 'most'} loaded of ${booked.length} probed that fit now (${Math.round(loadAfter(best, request.need) * 100)}% after placing)`
+      : `no probed peer has room now; shortest queue of ${booked.length} probed (${best.queued} waiting)`
+    choices.push({ peerId: best.peerId, name: best.name, reason: `${why}; ${howProbed}` })
     book(best, request.need)
   }
   request.onChosen?.(choices)
