@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
 import {
-  exclusionReason, MORE_PROBES, NoPlacementError, place, PROBE_ALL_UP_TO, PROBES_PER_TASK, score,
+  exclusionReason, FRESH_STATUS_MS, MORE_PROBES, NoPlacementError, place, PROBE_ALL_UP_TO, PROBES_PER_TASK, score,
   type CandidateStatus, type Placement, type PlacementPolicy, type PlacementRequest
 } from '../../node/src/master/placement.ts'
 import { MAX_REFUSALS, retryDecision } from '../../node/src/master/retry.ts'
@@ -340,6 +340,21 @@ test('place: the master\'s own placements since a peer was last seen count in wh
   const { probe, asked } = recordingProbe()
   await place(candidates, request({ adjust }), probe)
   assert.deepEqual(asked.sort(), ['p11', 'p12'])
+})
+
+test(`place: a status seen within ${FRESH_STATUS_MS} ms counts as a probe's answer and is not asked again; an older one is`, async () => {
+  const now = Date.now()
+  const candidates = [peer('fresh', { seenAt: now - 10 }), loaded('fresh-busy', 3, { seenAt: now }), peer('stale', { seenAt: now - FRESH_STATUS_MS - 1_000 }), peer('unknown')]
+  const answers = new Map([['stale', loaded('stale', 4)], ['unknown', loaded('unknown', 4)]])
+  const { probe, asked } = recordingProbe(answers)
+  const placement = await place(candidates, request(), probe)
+  assert.deepEqual(asked.sort(), ['stale', 'unknown'])
+  assert.deepEqual(placement.probed.map(p => p.name).sort(), ['fresh', 'fresh-busy', 'stale', 'unknown'], 'each is ranked, whether asked or fresh')
+  assert.deepEqual(placement.choices.map(c => c.name), ['fresh'])
+  assert.match(placement.choices[0].reason, /; all 4 eligible peers probed$/)
+  // The master's placements since the fresh status was seen count on it.
+  const busied = await place(candidates, request({ adjust: (p, at) => (p.name === 'fresh' && at === now - 10 ? loaded('fresh', 4, { seenAt: at }) : p) }), recordingProbe(answers).probe)
+  assert.deepEqual(busied.choices.map(c => c.name), ['fresh-busy'])
 })
 
 // --- place: properties ----------------------------------------------------------------------

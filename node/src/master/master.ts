@@ -222,8 +222,10 @@ export class Master {
         if (book) choices.forEach((choice, i) => { this.pending.chosen(choice.peerId, specs[i].id, specs[i].resources) })
       }
     }, async peer => {
+      // Stamped with when it was asked: whatever the worker admitted before that, the answer shows.
+      const askedAt = Date.now()
       const status = await this.linkTo(peer.peerId).status(this.stopping.signal)
-      this.probedStatus.answered(status)
+      this.probedStatus.answered(status, askedAt)
       return status
     })
   }

@@ -15,6 +15,13 @@ export const PROBE_ALL_UP_TO = 8
  * any copy is queued: those the last known status says have room, best first.
  */
 export const MORE_PROBES = 8
+/**
+ * A status this recent (a probe's answer, or this node's own) counts as a probe's answer and
+ * is not asked again: during a burst the master's probes keep most peers this fresh, and
+ * the master's own placements since are counted on top. Short next to a task's run, long
+ * next to the time between placements in a burst.
+ */
+export const FRESH_STATUS_MS = 250
 
 export type PlacementPolicy = 'spread' | 'binpack'
 
@@ -191,7 +198,8 @@ function copiesThatFitNow (probed: ProbedCandidate[], request: PlacementRequest)
  * of the rest, and choose by the policy. Whom to probe: every eligible peer when there are
  * PROBE_ALL_UP_TO or fewer; else PROBES_PER_TASK per copy, the best by what is already known
  * of them. When the answers leave a copy without room now, up to MORE_PROBES more are asked
- * (those last known to have room) before any copy is queued. The worker's own admission
+ * (those last known to have room) before any copy is queued. A status seen within
+ * FRESH_STATUS_MS counts as an answer and is not asked again. The worker's own admission
  * still decides, so concurrent masters never oversubscribe it.
  */
 export async function place (candidates: CandidateStatus[], request: PlacementRequest, probe: (peer: CandidateStatus) => Promise<CandidateStatus>): Promise<Placement> {
@@ -205,7 +213,10 @@ export async function place (candidates: CandidateStatus[], request: PlacementRe
   const ranked = rankByKnownStatus(eligible, request)
   const probed: ProbedCandidate[] = []
   const probeAll = async (peers: CandidateStatus[]): Promise<void> => {
+    const now = Date.now()
     const answers = await Promise.all(peers.map(async peer => {
+      // A status seen moments ago is as good as an answer: a burst of placements then costs no message per task.
+      if (peer.seenAt != null && now - peer.seenAt <= FRESH_STATUS_MS) return { status: peer, probedAt: peer.seenAt }
       const probedAt = Date.now()
       return await probe(peer).then(status => ({ status, probedAt }), (err: Error) => ({ peer, err }))
     }))

@@ -6,6 +6,7 @@ import { mdns } from '@libp2p/mdns'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import type { Registry } from 'prom-client'
+import { libp2pLogger } from './quiet-logger.ts'
 import {
   DEFAULT_INBOUND_CONNECTION_THRESHOLD,
   DIAL_TIMEOUT_MS,
@@ -59,6 +60,7 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
   return createLibp2p({
     privateKey: init.privateKey,
     start: false,
+    ...libp2pLogger(),
     addresses: { listen: init.listen, announceFilter: announceableAddresses },
     transports: [tcp()],
     ...(init.psk != null ? privateNetwork({ psk: init.psk }) : { connectionEncrypters: [noise()] }),
