@@ -1,4 +1,5 @@
-import Table from 'cli-table3'
+import type TableType from 'cli-table3'
+import { createRequire } from 'node:module'
 import pc from 'picocolors'
 import { printable } from '../node/src/printable.ts'
 import { formatBytes } from '../node/src/units.ts'
@@ -32,6 +33,8 @@ export function box (title: string, shownRows: Array<[string, string]>): string 
 }
 
 export function table (head: string[], rows: string[][]): string {
+  // Loaded at the first table: most commands (a task's output) print none.
+  const Table = createRequire(import.meta.url)('cli-table3') as typeof TableType
   const t = new Table({ head: head.map(h => colors.bold(h)), style: { head: [], border: [] } })
   t.push(...rows)
   return t.toString()

@@ -1,5 +1,5 @@
 import type { CloudaiNode } from '../node/src/node.ts'
-import { explainUnknownPeer, resolvePeer, UnknownPeerError, type PeerCandidate } from '../node/src/master/resolve-peer.ts'
+import type { PeerCandidate } from '../node/src/master/resolve-peer.ts'
 import type { SubmitOptions, TaskRequest } from '../node/src/master/master.ts'
 import type { TaskLine } from '../node/src/tasks/task-history.ts'
 import type { OutputSetJson } from '../node/src/protocol/task-messages.ts'
@@ -71,6 +71,8 @@ export async function ndjsonSource (client: ApiClient, method: 'GET' | 'POST', p
 }
 
 async function waitForPeer (node: CloudaiNode, target: string): Promise<void> {
+  // Loaded here: peer names bring libp2p's peer ids, which a command through the daemon never needs.
+  const { explainUnknownPeer, resolvePeer, UnknownPeerError } = await import('../node/src/master/resolve-peer.ts')
   const self: PeerCandidate = { peerId: node.peerId.toString(), name: node.name }
   const deadline = Date.now() + EMBEDDED_DISCOVERY_MS
   while (true) {

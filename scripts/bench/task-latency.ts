@@ -16,11 +16,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CLI, startDaemonProcess } from '../../test/helpers/cli.ts'
 import type { BenchRow } from './report.ts'
+import { ContainerEventLog, phaseSummary, wallNow, type RunWindow } from './container-phases.ts'
+import { isQuick } from './quick.ts'
 
 /** The test image scripts/ensure-docker.sh pushes to the local registry. */
 export const BENCH_IMAGE = '127.0.0.1:5000/cloudai/busybox:1'
 /** Measured rounds; each variant also runs once before them, untimed. */
-const ROUNDS = 15
+const ROUNDS = isQuick() ? 7 : 15
 /** No single run may take longer than this. */
 const RUN_LIMIT_MS = 60_000
 /** What `cloudai task` asks for by default (cli/main.ts), so the API request is the CLI's. */
@@ -135,13 +137,26 @@ export async function taskLatencyBench (): Promise<BenchRow[]> {
   const daemon = await startDaemonProcess(dataDir, ['--open', '--no-mdns', '--name', `bench-${randomBytes(3).toString('hex')}`])
   try {
     const api = JSON.parse(await readFile(join(dataDir, 'api'), 'utf8')) as { url: string, token: string }
+    // The engine's record of each variant's containers: docker run's by a label of its own, the daemon's by its node id.
+    const dockerLabel = `cloudai-bench-latency=${randomBytes(4).toString('hex')}`
+    const nodeId = (JSON.parse((await cli(['--data-dir', dataDir, 'id', '--json'], { keepStdout: true })).stdout) as { peerId: string }).peerId
+    const dockerEvents = new ContainerEventLog(dockerLabel)
+    const cliEvents = new ContainerEventLog(`cloudai.node=${nodeId}`)
+    await Promise.all([dockerEvents.started(), cliEvents.started()])
+    const windows = { docker: [] as RunWindow[], cli: [] as RunWindow[] }
+    const timed = async (list: RunWindow[], run: () => Promise<TimedRun>): Promise<TimedRun> => {
+      const spawnedAt = wallNow()
+      const result = await run()
+      list.push({ spawnedAt, exitedAt: wallNow() })
+      return result
+    }
     const samples = { docker: [] as number[], cli: [] as number[], api: [] as number[], accepted: [] as number[], engineStart: [] as number[], startup: [] as number[] }
     const variants: Array<() => Promise<void>> = [
       async () => {
-        samples.docker.push(expectSuccess('docker run', await timedRun('docker', ['run', '--rm', '--network', 'none', BENCH_IMAGE, 'true'])).ms)
+        samples.docker.push(expectSuccess('docker run', await timed(windows.docker, async () => await timedRun('docker', ['run', '--rm', '--network', 'none', '--label', dockerLabel, BENCH_IMAGE, 'true']))).ms)
       },
       async () => {
-        samples.cli.push(expectSuccess('cloudai task self', await cli(['--data-dir', dataDir, 'task', 'self', BENCH_IMAGE, '--quiet', '--', 'true'])).ms)
+        samples.cli.push(expectSuccess('cloudai task self', await timed(windows.cli, async () => await cli(['--data-dir', dataDir, 'task', 'self', BENCH_IMAGE, '--quiet', '--', 'true']))).ms)
       },
       async () => {
         const run = await apiTask(api.url, api.token)
@@ -154,10 +169,15 @@ export async function taskLatencyBench (): Promise<BenchRow[]> {
       }
     ]
     for (const variant of variants) await variant() // warm-up: caches, JIT, the daemon's first task
-    for (const list of Object.values(samples)) list.length = 0
+    for (const list of [...Object.values(samples), ...Object.values(windows)]) list.length = 0
     for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < variants.length; i++) await variants[(round + i) % variants.length]()
     }
+    // The last removals may come after the last command exited.
+    await new Promise(resolve => setTimeout(resolve, 1_000))
+    dockerEvents.stop()
+    cliEvents.stop()
+    const phases = { docker: phaseSummary(dockerEvents.phases(windows.docker)), cli: phaseSummary(cliEvents.phases(windows.cli)) }
     const baseline = 'docker run --rm --network none busybox true'
     const docker = median(samples.docker)
     return [
@@ -167,7 +187,8 @@ export async function taskLatencyBench (): Promise<BenchRow[]> {
         unit: 'ms',
         baseline,
         baselineValue: docker,
-        note: `median of ${ROUNDS}; CLI start-up alone (cloudai --version) ${median(samples.startup).toFixed(0)} ms`
+        note: `median of ${ROUNDS}; CLI start-up alone (cloudai --version) ${median(samples.startup).toFixed(0)} ms; ` +
+          `phases by the engine's events, cloudai: ${phases.cli}; docker run: ${phases.docker}`
       },
       {
         name: 'task self -- true: POST /v1/tasks',

@@ -1,25 +1,18 @@
 import { MasterMessage, TaskEvent, TaskSpec as WireTaskSpec, TaskState, LogStream, TruncationCause, ImageSourceKind, TransferDirection, type LogChunk, type TaskFiles as WireTaskFiles } from '../../../protocols/task.ts'
 import { outputPieces } from './task-output.ts'
 import type { OutputStreamName, TaskOutputJson } from './output-json.ts'
-import { InvalidTaskError, ProtocolError } from '../errors.ts'
-import { raisedToFloors } from '../resource-floors.ts'
+import { ProtocolError } from '../errors.ts'
 import type { ResourceAmounts } from '../resources.ts'
+import { checkAmount, imageReferenceProblem, refuse, validateResources, validateTimeout } from './spec-checks.ts'
 import { isTerminal, PROGRESS_STATES, TERMINAL_STATES } from '../task-states.ts'
 
 /** Bounds on what a task may carry: generous for real tasks, small enough that a hostile one costs little. */
 export const MAX_TASK_ID_LENGTH = 128
-export const MAX_IMAGE_LENGTH = 512
 export const MAX_COMMAND_ARGS = 1024
 export const MAX_ENV_VARS = 512
 export const MAX_TASK_LABELS = 64
 /** All of a task's command, env and labels together, in characters. */
 export const MAX_SPEC_TEXT = 512 * 1024
-const DAY_MS = 24 * 3600_000
-/** Node's timers hold at most 2^31 - 1 ms (24.8 days) and fire at once past it: the longest whole number of days below. */
-export const MAX_TIMEOUT_MS = 24 * DAY_MS
-/** A machine with more is not a LAN node we know of; bounds arithmetic on the numbers. */
-export const MAX_TASK_CPU = 4096
-export const MAX_TASK_GPUS = 64
 export const MAX_ATTEMPT = 1000
 /** Inputs and outputs one task may name: each is a tree, so a handful is what real tasks use. */
 export const MAX_TASK_FILE_PATHS = 64
@@ -30,6 +23,9 @@ export const MAX_CONTAINER_PATH_LENGTH = 1024
 export const MASTER_MESSAGE_LIMITS = {
   submit: { spec: { command: MAX_COMMAND_ARGS, env: MAX_ENV_VARS, labels: MAX_TASK_LABELS, files: { inputs: MAX_TASK_FILE_PATHS, outputs: MAX_TASK_FILE_PATHS } } }
 }
+
+// The checks a command line makes before it sends anything live apart, free of the wire codecs.
+export { imageReferenceProblem, MAX_IMAGE_LENGTH, MAX_TASK_CPU, MAX_TASK_GPUS, MAX_TIMEOUT_MS, validateResources, validateTimeout } from './spec-checks.ts'
 
 export type NetworkMode = 'none' | 'bridge'
 
@@ -83,55 +79,8 @@ const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
  * Docker's reference grammar, simplified: optional registry host[:port]/, lowercase path
  * components separated by /, optional :tag, optional @sha256:digest.
  */
-const IMAGE_PATTERN = /^(?:[a-zA-Z0-9.-]+(?::\d{1,5})?\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/
 const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/
 const LABEL_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/
-
-function refuse (what: string): never {
-  throw new InvalidTaskError(`invalid task: ${what}`)
-}
-
-function checkAmount (value: number, what: string, { whole, max, min = 0 }: { whole: boolean, max: number, min?: number }): number {
-  if (!Number.isFinite(value) || value < min || value > max || (whole && !Number.isSafeInteger(value))) {
-    refuse(`${what} ${value} must be ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}`)
-  }
-  return value
-}
-
-/** A limit the engine enforces. 0 is refused, not raised: to Docker it means no limit, which may be what was meant and is never given. */
-function checkLimit (value: number, what: string, unit: string, bounds: { whole: boolean, max: number }): number {
-  const amount = checkAmount(value, what, bounds)
-  if (amount === 0) refuse(`${what} must be more than 0 ${unit}: 0 would mean no limit, and every task has one`)
-  return amount
-}
-
-/**
- * A task's amounts, checked: each a number in range, the limits more than 0; a limit below
- * its floor is raised to it (resource-floors.ts), so the spec says what the task holds.
- */
-export function validateResources (resources: ResourceAmounts): ResourceAmounts {
-  return raisedToFloors({
-    cpu: checkLimit(resources.cpu, 'CPU', 'cores', { whole: false, max: MAX_TASK_CPU }),
-    memoryBytes: checkLimit(resources.memoryBytes, 'memory', 'bytes', { whole: true, max: Number.MAX_SAFE_INTEGER }),
-    storageBytes: checkLimit(resources.storageBytes, 'storage', 'bytes', { whole: true, max: Number.MAX_SAFE_INTEGER }),
-    gpus: checkAmount(resources.gpus, 'GPU count', { whole: true, max: MAX_TASK_GPUS })
-  })
-}
-
-/** A timeout as on the wire (0: none); one past the timer range would fire at once. */
-export function validateTimeout (timeoutMs: number): number | undefined {
-  if (timeoutMs === 0) return undefined
-  if (timeoutMs > MAX_TIMEOUT_MS) refuse(`timeout must be at most ${MAX_TIMEOUT_MS / DAY_MS} days (it is ${timeoutMs} ms)`)
-  return checkAmount(timeoutMs, 'timeout', { whole: true, max: MAX_TIMEOUT_MS, min: 1 })
-}
-
-/** Check an image reference's syntax; returns the reason it is invalid, or undefined. */
-export function imageReferenceProblem (image: string): string | undefined {
-  if (image === '') return 'the image is empty'
-  if (image.length > MAX_IMAGE_LENGTH) return `the image reference is longer than ${MAX_IMAGE_LENGTH} characters`
-  if (!IMAGE_PATTERN.test(image)) return `"${image}" is not an image reference (like registry:5000/name:tag)`
-  return undefined
-}
 
 /** A task id as masters make them; anything else from the wire is refused before it is looked up. */
 export function checkTaskId (id: string): string {
