@@ -304,6 +304,9 @@ function followOutput (container: Docker.Container, source: NodeJS.ReadableStrea
 }
 
 /** Wait (with timeout and cancel) for a started container to exit, drain its output, read the exit. */
+/** 128 + SIGKILL: how the engine reports a container the kernel (or a timeout) killed. */
+const SIGKILL_EXIT_CODE = 137
+
 async function waitForExit (
   container: Docker.Container,
   output: Output,
@@ -327,8 +330,9 @@ async function waitForExit (
       state.timedOut = true
       container.kill({ signal: 'SIGKILL' }).catch(() => {})
     }, timeoutMs)
+  let exit: { StatusCode: number }
   try {
-    await container.wait()
+    exit = await container.wait()
   } finally {
     clearTimeout(timer)
     signal.removeEventListener('abort', cancel)
@@ -336,11 +340,14 @@ async function waitForExit (
 
   const logError = await drain(output.logs, output.demuxer, output.source)
   if (state.observerFailure !== undefined) throw state.observerFailure.err
-  const info = await container.inspect()
   if (output.failed() && !state.cancelled && !state.timedOut) {
     throw engineError('streaming the container\'s output', logError)
   }
   await fromObserverAsync(state, async () => { await observer.onExited?.(containerFiles(container)) })
+  // Only a container ended by SIGKILL (137) can have been killed for its memory: the one case
+  // worth another round trip to the engine before the task's end is told.
+  if (exit.StatusCode !== SIGKILL_EXIT_CODE) return outcome({ exitCode: exit.StatusCode, oomKilled: false })
+  const info = await container.inspect()
   return outcome({ exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled })
 }
 
