@@ -5,7 +5,7 @@
  *
  * 1. Placement latency: a 5-node mesh, one master and 4 workers (the master's own capacity
  *    is too small for the task, so `auto` always places it on a remote worker, as direct
- *    assignment does). LATENCY_TASKS tasks per mode, one at a time (each waited for to its
+ *    assignment does). 200 tasks per mode (50 with --quick), one at a time (each waited for to its
  *    end, so every worker is idle when the next comes), the two modes alternating and the
  *    direct one going round the 4 workers by name. The figure is the time from the call of
  *    `master.submit` to the worker's first event for the task (QUEUED/PULLING/…), taken on
@@ -25,7 +25,7 @@
  *    order by name to the nodes that schedule chose: placement perfect and free, the rest
  *    as for auto; it shows how much of the gap is the cost of running 2,000 tasks through
  *    20 nodes that share one event loop here, and auto / it what placement itself adds.
- *    MAKESPAN_ROUNDS rounds of each, alternating, on the same mesh; medians are reported.
+ *    3 rounds of each (1 with --quick), alternating, on the same mesh; medians are reported.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -50,8 +50,9 @@ const CONNECT_ATTEMPTS = 3
 
 /** Latency: timed tasks per mode, and untimed ones per mode before them. */
 const LATENCY_NODES = 5
-const LATENCY_TASKS = isQuick() ? 50 : 200
-const LATENCY_WARM_UP = isQuick() ? 5 : 20
+/** Read when the benchmark runs: run.ts sets --quick after the modules are loaded. */
+const latencyTasks = (): number => isQuick() ? 50 : 200
+const latencyWarmUp = (): number => isQuick() ? 5 : 20
 /** One latency task, from submit to its terminal event at the master. */
 const LATENCY_TASK_LIMIT_MS = 10_000
 /** The master's capacity: below what the task needs, so `auto` never picks the master itself. */
@@ -69,7 +70,7 @@ const SHORT_MIN_MS = 20
 const SHORT_MAX_MS = 100
 const CPU_CHOICES = [0.5, 1, 2]
 const SEED = 20240605
-const MAKESPAN_ROUNDS = isQuick() ? 1 : 3
+const makespanRounds = (): number => isQuick() ? 1 : 3
 /** Submit calls in flight per master (each returns once its worker has the task). */
 const SUBMITS_IN_FLIGHT = 16
 /** Every makespan round of both modes together (6 rounds of 10 to 30 s each on a shared 2-core machine), from the first submit of the first to the last end of the last. */
@@ -187,9 +188,9 @@ async function latencyBench (root: string): Promise<BenchRow> {
       const cpu = process.cpuUsage(cpuBefore)
       return { worker: atWorker - start, returned, master: seenAtMaster, cpu: (cpu.user + cpu.system) / 1000 }
     }
-    for (let i = 0; i < LATENCY_WARM_UP; i++) { await one('auto'); await one('direct') }
+    for (let i = 0; i < latencyWarmUp(); i++) { await one('auto'); await one('direct') }
     const samples: Record<'auto' | 'direct', LatencySample[]> = { auto: [], direct: [] }
-    for (let i = 0; i < LATENCY_TASKS; i++) {
+    for (let i = 0; i < latencyTasks(); i++) {
       // Alternate which goes first, so both share the machine's noise alike.
       const order: Array<'auto' | 'direct'> = i % 2 === 0 ? ['auto', 'direct'] : ['direct', 'auto']
       for (const mode of order) samples[mode].push(await one(mode))
@@ -202,7 +203,7 @@ async function latencyBench (root: string): Promise<BenchRow> {
       unit: 'ms',
       baseline: 'direct assignment by name (same mesh, same run)',
       baselineValue: median(samples.direct.map(s => s.worker)),
-      note: `median of ${LATENCY_TASKS} sequential exit:0 tasks each, alternating; p90 auto ${p90('auto')} / direct ${p90('direct')} ms; ` +
+      note: `median of ${latencyTasks()} sequential exit:0 tasks each, alternating; p90 auto ${p90('auto')} / direct ${p90('direct')} ms; ` +
         `submit returned ${med('auto', 'returned')} / ${med('direct', 'returned')} ms; first event in the master's store ${med('auto', 'master')} / ${med('direct', 'master')} ms; ` +
         `process CPU per task, submit to end, all nodes ${med('auto', 'cpu')} / ${med('direct', 'cpu')} ms`
     }
@@ -456,7 +457,7 @@ async function makespanBench (root: string): Promise<BenchRow[]> {
     const oracle: Targets = { names: offline.slots.map(slot => nodes[slot.node].name) }
     const signal = AbortSignal.timeout(MAKESPAN_LIMIT_MS)
     const rounds: Record<'auto' | 'oracle', Round[]> = { auto: [], oracle: [] }
-    for (let round = 0; round < MAKESPAN_ROUNDS; round++) {
+    for (let round = 0; round < makespanRounds(); round++) {
       // Alternate which goes first, so both share the machine's noise alike.
       const modes: Array<'auto' | 'oracle'> = round % 2 === 0 ? ['auto', 'oracle'] : ['oracle', 'auto']
       for (const mode of modes) {
@@ -476,7 +477,7 @@ async function makespanBench (root: string): Promise<BenchRow[]> {
       const mean = MAKESPAN_TASKS / MAKESPAN_NODES
       return {
         makespan,
-        text: `median of ${MAKESPAN_ROUNDS} rounds (${rounds[mode].map(r => (r.makespanMs / 1000).toFixed(2)).join(', ')} s); ` +
+        text: `median of ${makespanRounds()} rounds (${rounds[mode].map(r => (r.makespanMs / 1000).toFixed(2)).join(', ')} s); ` +
           `submitting took ${rounds[mode].map(r => (r.submitMs / 1000).toFixed(2)).join(', ')} s (${MAKESPAN_MASTERS} masters × ${SUBMITS_IN_FLIGHT} calls in flight); ` +
           `the masters' stores had every end ${median(rounds[mode].map(r => r.masterLagMs)).toFixed(0)} ms after the last one (median); ` +
           `process CPU time ${rounds[mode].map(r => `${(r.cpuShare * r.wallMs / 1000).toFixed(1)} s (${(r.cpuShare * 100).toFixed(0)}% of a core)`).join(', ')}; ` +
