@@ -15,6 +15,7 @@ import type { Executor } from './executor/executor.ts'
 import { HealthMonitor } from './executor/health-monitor.ts'
 import { Master } from './master/master.ts'
 import type { CandidateStatus } from './master/placement.ts'
+import type { PeerCandidate } from './master/resolve-peer.ts'
 import { silentLogger } from './logger.ts'
 import type { CandidateTiming } from './mesh/candidate-set.ts'
 import { IDENTITY_FILE, loadOrCreateIdentity } from './mesh/identity.ts'
@@ -200,7 +201,7 @@ class Node implements CloudaiNode {
       store,
       self: () => ({ peerId: this.peerId.toString(), name: this.name }),
       selfStatus: () => this.candidateStatus(),
-      peers: () => this.peers().filter(peer => peer.reachable),
+      peers: () => this.targets(),
       candidates: () => [this.candidateStatus(), ...this.membership.list().filter(member => member.reachable).map(candidateOf)],
       refused: () => this.membership.refused(),
       lostAfterMs: options.lostAfterMs,
@@ -330,6 +331,16 @@ class Node implements CloudaiNode {
       storageEnforced: this.health.storageEnforced,
       members: this.membership.hints()
     }
+  }
+
+  /** The reachable members as a target names them: ID, name, and why the name is refused (no whole peer view per task sent). */
+  private targets (): PeerCandidate[] {
+    const refusals = this.membership.nameRefusals()
+    return this.membership.list().filter(member => member.reachable).map(member => {
+      const peerId = member.peerId.toString()
+      const nameRefused = refusals.get(peerId)
+      return { peerId, name: member.status.name, ...(nameRefused != null ? { nameRefused } : {}) }
+    })
   }
 
   /** What placement needs of this node's status, now: no member hints (a Status answer's costliest part). */
