@@ -321,25 +321,30 @@ test(`place: past ${PROBE_ALL_UP_TO} peers, when the probed have no room, it pro
   const view = truth.map((p, i) => i === 3 || i === 5 ? peer(p.name) : i === 7 ? loaded(p.name, 2) : p)
   const { probe, asked } = recordingProbe(new Map(truth.map(p => [p.name, p])))
   const placement = await place(view, request(), probe)
-  assert.deepEqual(asked.slice(0, 2).sort(), ['p3', 'p5'], 'the first probes go to the best known')
-  assert.deepEqual(asked.slice(2), ['p7'], 'then to the only other peer last known to have room; the full ones are not asked')
+  assert.ok(['p3', 'p5'].includes(asked[0]), `the first probe goes to the best known: ${asked.join(' ')}`)
+  // One more at random; then, unless that was p7, those last known to have room and not yet asked: never the full ones beyond that.
+  assert.ok(asked.includes('p7') && asked.length <= 4, `asked: ${asked.join(' ')}`)
+  assert.equal(new Set(asked).size, asked.length, 'a peer asked twice')
   assert.deepEqual(placement.choices.map(c => c.name), ['p7'])
-  assert.equal(placement.choices[0].reason, 'least loaded of 3 probed that fit now (25% after placing); 3 of 20 eligible peers probed: the 2 best by their last known status, then 1 more last known to have room')
+  assert.match(placement.choices[0].reason, /^least loaded of [234] probed that fit now \(25% after placing\); [234] of 20 eligible peers probed: /)
 
   // When the view says nobody else has room, it queues after the first probes, and says why.
   const { probe: probeFull, asked: askedFull } = recordingProbe(new Map(truth.map(p => [p.name, p.name === 'p7' ? loaded('p7', 4) : p])))
   const queued = await place(truth.map((p, i) => i === 3 || i === 5 ? peer(p.name) : p.name === 'p7' ? loaded('p7', 4) : p), request(), probeFull)
-  assert.equal(askedFull.length, 2)
-  assert.match(queued.choices[0].reason, /^no probed peer has room now; shortest queue of 2 probed \(0 waiting\); 2 of 20 eligible peers probed, the best by their last known status$/)
+  assert.ok(askedFull.length === 2 || (askedFull.length === 3 && !askedFull.slice(0, 2).every(name => ['p3', 'p5'].includes(name))), `only those last known to have room are asked: ${askedFull.join(' ')}`)
+  assert.match(queued.choices[0].reason, /^no probed peer has room now; shortest queue of [23] probed \(0 waiting\); /)
 })
 
 test('place: the master\'s own placements since a peer was last seen count in whom to probe first', async () => {
   const candidates = Array.from({ length: 20 }, (_, i) => peer(`p${i}`, { seenAt: 1_000 }))
   // Every peer but p11 and p12 has, as far as this master knows, just been given 4 CPU.
   const adjust = (p: CandidateStatus, at: number): CandidateStatus => (p.name === 'p11' || p.name === 'p12' || at > 1_000 ? p : loaded(p.name, 4))
-  const { probe, asked } = recordingProbe()
-  await place(candidates, request({ adjust }), probe)
-  assert.deepEqual(asked.sort(), ['p11', 'p12'])
+  for (let i = 0; i < 20; i++) {
+    const { probe, asked } = recordingProbe()
+    const placement = await place(candidates, request({ adjust }), probe)
+    assert.ok(['p11', 'p12'].includes(asked[0]), `the best known is asked first: ${asked.join(' ')}`)
+    assert.ok(['p11', 'p12'].includes(placement.choices[0].name))
+  }
 })
 
 test(`place: a status seen within ${FRESH_STATUS_MS} ms counts as a probe's answer and is not asked again; an older one is`, async () => {

@@ -196,9 +196,10 @@ function copiesThatFitNow (probed: ProbedCandidate[], request: PlacementRequest)
  * Choose workers for `request.count` copies of a task (docs/architecture.md, "Roles"): leave
  * out the peers that can never run it (each with its reason), probe the fresh Status of some
  * of the rest, and choose by the policy. Whom to probe: every eligible peer when there are
- * PROBE_ALL_UP_TO or fewer; else PROBES_PER_TASK per copy, the best by what is already known
- * of them. When the answers leave a copy without room now, up to MORE_PROBES more are asked
- * (those last known to have room) before any copy is queued. A status seen within
+ * PROBE_ALL_UP_TO or fewer; else PROBES_PER_TASK per copy, half the best by what is already
+ * known of them and half at random (so that a stale view is corrected). When the answers
+ * leave a copy without room now, up to MORE_PROBES more are asked (those last known to have
+ * room) before any copy is queued. A status seen within
  * FRESH_STATUS_MS counts as an answer and is not asked again. The worker's own admission
  * still decides, so concurrent masters never oversubscribe it.
  */
@@ -211,35 +212,55 @@ export async function place (candidates: CandidateStatus[], request: PlacementRe
     else eligible.push(peer)
   }
   const ranked = rankByKnownStatus(eligible, request)
-  const probed: ProbedCandidate[] = []
+  const answers: Array<{ status: CandidateStatus, probedAt: number }> = []
   const probeAll = async (peers: CandidateStatus[]): Promise<void> => {
+    if (peers.length === 0) return
     const now = Date.now()
-    const answers = await Promise.all(peers.map(async peer => {
+    const replies = await Promise.all(peers.map(async peer => {
       // A status seen moments ago is as good as an answer: a burst of placements then costs no message per task.
       if (peer.seenAt != null && now - peer.seenAt <= FRESH_STATUS_MS) return { status: peer, probedAt: peer.seenAt }
       const probedAt = Date.now()
       return await probe(peer).then(status => ({ status, probedAt }), (err: Error) => ({ peer, err }))
     }))
+    for (const reply of replies) {
+      if ('err' in reply) excluded.push({ peerId: reply.peer.peerId, name: reply.peer.name, reason: `it did not answer a status probe (${reply.err.message})` })
+      else answers.push(reply)
+    }
+  }
+  /**
+   * The answers as they stand now, with what this master placed since each was given. Judged
+   * again after every wait and just before choosing, in the same turn as the choice: other
+   * placements of a burst choose while this one waits, and must count.
+   */
+  const judge = (): { probed: ProbedCandidate[], unfit: Excluded[] } => {
+    const probed: ProbedCandidate[] = []
+    const unfit: Excluded[] = []
     for (const answer of answers) {
-      if ('err' in answer) {
-        excluded.push({ peerId: answer.peer.peerId, name: answer.peer.name, reason: `it did not answer a status probe (${answer.err.message})` })
-        continue
-      }
       // A fresh answer may show what the membership view did not (a full disk, a new label).
       const status = request.adjust?.(answer.status, answer.probedAt) ?? answer.status
       const reason = exclusionReason(status, request)
-      if (reason != null) excluded.push({ peerId: status.peerId, name: status.name, reason })
+      if (reason != null) unfit.push({ peerId: status.peerId, name: status.name, reason })
       else probed.push({ ...status, score: score(status, request.need, request.policy), fitsNow: fitsNow(status, request.need) })
     }
+    return { probed, unfit }
   }
   const first = ranked.length <= PROBE_ALL_UP_TO ? ranked.length : Math.max(1, PROBES_PER_TASK * request.count)
-  await probeAll(ranked.slice(0, first).map(known => known.peer))
+  // Half the first probes go to the best known, the rest to random others: a peer whose last
+  // known status is stale (full then, idle now) is still asked now and then, and its answer
+  // corrects what the master knows of it.
+  const best = Math.ceil(first / 2)
+  const firstRound = ranked.length <= PROBE_ALL_UP_TO ? ranked : [...ranked.slice(0, best), ...shuffle(ranked.slice(best)).slice(0, first - best)]
+  await probeAll(firstRound.map(known => known.peer))
   let more = 0
-  if (copiesThatFitNow(probed, request) < request.count) {
-    const roomy = ranked.slice(first).filter(known => known.score < 2).slice(0, MORE_PROBES).map(known => known.peer)
+  if (copiesThatFitNow(judge().probed, request) < request.count) {
+    const asked = new Set(firstRound)
+    const roomy = ranked.filter(known => !asked.has(known) && known.score < 2).slice(0, MORE_PROBES).map(known => known.peer)
     more = roomy.length
     await probeAll(roomy)
   }
+  // From here to the choice nothing waits.
+  const { probed, unfit } = judge()
+  excluded.push(...unfit)
   if (probed.length === 0) {
     const why = excluded.length > 0 ? excluded.map(peer => `  ${peer.name} (${peer.peerId}): ${peer.reason}`).join('\n') : '  no peers are known (see "cloudai peers")'
     throw new NoPlacementError(`no peer can run this task:\n${why}`, excluded)
@@ -248,8 +269,8 @@ export async function place (candidates: CandidateStatus[], request: PlacementRe
   const howProbed = asked === ranked.length
     ? `${ranked.length === 1 ? 'the one eligible peer' : `all ${ranked.length} eligible peers`} probed`
     : more > 0
-      ? `${asked} of ${ranked.length} eligible peers probed: the ${first} best by their last known status, then ${more} more last known to have room`
-      : `${asked} of ${ranked.length} eligible peers probed, the best by their last known status`
+      ? `${asked} of ${ranked.length} eligible peers probed: ${first} (the best by their last known status, and others at random), then ${more} more last known to have room`
+      : `${asked} of ${ranked.length} eligible peers probed: the best by their last known status, and others at random`
   probed.sort((a, b) => a.score - b.score)
   const booked = probed.map(peer => ({ ...peer, allocated: { ...peer.allocated } }))
   const choices: Choice[] = []
