@@ -5,6 +5,7 @@ import {
   exclusionReason, FRESH_STATUS_MS, MORE_PROBES, NoPlacementError, place, PROBE_ALL_UP_TO, PROBES_PER_TASK, score,
   type CandidateStatus, type Placement, type PlacementPolicy, type PlacementRequest
 } from '../../node/src/master/placement.ts'
+import { PendingPlacements } from '../../node/src/master/pending.ts'
 import { MAX_REFUSALS, retryDecision } from '../../node/src/master/retry.ts'
 import { TaskState, type TaskEvent } from '../../node/src/protocol/task-messages.ts'
 import type { ResourceAmounts } from '../../node/src/resources.ts'
@@ -578,4 +579,21 @@ test(`retryDecision: an auto task with --retries 1 whose workers keep refusing i
   const decisions = runAttempts(placed('auto', 1), Array.from({ length: 40 }, () => ended(TaskState.REJECTED, 'QUEUE_FULL')))
   assert.deepEqual(decisions, [...Array.from({ length: MAX_REFUSALS }, () => 'free'), 'counted'],
     `refusals past MAX_REFUSALS must use up --retries (retry.ts leaves every auto refusal out of the retries used); got ${decisions.length} further attempts: ${decisions.join(' ')}`)
+})
+
+// --- the master's own placements ------------------------------------------------------------
+
+test('PendingPlacements: a placement counts on a status probed before the worker admitted it, and on none once the task ended', () => {
+  const pending = new PendingPlacements()
+  const worker = peer('w')
+  pending.chosen(worker.peerId, 't1', NEED)
+  assert.equal(pending.adjust(worker, Date.now()).allocated.cpu, 1, 'chosen, not yet admitted: counted on any status')
+  const before = Date.now() - 1
+  pending.admitted('t1')
+  assert.equal(pending.adjust(worker, before).allocated.cpu, 1, 'a status probed before the admission does not show it')
+  assert.equal(pending.adjust(worker, Date.now() + 1).allocated.cpu, 0, 'one probed after it does, by itself')
+  pending.ended('t1')
+  assert.equal(pending.adjust(worker, before).allocated.cpu, 0, 'ended: nothing left to count, even on an older status')
+  pending.ended('t1')
+  pending.ended('never-placed')
 })

@@ -255,6 +255,8 @@ export class Master {
     const { store } = this.init
     if (event.seq === 1) this.pending.admitted(task.spec.id)
     if (isTerminal(event.state)) {
+      // A status probed before it started, still fresh enough to be used, must not count it any more.
+      this.pending.ended(task.spec.id)
       const record = store.task(task.spec.id, 'submitted')
       const earlier = store.attempts(task.spec.id).filter(attempt => attempt.attempt < task.spec.attempt)
       const decision = record?.placement != null && record.attempt === task.spec.attempt ? retryDecision(event, record.placement, earlier) : undefined

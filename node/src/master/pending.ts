@@ -36,6 +36,16 @@ export class PendingPlacements {
     if (entry != null && entry.admittedAt == null) entry.admittedAt = Date.now()
   }
 
+  /** The task ended: nothing of it is left to count, whenever the status was probed. */
+  ended (taskId: string): void {
+    const peerId = this.peerOf.get(taskId)
+    if (peerId == null) return
+    this.peerOf.delete(taskId)
+    const kept = (this.byPeer.get(peerId) ?? []).filter(pending => pending.taskId !== taskId)
+    if (kept.length > 0) this.byPeer.set(peerId, kept)
+    else this.byPeer.delete(peerId)
+  }
+
   /** `peer`'s status as probed at `probedAt`, plus what this master placed there that it cannot have counted yet. */
   adjust (peer: CandidateStatus, probedAt: number): CandidateStatus {
     let status = peer
