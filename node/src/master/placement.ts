@@ -17,13 +17,13 @@ export const PROBE_ALL_UP_TO = 8
 export const MORE_PROBES = 8
 /**
  * A status this recent (a probe's answer, or this node's own) counts as a probe's answer and
- * is not asked again: during a burst the master's probes keep most peers this fresh, and
- * its own placements since are counted on top. What it misses (other masters' placements
- * since) the worker's admission still settles; tasks that ended since only make the peer
- * look fuller than it is. In the 2,000-task benchmark, 1 s took the probes from 1.6 to 0.5
- * per task, and the placement was as even.
+ * is not asked again: during a burst the master's probes keep many peers this fresh, and its
+ * own placements since are counted on top. What it misses (other masters' placements since)
+ * the worker's admission still settles. Kept short: a task that ended since may still show
+ * as held in it, making the peer look fuller than it is (1 s halved the probes again in the
+ * 2,000-task benchmark, but then a batch placed right after a task ended went unevenly).
  */
-export const FRESH_STATUS_MS = 1_000
+export const FRESH_STATUS_MS = 250
 
 export type PlacementPolicy = 'spread' | 'binpack'
 
