@@ -1,5 +1,5 @@
 import { basename, resolve } from 'node:path'
-import type { TaskFilesSpec } from '../node/src/protocol/task-messages.ts'
+import type { TaskFilesSpec } from '../node/src/protocol/file-spec-checks.ts'
 
 /**
  * `--input SRC[:DST]`: a file or directory here, and where it lands in the container (an

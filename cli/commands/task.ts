@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import type { SubmitOptions, TaskRequest } from '../../node/src/master/master.ts'
-import { validateFiles } from '../../node/src/protocol/task-messages.ts'
+import { validateFiles } from '../../node/src/protocol/file-spec-checks.ts'
 import { imageReferenceProblem, validateResources, validateTimeout } from '../../node/src/protocol/spec-checks.ts'
 import { formatBytes, formatDuration } from '../../node/src/units.ts'
 import { exitCodeOf } from '../../node/src/error-codes.ts'

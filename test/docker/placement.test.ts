@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { type DaemonProcess, initNodes, runCli, startDaemonProcess } from '../helpers/cli.ts'
 import { ensureTestImage, IMAGE, removeTaskContainers, taskContainers } from '../helpers/docker.ts'

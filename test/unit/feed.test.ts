@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
-import { isTerminal, LogStream, TaskState, type TaskEvent, type TaskSpec } from '../../node/src/protocol/task-messages.ts'
+import { isTerminal, LogStream, TaskState, type TaskEvent } from '../../node/src/protocol/task-messages.ts'
 import { feedLine, taskFeed, type FeedItem, type FeedOptions } from '../../node/src/store/feed.ts'
 import type { TaskRole, TaskStore } from '../../node/src/store/store.ts'
 import { listTaskViews, resolveTaskId, taskStatusView } from '../../node/src/store/task-views.ts'

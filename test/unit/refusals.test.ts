@@ -31,7 +31,7 @@ test('a worker refuses the excess of a flooding submitter with RATE_LIMITED, aud
     nodeId: 'node',
     store: tempStore(),
     policy: parsePolicy(JSON.stringify({ submissions: { perSecond: 1, burst: 3 } })),
-    onRefused: (peer, taskId, code) => { refusals.push(`${peer}:${code}`) }
+    onRefused: (peer, _taskId, code) => { refusals.push(`${peer}:${code}`) }
   })
   const spec = (id: string): TaskSpec => ({
     id, image: '127.0.0.1:5000/x:1', command: ['sleep:10'], env: {}, resources: { cpu: 1, memoryBytes: GiB, storageBytes: 0, gpus: 0 }, network: 'none', labels: {}, attempt: 1

@@ -1,9 +1,10 @@
-import { MasterMessage, TaskEvent, TaskSpec as WireTaskSpec, TaskState, LogStream, TruncationCause, ImageSourceKind, TransferDirection, type LogChunk, type TaskFiles as WireTaskFiles } from '../../../protocols/task.ts'
+import { MasterMessage, TaskEvent, TaskSpec as WireTaskSpec, TaskState, LogStream, TruncationCause, ImageSourceKind, TransferDirection, type LogChunk } from '../../../protocols/task.ts'
 import { outputPieces } from './task-output.ts'
 import type { OutputStreamName, TaskOutputJson } from './output-json.ts'
 import { ProtocolError } from '../errors.ts'
 import type { ResourceAmounts } from '../resources.ts'
 import { checkAmount, imageReferenceProblem, refuse, validateResources, validateTimeout } from './spec-checks.ts'
+import { MAX_TASK_FILE_PATHS, validateFiles, type TaskFilesSpec } from './file-spec-checks.ts'
 import { isTerminal, PROGRESS_STATES, TERMINAL_STATES } from '../task-states.ts'
 
 /** Bounds on what a task may carry: generous for real tasks, small enough that a hostile one costs little. */
@@ -14,10 +15,6 @@ export const MAX_TASK_LABELS = 64
 /** All of a task's command, env and labels together, in characters. */
 export const MAX_SPEC_TEXT = 512 * 1024
 export const MAX_ATTEMPT = 1000
-/** Inputs and outputs one task may name: each is a tree, so a handful is what real tasks use. */
-export const MAX_TASK_FILE_PATHS = 64
-/** A container path for an input or an output. */
-export const MAX_CONTAINER_PATH_LENGTH = 1024
 
 /** Decode limits for a MasterMessage (protons checks counts before allocating). */
 export const MASTER_MESSAGE_LIMITS = {
@@ -26,25 +23,9 @@ export const MASTER_MESSAGE_LIMITS = {
 
 // The checks a command line makes before it sends anything live apart, free of the wire codecs.
 export { imageReferenceProblem, MAX_IMAGE_LENGTH, MAX_TASK_CPU, MAX_TASK_GPUS, MAX_TIMEOUT_MS, validateResources, validateTimeout } from './spec-checks.ts'
+export { containerPathProblem, MAX_CONTAINER_PATH_LENGTH, MAX_TASK_FILE_PATHS, validateFiles, type InputMount, type TaskFilesSpec } from './file-spec-checks.ts'
 
 export type NetworkMode = 'none' | 'bridge'
-
-/** One input: where it lands in the container, and (on the submitter only, never sent) where it comes from. */
-export interface InputMount {
-  /** An absolute, normalized container path. */
-  target: string
-  /** The submitter's file or directory (absolute). */
-  source?: string
-}
-
-/** A task's files: what goes in before it starts and what comes back after it exits. */
-export interface TaskFilesSpec {
-  inputs: InputMount[]
-  /** Absolute, normalized container paths collected after the container exits. */
-  outputs: string[]
-  /** The most the outputs may hold together; undefined: the worker's default. */
-  outputLimitBytes?: number
-}
 
 /** A task as the worker and master see it after validation. */
 export interface TaskSpec {
@@ -86,44 +67,6 @@ const LABEL_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/
 export function checkTaskId (id: string): string {
   if (id.length > MAX_TASK_ID_LENGTH || !TASK_ID_PATTERN.test(id)) refuse(`task id "${id.slice(0, 40)}" must be 1-${MAX_TASK_ID_LENGTH} letters, digits, "_", "." or "-"`)
   return id
-}
-
-/**
- * A container path for an input or output: absolute, normalized, not the root, no NUL; the
- * path itself, or the problem with it.
- */
-export function containerPathProblem (path: string): string | undefined {
-  if (path.length === 0 || path.length > MAX_CONTAINER_PATH_LENGTH) return `a container path must have 1-${MAX_CONTAINER_PATH_LENGTH} characters`
-  if (path.includes('\0')) return 'a container path contains a NUL byte'
-  if (!path.startsWith('/')) return `container path "${path.slice(0, 60)}" must be absolute (start with /)`
-  const parts = path.split('/').slice(1)
-  if (parts.some(part => part === '' || part === '.' || part === '..')) return `container path "${path.slice(0, 60)}" must be normalized: no "//", "." or ".." and no trailing "/"`
-  return undefined
-}
-
-/** Check a task's files from the wire, the API or the command line. */
-export function validateFiles (files: WireTaskFiles | TaskFilesSpec | undefined): TaskFilesSpec | undefined {
-  if (files == null) return undefined
-  if (files.inputs.length === 0 && files.outputs.length === 0) return undefined
-  if (files.inputs.length > MAX_TASK_FILE_PATHS || files.outputs.length > MAX_TASK_FILE_PATHS) refuse(`at most ${MAX_TASK_FILE_PATHS} inputs and ${MAX_TASK_FILE_PATHS} outputs`)
-  const targets = files.inputs.map(input => input.target)
-  for (const path of [...targets, ...files.outputs]) {
-    const problem = containerPathProblem(path)
-    if (problem != null) refuse(problem)
-  }
-  // Two inputs at one place, or one inside another, would have one overwrite the other's files.
-  for (const [index, target] of targets.entries()) {
-    const clash = targets.find((other, at) => at !== index && (other === target || target.startsWith(`${other}/`)))
-    if (clash != null) refuse(`inputs "${target}" and "${clash}" overlap: give each its own place`)
-  }
-  if (new Set(files.outputs).size !== files.outputs.length) refuse('an output path is given twice')
-  const limit = files.outputLimitBytes ?? 0
-  checkAmount(limit, 'output limit', { whole: true, max: Number.MAX_SAFE_INTEGER })
-  return {
-    inputs: files.inputs.map(input => ({ target: input.target, ...('source' in input && typeof input.source === 'string' ? { source: input.source } : {}) })),
-    outputs: [...files.outputs],
-    ...(limit > 0 ? { outputLimitBytes: limit } : {})
-  }
 }
 
 /** Validate a decoded spec from the wire. Throws ProtocolError naming the bad field. */

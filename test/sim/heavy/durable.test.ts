@@ -11,7 +11,7 @@ import { taskFeed, type FeedItem } from '../../../node/src/store/feed.ts'
 import type { TaskRecord, TaskStore } from '../../../node/src/store/store.ts'
 import { MAX_QUEUED_TASKS } from '../../../node/src/worker/task-queue.ts'
 import { requireTestNamespace, waitFor } from '../../helpers/env.ts'
-import { cluster, crash, fullyConnected, killableExecutor, simNode, simTaskRequest, stopAll, taskEvents, watchedExecutor, within, type Cluster, type WatchedExecutor } from '../../helpers/sim.ts'
+import { cluster, crash, fullyConnected, killableExecutor, simNode, simTaskRequest, stopAll, taskEvents, watchedExecutor, type Cluster, type WatchedExecutor } from '../../helpers/sim.ts'
 import { storeOf, workerOf } from '../../helpers/internals.ts'
 
 /**
