@@ -45,3 +45,12 @@ test('recent events answer only what they hold completely, and the same as the s
   recent.added(1, logEvent('e', 2, 10))
   assert.equal(recent.from('e', 1, 1, 10), undefined)
 })
+
+test('an event written with a Buffer reads back as the store decodes it (a plain Uint8Array of the same bytes)', () => {
+  const recent = new RecentEvents(64 * 1024)
+  const written: TaskEvent = { taskId: 'c', seq: 1, timeMs: 1, state: TaskState.RUNNING, log: { stream: LogStream.STDOUT, data: Buffer.from('done\n'), segments: [] } }
+  recent.added(1, written)
+  const [read] = recent.from('c', 1, 1, 10) ?? []
+  assert.equal(Object.getPrototypeOf(read.log?.data), Uint8Array.prototype)
+  assert.deepEqual(read, { ...written, log: { ...written.log!, data: new Uint8Array(Buffer.from('done\n')) } })
+})

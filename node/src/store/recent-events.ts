@@ -50,6 +50,7 @@ export class RecentEvents {
       this.forgetKey(key)
       return
     }
+    event = asDecoded(event)
     const bytes = (event.log?.data.byteLength ?? 0) + EVENT_OVERHEAD_BYTES
     tail.events.push(event)
     this.order.push({ key, event, bytes })
@@ -116,4 +117,15 @@ export class RecentEvents {
   last (taskId: string, attempt: number): TaskEvent | undefined {
     return this.tails.get(RecentEvents.key(taskId, attempt))?.events.at(-1)
   }
+}
+
+/**
+ * The event as a read from the store gives it: output as a plain Uint8Array (a writer may
+ * hand over a Buffer, a subclass), viewing the same bytes. Readers get one shape wherever the
+ * event comes from.
+ */
+function asDecoded (event: TaskEvent): TaskEvent {
+  const data = event.log?.data
+  if (data == null || Object.getPrototypeOf(data) === Uint8Array.prototype) return event
+  return { ...event, log: { ...event.log!, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) } }
 }
