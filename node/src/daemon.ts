@@ -43,7 +43,12 @@ export async function startDaemon (options: NodeOptions & { apiAddress?: string,
     throw new DaemonRunningError(`a cloudai daemon (pid ${existing.pid}) already runs with the data dir ${options.dataDir}: stop it first, or use another --data-dir`)
   }
   const metrics = new NodeMetrics()
-  const node = await createNode({ ...options, libp2pMetrics: metrics.libp2p, onRefusal: entry => { metrics.onRefusal(entry); options.onRefusal?.(entry) } })
+  const node = await createNode({
+    ...options,
+    libp2pMetrics: metrics.libp2p,
+    onRefusal: entry => { metrics.onRefusal(entry); options.onRefusal?.(entry) },
+    onImageBytes: bytes => { metrics.onImageBytes(bytes) }
+  })
   metrics.attach({ status: () => node.status(), peers: () => node.peers(), tasks: node.tasks })
   // From the node's first work (re-adopting containers) to its last: no stray error ends the daemon.
   const unguard = guardProcess(options.log)

@@ -93,6 +93,8 @@ export interface NodeOptions {
   policy?: WorkerPolicy
   /** Told of every refusal this node audits (the daemon's metrics count them). */
   onRefusal?: (entry: AuditEntry) => void
+  /** Told of the bytes of every image received from a peer (the daemon's metrics count them). */
+  onImageBytes?: (bytes: number) => void
   /** Where libp2p's own metrics go (the daemon's `/metrics`); none are collected without it. */
   libp2pMetrics?: Registry
   /** Which finished tasks the history keeps (`--keep-for`, `--keep-size`; default 30 days and 1 GiB); a daemon applies them. */
@@ -184,7 +186,8 @@ class Node implements CloudaiNode {
               selfId: this.peerId.toString(),
               policy: () => options.policy?.imageTransfer,
               log,
-              onRefused: (peer, imageId, reason) => { this.audit.record({ peer, action: 'image-fetch', code: 'POLICY', reason: `${imageId}: ${reason}` }) }
+              onRefused: (peer, imageId, reason) => { this.audit.record({ peer, action: 'image-fetch', code: 'POLICY', reason: `${imageId}: ${reason}` }) },
+              ...(options.onImageBytes != null ? { onReceived: options.onImageBytes } : {})
             })
           }
         : {}),

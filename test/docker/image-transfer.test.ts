@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { readApiFile } from '../../node/src/api/api-file.ts'
 import { type DaemonProcess, initNodes, runCli, startDaemonProcess } from '../helpers/cli.ts'
 import { docker, ensureTestImage, IMAGE, removeTaskContainers } from '../helpers/docker.ts'
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
@@ -109,6 +110,10 @@ describe('images travel from the submitter to the worker, with no registry', () 
     // The base (busybox, 2 MB) was on beta's engine already: only the new layer crossed.
     const received = bytesReceived(all)
     assert.ok(received >= FIRST_LAYER_BYTES && received < FIRST_LAYER_BYTES + ARCHIVE_OVERHEAD_BYTES, `received ${received} bytes`)
+    // Beta's /metrics counted the same bytes.
+    const api = (await readApiFile(dataDirs.beta))!
+    const metrics = await (await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${api.token}` } })).text()
+    assert.match(metrics, new RegExp(`^cloudai_image_bytes_received_total ${received}$`, 'm'))
     // Exactly the image alpha built, and no tag of alpha's imposed on beta's engine.
     assert.equal((await engine!.docker(['image', 'inspect', '--format', '{{.Id}} {{len .RepoTags}}', imageIds.first])).trim(), `${imageIds.first} 0`)
   })

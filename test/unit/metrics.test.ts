@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { conventionalGauges } from '../../node/src/metrics/exposition.ts'
 import { NodeMetrics } from '../../node/src/metrics/node-metrics.ts'
-import { LogStream, TaskState } from '../../node/src/protocol/task-messages.ts'
+import { LogStream, TaskState, TransferDirection } from '../../node/src/protocol/task-messages.ts'
 import { TaskHistory } from '../../node/src/tasks/task-history.ts'
 import { storedEvent, storedSpec, tempStore } from '../helpers/store.ts'
 
@@ -55,6 +55,25 @@ describe('the metrics', () => {
     assert.equal(sample(text, 'cloudai_capacity_memory_bytes'), 4 * 2 ** 30)
     for (const health of ['reachable', 'engine_down', 'unreachable']) assert.equal(sample(text, `cloudai_peers{health="${health}"}`), 1)
     assert.ok(!text.includes(id) && !text.includes('mx7krg3f'), 'a task id is never a label value')
+    metrics.stop()
+  })
+
+  test('bytes of task files moved, from the worker\'s cumulative transfer events, and of images received from peers', async () => {
+    const { metrics, store } = metricsOver()
+    const id = 'mx7krg3f-3fce9d48be27'
+    store.createTask({ spec: storedSpec(id), role: 'executed', peerId: 'p', peerName: 'm' })
+    store.recordEvent('executed', 1, storedEvent(id, 1, TaskState.STARTING))
+    store.recordEvent('executed', 1, storedEvent(id, 2, TaskState.STARTING, { transfer: { direction: TransferDirection.INPUTS, doneBytes: 1000, doneFiles: 1 } }))
+    store.recordEvent('executed', 1, storedEvent(id, 3, TaskState.STARTING, { transfer: { direction: TransferDirection.INPUTS, doneBytes: 2500, doneFiles: 3 } }))
+    // Seen twice (a re-attach): counted once.
+    store.recordEvent('executed', 1, storedEvent(id, 3, TaskState.STARTING, { transfer: { direction: TransferDirection.INPUTS, doneBytes: 2500, doneFiles: 3 } }))
+    store.recordEvent('executed', 1, storedEvent(id, 4, TaskState.RUNNING, { transfer: { direction: TransferDirection.OUTPUTS, doneBytes: 700, doneFiles: 2 } }))
+    metrics.onImageBytes(4096)
+    metrics.onImageBytes(1024)
+    const text = await metrics.text()
+    assert.equal(sample(text, 'cloudai_task_file_bytes_total{direction="inputs"}'), 2500)
+    assert.equal(sample(text, 'cloudai_task_file_bytes_total{direction="outputs"}'), 700)
+    assert.equal(sample(text, 'cloudai_image_bytes_received_total'), 5120)
     metrics.stop()
   })
 

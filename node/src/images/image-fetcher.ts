@@ -44,6 +44,8 @@ export interface ImageFetcherInit {
   policy: () => ImageTransferPolicy | undefined
   /** A refusal by this worker's policy, for the audit log. */
   onRefused?: (peer: string, imageId: string, reason: string) => void
+  /** Bytes of an image received from a peer, as they arrive (the daemon's metrics count them). */
+  onReceived?: (bytes: number) => void
   /** Overrides IMAGE_TRANSFER_RETRY_DELAYS_MS (tests). */
   retryDelaysMs?: number[]
   log?: Logger
@@ -153,9 +155,11 @@ export class ImageFetcher {
       const seconds = (now - started) / 1000
       report({ peer, doneBytes, totalBytes, bytesPerSecond: seconds > 0 ? Math.round(doneBytes / seconds) : 0 })
     }
+    const onReceived = this.init.onReceived
     const counted = (async function * () {
       for await (const chunk of session.receive(heldLayers, maxBytes, signal)) {
         doneBytes += chunk.byteLength
+        onReceived?.(chunk.byteLength)
         progress(false)
         yield chunk
       }

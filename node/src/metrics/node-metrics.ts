@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { conventionalGauges } from './exposition.ts'
 import type { AuditEntry } from '../audit.ts'
-import { isTerminal, LogStream } from '../protocol/task-messages.ts'
+import { isTerminal, LogStream, TransferDirection } from '../protocol/task-messages.ts'
 import { outputPieces } from '../protocol/task-output.ts'
 import type { PeerStatus } from '../protocol/node-messages.ts'
 import type { PeerView } from '../mesh/peer-view.ts'
@@ -27,6 +27,9 @@ function healthOf (peer: PeerView): 'reachable' | 'unreachable' | 'engine_down' 
   return peer.executorHealthy ? 'reachable' : 'engine_down'
 }
 
+/** Transfers followed at once for the file-bytes counter: far more than a worker runs tasks. */
+const MAX_TRANSFERS_FOLLOWED = 4096
+
 const RESOURCES = [['cpu', 'cpu'], ['memory_bytes', 'memoryBytes'], ['storage_bytes', 'storageBytes'], ['gpus', 'gpus']] as const
 
 /**
@@ -42,6 +45,10 @@ export class NodeMetrics {
   private readonly transitions: Counter<'role' | 'state'>
   private readonly duration: Histogram<'role' | 'state'>
   private readonly outputBytes: Counter<'role' | 'stream'>
+  private readonly imageBytes: Counter
+  private readonly fileBytes: Counter<'direction'>
+  /** Per running task and direction, the bytes its transfer events had reported (they are cumulative). */
+  private readonly fileBytesSeen = new Map<string, number>()
   private readonly refusals: Counter<'action' | 'reason'>
   private readonly dashboardClients: Gauge
   private source?: MetricsSource
@@ -59,6 +66,8 @@ export class NodeMetrics {
     this.transitions = new Counter({ name: 'cloudai_task_state_changes_total', help: 'State changes of tasks, by role and the state entered', labelNames: ['role', 'state'], registers })
     this.duration = new Histogram({ name: 'cloudai_task_duration_seconds', help: 'From a task\'s start (RUNNING) to its end, by role and terminal state', labelNames: ['role', 'state'], buckets: DURATION_BUCKETS_S, registers })
     this.outputBytes = new Counter({ name: 'cloudai_task_output_bytes_total', help: 'Bytes of task output (stdout, stderr) recorded, by role', labelNames: ['role', 'stream'], registers })
+    this.imageBytes = new Counter({ name: 'cloudai_image_bytes_received_total', help: 'Bytes of images this worker received from peers (the layers its engine lacked)', registers })
+    this.fileBytes = new Counter({ name: 'cloudai_task_file_bytes_total', help: 'Bytes of task files this worker moved: inputs put into containers, outputs collected from them', labelNames: ['direction'], registers })
     this.refusals = new Counter({ name: 'cloudai_refusals_total', help: 'Connections and streams this node refused, by what was asked and why', labelNames: ['action', 'reason'], registers })
     this.dashboardClients = new Gauge({ name: 'cloudai_dashboard_live_clients', help: 'Dashboard pages following the live feed now', registers })
     new Gauge({
@@ -107,6 +116,7 @@ export class NodeMetrics {
   }
 
   private onEvent (tasks: TaskHistory, { role, event, inserted, moved }: RecordedEvent): void {
+    if (event.transfer != null && inserted && role === 'executed') this.countFileBytes(event.taskId, event.transfer.direction, event.transfer.doneBytes)
     if (event.log != null) {
       if (!inserted) return
       for (const piece of outputPieces(event.log)) this.outputBytes.inc({ role, stream: piece.stream === LogStream.STDERR ? 'stderr' : 'stdout' }, piece.data.length)
@@ -115,9 +125,26 @@ export class NodeMetrics {
     if (!moved) return
     this.transitions.inc({ role, state: event.state })
     if (!isTerminal(event.state)) return
+    for (const direction of [TransferDirection.INPUTS, TransferDirection.OUTPUTS]) this.fileBytesSeen.delete(`${direction}/${event.taskId}`)
     this.finished.inc({ role, state: event.state })
     const startedMs = tasks.record(event.taskId, role)?.startedMs
     if (startedMs != null) this.duration.observe({ role, state: event.state }, Math.max(0, event.timeMs - startedMs) / 1000)
+  }
+
+  /** Transfer events report a task's bytes so far: count what is new since its last one. */
+  private countFileBytes (taskId: string, direction: TransferDirection, doneBytes: number): void {
+    const key = `${direction}/${taskId}`
+    const before = this.fileBytesSeen.get(key) ?? 0
+    if (doneBytes > before) this.fileBytes.inc({ direction: direction === TransferDirection.OUTPUTS ? 'outputs' : 'inputs' }, doneBytes - before)
+    this.fileBytesSeen.delete(key)
+    this.fileBytesSeen.set(key, Math.max(before, doneBytes))
+    // Entries leave at the task's end; a bound for tasks that never end here (a crash, a reset).
+    if (this.fileBytesSeen.size > MAX_TRANSFERS_FOLLOWED) this.fileBytesSeen.delete(this.fileBytesSeen.keys().next().value!)
+  }
+
+  /** Bytes of an image received from a peer. */
+  onImageBytes (bytes: number): void {
+    this.imageBytes.inc(bytes)
   }
 
   /** A refusal the node audited. */
