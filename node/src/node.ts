@@ -324,15 +324,22 @@ class Node implements CloudaiNode {
     return {
       name: this.name,
       version: VERSION,
+      ...this.load(),
+      storageEnforced: this.health.storageEnforced,
+      members: this.membership.hints()
+    }
+  }
+
+  /** What this node offers and holds now, and whether its engine answers: its Status and placement's view of it share these. */
+  private load (): Omit<CandidateStatus, 'peerId' | 'name' | 'seenAt'> {
+    return {
       capacity: this.capacity,
       allocated: this.worker.allocated(),
       running: this.worker.active().length,
       queued: this.worker.queued(),
       labels: this.options.labels ?? {},
       executorHealthy: this.health.health.healthy,
-      executorDetail: this.health.health.detail,
-      storageEnforced: this.health.storageEnforced,
-      members: this.membership.hints()
+      executorDetail: this.health.health.detail
     }
   }
 
@@ -348,18 +355,7 @@ class Node implements CloudaiNode {
 
   /** What placement needs of this node's status, now: no member hints (a Status answer's costliest part). */
   private candidateStatus (): CandidateStatus {
-    return {
-      peerId: this.peerId.toString(),
-      name: this.name,
-      capacity: this.capacity,
-      allocated: this.worker.allocated(),
-      running: this.worker.active().length,
-      queued: this.worker.queued(),
-      labels: this.options.labels ?? {},
-      executorHealthy: this.health.health.healthy,
-      executorDetail: this.health.health.detail,
-      seenAt: Date.now()
-    }
+    return { peerId: this.peerId.toString(), name: this.name, ...this.load(), seenAt: Date.now() }
   }
 
   peers (): PeerView[] {
