@@ -4,7 +4,7 @@
 # at a time (the sim and lan layers start many nodes and are sensitive to a 2-core machine's
 # load); the files go in two phases:
 #   1. two lanes at once: sim/heavy (tests that keep a core busy: hundreds of tasks, twenty
-#      nodes, many encrypted connections) in one, everything else that runs no container
+#      nodes, many encrypted connections) and the busiest unit files in one, everything else that runs no container
 #      (unit, the rest of sim, cli) in the other, which mostly waits or takes little. Both at
 #      the same priority: niced, the second lane starved on a machine shared with other work;
 #   2. the layers with real processes and the engine, again in two lanes: docker in one, lan,
@@ -27,6 +27,8 @@ hosts=()
 for file in "$@"; do
   case "$file" in
     */sim/heavy/*) heavy+=("$file") ;;
+    # Unit files that keep a core busy (fuzzed protocols, a flooding worker) balance the lanes.
+    */unit/fuzz-protocols.*|*/unit/master-output-limit.*) heavy+=("$file") ;;
     # The longest docker files, which mostly wait (protocol deadlines, killed daemons, a second
     # engine starting), go beside the lan layer so that both lanes take about as long.
     */docker/floods.*|*/docker/durable.*|*/docker/image-transfer.*) hosts+=("$file") ;;
