@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { setTimeout as delay } from 'node:timers/promises'
 import { LogStream, TaskState, type TaskEvent, type TaskSpec } from '../../node/src/protocol/task-messages.ts'
 import { EventCursor } from '../../node/src/protocol/ack-window.ts'
 import { WorkerTask } from '../../node/src/worker/worker-task.ts'
@@ -153,6 +154,19 @@ test('output that stops coming is recorded after a short delay, without another 
   const cursor = new EventCursor(task, 2)
   const event = await cursor.next(AbortSignal.timeout(5_000), 5_000)
   assert.deepEqual(outputPieces(event!.log!).map(piece => [piece.stream, Buffer.from(piece.data).toString()]), [[LogStream.STDOUT, 'hello\n'], [LogStream.STDERR, 'oops\n']])
+})
+
+test('a task detached as its node stops records nothing more: output waiting for its batch never reaches the closed store', async () => {
+  const { task, store } = newTask('detached', 16 * 1024 * 1024, 5)
+  task.append({ state: TaskState.RUNNING, containerId: 'c' })
+  task.appendOutput(LogStream.STDOUT, new TextEncoder().encode('late\n'))
+  task.detach()
+  store.close()
+  task.appendOutput(LogStream.STDOUT, new TextEncoder().encode('later\n'))
+  assert.equal(task.append({ state: TaskState.SUCCEEDED, exit: { code: 0, oomKilled: false, timedOut: false } }), undefined)
+  // Past the batch's delay: a write to the closed store would throw from its timer and fail this file.
+  await delay(50)
+  assert.equal(task.finished, false)
 })
 
 test('a task restored from the store goes on from its last seq and keeps counting toward the limit', async () => {

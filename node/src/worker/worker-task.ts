@@ -48,6 +48,8 @@ export class WorkerTask implements EventLog {
   private unstored?: TaskEvent
   /** Output not yet recorded: it becomes an event when it fills one, after a short delay, or before any other event. */
   private readonly output: OutputBatch
+  /** The node stopped while this task ran: nothing more is recorded (`detach`). */
+  private detached = false
 
   /** Called after each recorded event (the worker's terminal shows state changes). */
   private readonly onEvent?: (event: TaskEvent, previous: TaskState) => void
@@ -97,8 +99,18 @@ export class WorkerTask implements EventLog {
    * Output the task wrote, recorded in order with the rest of its events, batched: an event
    * holds up to a chunk of both streams' bytes (`OutputBatch`).
    */
+  /**
+   * The node stops while this task still runs (its store is about to close): nothing more is
+   * recorded here, and output waiting for its batch is dropped. A restarted node re-adopts the
+   * container and replays from the engine's log what the store did not get.
+   */
+  detach (): void {
+    this.detached = true
+    this.output.discard()
+  }
+
   appendOutput (stream: LogStream, data: Uint8Array): void {
-    if (this.finished || this.truncated) return
+    if (this.finished || this.truncated || this.detached) return
     this.output.add(stream, data)
   }
 
@@ -108,6 +120,7 @@ export class WorkerTask implements EventLog {
    * event; an event's own output (`log`) is recorded as it is, up to the log limit.
    */
   append (detail: EventDetail): TaskEvent | undefined {
+    if (this.detached) return undefined
     this.output.flush()
     if (this.finished) return undefined
     if (detail.log == null) return this.record(detail)

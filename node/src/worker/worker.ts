@@ -100,7 +100,7 @@ export class Worker implements TaskHost {
     return this.ledger.allocated()
   }
 
-  /** Cancel every queued and active task and wait (bounded) until each has ended. */
+  /** Cancel every queued and active task and wait (bounded) until each has ended; the node stops after. */
   async cancelAll (): Promise<void> {
     // Queued ones first, otherwise each running task that ends starts the next in line; from
     // the tail, so that no task still waiting is told a new position on its way out.
@@ -111,6 +111,9 @@ export class Worker implements TaskHost {
     await Promise.all(active.map(async task => {
       while (!task.finished && !deadline.aborted) await task.changed(deadline).catch(() => {})
     }))
+    // Still running past the bound (an engine that does not answer): the node is stopping and
+    // its store closes next, so they record nothing more here.
+    for (const task of active) if (!task.finished) task.detach()
   }
 
   /**
