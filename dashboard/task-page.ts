@@ -3,7 +3,7 @@ import type { Page } from './app.ts'
 import type { TaskOutputJson } from '../node/src/protocol/output-json.ts'
 import { getJson, ndjson, postJson, type TaskStatusView } from './api.ts'
 import { el, replace } from './dom.ts'
-import { clockTime, formatBytes, formatCores, formatDuration, shortId } from './format.ts'
+import { clockTime, formatBytes, formatCores, formatDuration, outputSetLine, shortId, transferLine } from './format.ts'
 import { fromBase64, OutputView } from './output-view.ts'
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'LOST'])
@@ -22,6 +22,8 @@ interface EventLine {
   exit?: { code: number, oomKilled: boolean, timedOut: boolean }
   error?: { code: string, message: string }
   truncated?: { limitBytes: number, cause: string }
+  transfer?: { direction: 'inputs' | 'outputs', doneBytes: number, doneFiles: number }
+  outputs?: Array<{ path: string, bytes: number, files: number, sha256: string, complete: boolean, note?: string }>
 }
 
 function detailOf (event: EventLine): string {
@@ -30,6 +32,7 @@ function detailOf (event: EventLine): string {
   if (event.queuedPosition != null) return `position ${event.queuedPosition} in the queue`
   if (event.containerId != null) return `container ${event.containerId.slice(0, 12)}`
   if (event.truncated != null) return `output cut at ${formatBytes(event.truncated.limitBytes)} (${event.truncated.cause})`
+  if (event.transfer != null) return transferLine(event.transfer)
   return ''
 }
 
@@ -40,6 +43,7 @@ export const renderTask: Page = ({ main }, taskId) => {
   const notice = el('p', { id: 'notice', role: 'status' })
   const facts = el('dl', { class: 'facts', id: 'facts' })
   const attempts = el('div', { id: 'attempts' })
+  const results = el('div', { id: 'results' })
   const changes = el('tbody', { id: 'state-changes' })
   const stdout = new OutputView('stdout')
   const stderr = new OutputView('stderr')
@@ -48,6 +52,7 @@ export const renderTask: Page = ({ main }, taskId) => {
     notice,
     facts,
     attempts,
+    results,
     el('h2', {}, 'State changes'),
     el('div', { class: 'table-wrap' }, el('table', {}, el('thead', {}, el('tr', {}, ...['#', 'Time', 'State', 'Attempt', 'Detail'].map(h => el('th', { scope: 'col' }, h)))), changes)),
     el('h2', {}, 'Output'),
@@ -118,6 +123,12 @@ export const renderTask: Page = ({ main }, taskId) => {
           continue
         }
         if (event.pull != null) continue
+        if (event.outputs != null) {
+          // The task's result files, kept by its worker: the command that fetches them, and what each set holds.
+          replace(results, el('h2', {}, 'Results'),
+            el('p', {}, 'Fetch them with ', el('code', {}, `cloudai results ${taskId}`), '.'),
+            el('ul', { class: 'mono' }, ...event.outputs.map(set => el('li', { 'data-output': set.path }, outputSetLine(set)))))
+        }
         // The badge moves the moment the event arrives; the facts follow.
         showState(event.state)
         if (event.state !== lastState || detailOf(event) !== '') {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { Page } from 'playwright-core'
@@ -212,8 +213,9 @@ describe('the dashboard in Chromium', () => {
   })
 
   test('tasks: newest first, filters by state, peer and image, search by id prefix, a timeline', async () => {
-    // 600,000 bytes of output: three pages on its task page.
-    const local = await cli('alpha', ['task', 'self', IMAGE, '--cpu', '0.1', '--memory', '16m', '--json', '--', 'sh', '-c', 'head -c 600000 /dev/zero | tr "\\0" a'])
+    // 600,000 bytes of output: three pages on its task page; and a result file it keeps.
+    const local = await cli('alpha', ['task', 'self', IMAGE, '--cpu', '0.1', '--memory', '16m', '--json', '--output', `/out:${join(dir.path, 'results')}`, '--',
+      'sh', '-c', 'mkdir -p /out && echo kept > /out/result.txt && head -c 600000 /dev/zero | tr "\\0" a'])
     assert.equal(local.code, 0, local.stderr)
     const localId = TASK_ID.exec(local.stdout)![0]
     await page.goto(`${api.url}/#/tasks`)
@@ -248,6 +250,10 @@ describe('the dashboard in Chromium', () => {
     await pager.getByRole('button', { name: '← Earlier' }).click()
     await pager.getByText('page 2 of 3').waitFor({ timeout: BOUND_MS })
     assert.equal(await page.locator('#stdout').evaluate(pre => pre.textContent?.length), 256 * 1024)
+    // Its results: what the worker kept, and how to fetch them.
+    assert.match(await page.locator('#results [data-output="/out"]').innerText(), /^\/out: 1 file, 5 B, sha256 [0-9a-f]{16}…, complete$/)
+    assert.match(await page.locator('#results').innerText(), new RegExp(`cloudai results ${localId}`))
+    assert.equal(await readFile(join(dir.path, 'results', 'result.txt'), 'utf8'), 'kept\n')
     await page.goto(`${api.url}/#/tasks`)
     await page.waitForFunction(() => document.querySelectorAll('#task-rows tr[data-task]').length === 3, undefined, { timeout: BOUND_MS })
 

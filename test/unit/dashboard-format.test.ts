@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { parseDuration, parseSize, shortId, splitWords } from '../../dashboard/format.ts'
+import { outputSetLine, parseDuration, parseSize, shortId, splitWords, transferLine } from '../../dashboard/format.ts'
 
 describe('the dashboard\'s form parsing', () => {
   test('a command line splits into words as a shell would', () => {
@@ -31,5 +31,15 @@ describe('the dashboard\'s form parsing', () => {
   test('ids are shortened as the CLI shortens them', () => {
     assert.equal(shortId('12D3KooWFp7SddjsDfARWt1U179jim7gFEQKUknmWak9nj3d21Zw'), '12D3KooW…3d21Zw')
     assert.equal(shortId('short'), 'short')
+  })
+})
+
+describe('the dashboard\'s task files', () => {
+  test('transfers and kept outputs read as the CLI says them', () => {
+    assert.equal(transferLine({ direction: 'inputs', doneBytes: 3 * 1024 * 1024, doneFiles: 12 }), 'inputs into the container: 3.0 MiB, 12 files')
+    assert.equal(transferLine({ direction: 'outputs', doneBytes: 0, doneFiles: 1 }), 'outputs kept by the worker: 0 B, 1 file')
+    const sha256 = 'ab'.repeat(32)
+    assert.equal(outputSetLine({ path: '/out', bytes: 2048, files: 2, sha256, complete: true }), '/out: 2 files, 2.0 KiB, sha256 abababababababab…, complete')
+    assert.equal(outputSetLine({ path: '/out', bytes: 10, files: 1, sha256, complete: false, note: 'over the output limit (1 MiB)' }), '/out: 1 file, 10 B, sha256 abababababababab…, incomplete: over the output limit (1 MiB)')
   })
 })
