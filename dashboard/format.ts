@@ -1,4 +1,5 @@
 /** How amounts, times and ids are shown. */
+import type { OutputSetJson, TaskEventJson } from '../node/src/protocol/task-messages.ts'
 
 export function shortId (id: string): string {
   return id.length > 16 ? `${id.slice(0, 8)}…${id.slice(-6)}` : id
@@ -88,13 +89,13 @@ export function splitWords (text: string): string[] {
 }
 
 /** A task's files on their way: inputs going into its container, or outputs the worker kept. */
-export function transferLine (transfer: { direction: 'inputs' | 'outputs', doneBytes: number, doneFiles: number }): string {
+export function transferLine (transfer: NonNullable<TaskEventJson['transfer']>): string {
   const what = transfer.direction === 'inputs' ? 'inputs into the container' : 'outputs kept by the worker'
   return `${what}: ${formatBytes(transfer.doneBytes)}, ${transfer.doneFiles} file${transfer.doneFiles === 1 ? '' : 's'}`
 }
 
 /** One collected output path, as the worker kept it: size, files, digest, and whether it is whole. */
-export function outputSetLine (set: { path: string, bytes: number, files: number, sha256: string, complete: boolean, note?: string }): string {
+export function outputSetLine (set: OutputSetJson): string {
   const whole = set.complete ? 'complete' : `incomplete${set.note != null ? `: ${set.note}` : ''}`
   return `${set.path}: ${set.files} file${set.files === 1 ? '' : 's'}, ${formatBytes(set.bytes)}, sha256 ${set.sha256.slice(0, 16)}…, ${whole}`
 }

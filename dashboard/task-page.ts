@@ -1,6 +1,7 @@
 /** One task: its spec, attempts, every state change with its time, live output (stdout and stderr apart), exit, error, and cancel. */
 import type { Page } from './app.ts'
 import type { TaskOutputJson } from '../node/src/protocol/output-json.ts'
+import type { OutputSetJson, TaskEventJson } from '../node/src/protocol/task-messages.ts'
 import { getJson, ndjson, postJson, type TaskStatusView } from './api.ts'
 import { el, replace } from './dom.ts'
 import { clockTime, formatBytes, formatCores, formatDuration, outputSetLine, shortId, transferLine } from './format.ts'
@@ -22,8 +23,8 @@ interface EventLine {
   exit?: { code: number, oomKilled: boolean, timedOut: boolean }
   error?: { code: string, message: string }
   truncated?: { limitBytes: number, cause: string }
-  transfer?: { direction: 'inputs' | 'outputs', doneBytes: number, doneFiles: number }
-  outputs?: Array<{ path: string, bytes: number, files: number, sha256: string, complete: boolean, note?: string }>
+  transfer?: TaskEventJson['transfer']
+  outputs?: OutputSetJson[]
 }
 
 function detailOf (event: EventLine): string {
