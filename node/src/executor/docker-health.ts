@@ -1,6 +1,4 @@
-// First: dockerode must not load ssh2 (ssh2-on-demand.ts).
-import './ssh2-on-demand.ts'
-import Docker from 'dockerode'
+import { Docker } from './docker-client.ts'
 
 /** An engine that does not answer a ping within this time counts as down. */
 const DOCKER_PING_TIMEOUT_MS = 3_000

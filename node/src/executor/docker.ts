@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { pipeline } from 'node:stream/promises'
-// First: dockerode must not load ssh2 (ssh2-on-demand.ts).
-import './ssh2-on-demand.ts'
-import Docker from 'dockerode'
+import { Docker } from './docker-client.ts'
 import { checkDockerHealth } from './docker-health.ts'
 import { createError, engineError, engineMessage, ExecutionError, isUnreachable, pullError, startError, statusCodeOf } from './docker-errors.ts'
 import { findContainer, listTaskIds, ReplayAligner } from './docker-adopt.ts'
