@@ -1,5 +1,5 @@
-/** What docker-modem gets for `ssh2` (see ssh2-on-demand.ts): the real module is loaded by the first Client made. */
-import { loadSsh2 } from './ssh2-on-demand.ts'
+/** What docker-modem gets for `ssh2` (see dockerode-on-demand.ts): the real module is loaded by the first Client made. */
+import { loadSsh2 } from './dockerode-on-demand.ts'
 
 export class Client {
   constructor (...args: unknown[]) {
