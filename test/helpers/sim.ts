@@ -114,14 +114,18 @@ export function killableExecutor (): { executor: SimulatedExecutor, kill: () => 
 
 /**
  * Kill a node as a crash would: its containers and its network go at once, no task is
- * cancelled and no goodbye is sent (unlike `node.stop()`). Its membership timers are stopped
- * too, as the process's would be; the store stays open until the caller closes it.
+ * cancelled and no goodbye is sent (unlike `node.stop()`). Its membership timers and its
+ * tasks' output batches are stopped too, as the process's would be; the store stays open
+ * until the caller closes it.
  */
 export async function crash (node: CloudaiNode, kill: () => void): Promise<void> {
   kill()
-  // A private member: a crashed process runs no timers, and the Node offers no way to stop only them.
+  // Private members: a crashed process runs no timers, and the Node offers no way to stop only them.
   const membership = (node as unknown as { membership?: { stop?: () => void } }).membership
   membership?.stop?.()
+  // Output written just before the crash waits in a batch for a few ms: it would be recorded
+  // after the caller closed the store (the process that held it is gone).
+  for (const task of workerOf(node).active()) task.detach()
   await node.libp2p.stop()
 }
 

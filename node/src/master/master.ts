@@ -139,7 +139,7 @@ export class Master {
       stopped: this.stopping.signal,
       onEvent: (followed, event) => { this.record(followed, event) },
       onReachability: followed => { this.init.store.notify(followed.spec.id) },
-      onNote: (followed, note) => { this.init.store.setNote(followed.spec.id, 'submitted', note) }
+      onNote: (followed, note) => { if (!this.stopping.signal.aborted) this.init.store.setNote(followed.spec.id, 'submitted', note) }
     }, task, seenSeq, new OutputAllowance(this.init.logLimitBytes ?? DEFAULT_LOG_LIMIT_BYTES, stored))
   }
 
@@ -252,6 +252,10 @@ export class Master {
    * begin as this one ends, and never a task that ended and then went on.
    */
   private record (task: FollowedTask, event: TaskEvent): void {
+    // A stopping master records nothing more (its node closes the store next): an event it did
+    // not record is read again from the worker when the node restarts and re-attaches from the
+    // last recorded seq, and an attempt it did not send is sent then.
+    if (this.stopping.signal.aborted) return
     const { store } = this.init
     if (event.seq === 1) this.pending.admitted(task.spec.id)
     if (isTerminal(event.state)) {
@@ -282,6 +286,7 @@ export class Master {
 
   /** Place a new attempt away from the workers of the earlier ones, and send it; if nothing can take it, it ends REJECTED. */
   private async placeAttempt (spec: TaskSpec, placement: PlacementRecord): Promise<void> {
+    if (this.stopping.signal.aborted) return
     const tried = new Set(this.init.store.attempts(spec.id).map(attempt => attempt.peerId).filter(peerId => peerId !== ''))
     let chosen: { peerId: string, name: string }
     try {
@@ -293,6 +298,7 @@ export class Master {
       })
       return
     }
+    if (this.stopping.signal.aborted) return
     this.init.store.placeAttempt(spec.id, spec.attempt, chosen.peerId, chosen.name)
     await this.send({ spec, peerId: chosen.peerId, peerName: chosen.name })
   }
