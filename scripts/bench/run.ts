@@ -38,7 +38,9 @@ const rows: BenchRow[] = []
 for (const [name, bench] of Object.entries(BENCHMARKS)) {
   if (only.length > 0 && !only.includes(name)) continue
   process.stderr.write(`bench: ${name}…\n`)
+  const started = performance.now()
   rows.push(...await bench())
+  process.stderr.write(`bench: ${name} took ${((performance.now() - started) / 1000).toFixed(1)} s\n`)
 }
 process.stdout.write(printTable(rows) + '\n')
 const out = resolve(import.meta.dirname, '../../../bench-results/latest.json')
