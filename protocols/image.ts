@@ -6,6 +6,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 export interface ImageRequest {
   taskId: string
   imageId: string
+  maxBytes: number
 }
 
 export namespace ImageRequest {
@@ -28,13 +29,19 @@ export namespace ImageRequest {
           w.string(obj.imageId)
         }
 
+        if ((obj.maxBytes != null && obj.maxBytes !== 0)) {
+          w.uint32(80)
+          w.uint64Number(obj.maxBytes)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           taskId: '',
-          imageId: ''
+          imageId: '',
+          maxBytes: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -49,6 +56,10 @@ export namespace ImageRequest {
             }
             case 2: {
               obj.imageId = reader.string()
+              break
+            }
+            case 10: {
+              obj.maxBytes = reader.uint64Number()
               break
             }
             default: {
@@ -80,6 +91,13 @@ export namespace ImageRequest {
               }
               break
             }
+            case 10: {
+              yield {
+                field: `${prefix}.maxBytes`,
+                value: reader.uint64Number()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -102,6 +120,11 @@ export namespace ImageRequest {
     value: string
   }
 
+  export interface ImageRequestMaxBytesFieldEvent {
+    field: '$.maxBytes'
+    value: number
+  }
+
   export function encode (obj: Partial<ImageRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ImageRequest.codec())
   }
@@ -110,7 +133,7 @@ export namespace ImageRequest {
     return decodeMessage(buf, ImageRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageRequest>): Generator<ImageRequestTaskIdFieldEvent | ImageRequestImageIdFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageRequest>): Generator<ImageRequestTaskIdFieldEvent | ImageRequestImageIdFieldEvent | ImageRequestMaxBytesFieldEvent> {
     return streamMessage(buf, ImageRequest.codec(), opts)
   }
 }

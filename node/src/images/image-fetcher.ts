@@ -128,20 +128,26 @@ export class ImageFetcher {
   }
 
   private async fetchFrom (peer: string, need: ImageNeed, maxBytes: number, report: (progress: ImageFetchProgress) => void, signal: AbortSignal): Promise<void> {
-    const session = await requestImage(this.init.dialer, peerIdFromString(peer), { taskId: need.taskId, imageId: need.imageId }, signal)
+    const phases = new TransferPhases()
+    // What this engine holds is looked up while the request and the offer travel.
+    const scanning = this.init.engine.heldChainIds()
+    scanning.catch(() => {})
+    const session = await requestImage(this.init.dialer, peerIdFromString(peer), { taskId: need.taskId, imageId: need.imageId, maxBytes }, signal)
     const { offer } = session
     if (offer.sizeBytes > maxBytes) {
       const error = new ImageTransferError(`the image is ${offer.sizeBytes} bytes, more than this node's limit of ${maxBytes} (policy imageTransfer.maxSize)`)
       session.abort(error)
       throw error
     }
+    phases.mark('offer')
     let held: Set<string>
     try {
-      held = await this.init.engine.heldChainIds()
+      held = await scanning
     } catch (err) {
       session.abort(toError(err))
       throw err
     }
+    phases.mark('held')
     const chain = chainIds(offer.diffIds)
     const heldLayers = chain.flatMap((chainId, index) => held.has(chainId) ? [index] : [])
     const totalBytes = heldLayers.length === 0 ? offer.sizeBytes : 0
@@ -158,6 +164,7 @@ export class ImageFetcher {
     const onReceived = this.init.onReceived
     const counted = (async function * () {
       for await (const chunk of session.receive(heldLayers, maxBytes, signal)) {
+        if (doneBytes === 0) phases.mark('firstByte')
         doneBytes += chunk.byteLength
         onReceived?.(chunk.byteLength)
         progress(false)
@@ -165,9 +172,28 @@ export class ImageFetcher {
       }
     })()
     await this.init.engine.load(guardImageArchive(counted, need.imageId), signal)
+    phases.mark('loaded')
     progress(true)
     if (await this.init.engine.inspect(need.imageId) === undefined) {
       throw new ImageMismatchError(`the engine loaded the archive from ${peer}, but holds no image ${need.imageId} afterwards`)
     }
+    phases.mark('verified')
+    this.log.info({ peer, image: need.imageId, bytes: doneBytes, phasesMs: phases.durations() }, 'fetched an image from a peer')
+  }
+}
+
+/** How long each step of one transfer took, for the log: where a slow transfer spends its time. */
+class TransferPhases {
+  private last = performance.now()
+  private readonly spent: Record<string, number> = {}
+
+  mark (phase: string): void {
+    const now = performance.now()
+    this.spent[phase] = Math.round(now - this.last)
+    this.last = now
+  }
+
+  durations (): Record<string, number> {
+    return { ...this.spent }
   }
 }

@@ -41,18 +41,26 @@ export function imageServer (init: ImageServerInit): ImageHost {
       if (facts === undefined) return refuse(remote, taskId, 'NOT_FOUND', `this node's engine no longer holds image ${imageId}`)
       return { offer: { diffIds: facts.diffIds, sizeBytes: facts.sizeBytes } }
     },
-    async export (imageId, heldLayers, signal, remote) {
-      const facts = await init.engine.inspect(imageId)
-      if (facts === undefined) throw new Error(`image ${imageId} vanished from this node's engine`)
-      const chain = chainIds(facts.diffIds)
-      const held = new Set(heldLayers.map(index => chain[index]))
-      init.onServe?.(remote, imageId, held.size, chain.length)
+    async export (imageId, offer, heldLayers, signal, remote) {
+      // The offer's facts (inspected a moment ago) name the layers: no second inspect.
+      const chain = chainIds(offer.diffIds)
       exporting++
       let released = false
       const release = (): void => { if (!released) { released = true; exporting-- } }
       signal.addEventListener('abort', release, { once: true })
-      const exported = await init.engine.export(imageId, signal).catch(err => { release(); throw err })
-      return held.size === 0 ? exported : exportWithoutHeldLayers(exported, chain, held)
+      // Started before the asker says which layers it holds: the engine stages the export meanwhile.
+      const exported = init.engine.export(imageId, signal)
+      exported.catch(() => {})
+      let held: Set<string>
+      try {
+        held = new Set((await heldLayers).map(index => chain[index]))
+        init.onServe?.(remote, imageId, held.size, chain.length)
+        const stream = await exported
+        return held.size === 0 ? stream : exportWithoutHeldLayers(stream, chain, held)
+      } catch (err) {
+        release()
+        throw err
+      }
     }
   }
 }

@@ -2,6 +2,7 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { ImageChunk, ImageCredit, ImageReply, ImageRequest, ImageWant } from '../../../protocols/image.ts'
 import { ImageTransferBrokenError, ImageTransferError, ProtocolError, toError } from '../errors.ts'
 import { FramedStream } from './framing.ts'
+import { StallWatchdog } from './stall-watchdog.ts'
 import type { StreamDialer, StreamRegistrar } from './peer-streams.ts'
 import { checkTaskId, IMAGE_ID_PATTERN } from './task-messages.ts'
 
@@ -49,8 +50,13 @@ export type OfferDecision = { offer: ImageOffer } | { refusal: { code: string, m
 export interface ImageHost {
   /** Whether `remote` may have `imageId` for its task `taskId`, and the image's layers if so. */
   offer(remote: string, taskId: string, imageId: string): Promise<OfferDecision>
-  /** The export of an offered image, leaving out the layers (indices into the offer) the asker holds. */
-  export(imageId: string, heldLayers: number[], signal: AbortSignal, remote: string): Promise<AsyncIterable<Uint8Array>>
+  /**
+   * The export of an offered image, leaving out the layers (indices into the offer) the
+   * asker holds. Called as soon as the offer is sent, before the asker has said which
+   * layers it holds (`heldLayers` resolves then): an engine stages its whole export before
+   * the first byte, and that can start while the offer and the answer travel.
+   */
+  export(imageId: string, offer: ImageOffer, heldLayers: Promise<number[]>, signal: AbortSignal, remote: string): Promise<AsyncIterable<Uint8Array>>
   /** The transfer ended early: the asker went away, or the export failed. */
   onFailure?(remote: string, err: Error): void
 }
@@ -69,27 +75,43 @@ async function serveImage (stream: Stream, connection: Connection, host: ImageHo
     const request = await framed.read(ImageRequest, handshake)
     const taskId = checkTaskId(request.taskId)
     if (!IMAGE_ID_PATTERN.test(request.imageId)) throw new ProtocolError(`"${request.imageId.slice(0, 80)}" is not an image ID`)
-    const decision = await host.offer(remote, taskId, request.imageId)
+    let decision = await host.offer(remote, taskId, request.imageId)
+    if ('offer' in decision && request.maxBytes > 0 && decision.offer.sizeBytes > request.maxBytes) {
+      decision = { refusal: { code: 'TOO_LARGE', message: `the image is ${decision.offer.sizeBytes} bytes, more than the asking node's limit of ${request.maxBytes} (its policy imageTransfer.maxSize)` } }
+    }
     await framed.write<ImageReply>(decision, ImageReply, handshake)
     if ('refusal' in decision) {
       await framed.close(handshake)
       return
     }
-    const want = await framed.read(ImageWant, handshake, WANT_LIMITS)
+    const wanted = framed.read(ImageWant, handshake, WANT_LIMITS)
     const layers = decision.offer.diffIds.length
-    if (want.haveLayers.some(index => index >= layers)) throw new ProtocolError('the asker claims a layer the image does not have')
-    const exported = await host.export(request.imageId, [...new Set(want.haveLayers)], transfer.signal, remote)
+    const heldLayers = wanted.then(want => {
+      if (want.haveLayers.some(index => index >= layers)) throw new ProtocolError('the asker claims a layer the image does not have')
+      return [...new Set(want.haveLayers)]
+    })
+    heldLayers.catch(() => {})
+    const exporting = host.export(request.imageId, decision.offer, heldLayers, transfer.signal, remote)
+    exporting.catch(() => {})
+    const want = await wanted
+    const exported = await exporting
     const credit = new Credit(Math.min(want.creditBytes, IMAGE_CREDIT_BYTES * 4))
     const granting = readCredit(framed, credit, transfer.signal)
     granting.catch(err => { credit.fail(toError(err)) })
-    for await (const chunk of exported) {
-      for (const piece of pieces(chunk)) {
-        await credit.take(piece.byteLength, AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS))
-        await framed.write({ data: piece, end: false }, ImageChunk, AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS))
+    const stall = new StallWatchdog(IMAGE_STALL_TIMEOUT_MS, transfer.signal)
+    try {
+      for await (const chunk of exported) {
+        for (const piece of pieces(chunk)) {
+          await credit.take(piece.byteLength, stall.signal)
+          await framed.write({ data: piece, end: false }, ImageChunk, stall.signal)
+          stall.progress()
+        }
       }
+      await framed.write({ data: new Uint8Array(0), end: true }, ImageChunk, stall.signal)
+      await framed.close(stall.signal)
+    } finally {
+      stall.stop()
     }
-    await framed.write({ data: new Uint8Array(0), end: true }, ImageChunk, AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS))
-    await framed.close(AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS))
   } catch (err) {
     const error = toError(err)
     host.onFailure?.(remote, error)
@@ -125,9 +147,11 @@ class Credit {
     while (this.available < bytes) {
       if (this.failure != null) throw this.failure
       if (signal.aborted) throw new ProtocolError(`the asker granted no credit for ${IMAGE_STALL_TIMEOUT_MS / 1000} s`)
+      // The signal lives as long as the transfer: each wait takes its listener off again.
       await new Promise<void>(resolve => {
-        this.wake = resolve
-        signal.addEventListener('abort', () => { resolve() }, { once: true })
+        const done = (): void => { signal.removeEventListener('abort', done); resolve() }
+        this.wake = done
+        signal.addEventListener('abort', done, { once: true })
       })
     }
     this.available -= bytes
@@ -163,7 +187,7 @@ export interface ImageSession {
 }
 
 /** Ask `peer` for an image a task of its own names; a refusal throws ImageTransferError with the holder's reason. */
-export async function requestImage (libp2p: StreamDialer, peer: PeerId, request: { taskId: string, imageId: string }, signal: AbortSignal): Promise<ImageSession> {
+export async function requestImage (libp2p: StreamDialer, peer: PeerId, request: { taskId: string, imageId: string, maxBytes: number }, signal: AbortSignal): Promise<ImageSession> {
   const handshake = AbortSignal.any([AbortSignal.timeout(IMAGE_HANDSHAKE_TIMEOUT_MS), signal])
   const stream = await libp2p.dialProtocol(peer, IMAGE_PROTOCOL, { signal: handshake })
   const framed = new FramedStream(stream, MAX_IMAGE_FRAME_BYTES)
@@ -188,14 +212,16 @@ export async function requestImage (libp2p: StreamDialer, peer: PeerId, request:
     abort: err => { stream.abort(err) },
     receive: (heldLayers, maxBytes, life) => (async function * () {
       let complete = false
+      const stall = new StallWatchdog(IMAGE_STALL_TIMEOUT_MS, life)
       try {
         await framed.write({ haveLayers: heldLayers, creditBytes: IMAGE_CREDIT_BYTES }, ImageWant, AbortSignal.any([AbortSignal.timeout(IMAGE_HANDSHAKE_TIMEOUT_MS), life]))
         let received = 0
         let ungranted = 0
         while (true) {
           let chunk: ImageChunk
+          stall.progress()
           try {
-            chunk = await framed.read(ImageChunk, AbortSignal.any([AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS), life]))
+            chunk = await framed.read(ImageChunk, stall.signal)
           } catch (err) {
             life.throwIfAborted()
             throw new ImageTransferBrokenError(`the image transfer broke off after ${received} bytes: ${toError(err).message}`, { cause: err })
@@ -207,13 +233,14 @@ export async function requestImage (libp2p: StreamDialer, peer: PeerId, request:
           // Taken by the consumer (the engine): the holder may send as much again.
           ungranted += chunk.data.byteLength
           if (ungranted >= IMAGE_CREDIT_STEP_BYTES) {
-            await framed.write({ bytes: ungranted }, ImageCredit, AbortSignal.any([AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS), life]))
+            await framed.write({ bytes: ungranted }, ImageCredit, stall.signal)
             ungranted = 0
           }
         }
         await framed.close(AbortSignal.timeout(IMAGE_HANDSHAKE_TIMEOUT_MS))
         complete = true
       } finally {
+        stall.stop()
         // Also when the consumer stopped reading (the archive was refused): the holder stops exporting.
         if (!complete) stream.abort(new ImageTransferError('the image transfer was stopped'))
       }
