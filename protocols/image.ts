@@ -141,6 +141,7 @@ export namespace ImageRequest {
 export interface ImageOffer {
   diffIds: string[]
   sizeBytes: number
+  layerSizes: number[]
 }
 
 export namespace ImageOffer {
@@ -165,13 +166,21 @@ export namespace ImageOffer {
           w.uint64Number(obj.sizeBytes)
         }
 
+        if (obj.layerSizes != null && obj.layerSizes.length > 0) {
+          for (const value of obj.layerSizes) {
+            w.uint32(80)
+            w.uint64Number(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           diffIds: [],
-          sizeBytes: 0
+          sizeBytes: 0,
+          layerSizes: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -192,6 +201,14 @@ export namespace ImageOffer {
               obj.sizeBytes = reader.uint64Number()
               break
             }
+            case 10: {
+              if (opts.limits?.layerSizes != null && obj.layerSizes.length === opts.limits.layerSizes) {
+                throw new MaxLengthError('Decode error - repeated field "layerSizes" had too many elements')
+              }
+
+              obj.layerSizes.push(reader.uint64Number())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -202,7 +219,8 @@ export namespace ImageOffer {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          diffIds: 0
+          diffIds: 0,
+          layerSizes: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -233,6 +251,21 @@ export namespace ImageOffer {
               }
               break
             }
+            case 10: {
+              if (opts.limits?.layerSizes != null && obj.layerSizes === opts.limits.layerSizes) {
+                throw new MaxLengthError('Streaming decode error - repeated field "layerSizes" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.layerSizes[]`,
+                index: obj.layerSizes,
+                value: reader.uint64Number()
+              }
+
+              obj.layerSizes++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -256,6 +289,12 @@ export namespace ImageOffer {
     value: number
   }
 
+  export interface ImageOfferLayerSizesFieldEvent {
+    field: '$.layerSizes[]'
+    index: number
+    value: number
+  }
+
   export function encode (obj: Partial<ImageOffer>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ImageOffer.codec())
   }
@@ -264,7 +303,7 @@ export namespace ImageOffer {
     return decodeMessage(buf, ImageOffer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageOffer>): Generator<ImageOfferDiffIdsFieldEvent | ImageOfferSizeBytesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageOffer>): Generator<ImageOfferDiffIdsFieldEvent | ImageOfferSizeBytesFieldEvent | ImageOfferLayerSizesFieldEvent> {
     return streamMessage(buf, ImageOffer.codec(), opts)
   }
 }
@@ -482,6 +521,12 @@ export namespace ImageReply {
     value: number
   }
 
+  export interface ImageReplyOfferLayerSizesFieldEvent {
+    field: '$.offer.layerSizes[]'
+    index: number
+    value: number
+  }
+
   export interface ImageReplyRefusalCodeFieldEvent {
     field: '$.refusal.code'
     value: string
@@ -500,7 +545,7 @@ export namespace ImageReply {
     return decodeMessage(buf, ImageReply.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageReply>): Generator<ImageReplyOfferDiffIdsFieldEvent | ImageReplyOfferSizeBytesFieldEvent | ImageReplyRefusalCodeFieldEvent | ImageReplyRefusalMessageFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageReply>): Generator<ImageReplyOfferDiffIdsFieldEvent | ImageReplyOfferSizeBytesFieldEvent | ImageReplyOfferLayerSizesFieldEvent | ImageReplyRefusalCodeFieldEvent | ImageReplyRefusalMessageFieldEvent> {
     return streamMessage(buf, ImageReply.codec(), opts)
   }
 }

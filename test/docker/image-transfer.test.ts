@@ -128,6 +128,9 @@ describe('images travel from the submitter to the worker, with no registry', () 
     const status = await cli('alpha', ['logs', taskId, '--json'])
     const received = bytesReceived(events(status.stdout))
     assert.ok(received >= SECOND_LAYER_BYTES && received < SECOND_LAYER_BYTES + ARCHIVE_OVERHEAD_BYTES, `received ${received} bytes for a ${SECOND_LAYER_BYTES}-byte layer`)
+    // The progress total is the new layer's size, not the whole image's ("… of 196 KiB", not "… of 5 MiB").
+    const total = events(status.stdout).filter(event => event.imageFetch != null).at(-1).imageFetch.totalBytes
+    assert.ok(total >= SECOND_LAYER_BYTES && total < SECOND_LAYER_BYTES + ARCHIVE_OVERHEAD_BYTES, `the progress total is ${total} bytes for a ${SECOND_LAYER_BYTES}-byte layer`)
     assert.equal(await engine!.has(imageIds.second), true)
     // Run again: now the image is in beta's engine, and the CLI says so.
     const again = await cli('alpha', ['task', 'beta', images.second])

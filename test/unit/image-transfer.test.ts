@@ -3,8 +3,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import { describe, test } from 'node:test'
 import { extract as tarExtract, pack as tarPack } from 'tar-stream'
-import type { ImageEngine, ImageFacts } from '../../node/src/images/engine-images.ts'
-import { ImageFetcher, type ImageOrigin } from '../../node/src/images/image-fetcher.ts'
+import { layerSizesFromHistory, type ImageEngine, type ImageFacts } from '../../node/src/images/engine-images.ts'
+import { bytesToTravel, ImageFetcher, type ImageOrigin } from '../../node/src/images/image-fetcher.ts'
 import { imageServer } from '../../node/src/images/image-server.ts'
 import { chainIds } from '../../node/src/images/layer-chain.ts'
 import { registerImageProtocol, type ImageHost } from '../../node/src/protocol/image-protocol.ts'
@@ -138,10 +138,10 @@ async function pair (host: (holder: MemoryPeer) => ImageHost, policy: Partial<Im
 }
 
 /** A holder that offers `image` and sends whatever `send` yields as its export. */
-function holderSending (image: TestImage, send: (held: number[]) => AsyncIterable<Uint8Array>, sizeBytes = 1000): ImageHost & { exports: number } {
+function holderSending (image: TestImage, send: (held: number[]) => AsyncIterable<Uint8Array>, sizeBytes = 1000, layerSizes: number[] = []): ImageHost & { exports: number } {
   const host = {
     exports: 0,
-    offer: async () => ({ offer: { diffIds: image.diffIds, sizeBytes } }),
+    offer: async () => ({ offer: { diffIds: image.diffIds, sizeBytes, layerSizes } }),
     export: async (_id: string, _offer: unknown, held: Promise<number[]>) => { host.exports++; return send(await held) }
   }
   return host
@@ -203,11 +203,29 @@ describe('image transfer: an honest holder', () => {
     const base = makeImage([layerA])
     const image = makeImage([layerA, layerB])
     const asked: number[][] = []
-    const p = await pair(() => holderSending(image, held => { asked.push(held); return (async function * () { yield * chunksOf(archiveWithout) })() }))
+    const p = await pair(() => holderSending(image, held => { asked.push(held); return (async function * () { yield * chunksOf(archiveWithout) })() }, layerA.byteLength + layerB.byteLength, [layerA.byteLength, layerB.byteLength]))
     const archiveWithout = await archive(image, { without: new Set([0]) })
     p.engine.images.set(base.id, { id: base.id, diffIds: base.diffIds, sizeBytes: 0, repoTags: null, files: [] })
-    assert.equal((await fetchOnce(p, image)).kind, 'peer')
+    const totals = new Set<number>()
+    assert.equal((await p.fetcher.ensure({ imageId: image.id, taskId: 'task-1', submitter: p.holder.peerId.toString() }, report => { totals.add(report.totalBytes) })).kind, 'peer')
     assert.deepEqual(asked, [[0]])
+    // Progress counts against what travels (the layer the worker lacked), not the whole image.
+    assert.deepEqual([...totals], [layerB.byteLength])
+  })
+
+  test('progress without layer sizes: the whole image when it all travels, unknown (0) when some is left out', () => {
+    const offer = { diffIds: ['a', 'b'], sizeBytes: 300, layerSizes: [] }
+    assert.equal(bytesToTravel(offer, new Set()), 300)
+    assert.equal(bytesToTravel(offer, new Set([0])), 0)
+    assert.equal(bytesToTravel({ ...offer, layerSizes: [100, 200] }, new Set([1])), 100)
+  })
+
+  test('layer sizes from an engine\'s history: exact only when as many steps made a layer as the image has', () => {
+    const history = [{ Size: 30 }, { Size: 0 }, { Size: 20 }, { Size: 10 }]
+    assert.deepEqual(layerSizesFromHistory(history, 3), [10, 20, 30])
+    // A step whose layer is empty cannot be told from a step without a layer.
+    assert.equal(layerSizesFromHistory(history, 4), undefined)
+    assert.equal(layerSizesFromHistory([{ Size: 'x' }, { Size: -1 }, { Size: 2 ** 60 }], 1), undefined)
   })
 
   test('ten tasks needing the image at once: one transfer, and each task is told where it came from', async () => {

@@ -16,6 +16,9 @@ export interface ImageFacts {
   sizeBytes: number
 }
 
+/** One entry of an engine's history of an image (`GET /images/{id}/history`), newest first. */
+interface HistoryEntry { Size?: unknown }
+
 /**
  * What the image transfer needs of an engine: look an image up, export one, load one,
  * remove one. The Docker engine through dockerode; a test may give another.
@@ -23,6 +26,8 @@ export interface ImageFacts {
 export interface ImageEngine {
   /** The image's facts by name or ID, or undefined when the engine lacks it. */
   inspect(reference: string): Promise<ImageFacts | undefined>
+  /** Each layer's size, at the places of `diffIds`, or undefined when the engine cannot tell (progress only). */
+  layerSizes?(id: string, diffIds: readonly string[]): Promise<number[] | undefined>
   /** The chain IDs of every layer of the engine's newest images (at most MAX_IMAGES_SCANNED). */
   heldChainIds(): Promise<Set<string>>
   /** The engine's export of one image (`docker save` format), as it streams. */
@@ -45,6 +50,10 @@ export function dockerImageEngine (docker: Docker): ImageEngine {
         if (statusCodeOf(err) === 404) return undefined
         throw err
       }
+    },
+    async layerSizes (id, diffIds) {
+      const history = await docker.getImage(id).history().catch(() => undefined) as HistoryEntry[] | undefined
+      return Array.isArray(history) ? layerSizesFromHistory(history, diffIds.length) : undefined
     },
     async heldChainIds () {
       const images = (await docker.listImages()).sort((a, b) => b.Created - a.Created).slice(0, MAX_IMAGES_SCANNED)
@@ -108,4 +117,15 @@ export function dockerImageEngine (docker: Docker): ImageEngine {
       }
     }
   }
+}
+
+/**
+ * The engine's history has an entry per build step, newest first, with the size of the
+ * layer the step made and 0 for a step that made none. A step's layer of 0 bytes cannot
+ * be told from a step without one: the sizes are known only when exactly as many entries
+ * have a size as the image has layers.
+ */
+export function layerSizesFromHistory (history: readonly HistoryEntry[], layers: number): number[] | undefined {
+  const sizes = history.map(entry => entry.Size).filter((size): size is number => typeof size === 'number' && Number.isSafeInteger(size) && size > 0).reverse()
+  return sizes.length === layers ? sizes : undefined
 }

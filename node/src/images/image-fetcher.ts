@@ -2,7 +2,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from 'pino'
 import { CloudaiError, ImageMismatchError, ImageTransferBrokenError, ImageTransferError, toError } from '../errors.ts'
 import { silentLogger } from '../logger.ts'
-import { requestImage } from '../protocol/image-protocol.ts'
+import { requestImage, type ImageOffer } from '../protocol/image-protocol.ts'
 import type { StreamDialer } from '../protocol/peer-streams.ts'
 import { DEFAULT_IMAGE_TRANSFER, type ImageTransferPolicy } from '../worker/policy.ts'
 import type { ImageEngine } from './engine-images.ts'
@@ -20,7 +20,7 @@ export const IMAGE_TRANSFER_TIMEOUT_MS = 30 * 60_000
 export interface ImageFetchProgress {
   peer: string
   doneBytes: number
-  /** The holder's size of the image when every layer travels; 0 when some are left out (the rest's size is not known). */
+  /** The size of the layers that travel (all of the holder's image, or those the worker lacks); 0 when the holder could not tell. */
   totalBytes: number
   bytesPerSecond: number
 }
@@ -150,7 +150,7 @@ export class ImageFetcher {
     phases.mark('held')
     const chain = chainIds(offer.diffIds)
     const heldLayers = chain.flatMap((chainId, index) => held.has(chainId) ? [index] : [])
-    const totalBytes = heldLayers.length === 0 ? offer.sizeBytes : 0
+    const totalBytes = bytesToTravel(offer, new Set(heldLayers))
     const started = performance.now()
     let doneBytes = 0
     let lastReport = 0
@@ -180,6 +180,13 @@ export class ImageFetcher {
     phases.mark('verified')
     this.log.info({ peer, image: need.imageId, bytes: doneBytes, phasesMs: phases.durations() }, 'fetched an image from a peer')
   }
+}
+
+/** The size of what travels: the whole image, or the layers the worker lacks when the holder said each layer's size; 0 when unknown. */
+export function bytesToTravel (offer: ImageOffer, heldLayers: ReadonlySet<number>): number {
+  if (heldLayers.size === 0) return offer.sizeBytes
+  if (offer.layerSizes.length !== offer.diffIds.length) return 0
+  return offer.layerSizes.reduce((sum, size, index) => heldLayers.has(index) ? sum : sum + size, 0)
 }
 
 /** How long each step of one transfer took, for the log: where a slow transfer spends its time. */

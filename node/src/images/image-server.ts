@@ -39,7 +39,9 @@ export function imageServer (init: ImageServerInit): ImageHost {
       if (exporting >= MAX_CONCURRENT_EXPORTS) return refuse(remote, taskId, 'BUSY', `this node is sending ${exporting} images already; try again shortly`)
       const facts = await init.engine.inspect(imageId)
       if (facts === undefined) return refuse(remote, taskId, 'NOT_FOUND', `this node's engine no longer holds image ${imageId}`)
-      return { offer: { diffIds: facts.diffIds, sizeBytes: facts.sizeBytes } }
+      // Lets the worker show the size of what travels when it holds some layers already.
+      const layerSizes = await init.engine.layerSizes?.(imageId, facts.diffIds).catch(() => undefined)
+      return { offer: { diffIds: facts.diffIds, sizeBytes: facts.sizeBytes, layerSizes: layerSizes ?? [] } }
     },
     async export (imageId, offer, heldLayers, signal, remote) {
       // The offer's facts (inspected a moment ago) name the layers: no second inspect.

@@ -32,7 +32,7 @@ export const IMAGE_CREDIT_STEP_BYTES = 256 * 1024
 export const IMAGE_MAX_INBOUND_STREAMS = 8
 export const IMAGE_MAX_OUTBOUND_STREAMS = 8
 
-const REPLY_LIMITS = { offer: { diffIds: MAX_OFFERED_LAYERS } }
+const REPLY_LIMITS = { offer: { diffIds: MAX_OFFERED_LAYERS, layerSizes: MAX_OFFERED_LAYERS } }
 const WANT_LIMITS = { haveLayers: MAX_OFFERED_LAYERS }
 const DIFF_ID_PATTERN = /^sha256:[a-f0-9]{64}$/
 
@@ -41,6 +41,8 @@ export interface ImageOffer {
   diffIds: string[]
   /** The image's size in the holder's engine. */
   sizeBytes: number
+  /** Each layer's size at the places of `diffIds`, or empty when the holder cannot tell (progress only). */
+  layerSizes: number[]
 }
 
 /** The holder's answer to a request: an offer, or why not. */
@@ -206,7 +208,9 @@ export async function requestImage (libp2p: StreamDialer, peer: PeerId, request:
     stream.abort(error)
     throw error
   }
-  const offer = { diffIds: reply.offer.diffIds, sizeBytes: reply.offer.sizeBytes }
+  // Sizes that do not match the layers are not used (they only feed progress).
+  const layerSizes = reply.offer.layerSizes.length === reply.offer.diffIds.length ? reply.offer.layerSizes : []
+  const offer = { diffIds: reply.offer.diffIds, sizeBytes: reply.offer.sizeBytes, layerSizes }
   return {
     offer,
     abort: err => { stream.abort(err) },
