@@ -7,6 +7,8 @@ export interface ImageRequest {
   taskId: string
   imageId: string
   maxBytes: number
+  submitter: string
+  grant: string
 }
 
 export namespace ImageRequest {
@@ -34,6 +36,16 @@ export namespace ImageRequest {
           w.uint64Number(obj.maxBytes)
         }
 
+        if ((obj.submitter != null && obj.submitter !== '')) {
+          w.uint32(90)
+          w.string(obj.submitter)
+        }
+
+        if ((obj.grant != null && obj.grant !== '')) {
+          w.uint32(98)
+          w.string(obj.grant)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -41,7 +53,9 @@ export namespace ImageRequest {
         const obj: any = {
           taskId: '',
           imageId: '',
-          maxBytes: 0
+          maxBytes: 0,
+          submitter: '',
+          grant: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -60,6 +74,14 @@ export namespace ImageRequest {
             }
             case 10: {
               obj.maxBytes = reader.uint64Number()
+              break
+            }
+            case 11: {
+              obj.submitter = reader.string()
+              break
+            }
+            case 12: {
+              obj.grant = reader.string()
               break
             }
             default: {
@@ -98,6 +120,20 @@ export namespace ImageRequest {
               }
               break
             }
+            case 11: {
+              yield {
+                field: `${prefix}.submitter`,
+                value: reader.string()
+              }
+              break
+            }
+            case 12: {
+              yield {
+                field: `${prefix}.grant`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -125,6 +161,16 @@ export namespace ImageRequest {
     value: number
   }
 
+  export interface ImageRequestSubmitterFieldEvent {
+    field: '$.submitter'
+    value: string
+  }
+
+  export interface ImageRequestGrantFieldEvent {
+    field: '$.grant'
+    value: string
+  }
+
   export function encode (obj: Partial<ImageRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ImageRequest.codec())
   }
@@ -133,7 +179,7 @@ export namespace ImageRequest {
     return decodeMessage(buf, ImageRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageRequest>): Generator<ImageRequestTaskIdFieldEvent | ImageRequestImageIdFieldEvent | ImageRequestMaxBytesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageRequest>): Generator<ImageRequestTaskIdFieldEvent | ImageRequestImageIdFieldEvent | ImageRequestMaxBytesFieldEvent | ImageRequestSubmitterFieldEvent | ImageRequestGrantFieldEvent> {
     return streamMessage(buf, ImageRequest.codec(), opts)
   }
 }

@@ -11,6 +11,10 @@ import { registerImageProtocol, type ImageHost } from '../../node/src/protocol/i
 import { TaskState } from '../../node/src/protocol/task-messages.ts'
 import { DEFAULT_IMAGE_TRANSFER, type ImageTransferPolicy } from '../../node/src/worker/policy.ts'
 import { MemoryNetwork, type MemoryPeer } from '../helpers/memory-peers.ts'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { signImageGrant } from '../../node/src/images/image-grant.ts'
+import { DEFAULT_POLICY, type WorkerPolicy } from '../../node/src/worker/policy.ts'
 import { storedEvent, storedSpec, tempStore } from '../helpers/store.ts'
 
 /**
@@ -71,6 +75,10 @@ class MemoryEngine implements ImageEngine {
 
   async inspect (reference: string): Promise<ImageFacts | undefined> {
     return this.images.get(reference)
+  }
+
+  async imageIds (): Promise<string[]> {
+    return [...this.images.keys()].reverse()
   }
 
   async heldChainIds (): Promise<Set<string>> {
@@ -380,6 +388,60 @@ describe('image transfer: who may have and give images', () => {
     assert.equal(audit.length, 4)
     for (const line of audit) assert.match(line, new RegExp(`^${workerId} theirs-\\d FORBIDDEN `))
     assert.equal(p.engine.images.size, 0)
+  })
+
+  test('a member other than the submitter serves the image on the submitter\'s grant, once the submitter cannot; a bad grant, a stranger\'s or a narrower policy is refused and audited', async () => {
+    const image = makeImage([layerA])
+    const whole = await archive(image)
+    const network = new MemoryNetwork()
+    const holder = await network.peer()
+    // The submitter is not on the network at all: it went away after sending the task.
+    const submitterKey = await generateKeyPair('Ed25519')
+    const submitter = peerIdFromPrivateKey(submitterKey).toString()
+    const holderEngine = new MemoryEngine()
+    holderEngine.images.set(image.id, { id: image.id, diffIds: image.diffIds, sizeBytes: whole.byteLength, repoTags: null, files: [] })
+    holderEngine.export = async () => chunksOf(whole)
+    const audit: string[] = []
+    let members = new Set([submitter])
+    let holderPolicy: WorkerPolicy = DEFAULT_POLICY
+    await registerImageProtocol(holder, imageServer({
+      engine: holderEngine,
+      store: tempStore(),
+      selfId: holder.peerId.toString(),
+      isMember: peerId => members.has(peerId),
+      policy: () => holderPolicy,
+      onRefused: (peer, taskId, code, reason) => { audit.push(`${taskId} ${code} ${reason}`) }
+    }))
+    const fetchVia = async (grant: string, taskId = 'their-1'): Promise<{ origin: ImageOrigin, engine: MemoryEngine }> => {
+      const worker = await network.peer()
+      const engine = new MemoryEngine()
+      const fetcher = new ImageFetcher({ engine, dialer: worker, selfId: worker.peerId.toString(), policy: () => DEFAULT_IMAGE_TRANSFER, retryDelaysMs: [1] })
+      const origin = await fetcher.ensure({ imageId: image.id, taskId, submitter, holders: [holder.peerId.toString()], grant }, () => {})
+      return { origin, engine }
+    }
+    const grant = await signImageGrant(submitterKey, 'their-1', image.id)
+    const served = await fetchVia(grant)
+    assert.deepEqual(served.origin, { kind: 'peer', peer: holder.peerId.toString() })
+    assert.ok(served.engine.images.has(image.id))
+    assert.equal(audit.length, 0)
+
+    const refusals: Array<[string, () => Promise<{ origin: ImageOrigin, engine: MemoryEngine }>, RegExp]> = [
+      ['a grant for another task', async () => await fetchVia(grant, 'their-2'), /is not .* signature for task their-2/],
+      ['a grant signed by another key', async () => await fetchVia(await signImageGrant(await generateKeyPair('Ed25519'), 'their-1', image.id)), /is not .* signature/],
+      ['no grant at all', async () => await fetchVia(''), /is not .* signature/],
+      ['a submitter the holder does not know as a member', async () => { members = new Set(); return await fetchVia(grant) }, /not a member this node knows/],
+      ['a holder whose policy limits images', async () => { members = new Set([submitter]); holderPolicy = { ...DEFAULT_POLICY, images: ['registry.lan/'] }; return await fetchVia(grant) }, /limits images by name/],
+      ['a holder whose policy takes tasks only from others', async () => { holderPolicy = { ...DEFAULT_POLICY, submitters: ['12D3KooWSomeoneElse'] }; return await fetchVia(grant) }, /does not take tasks from/]
+    ]
+    for (const [what, attempt, why] of refusals) {
+      const { origin, engine } = await attempt()
+      assert.equal(origin.kind, 'absent', what)
+      // The submitter was asked first, and why it failed is said too.
+      assert.match((origin as { why: string }).why, new RegExp(`fetching it from ${submitter} failed \\(3 attempts\\).*; fetching it from ${holder.peerId.toString()} \\(a holder the submitter named\\) failed: .*FORBIDDEN`), what)
+      assert.match(audit.at(-1) ?? '', why, what)
+      assert.equal(engine.images.size, 0, what)
+    }
+    assert.equal(audit.length, refusals.length)
   })
 
   test('a worker whose policy takes no images from peers, or not from this one, asks nobody and says why', async () => {

@@ -37,6 +37,7 @@ const PROGRESS = [TaskState.PENDING, TaskState.QUEUED, TaskState.PULLING, TaskSt
 /** A spec as it arrives off the wire, valid unless a test changes a field. */
 function wireSpec (overrides: Partial<WireTaskSpec> = {}): WireTaskSpec {
   return {
+    imageHolders: [],
     id: 'm1abc-0123456789ab',
     image: '127.0.0.1:5000/cloudai/busybox:1',
     command: ['sh', '-c', 'echo hi; exit 7'],

@@ -28,6 +28,8 @@ export interface ImageEngine {
   inspect(reference: string): Promise<ImageFacts | undefined>
   /** Each layer's size, at the places of `diffIds`, or undefined when the engine cannot tell (progress only). */
   layerSizes?(id: string, diffIds: readonly string[]): Promise<number[] | undefined>
+  /** The IDs of the engine's images, newest first. */
+  imageIds(): Promise<string[]>
   /** The chain IDs of every layer of the engine's newest images (at most MAX_IMAGES_SCANNED). */
   heldChainIds(): Promise<Set<string>>
   /** The engine's export of one image (`docker save` format), as it streams. */
@@ -54,6 +56,9 @@ export function dockerImageEngine (docker: Docker): ImageEngine {
     async layerSizes (id, diffIds) {
       const history = await docker.getImage(id).history().catch(() => undefined) as HistoryEntry[] | undefined
       return Array.isArray(history) ? layerSizesFromHistory(history, diffIds.length) : undefined
+    },
+    async imageIds () {
+      return (await docker.listImages()).sort((a, b) => b.Created - a.Created).map(image => image.Id)
     },
     async heldChainIds () {
       const images = (await docker.listImages()).sort((a, b) => b.Created - a.Created).slice(0, MAX_IMAGES_SCANNED)

@@ -4,7 +4,7 @@ import { ImageTransferBrokenError, ImageTransferError, ProtocolError, toError } 
 import { FramedStream } from './framing.ts'
 import { StallWatchdog } from './stall-watchdog.ts'
 import type { StreamDialer, StreamRegistrar } from './peer-streams.ts'
-import { checkTaskId, IMAGE_ID_PATTERN } from './task-messages.ts'
+import { checkTaskId, IMAGE_ID_PATTERN, MAX_IMAGE_GRANT_LENGTH } from './task-messages.ts'
 
 export const IMAGE_PROTOCOL = '/cloudai/image/1.0.0'
 
@@ -35,6 +35,8 @@ export const IMAGE_MAX_OUTBOUND_STREAMS = 8
 const REPLY_LIMITS = { offer: { diffIds: MAX_OFFERED_LAYERS, layerSizes: MAX_OFFERED_LAYERS } }
 const WANT_LIMITS = { haveLayers: MAX_OFFERED_LAYERS }
 const DIFF_ID_PATTERN = /^sha256:[a-f0-9]{64}$/
+/** A peer ID as text is about 52 characters; the field is read only as text. */
+const MAX_SUBMITTER_LENGTH = 128
 
 export interface ImageOffer {
   /** The image's layers, base first. */
@@ -45,13 +47,19 @@ export interface ImageOffer {
   layerSizes: number[]
 }
 
+/** A request for another member's task: that member (the task's submitter) and its grant. */
+export interface OnBehalfOf {
+  submitter: string
+  grant: string
+}
+
 /** The holder's answer to a request: an offer, or why not. */
 export type OfferDecision = { offer: ImageOffer } | { refusal: { code: string, message: string } }
 
 /** What a node that serves images provides; the protocol checks the wire, the host decides. */
 export interface ImageHost {
   /** Whether `remote` may have `imageId` for its task `taskId`, and the image's layers if so. */
-  offer(remote: string, taskId: string, imageId: string): Promise<OfferDecision>
+  offer(remote: string, taskId: string, imageId: string, onBehalfOf?: OnBehalfOf): Promise<OfferDecision>
   /**
    * The export of an offered image, leaving out the layers (indices into the offer) the
    * asker holds. Called as soon as the offer is sent, before the asker has said which
@@ -77,7 +85,9 @@ async function serveImage (stream: Stream, connection: Connection, host: ImageHo
     const request = await framed.read(ImageRequest, handshake)
     const taskId = checkTaskId(request.taskId)
     if (!IMAGE_ID_PATTERN.test(request.imageId)) throw new ProtocolError(`"${request.imageId.slice(0, 80)}" is not an image ID`)
-    let decision = await host.offer(remote, taskId, request.imageId)
+    if (request.submitter.length > MAX_SUBMITTER_LENGTH || request.grant.length > MAX_IMAGE_GRANT_LENGTH) throw new ProtocolError('the request\'s submitter or grant is too long')
+    const onBehalfOf = request.submitter !== '' ? { submitter: request.submitter, grant: request.grant } : undefined
+    let decision = await host.offer(remote, taskId, request.imageId, onBehalfOf)
     if ('offer' in decision && request.maxBytes > 0 && decision.offer.sizeBytes > request.maxBytes) {
       decision = { refusal: { code: 'TOO_LARGE', message: `the image is ${decision.offer.sizeBytes} bytes, more than the asking node's limit of ${request.maxBytes} (its policy imageTransfer.maxSize)` } }
     }
@@ -189,13 +199,13 @@ export interface ImageSession {
 }
 
 /** Ask `peer` for an image a task of its own names; a refusal throws ImageTransferError with the holder's reason. */
-export async function requestImage (libp2p: StreamDialer, peer: PeerId, request: { taskId: string, imageId: string, maxBytes: number }, signal: AbortSignal): Promise<ImageSession> {
+export async function requestImage (libp2p: StreamDialer, peer: PeerId, request: { taskId: string, imageId: string, maxBytes: number, submitter?: string, grant?: string }, signal: AbortSignal): Promise<ImageSession> {
   const handshake = AbortSignal.any([AbortSignal.timeout(IMAGE_HANDSHAKE_TIMEOUT_MS), signal])
   const stream = await libp2p.dialProtocol(peer, IMAGE_PROTOCOL, { signal: handshake })
   const framed = new FramedStream(stream, MAX_IMAGE_FRAME_BYTES)
   let reply: ImageReply
   try {
-    await framed.write(request, ImageRequest, handshake)
+    await framed.write({ submitter: '', grant: '', ...request }, ImageRequest, handshake)
     reply = await framed.read(ImageReply, handshake, REPLY_LIMITS)
     if (reply.refusal != null) {
       await framed.close(handshake).catch(() => {})
