@@ -255,6 +255,46 @@ describe('image transfer: an honest holder', () => {
   })
 })
 
+describe('image transfer: a holder serving two workers at once', () => {
+  test('both get their image, and the holder\'s bytes go to them in equal shares while both fetch (counted, not timed)', async () => {
+    const MiB = 1024 * 1024
+    const images = [makeImage([randomBytes(6 * MiB)]), makeImage([randomBytes(6 * MiB)])]
+    const archives = await Promise.all(images.map(async image => await archive(image)))
+    const network = new MemoryNetwork()
+    const holder = await network.peer()
+    /** Bytes each export has handed over so far; and when the first export ended, how much the other had. */
+    const pulled = [0, 0]
+    let otherAtFirstEnd: number | undefined
+    await registerImageProtocol(holder, {
+      offer: async (_remote, _taskId, imageId) => ({ offer: { diffIds: images.find(image => image.id === imageId)!.diffIds, sizeBytes: 0, layerSizes: [] } }),
+      export: async (imageId) => {
+        const which = images.findIndex(image => image.id === imageId)
+        return (async function * () {
+          for await (const chunk of chunksOf(archives[which], 64 * 1024)) {
+            pulled[which] += chunk.byteLength
+            yield chunk
+          }
+          otherAtFirstEnd ??= pulled[1 - which]
+        })()
+      }
+    })
+    const fetches = images.map(async image => {
+      const worker = await network.peer()
+      const engine = new MemoryEngine()
+      const fetcher = new ImageFetcher({ engine, dialer: worker, selfId: worker.peerId.toString(), policy: () => DEFAULT_IMAGE_TRANSFER })
+      const origin = await fetcher.ensure({ imageId: image.id, taskId: 'task-1', submitter: holder.peerId.toString() }, () => {})
+      return { origin, held: engine.images.has(image.id) }
+    })
+    for (const { origin, held } of await Promise.all(fetches)) {
+      assert.equal(origin.kind, 'peer')
+      assert.ok(held)
+    }
+    // When the first export was done, the second had handed over nearly as much: the share
+    // keeps them within a piece of each other, plus what one worker's credit let it run ahead.
+    assert.ok(otherAtFirstEnd !== undefined && otherAtFirstEnd >= archives[0].byteLength - 2 * MiB, `when one export ended (${archives[0].byteLength} bytes), the other had handed over ${otherAtFirstEnd}`)
+  })
+})
+
 describe('image transfer: hostile holders leave nothing in the engine', () => {
   const image = makeImage([layerA, layerB])
 

@@ -2,6 +2,7 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { ImageChunk, ImageCredit, ImageReply, ImageRequest, ImageWant } from '../../../protocols/image.ts'
 import { ImageTransferBrokenError, ImageTransferError, ProtocolError, toError } from '../errors.ts'
 import { FramedStream } from './framing.ts'
+import { FairShare } from './fair-share.ts'
 import { StallWatchdog } from './stall-watchdog.ts'
 import type { StreamDialer, StreamRegistrar } from './peer-streams.ts'
 import { checkTaskId, IMAGE_ID_PATTERN, MAX_IMAGE_GRANT_LENGTH } from './task-messages.ts'
@@ -71,12 +72,40 @@ export interface ImageHost {
   onFailure?(remote: string, err: Error): void
 }
 
-/** Re-cut the engine's chunks to at most IMAGE_CHUNK_BYTES each. */
-function * pieces (chunk: Uint8Array): Generator<Uint8Array> {
-  for (let at = 0; at < chunk.byteLength; at += IMAGE_CHUNK_BYTES) yield chunk.subarray(at, at + IMAGE_CHUNK_BYTES)
+/**
+ * The engine's export re-cut into pieces of exactly IMAGE_CHUNK_BYTES (the last one
+ * shorter). An engine hands its export over in chunks of 16-64 KiB: gathered, they make a
+ * quarter or less of the frames, credit messages and socket writes; and equal pieces make
+ * taking turns piece by piece (FairShare) a fair share of bytes.
+ */
+export async function * equalPieces (source: AsyncIterable<Uint8Array>, size = IMAGE_CHUNK_BYTES): AsyncGenerator<Uint8Array> {
+  let piece: Uint8Array | undefined
+  let filled = 0
+  for await (const chunk of source) {
+    let at = 0
+    while (at < chunk.byteLength) {
+      if (filled === 0 && chunk.byteLength - at >= size) {
+        // A whole piece within the chunk: passed on as it is, without a copy.
+        yield chunk.subarray(at, at + size)
+        at += size
+        continue
+      }
+      piece ??= new Uint8Array(size)
+      const take = Math.min(size - filled, chunk.byteLength - at)
+      piece.set(chunk.subarray(at, at + take), filled)
+      filled += take
+      at += take
+      if (filled === size) {
+        yield piece
+        piece = undefined
+        filled = 0
+      }
+    }
+  }
+  if (piece !== undefined && filled > 0) yield piece.subarray(0, filled)
 }
 
-async function serveImage (stream: Stream, connection: Connection, host: ImageHost): Promise<void> {
+async function serveImage (stream: Stream, connection: Connection, host: ImageHost, share: FairShare): Promise<void> {
   const framed = new FramedStream(stream, MAX_IMAGE_FRAME_BYTES)
   const remote = connection.remotePeer.toString()
   const transfer = new AbortController()
@@ -112,12 +141,16 @@ async function serveImage (stream: Stream, connection: Connection, host: ImageHo
     granting.catch(err => { credit.fail(toError(err)) })
     const stall = new StallWatchdog(IMAGE_STALL_TIMEOUT_MS, transfer.signal)
     try {
-      for await (const chunk of exported) {
-        for (const piece of pieces(chunk)) {
-          await credit.take(piece.byteLength, stall.signal)
+      for await (const piece of equalPieces(exported)) {
+        // Credit first: a transfer waiting for its asker takes no turn from the others.
+        await credit.take(piece.byteLength, stall.signal)
+        await share.acquire(stall.signal)
+        try {
           await framed.write({ data: piece, end: false }, ImageChunk, stall.signal)
-          stall.progress()
+        } finally {
+          share.release()
         }
+        stall.progress()
       }
       await framed.write({ data: new Uint8Array(0), end: true }, ImageChunk, stall.signal)
       await framed.close(stall.signal)
@@ -179,9 +212,10 @@ async function readCredit (framed: FramedStream, credit: Credit, signal: AbortSi
   }
 }
 
-export async function registerImageProtocol (libp2p: StreamRegistrar, host: ImageHost): Promise<void> {
+export async function registerImageProtocol (libp2p: StreamRegistrar, host: ImageHost, share = new FairShare()): Promise<void> {
+  // One share for all of this node's exports: workers fetching at once get equal bytes.
   await libp2p.handle(IMAGE_PROTOCOL, async (stream, connection) => {
-    await serveImage(stream, connection, host)
+    await serveImage(stream, connection, host, share)
   }, { maxInboundStreams: IMAGE_MAX_INBOUND_STREAMS, maxOutboundStreams: IMAGE_MAX_OUTBOUND_STREAMS })
 }
 
