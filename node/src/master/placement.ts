@@ -130,16 +130,24 @@ export function holdsImage (peer: CandidateStatus, imageId: string | undefined):
 }
 
 /**
+ * How much load (0 to 1, after placing) holding the task's image is worth: a worker that holds
+ * it wins over one that would fetch it unless that one would be this much less busy. Enough
+ * that an image does not travel to a peer barely less loaded; not so much that copies of a
+ * batch pile up on the holders instead of spreading (a 1-CPU copy on a 2-CPU node is 0.5).
+ */
+export const IMAGE_HELD_WORTH = 0.1
+
+/**
  * Lower is better. Any node the task fits on now beats any node where it would queue (and a
- * shorter queue beats a longer one); among those it fits on, one that holds the task's image
- * beats one that would fetch it (-1 to 0 against 0 to 1), and then `spread` prefers the least
- * loaded after placing it, `binpack` the most loaded, keeping other nodes free.
+ * shorter queue beats a longer one); among those it fits on, `spread` prefers the least
+ * loaded after placing it, `binpack` the most loaded, keeping other nodes free, and a node
+ * that holds the task's image counts IMAGE_HELD_WORTH less loaded (or more, for binpack).
  */
 export function score (peer: CandidateStatus, need: ResourceAmounts, policy: PlacementPolicy, imageId?: string): number {
   if (!fitsNow(peer, need)) return 2 + peer.queued
   const load = loadAfter(peer, need)
   const byLoad = policy === 'spread' ? load : 1 - load
-  return holdsImage(peer, imageId) ? byLoad - 1 : byLoad
+  return holdsImage(peer, imageId) ? byLoad - IMAGE_HELD_WORTH : byLoad
 }
 
 /** A candidate's status with one more task of `need` on it: running if it fits now, else queued. */
