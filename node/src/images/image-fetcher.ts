@@ -209,6 +209,7 @@ export class ImageFetcher {
         progress(false)
         yield chunk
       }
+      phases.mark('lastByte')
     })()
     await this.init.engine.load(guardImageArchive(counted, need.imageId), signal)
     phases.mark('loaded')
