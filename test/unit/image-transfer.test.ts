@@ -7,7 +7,7 @@ import { layerSizesFromHistory, type ImageEngine, type ImageFacts } from '../../
 import { bytesToTravel, ImageFetcher, type ImageOrigin } from '../../node/src/images/image-fetcher.ts'
 import { imageServer } from '../../node/src/images/image-server.ts'
 import { chainIds } from '../../node/src/images/layer-chain.ts'
-import { registerImageProtocol, type ImageHost } from '../../node/src/protocol/image-protocol.ts'
+import { registerImageProtocol, requestImage, type ImageHost } from '../../node/src/protocol/image-protocol.ts'
 import { TaskState } from '../../node/src/protocol/task-messages.ts'
 import { DEFAULT_IMAGE_TRANSFER, type ImageTransferPolicy } from '../../node/src/worker/policy.ts'
 import { MemoryNetwork, type MemoryPeer } from '../helpers/memory-peers.ts'
@@ -482,6 +482,12 @@ describe('image transfer: who may have and give images', () => {
       assert.equal(engine.images.size, 0, what)
     }
     assert.equal(audit.length, refusals.length)
+    // A request whose submitter or grant is far too long is not read as one: the stream is reset.
+    const asker = await network.peer()
+    for (const junk of [{ submitter: 'x'.repeat(200), grant: grant }, { submitter, grant: 'A'.repeat(300) }]) {
+      await assert.rejects(requestImage(asker, holder.peerId, { taskId: 'their-1', imageId: image.id, maxBytes: 0, ...junk }, AbortSignal.timeout(5_000)))
+    }
+    assert.equal(audit.length, refusals.length, 'nothing was offered or audited for them')
   })
 
   test('a worker whose policy takes no images from peers, or not from this one, asks nobody and says why', async () => {
