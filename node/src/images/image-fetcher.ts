@@ -133,8 +133,8 @@ export class ImageFetcher {
   private async transferFromAny (need: ImageNeed, sources: Source[], policy: ImageTransferPolicy, report: (progress: ImageFetchProgress) => void): Promise<ImageOrigin> {
     const signal = AbortSignal.timeout(IMAGE_TRANSFER_TIMEOUT_MS)
     const failures: string[] = []
-    for (const source of sources) {
-      const failure = await this.transfer(need, source, policy, report, signal)
+    for (const [index, source] of sources.entries()) {
+      const failure = await this.transfer(need, source, index === sources.length - 1, policy, report, signal)
       if (failure === undefined) {
         this.init.onPresent?.(need.imageId)
         return { kind: 'peer', peer: source.peer }
@@ -145,8 +145,12 @@ export class ImageFetcher {
     return { kind: 'absent', why: failures.join('; ') }
   }
 
-  /** Fetch from one source, again after a broken stream; undefined when the image arrived, else what went wrong. */
-  private async transfer (need: ImageNeed, source: Source, policy: ImageTransferPolicy, report: (progress: ImageFetchProgress) => void, signal: AbortSignal): Promise<string | undefined> {
+  /**
+   * Fetch from one source, again after a broken stream (or, from the last source, after a
+   * failed dial too: with other sources left, one that cannot be reached is passed over at
+   * once); undefined when the image arrived, else what went wrong.
+   */
+  private async transfer (need: ImageNeed, source: Source, last: boolean, policy: ImageTransferPolicy, report: (progress: ImageFetchProgress) => void, signal: AbortSignal): Promise<string | undefined> {
     const delays = this.init.retryDelaysMs ?? IMAGE_TRANSFER_RETRY_DELAYS_MS
     for (let attempt = 1; ; attempt++) {
       try {
@@ -156,7 +160,7 @@ export class ImageFetcher {
         const error = toError(err)
         this.log.warn({ peer: source.peer, image: need.imageId, attempt, err: error.message }, 'fetching an image from a peer failed')
         // A refusal, a check that failed, a limit: asking again gets the same answer. A broken stream or a failed dial may not.
-        const broken = error instanceof ImageTransferBrokenError || !(error instanceof CloudaiError)
+        const broken = error instanceof ImageTransferBrokenError || (last && !(error instanceof CloudaiError))
         if (!broken || attempt >= IMAGE_TRANSFER_ATTEMPTS || signal.aborted) {
           return `fetching it from ${source.peer}${source.grant != null ? ' (a holder the submitter named)' : ''} failed${attempt > 1 ? ` (${attempt} attempts)` : ''}: ${error.message}`
         }
