@@ -6,6 +6,9 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 export interface ImageRequest {
   taskId: string
   imageId: string
+  maxBytes: number
+  submitter: string
+  grant: string
 }
 
 export namespace ImageRequest {
@@ -28,13 +31,31 @@ export namespace ImageRequest {
           w.string(obj.imageId)
         }
 
+        if ((obj.maxBytes != null && obj.maxBytes !== 0)) {
+          w.uint32(80)
+          w.uint64Number(obj.maxBytes)
+        }
+
+        if ((obj.submitter != null && obj.submitter !== '')) {
+          w.uint32(90)
+          w.string(obj.submitter)
+        }
+
+        if ((obj.grant != null && obj.grant !== '')) {
+          w.uint32(98)
+          w.string(obj.grant)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           taskId: '',
-          imageId: ''
+          imageId: '',
+          maxBytes: 0,
+          submitter: '',
+          grant: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -49,6 +70,18 @@ export namespace ImageRequest {
             }
             case 2: {
               obj.imageId = reader.string()
+              break
+            }
+            case 10: {
+              obj.maxBytes = reader.uint64Number()
+              break
+            }
+            case 11: {
+              obj.submitter = reader.string()
+              break
+            }
+            case 12: {
+              obj.grant = reader.string()
               break
             }
             default: {
@@ -80,6 +113,27 @@ export namespace ImageRequest {
               }
               break
             }
+            case 10: {
+              yield {
+                field: `${prefix}.maxBytes`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 11: {
+              yield {
+                field: `${prefix}.submitter`,
+                value: reader.string()
+              }
+              break
+            }
+            case 12: {
+              yield {
+                field: `${prefix}.grant`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -102,6 +156,21 @@ export namespace ImageRequest {
     value: string
   }
 
+  export interface ImageRequestMaxBytesFieldEvent {
+    field: '$.maxBytes'
+    value: number
+  }
+
+  export interface ImageRequestSubmitterFieldEvent {
+    field: '$.submitter'
+    value: string
+  }
+
+  export interface ImageRequestGrantFieldEvent {
+    field: '$.grant'
+    value: string
+  }
+
   export function encode (obj: Partial<ImageRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ImageRequest.codec())
   }
@@ -110,7 +179,7 @@ export namespace ImageRequest {
     return decodeMessage(buf, ImageRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageRequest>): Generator<ImageRequestTaskIdFieldEvent | ImageRequestImageIdFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageRequest>): Generator<ImageRequestTaskIdFieldEvent | ImageRequestImageIdFieldEvent | ImageRequestMaxBytesFieldEvent | ImageRequestSubmitterFieldEvent | ImageRequestGrantFieldEvent> {
     return streamMessage(buf, ImageRequest.codec(), opts)
   }
 }
@@ -118,6 +187,7 @@ export namespace ImageRequest {
 export interface ImageOffer {
   diffIds: string[]
   sizeBytes: number
+  layerSizes: number[]
 }
 
 export namespace ImageOffer {
@@ -142,13 +212,21 @@ export namespace ImageOffer {
           w.uint64Number(obj.sizeBytes)
         }
 
+        if (obj.layerSizes != null && obj.layerSizes.length > 0) {
+          for (const value of obj.layerSizes) {
+            w.uint32(80)
+            w.uint64Number(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           diffIds: [],
-          sizeBytes: 0
+          sizeBytes: 0,
+          layerSizes: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -169,6 +247,14 @@ export namespace ImageOffer {
               obj.sizeBytes = reader.uint64Number()
               break
             }
+            case 10: {
+              if (opts.limits?.layerSizes != null && obj.layerSizes.length === opts.limits.layerSizes) {
+                throw new MaxLengthError('Decode error - repeated field "layerSizes" had too many elements')
+              }
+
+              obj.layerSizes.push(reader.uint64Number())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -179,7 +265,8 @@ export namespace ImageOffer {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          diffIds: 0
+          diffIds: 0,
+          layerSizes: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -210,6 +297,21 @@ export namespace ImageOffer {
               }
               break
             }
+            case 10: {
+              if (opts.limits?.layerSizes != null && obj.layerSizes === opts.limits.layerSizes) {
+                throw new MaxLengthError('Streaming decode error - repeated field "layerSizes" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.layerSizes[]`,
+                index: obj.layerSizes,
+                value: reader.uint64Number()
+              }
+
+              obj.layerSizes++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -233,6 +335,12 @@ export namespace ImageOffer {
     value: number
   }
 
+  export interface ImageOfferLayerSizesFieldEvent {
+    field: '$.layerSizes[]'
+    index: number
+    value: number
+  }
+
   export function encode (obj: Partial<ImageOffer>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ImageOffer.codec())
   }
@@ -241,7 +349,7 @@ export namespace ImageOffer {
     return decodeMessage(buf, ImageOffer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageOffer>): Generator<ImageOfferDiffIdsFieldEvent | ImageOfferSizeBytesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageOffer>): Generator<ImageOfferDiffIdsFieldEvent | ImageOfferSizeBytesFieldEvent | ImageOfferLayerSizesFieldEvent> {
     return streamMessage(buf, ImageOffer.codec(), opts)
   }
 }
@@ -459,6 +567,12 @@ export namespace ImageReply {
     value: number
   }
 
+  export interface ImageReplyOfferLayerSizesFieldEvent {
+    field: '$.offer.layerSizes[]'
+    index: number
+    value: number
+  }
+
   export interface ImageReplyRefusalCodeFieldEvent {
     field: '$.refusal.code'
     value: string
@@ -477,7 +591,7 @@ export namespace ImageReply {
     return decodeMessage(buf, ImageReply.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageReply>): Generator<ImageReplyOfferDiffIdsFieldEvent | ImageReplyOfferSizeBytesFieldEvent | ImageReplyRefusalCodeFieldEvent | ImageReplyRefusalMessageFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageReply>): Generator<ImageReplyOfferDiffIdsFieldEvent | ImageReplyOfferSizeBytesFieldEvent | ImageReplyOfferLayerSizesFieldEvent | ImageReplyRefusalCodeFieldEvent | ImageReplyRefusalMessageFieldEvent> {
     return streamMessage(buf, ImageReply.codec(), opts)
   }
 }

@@ -478,6 +478,12 @@ export namespace StatusRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface StatusRequestSenderImageIdsFieldEvent {
+    field: '$.sender.imageIds[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<StatusRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StatusRequest.codec())
   }
@@ -486,7 +492,7 @@ export namespace StatusRequest {
     return decodeMessage(buf, StatusRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusRequest>): Generator<StatusRequestLinkFieldEvent | StatusRequestSenderNameFieldEvent | StatusRequestSenderVersionFieldEvent | StatusRequestSenderCapacityCpuFieldEvent | StatusRequestSenderCapacityMemoryBytesFieldEvent | StatusRequestSenderCapacityStorageBytesFieldEvent | StatusRequestSenderCapacityGpusFieldEvent | StatusRequestSenderAllocatedCpuFieldEvent | StatusRequestSenderAllocatedMemoryBytesFieldEvent | StatusRequestSenderAllocatedStorageBytesFieldEvent | StatusRequestSenderAllocatedGpusFieldEvent | StatusRequestSenderRunningFieldEvent | StatusRequestSenderQueuedFieldEvent | StatusRequestSenderLabelsFieldEvent | StatusRequestSenderExecutorHealthyFieldEvent | StatusRequestSenderExecutorDetailFieldEvent | StatusRequestSenderStorageEnforcedFieldEvent | StatusRequestSenderMembersPeerIdFieldEvent | StatusRequestSenderMembersAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusRequest>): Generator<StatusRequestLinkFieldEvent | StatusRequestSenderNameFieldEvent | StatusRequestSenderVersionFieldEvent | StatusRequestSenderCapacityCpuFieldEvent | StatusRequestSenderCapacityMemoryBytesFieldEvent | StatusRequestSenderCapacityStorageBytesFieldEvent | StatusRequestSenderCapacityGpusFieldEvent | StatusRequestSenderAllocatedCpuFieldEvent | StatusRequestSenderAllocatedMemoryBytesFieldEvent | StatusRequestSenderAllocatedStorageBytesFieldEvent | StatusRequestSenderAllocatedGpusFieldEvent | StatusRequestSenderRunningFieldEvent | StatusRequestSenderQueuedFieldEvent | StatusRequestSenderLabelsFieldEvent | StatusRequestSenderExecutorHealthyFieldEvent | StatusRequestSenderExecutorDetailFieldEvent | StatusRequestSenderStorageEnforcedFieldEvent | StatusRequestSenderMembersPeerIdFieldEvent | StatusRequestSenderMembersAddrsFieldEvent | StatusRequestSenderImageIdsFieldEvent> {
     return streamMessage(buf, StatusRequest.codec(), opts)
   }
 }
@@ -899,6 +905,12 @@ export namespace NodeRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface NodeRequestStatusSenderImageIdsFieldEvent {
+    field: '$.status.sender.imageIds[]'
+    index: number
+    value: string
+  }
+
   export interface NodeRequestAttachTaskIdFieldEvent {
     field: '$.attach.taskId'
     value: string
@@ -922,7 +934,7 @@ export namespace NodeRequest {
     return decodeMessage(buf, NodeRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRequest>): Generator<NodeRequestStatusLinkFieldEvent | NodeRequestStatusSenderNameFieldEvent | NodeRequestStatusSenderVersionFieldEvent | NodeRequestStatusSenderCapacityCpuFieldEvent | NodeRequestStatusSenderCapacityMemoryBytesFieldEvent | NodeRequestStatusSenderCapacityStorageBytesFieldEvent | NodeRequestStatusSenderCapacityGpusFieldEvent | NodeRequestStatusSenderAllocatedCpuFieldEvent | NodeRequestStatusSenderAllocatedMemoryBytesFieldEvent | NodeRequestStatusSenderAllocatedStorageBytesFieldEvent | NodeRequestStatusSenderAllocatedGpusFieldEvent | NodeRequestStatusSenderRunningFieldEvent | NodeRequestStatusSenderQueuedFieldEvent | NodeRequestStatusSenderLabelsFieldEvent | NodeRequestStatusSenderExecutorHealthyFieldEvent | NodeRequestStatusSenderExecutorDetailFieldEvent | NodeRequestStatusSenderStorageEnforcedFieldEvent | NodeRequestStatusSenderMembersPeerIdFieldEvent | NodeRequestStatusSenderMembersAddrsFieldEvent | NodeRequestAttachTaskIdFieldEvent | NodeRequestAttachFromSeqFieldEvent | NodeRequestCancelTaskIdFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRequest>): Generator<NodeRequestStatusLinkFieldEvent | NodeRequestStatusSenderNameFieldEvent | NodeRequestStatusSenderVersionFieldEvent | NodeRequestStatusSenderCapacityCpuFieldEvent | NodeRequestStatusSenderCapacityMemoryBytesFieldEvent | NodeRequestStatusSenderCapacityStorageBytesFieldEvent | NodeRequestStatusSenderCapacityGpusFieldEvent | NodeRequestStatusSenderAllocatedCpuFieldEvent | NodeRequestStatusSenderAllocatedMemoryBytesFieldEvent | NodeRequestStatusSenderAllocatedStorageBytesFieldEvent | NodeRequestStatusSenderAllocatedGpusFieldEvent | NodeRequestStatusSenderRunningFieldEvent | NodeRequestStatusSenderQueuedFieldEvent | NodeRequestStatusSenderLabelsFieldEvent | NodeRequestStatusSenderExecutorHealthyFieldEvent | NodeRequestStatusSenderExecutorDetailFieldEvent | NodeRequestStatusSenderStorageEnforcedFieldEvent | NodeRequestStatusSenderMembersPeerIdFieldEvent | NodeRequestStatusSenderMembersAddrsFieldEvent | NodeRequestStatusSenderImageIdsFieldEvent | NodeRequestAttachTaskIdFieldEvent | NodeRequestAttachFromSeqFieldEvent | NodeRequestCancelTaskIdFieldEvent> {
     return streamMessage(buf, NodeRequest.codec(), opts)
   }
 }
@@ -939,6 +951,7 @@ export interface Status {
   executorDetail: string
   storageEnforced: boolean
   members: PeerHint[]
+  imageIds: string[]
 }
 
 export namespace Status {
@@ -1122,6 +1135,13 @@ export namespace Status {
           }
         }
 
+        if (obj.imageIds != null && obj.imageIds.length > 0) {
+          for (const value of obj.imageIds) {
+            w.uint32(162)
+            w.string(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1135,7 +1155,8 @@ export namespace Status {
           executorHealthy: false,
           executorDetail: '',
           storageEnforced: false,
-          members: []
+          members: [],
+          imageIds: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1207,6 +1228,14 @@ export namespace Status {
               }))
               break
             }
+            case 20: {
+              if (opts.limits?.imageIds != null && obj.imageIds.length === opts.limits.imageIds) {
+                throw new MaxLengthError('Decode error - repeated field "imageIds" had too many elements')
+              }
+
+              obj.imageIds.push(reader.string())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1218,7 +1247,8 @@ export namespace Status {
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
           labels: 0,
-          members: 0
+          members: 0,
+          imageIds: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1320,6 +1350,21 @@ export namespace Status {
               }
 
               obj.members++
+
+              break
+            }
+            case 20: {
+              if (opts.limits?.imageIds != null && obj.imageIds === opts.limits.imageIds) {
+                throw new MaxLengthError('Streaming decode error - repeated field "imageIds" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.imageIds[]`,
+                index: obj.imageIds,
+                value: reader.string()
+              }
+
+              obj.imageIds++
 
               break
             }
@@ -1428,6 +1473,12 @@ export namespace Status {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface StatusImageIdsFieldEvent {
+    field: '$.imageIds[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<Status>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Status.codec())
   }
@@ -1436,7 +1487,7 @@ export namespace Status {
     return decodeMessage(buf, Status.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Status>): Generator<StatusNameFieldEvent | StatusVersionFieldEvent | StatusCapacityCpuFieldEvent | StatusCapacityMemoryBytesFieldEvent | StatusCapacityStorageBytesFieldEvent | StatusCapacityGpusFieldEvent | StatusAllocatedCpuFieldEvent | StatusAllocatedMemoryBytesFieldEvent | StatusAllocatedStorageBytesFieldEvent | StatusAllocatedGpusFieldEvent | StatusRunningFieldEvent | StatusQueuedFieldEvent | StatusLabelsFieldEvent | StatusExecutorHealthyFieldEvent | StatusExecutorDetailFieldEvent | StatusStorageEnforcedFieldEvent | StatusMembersPeerIdFieldEvent | StatusMembersAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Status>): Generator<StatusNameFieldEvent | StatusVersionFieldEvent | StatusCapacityCpuFieldEvent | StatusCapacityMemoryBytesFieldEvent | StatusCapacityStorageBytesFieldEvent | StatusCapacityGpusFieldEvent | StatusAllocatedCpuFieldEvent | StatusAllocatedMemoryBytesFieldEvent | StatusAllocatedStorageBytesFieldEvent | StatusAllocatedGpusFieldEvent | StatusRunningFieldEvent | StatusQueuedFieldEvent | StatusLabelsFieldEvent | StatusExecutorHealthyFieldEvent | StatusExecutorDetailFieldEvent | StatusStorageEnforcedFieldEvent | StatusMembersPeerIdFieldEvent | StatusMembersAddrsFieldEvent | StatusImageIdsFieldEvent> {
     return streamMessage(buf, Status.codec(), opts)
   }
 }
@@ -1886,6 +1937,12 @@ export namespace NodeResponse {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface NodeResponseStatusImageIdsFieldEvent {
+    field: '$.status.imageIds[]'
+    index: number
+    value: string
+  }
+
   export interface NodeResponseErrorCodeFieldEvent {
     field: '$.error.code'
     value: string
@@ -1924,7 +1981,7 @@ export namespace NodeResponse {
     return decodeMessage(buf, NodeResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeResponse>): Generator<NodeResponseStatusNameFieldEvent | NodeResponseStatusVersionFieldEvent | NodeResponseStatusCapacityCpuFieldEvent | NodeResponseStatusCapacityMemoryBytesFieldEvent | NodeResponseStatusCapacityStorageBytesFieldEvent | NodeResponseStatusCapacityGpusFieldEvent | NodeResponseStatusAllocatedCpuFieldEvent | NodeResponseStatusAllocatedMemoryBytesFieldEvent | NodeResponseStatusAllocatedStorageBytesFieldEvent | NodeResponseStatusAllocatedGpusFieldEvent | NodeResponseStatusRunningFieldEvent | NodeResponseStatusQueuedFieldEvent | NodeResponseStatusLabelsFieldEvent | NodeResponseStatusExecutorHealthyFieldEvent | NodeResponseStatusExecutorDetailFieldEvent | NodeResponseStatusStorageEnforcedFieldEvent | NodeResponseStatusMembersPeerIdFieldEvent | NodeResponseStatusMembersAddrsFieldEvent | NodeResponseErrorCodeFieldEvent | NodeResponseErrorMessageFieldEvent | NodeResponseAttachedStateFieldEvent | NodeResponseAttachedLastSeqFieldEvent | NodeResponseCancelledStateFieldEvent | NodeResponseCancelledLastSeqFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeResponse>): Generator<NodeResponseStatusNameFieldEvent | NodeResponseStatusVersionFieldEvent | NodeResponseStatusCapacityCpuFieldEvent | NodeResponseStatusCapacityMemoryBytesFieldEvent | NodeResponseStatusCapacityStorageBytesFieldEvent | NodeResponseStatusCapacityGpusFieldEvent | NodeResponseStatusAllocatedCpuFieldEvent | NodeResponseStatusAllocatedMemoryBytesFieldEvent | NodeResponseStatusAllocatedStorageBytesFieldEvent | NodeResponseStatusAllocatedGpusFieldEvent | NodeResponseStatusRunningFieldEvent | NodeResponseStatusQueuedFieldEvent | NodeResponseStatusLabelsFieldEvent | NodeResponseStatusExecutorHealthyFieldEvent | NodeResponseStatusExecutorDetailFieldEvent | NodeResponseStatusStorageEnforcedFieldEvent | NodeResponseStatusMembersPeerIdFieldEvent | NodeResponseStatusMembersAddrsFieldEvent | NodeResponseStatusImageIdsFieldEvent | NodeResponseErrorCodeFieldEvent | NodeResponseErrorMessageFieldEvent | NodeResponseAttachedStateFieldEvent | NodeResponseAttachedLastSeqFieldEvent | NodeResponseCancelledStateFieldEvent | NodeResponseCancelledLastSeqFieldEvent> {
     return streamMessage(buf, NodeResponse.codec(), opts)
   }
 }

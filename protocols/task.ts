@@ -175,6 +175,8 @@ export interface TaskSpec {
   attempt: number
   imageId?: string
   files?: TaskFiles
+  imageHolders: string[]
+  imageGrant?: string
 }
 
 export namespace TaskSpec {
@@ -472,6 +474,18 @@ export namespace TaskSpec {
           TaskFiles.codec().encode(obj.files, w)
         }
 
+        if (obj.imageHolders != null && obj.imageHolders.length > 0) {
+          for (const value of obj.imageHolders) {
+            w.uint32(162)
+            w.string(value)
+          }
+        }
+
+        if (obj.imageGrant != null) {
+          w.uint32(170)
+          w.string(obj.imageGrant)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -484,7 +498,8 @@ export namespace TaskSpec {
           network: '',
           timeoutMs: 0,
           labels: new Map<string, string>(),
-          attempt: 0
+          attempt: 0,
+          imageHolders: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -563,6 +578,18 @@ export namespace TaskSpec {
               })
               break
             }
+            case 20: {
+              if (opts.limits?.imageHolders != null && obj.imageHolders.length === opts.limits.imageHolders) {
+                throw new MaxLengthError('Decode error - repeated field "imageHolders" had too many elements')
+              }
+
+              obj.imageHolders.push(reader.string())
+              break
+            }
+            case 21: {
+              obj.imageGrant = reader.string()
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -575,7 +602,8 @@ export namespace TaskSpec {
         const obj = {
           command: 0,
           env: 0,
-          labels: 0
+          labels: 0,
+          imageHolders: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -685,6 +713,28 @@ export namespace TaskSpec {
 
               break
             }
+            case 20: {
+              if (opts.limits?.imageHolders != null && obj.imageHolders === opts.limits.imageHolders) {
+                throw new MaxLengthError('Streaming decode error - repeated field "imageHolders" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.imageHolders[]`,
+                index: obj.imageHolders,
+                value: reader.string()
+              }
+
+              obj.imageHolders++
+
+              break
+            }
+            case 21: {
+              yield {
+                field: `${prefix}.imageGrant`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -782,6 +832,17 @@ export namespace TaskSpec {
     value: number
   }
 
+  export interface TaskSpecImageHoldersFieldEvent {
+    field: '$.imageHolders[]'
+    index: number
+    value: string
+  }
+
+  export interface TaskSpecImageGrantFieldEvent {
+    field: '$.imageGrant'
+    value: string
+  }
+
   export function encode (obj: Partial<TaskSpec>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, TaskSpec.codec())
   }
@@ -790,7 +851,7 @@ export namespace TaskSpec {
     return decodeMessage(buf, TaskSpec.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskSpec>): Generator<TaskSpecIdFieldEvent | TaskSpecImageFieldEvent | TaskSpecCommandFieldEvent | TaskSpecEnvFieldEvent | TaskSpecResourcesCpuFieldEvent | TaskSpecResourcesMemoryBytesFieldEvent | TaskSpecResourcesStorageBytesFieldEvent | TaskSpecResourcesGpusFieldEvent | TaskSpecNetworkFieldEvent | TaskSpecTimeoutMsFieldEvent | TaskSpecLabelsFieldEvent | TaskSpecAttemptFieldEvent | TaskSpecImageIdFieldEvent | TaskSpecFilesInputsTargetFieldEvent | TaskSpecFilesOutputsFieldEvent | TaskSpecFilesOutputLimitBytesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskSpec>): Generator<TaskSpecIdFieldEvent | TaskSpecImageFieldEvent | TaskSpecCommandFieldEvent | TaskSpecEnvFieldEvent | TaskSpecResourcesCpuFieldEvent | TaskSpecResourcesMemoryBytesFieldEvent | TaskSpecResourcesStorageBytesFieldEvent | TaskSpecResourcesGpusFieldEvent | TaskSpecNetworkFieldEvent | TaskSpecTimeoutMsFieldEvent | TaskSpecLabelsFieldEvent | TaskSpecAttemptFieldEvent | TaskSpecImageIdFieldEvent | TaskSpecFilesInputsTargetFieldEvent | TaskSpecFilesOutputsFieldEvent | TaskSpecFilesOutputLimitBytesFieldEvent | TaskSpecImageHoldersFieldEvent | TaskSpecImageGrantFieldEvent> {
     return streamMessage(buf, TaskSpec.codec(), opts)
   }
 }
@@ -1215,6 +1276,17 @@ export namespace Submit {
     value: number
   }
 
+  export interface SubmitSpecImageHoldersFieldEvent {
+    field: '$.spec.imageHolders[]'
+    index: number
+    value: string
+  }
+
+  export interface SubmitSpecImageGrantFieldEvent {
+    field: '$.spec.imageGrant'
+    value: string
+  }
+
   export function encode (obj: Partial<Submit>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Submit.codec())
   }
@@ -1223,7 +1295,7 @@ export namespace Submit {
     return decodeMessage(buf, Submit.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Submit>): Generator<SubmitSpecIdFieldEvent | SubmitSpecImageFieldEvent | SubmitSpecCommandFieldEvent | SubmitSpecEnvFieldEvent | SubmitSpecResourcesCpuFieldEvent | SubmitSpecResourcesMemoryBytesFieldEvent | SubmitSpecResourcesStorageBytesFieldEvent | SubmitSpecResourcesGpusFieldEvent | SubmitSpecNetworkFieldEvent | SubmitSpecTimeoutMsFieldEvent | SubmitSpecLabelsFieldEvent | SubmitSpecAttemptFieldEvent | SubmitSpecImageIdFieldEvent | SubmitSpecFilesInputsTargetFieldEvent | SubmitSpecFilesOutputsFieldEvent | SubmitSpecFilesOutputLimitBytesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Submit>): Generator<SubmitSpecIdFieldEvent | SubmitSpecImageFieldEvent | SubmitSpecCommandFieldEvent | SubmitSpecEnvFieldEvent | SubmitSpecResourcesCpuFieldEvent | SubmitSpecResourcesMemoryBytesFieldEvent | SubmitSpecResourcesStorageBytesFieldEvent | SubmitSpecResourcesGpusFieldEvent | SubmitSpecNetworkFieldEvent | SubmitSpecTimeoutMsFieldEvent | SubmitSpecLabelsFieldEvent | SubmitSpecAttemptFieldEvent | SubmitSpecImageIdFieldEvent | SubmitSpecFilesInputsTargetFieldEvent | SubmitSpecFilesOutputsFieldEvent | SubmitSpecFilesOutputLimitBytesFieldEvent | SubmitSpecImageHoldersFieldEvent | SubmitSpecImageGrantFieldEvent> {
     return streamMessage(buf, Submit.codec(), opts)
   }
 }
@@ -1575,6 +1647,17 @@ export namespace MasterMessage {
     value: number
   }
 
+  export interface MasterMessageSubmitSpecImageHoldersFieldEvent {
+    field: '$.submit.spec.imageHolders[]'
+    index: number
+    value: string
+  }
+
+  export interface MasterMessageSubmitSpecImageGrantFieldEvent {
+    field: '$.submit.spec.imageGrant'
+    value: string
+  }
+
   export interface MasterMessageAckSeqFieldEvent {
     field: '$.ack.seq'
     value: number
@@ -1588,7 +1671,7 @@ export namespace MasterMessage {
     return decodeMessage(buf, MasterMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MasterMessage>): Generator<MasterMessageSubmitSpecIdFieldEvent | MasterMessageSubmitSpecImageFieldEvent | MasterMessageSubmitSpecCommandFieldEvent | MasterMessageSubmitSpecEnvFieldEvent | MasterMessageSubmitSpecResourcesCpuFieldEvent | MasterMessageSubmitSpecResourcesMemoryBytesFieldEvent | MasterMessageSubmitSpecResourcesStorageBytesFieldEvent | MasterMessageSubmitSpecResourcesGpusFieldEvent | MasterMessageSubmitSpecNetworkFieldEvent | MasterMessageSubmitSpecTimeoutMsFieldEvent | MasterMessageSubmitSpecLabelsFieldEvent | MasterMessageSubmitSpecAttemptFieldEvent | MasterMessageSubmitSpecImageIdFieldEvent | MasterMessageSubmitSpecFilesInputsTargetFieldEvent | MasterMessageSubmitSpecFilesOutputsFieldEvent | MasterMessageSubmitSpecFilesOutputLimitBytesFieldEvent | MasterMessageAckSeqFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MasterMessage>): Generator<MasterMessageSubmitSpecIdFieldEvent | MasterMessageSubmitSpecImageFieldEvent | MasterMessageSubmitSpecCommandFieldEvent | MasterMessageSubmitSpecEnvFieldEvent | MasterMessageSubmitSpecResourcesCpuFieldEvent | MasterMessageSubmitSpecResourcesMemoryBytesFieldEvent | MasterMessageSubmitSpecResourcesStorageBytesFieldEvent | MasterMessageSubmitSpecResourcesGpusFieldEvent | MasterMessageSubmitSpecNetworkFieldEvent | MasterMessageSubmitSpecTimeoutMsFieldEvent | MasterMessageSubmitSpecLabelsFieldEvent | MasterMessageSubmitSpecAttemptFieldEvent | MasterMessageSubmitSpecImageIdFieldEvent | MasterMessageSubmitSpecFilesInputsTargetFieldEvent | MasterMessageSubmitSpecFilesOutputsFieldEvent | MasterMessageSubmitSpecFilesOutputLimitBytesFieldEvent | MasterMessageSubmitSpecImageHoldersFieldEvent | MasterMessageSubmitSpecImageGrantFieldEvent | MasterMessageAckSeqFieldEvent> {
     return streamMessage(buf, MasterMessage.codec(), opts)
   }
 }

@@ -1,4 +1,4 @@
-import type { PeerId } from '@libp2p/interface'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
@@ -9,6 +9,8 @@ import { Docker } from './executor/docker-client.ts'
 import { createDockerExecutor } from './executor/docker.ts'
 import { dockerImageEngine, type ImageEngine } from './images/engine-images.ts'
 import { ImageFetcher } from './images/image-fetcher.ts'
+import { HeldImages } from './images/held-images.ts'
+import { MAX_IMAGE_HOLDERS, signImageGrant } from './images/image-grant.ts'
 import { imageServer } from './images/image-server.ts'
 import { registerImageProtocol } from './protocol/image-protocol.ts'
 import type { Executor } from './executor/executor.ts'
@@ -149,9 +151,11 @@ class Node implements CloudaiNode {
   private readonly options: NodeOptions
   private readonly keyFingerprint?: string
   private readonly imageEngine?: ImageEngine
+  /** The image IDs this node advertises (absent without an image engine). */
+  private readonly heldImages?: HeldImages
   private readonly outputStore: OutputStore
 
-  constructor (libp2p: Mesh, store: TaskStore, audit: AuditLog, options: NodeOptions, capacity: ResourceAmounts, log: Logger, keyFingerprint?: string) {
+  constructor (libp2p: Mesh, store: TaskStore, audit: AuditLog, options: NodeOptions, capacity: ResourceAmounts, log: Logger, keyFingerprint?: string, identityKey?: PrivateKey) {
     this.libp2p = libp2p
     this.peerId = libp2p.peerId
     this.name = options.name ?? hostname()
@@ -164,6 +168,8 @@ class Node implements CloudaiNode {
     const executor = options.executor ?? createDockerExecutor()
     this.imageEngine = options.imageEngine === false ? undefined : (options.imageEngine ?? (options.executor == null ? dockerImageEngine(new Docker()) : undefined))
     const imageEngine = this.imageEngine
+    const heldImages = imageEngine != null ? new HeldImages(async () => await imageEngine.imageIds()) : undefined
+    this.heldImages = heldImages
     this.health = new HealthMonitor(executor)
     this.outputStore = new OutputStore(join(options.dataDir, 'outputs'))
     this.worker = new Worker({
@@ -187,6 +193,7 @@ class Node implements CloudaiNode {
               policy: () => options.policy?.imageTransfer,
               log,
               onRefused: (peer, imageId, reason) => { this.audit.record({ peer, action: 'image-fetch', code: 'POLICY', reason: `${imageId}: ${reason}` }) },
+              onPresent: imageId => { heldImages?.touch(imageId) },
               ...(options.onImageBytes != null ? { onReceived: options.onImageBytes } : {})
             })
           }
@@ -210,7 +217,25 @@ class Node implements CloudaiNode {
       lostAfterMs: options.lostAfterMs,
       logLimitBytes: options.logLimitBytes,
       probeIntervalMs: options.probeIntervalMs,
-      ...(imageEngine != null ? { imageIdOf: async (image: string) => (await imageEngine.inspect(image))?.id } : {}),
+      ...(imageEngine != null
+        ? {
+            imageIdOf: async (image: string) => {
+              const id = (await imageEngine.inspect(image))?.id
+              if (id !== undefined) heldImages?.touch(id)
+              return id
+            },
+            ...(identityKey != null
+              ? {
+                  imageSources: async (taskId: string, imageId: string) => {
+                    const holders = this.membership.list()
+                      .filter(member => member.reachable && (member.status.imageIds ?? []).includes(imageId))
+                      .slice(0, MAX_IMAGE_HOLDERS).map(member => member.peerId.toString())
+                    return { holders, grant: holders.length > 0 ? await signImageGrant(identityKey, taskId, imageId) : '' }
+                  }
+                }
+              : {})
+          }
+        : {}),
       log
     })
     // Tests that refresh quickly see changes as quickly.
@@ -256,12 +281,19 @@ class Node implements CloudaiNode {
         ...imageServer({
           engine: this.imageEngine,
           store: this.store,
+          selfId: this.peerId.toString(),
+          isMember: peerId => this.membership.list().some(member => member.peerId.toString() === peerId),
+          policy: () => this.options.policy,
           onRefused: (peer, taskId, code, reason) => { this.audit.record({ peer, action: 'image-serve', code, reason, taskId }) },
-          onServe: (peer, imageId, held, layers) => { this.log.info({ peer, image: imageId, layersLeftOut: held, layers }, 'sending an image to a peer') }
+          onServe: (peer, imageId, held, layers) => {
+            this.heldImages?.touch(imageId)
+            this.log.info({ peer, image: imageId, layersLeftOut: held, layers }, 'sending an image to a peer')
+          }
         }),
         onFailure: (remote, err) => { this.log.warn({ peer: remote, err: err.message }, 'an image transfer to a peer ended early') }
       })
     }
+    this.heldImages?.start()
     await this.libp2p.start()
     this.membership.start()
     this.master.resume()
@@ -298,6 +330,7 @@ class Node implements CloudaiNode {
    */
   async stop (): Promise<void> {
     this.health.stop()
+    this.heldImages?.stop()
     this.membership.stop()
     this.statusFeed.stop()
     await this.worker.cancelAll()
@@ -339,7 +372,8 @@ class Node implements CloudaiNode {
       queued: this.worker.queued(),
       labels: this.options.labels ?? {},
       executorHealthy: this.health.health.healthy,
-      executorDetail: this.health.health.detail
+      executorDetail: this.health.health.detail,
+      imageIds: this.heldImages?.list() ?? []
     }
   }
 
@@ -388,6 +422,7 @@ function candidateOf (member: Member): CandidateStatus {
     labels: status.labels,
     executorHealthy: status.executorHealthy,
     executorDetail: status.executorDetail,
+    imageIds: status.imageIds,
     seenAt: member.lastSeen
   }
 }
@@ -420,5 +455,5 @@ export async function createNode (options: NodeOptions): Promise<CloudaiNode> {
         }
       : {})
   })
-  return new Node(libp2p, TaskStore.open(options.dataDir), audit, { ...options, policy }, capacity, log, swarmKey?.fingerprint)
+  return new Node(libp2p, TaskStore.open(options.dataDir), audit, { ...options, policy }, capacity, log, swarmKey?.fingerprint, key)
 }

@@ -14,6 +14,7 @@
 import { createCipheriv } from 'node:crypto'
 import { execFile } from 'node:child_process'
 import { mkdir, utimes, writeFile } from 'node:fs/promises'
+import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { initNodes, runCli, startDaemonProcess, type DaemonProcess } from '../../test/helpers/cli.ts'
@@ -49,10 +50,27 @@ async function buildImage (dir: string, name: string, from: string, bytes: numbe
   return (await docker(['image', 'inspect', '--format', '{{.Id}}', name])).trim()
 }
 
+/** CLOUDAI_BENCH_PROFILE=<dir>: each daemon writes a CPU profile there (node --cpu-prof) when it stops. */
+function profiling (name: string): Record<string, string> {
+  const dir = process.env.CLOUDAI_BENCH_PROFILE
+  return dir == null ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir} --cpu-prof-name=${name}.cpuprofile` }
+}
+
 async function timed (work: () => Promise<unknown>): Promise<number> {
   const started = performance.now()
   await work()
   return performance.now() - started
+}
+
+/** The worker's log of each transfer's phases (request, offer, …): where the time went. */
+function phasesOf (output: string): string[] {
+  return output.split('\n').filter(line => line.includes('fetched an image from a peer')).map(line => {
+    try {
+      return JSON.stringify(JSON.parse(line).phasesMs ?? {})
+    } catch {
+      return line
+    }
+  })
 }
 
 interface TaskTiming { presentMs: number, bytes: number, source: string }
@@ -108,8 +126,8 @@ export async function imageTransferBench (quick = false): Promise<BenchRow[]> {
 
     const nodes = await initNodes(dir.path, ['alpha', 'beta'] as const)
     const tag = `cloudai-bench-${process.pid}`
-    daemons.push(await startDaemonProcess(nodes.dataDirs.alpha, ['--name', 'alpha', '--mdns-tag', tag, '--gpus', '0']))
-    daemons.push(await startDaemonProcess(nodes.dataDirs.beta, ['--name', 'beta', '--mdns-tag', tag, '--gpus', '0'], { env: onB }))
+    daemons.push(await startDaemonProcess(nodes.dataDirs.alpha, ['--name', 'alpha', '--mdns-tag', tag, '--gpus', '0'], { env: profiling('alpha') }))
+    daemons.push(await startDaemonProcess(nodes.dataDirs.beta, ['--name', 'beta', '--mdns-tag', tag, '--gpus', '0'], { env: { ...onB, ...profiling('beta') } }))
     const ready = await waitFor(async () => {
       const peers = await runCli(['--data-dir', nodes.dataDirs.alpha, 'peers', '--json'])
       return peers.code === 0 && (JSON.parse(peers.stdout) as any[]).some(peer => peer.name === 'beta' && peer.reachable === true)
@@ -125,6 +143,7 @@ export async function imageTransferBench (quick = false): Promise<BenchRow[]> {
       const viaCloudai = await throughCloudai(nodes.dataDirs.alpha, image)
       if (viaCloudai.source !== 'peer') throw new Error(`the image came from the ${viaCloudai.source}, not a peer`)
       cloudaiMs.push(viaCloudai.presentMs)
+      process.stderr.write(`bench: image-transfer: cloudai ${viaCloudai.presentMs} ms, pipe ${pipeMs.at(-1)?.toFixed(0)} ms; the worker's phases ${phasesOf(daemons[1].output()).at(-1) ?? '?'}\n`)
       firstBytes = viaCloudai.bytes
       await waitFor(async () => await engine!.docker(['rmi', '-f', imageId]).then(() => true, () => false), 10_000, 200)
     }
@@ -134,12 +153,12 @@ export async function imageTransferBench (quick = false): Promise<BenchRow[]> {
     const newLayerBytes = Number((await docker(['image', 'inspect', '--format', '{{.Size}}', secondId])).trim()) - Number((await docker(['image', 'inspect', '--format', '{{.Size}}', imageId])).trim())
     const mb = (imageBytes / 1024 / 1024).toFixed(0)
     return [
-      { name: `image to a peer's engine, ${mb} MiB layer (median of ${rounds})`, value: median(cloudaiMs), unit: 'ms', baseline: 'docker save | docker load between the engines', baselineValue: median(pipeMs), note: `goal ≤ 1.1x; ${firstBytes} bytes sent (the base left out)` },
+      { name: `image to a peer's engine, ${mb} MiB layer (median of ${rounds})`, value: median(cloudaiMs), unit: 'ms', baseline: 'docker save | docker load between the engines', baselineValue: median(pipeMs), note: `goal ≤ 1.1x; ${firstBytes} bytes sent (the base left out); load ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores` },
       { name: `image to a peer's engine, ${mb} MiB layer (median of ${rounds})`, value: median(cloudaiMs), unit: 'ms', baseline: 'docker pull from the local registry', baselineValue: median(pullMs), note: 'goal ≤ 1.3x' },
       { name: 'bytes sent for a second image on the same base', value: viaCloudai.bytes, unit: 'B', baseline: 'size of its new layer', baselineValue: newLayerBytes, note: 'goal ≤ 1.05x' }
     ]
   } finally {
-    for (const daemon of daemons) await daemon.stop('SIGKILL').catch(() => null)
+    for (const daemon of daemons) await daemon.stop(process.env.CLOUDAI_BENCH_PROFILE != null ? 'SIGTERM' : 'SIGKILL').catch(() => null)
     await engine?.stop()
     await docker(['rmi', '-f', second, image]).catch(() => '')
     await docker(['rmi', registryImage]).catch(() => '')

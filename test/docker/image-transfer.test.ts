@@ -29,11 +29,11 @@ const ARCHIVE_OVERHEAD_BYTES = 64 * 1024
 let dir: { path: string, remove: () => Promise<void> }
 let engine: SecondEngine | undefined
 const tag = mdnsTag()
-const dataDirs = { alpha: '', beta: '' }
-const nodeIds = { alpha: '', beta: '' }
+const dataDirs = { alpha: '', beta: '', gamma: '' }
+const nodeIds = { alpha: '', beta: '', gamma: '' }
 const daemons: Record<string, DaemonProcess> = {}
-const images = { first: `${PREFIX}/first:1`, second: `${PREFIX}/second:1`, third: `${PREFIX}/third:1`, fourth: `${PREFIX}/fourth:1` }
-const imageIds = { first: '', second: '', third: '', fourth: '' }
+const images = { first: `${PREFIX}/first:1`, second: `${PREFIX}/second:1`, third: `${PREFIX}/third:1`, fourth: `${PREFIX}/fourth:1`, fifth: `${PREFIX}/fifth:1` }
+const imageIds = { first: '', second: '', third: '', fourth: '', fifth: '' }
 
 async function build (name: string, dockerfile: string): Promise<string> {
   const context = join(dir.path, name.replace(/[/:]/g, '_'))
@@ -43,7 +43,7 @@ async function build (name: string, dockerfile: string): Promise<string> {
   return (await docker(['image', 'inspect', '--format', '{{.Id}}', name])).trim()
 }
 
-async function cli (node: 'alpha' | 'beta', args: string[], input?: string): Promise<{ code: number | null, stdout: string, stderr: string }> {
+async function cli (node: 'alpha' | 'beta' | 'gamma', args: string[], input?: string): Promise<{ code: number | null, stdout: string, stderr: string }> {
   return await runCli(['--data-dir', dataDirs[node], ...args], { timeoutMs: BOUND_MS, ...(input != null ? { input } : {}) })
 }
 
@@ -76,17 +76,21 @@ before(async () => {
   imageIds.second = await build(images.second, `FROM ${images.first}\nRUN head -c ${SECOND_LAYER_BYTES} /dev/urandom > /blob2\nCMD ["sh", "-c", "echo second; wc -c < /blob2"]\n`)
   imageIds.third = await build(images.third, `FROM ${IMAGE}\nRUN echo third > /third\nCMD ["cat", "/third"]\n`)
   imageIds.fourth = await build(images.fourth, `FROM ${IMAGE}\nRUN echo fourth > /fourth\nCMD ["cat", "/fourth"]\n`)
-  const nodes = await initNodes(dir.path, ['alpha', 'beta'] as const)
+  imageIds.fifth = await build(images.fifth, `FROM ${IMAGE}\nRUN echo fifth > /fifth\nCMD ["cat", "/fifth"]\n`)
+  const nodes = await initNodes(dir.path, ['alpha', 'beta', 'gamma'] as const)
   Object.assign(dataDirs, nodes.dataDirs)
   Object.assign(nodeIds, nodes.peerIds)
+  // Beta takes images only from alpha: a task gamma submits must get its image from alpha, the holder gamma names.
+  await writeFile(join(dataDirs.beta, 'policy.json'), JSON.stringify({ imageTransfer: { servers: [nodeIds.alpha] } }))
   const common = ['--mdns-tag', tag, '--gpus', '0']
   daemons.alpha = await startDaemonProcess(dataDirs.alpha, ['--name', 'alpha', '--cpu', '0.5', ...common])
   daemons.beta = await startDaemonProcess(dataDirs.beta, ['--name', 'beta', '--cpu', '4', '--label', 'engine=second', ...common], { env: { DOCKER_HOST: engine.host } })
+  daemons.gamma = await startDaemonProcess(dataDirs.gamma, ['--name', 'gamma', '--cpu', '0.5', ...common])
   const ready = await waitFor(async () => {
-    const peers = await cli('alpha', ['peers', '--json'])
-    return peers.code === 0 && (JSON.parse(peers.stdout) as any[]).some(peer => peer.name === 'beta' && peer.reachable === true)
+    const peers = await cli('gamma', ['peers', '--json'])
+    return peers.code === 0 && ['alpha', 'beta'].every(name => (JSON.parse(peers.stdout) as any[]).some(peer => peer.name === name && peer.reachable === true))
   }, 30_000, 250)
-  assert.ok(ready, 'alpha never saw beta')
+  assert.ok(ready, 'gamma never saw alpha and beta')
 })
 
 after(async () => {
@@ -128,6 +132,9 @@ describe('images travel from the submitter to the worker, with no registry', () 
     const status = await cli('alpha', ['logs', taskId, '--json'])
     const received = bytesReceived(events(status.stdout))
     assert.ok(received >= SECOND_LAYER_BYTES && received < SECOND_LAYER_BYTES + ARCHIVE_OVERHEAD_BYTES, `received ${received} bytes for a ${SECOND_LAYER_BYTES}-byte layer`)
+    // The progress total is the new layer's size, not the whole image's ("… of 196 KiB", not "… of 5 MiB").
+    const total = events(status.stdout).filter(event => event.imageFetch != null).at(-1).imageFetch.totalBytes
+    assert.ok(total >= SECOND_LAYER_BYTES && total < SECOND_LAYER_BYTES + ARCHIVE_OVERHEAD_BYTES, `the progress total is ${total} bytes for a ${SECOND_LAYER_BYTES}-byte layer`)
     assert.equal(await engine!.has(imageIds.second), true)
     // Run again: now the image is in beta's engine, and the CLI says so.
     const again = await cli('alpha', ['task', 'beta', images.second])
@@ -141,6 +148,28 @@ describe('images travel from the submitter to the worker, with no registry', () 
     assert.match(run.stdout, /^fourth$/m)
     assert.match(run.stdout + run.stderr, /image fetched from peer/)
     assert.equal(await engine!.has(imageIds.fourth), true)
+  })
+
+  test('another member as the source: gamma names alpha, whose peers entry lists the image, and alpha serves beta on gamma\'s grant', async () => {
+    // peers --json lists the image IDs a peer's engine holds.
+    const peers = JSON.parse((await cli('gamma', ['peers', '--json'])).stdout) as any[]
+    assert.ok(peers.find(peer => peer.name === 'alpha').imageIds.includes(imageIds.fifth), 'alpha advertises the image')
+    assert.ok(!peers.find(peer => peer.name === 'beta').imageIds.includes(imageIds.fifth), 'beta lacks it')
+    const run = await cli('gamma', ['task', 'beta', images.fifth, '--json'])
+    assert.equal(run.code, 0, run.stderr)
+    const all = events(run.stdout)
+    assert.equal(output(all), 'fifth\n')
+    // Beta's policy takes images only from alpha: it came from alpha, not from gamma, its submitter.
+    assert.deepEqual(all.find(event => event.imageSource != null)?.imageSource, { kind: 'peer', peer: nodeIds.alpha })
+    assert.equal(servedLines(imageIds.fifth), 1, 'alpha sent the image once')
+    assert.equal(await engine!.has(imageIds.fifth), true)
+  })
+
+  test('task auto --explain prefers a worker that holds the image already, and says so', async () => {
+    // After the first test beta holds the first image; alpha (and gamma) hold it too, but the task does not fit their 0.5 CPU.
+    const run = await cli('alpha', ['task', 'auto', images.first, '--explain'])
+    assert.equal(run.code, 0, run.stderr)
+    assert.match(run.stdout + run.stderr, /beta.*holds the image already \(no transfer\)/s)
   })
 
   test('ten tasks needing one missing image: one transfer, ten right results', async () => {

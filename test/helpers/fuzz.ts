@@ -121,6 +121,7 @@ let ids = 0
 export function wireSpec (overrides: Partial<WireTaskSpec> = {}): WireTaskSpec {
   return {
     id: `fuzz-${Date.now().toString(36)}-${++ids}`,
+    imageHolders: [],
     image: SIM_IMAGE,
     command: ['exit:0'],
     env: new Map([['A', 'b']]),

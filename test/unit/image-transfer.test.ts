@@ -3,14 +3,18 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import { describe, test } from 'node:test'
 import { extract as tarExtract, pack as tarPack } from 'tar-stream'
-import type { ImageEngine, ImageFacts } from '../../node/src/images/engine-images.ts'
-import { ImageFetcher, type ImageOrigin } from '../../node/src/images/image-fetcher.ts'
+import { layerSizesFromHistory, type ImageEngine, type ImageFacts } from '../../node/src/images/engine-images.ts'
+import { bytesToTravel, ImageFetcher, type ImageOrigin } from '../../node/src/images/image-fetcher.ts'
 import { imageServer } from '../../node/src/images/image-server.ts'
 import { chainIds } from '../../node/src/images/layer-chain.ts'
-import { registerImageProtocol, type ImageHost } from '../../node/src/protocol/image-protocol.ts'
+import { registerImageProtocol, requestImage, type ImageHost } from '../../node/src/protocol/image-protocol.ts'
 import { TaskState } from '../../node/src/protocol/task-messages.ts'
 import { DEFAULT_IMAGE_TRANSFER, type ImageTransferPolicy } from '../../node/src/worker/policy.ts'
 import { MemoryNetwork, type MemoryPeer } from '../helpers/memory-peers.ts'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { signImageGrant } from '../../node/src/images/image-grant.ts'
+import { DEFAULT_POLICY, type WorkerPolicy } from '../../node/src/worker/policy.ts'
 import { storedEvent, storedSpec, tempStore } from '../helpers/store.ts'
 
 /**
@@ -71,6 +75,10 @@ class MemoryEngine implements ImageEngine {
 
   async inspect (reference: string): Promise<ImageFacts | undefined> {
     return this.images.get(reference)
+  }
+
+  async imageIds (): Promise<string[]> {
+    return [...this.images.keys()].reverse()
   }
 
   async heldChainIds (): Promise<Set<string>> {
@@ -138,11 +146,11 @@ async function pair (host: (holder: MemoryPeer) => ImageHost, policy: Partial<Im
 }
 
 /** A holder that offers `image` and sends whatever `send` yields as its export. */
-function holderSending (image: TestImage, send: (held: number[]) => AsyncIterable<Uint8Array>, sizeBytes = 1000): ImageHost & { exports: number } {
+function holderSending (image: TestImage, send: (held: number[]) => AsyncIterable<Uint8Array>, sizeBytes = 1000, layerSizes: number[] = []): ImageHost & { exports: number } {
   const host = {
     exports: 0,
-    offer: async () => ({ offer: { diffIds: image.diffIds, sizeBytes } }),
-    export: async (_id: string, held: number[]) => { host.exports++; return send(held) }
+    offer: async () => ({ offer: { diffIds: image.diffIds, sizeBytes, layerSizes } }),
+    export: async (_id: string, _offer: unknown, held: Promise<number[]>) => { host.exports++; return send(await held) }
   }
   return host
 }
@@ -203,11 +211,29 @@ describe('image transfer: an honest holder', () => {
     const base = makeImage([layerA])
     const image = makeImage([layerA, layerB])
     const asked: number[][] = []
-    const p = await pair(() => holderSending(image, held => { asked.push(held); return (async function * () { yield * chunksOf(archiveWithout) })() }))
+    const p = await pair(() => holderSending(image, held => { asked.push(held); return (async function * () { yield * chunksOf(archiveWithout) })() }, layerA.byteLength + layerB.byteLength, [layerA.byteLength, layerB.byteLength]))
     const archiveWithout = await archive(image, { without: new Set([0]) })
     p.engine.images.set(base.id, { id: base.id, diffIds: base.diffIds, sizeBytes: 0, repoTags: null, files: [] })
-    assert.equal((await fetchOnce(p, image)).kind, 'peer')
+    const totals = new Set<number>()
+    assert.equal((await p.fetcher.ensure({ imageId: image.id, taskId: 'task-1', submitter: p.holder.peerId.toString() }, report => { totals.add(report.totalBytes) })).kind, 'peer')
     assert.deepEqual(asked, [[0]])
+    // Progress counts against what travels (the layer the worker lacked), not the whole image.
+    assert.deepEqual([...totals], [layerB.byteLength])
+  })
+
+  test('progress without layer sizes: the whole image when it all travels, unknown (0) when some is left out', () => {
+    const offer = { diffIds: ['a', 'b'], sizeBytes: 300, layerSizes: [] }
+    assert.equal(bytesToTravel(offer, new Set()), 300)
+    assert.equal(bytesToTravel(offer, new Set([0])), 0)
+    assert.equal(bytesToTravel({ ...offer, layerSizes: [100, 200] }, new Set([1])), 100)
+  })
+
+  test('layer sizes from an engine\'s history: exact only when as many steps made a layer as the image has', () => {
+    const history = [{ Size: 30 }, { Size: 0 }, { Size: 20 }, { Size: 10 }]
+    assert.deepEqual(layerSizesFromHistory(history, 3), [10, 20, 30])
+    // A step whose layer is empty cannot be told from a step without a layer.
+    assert.equal(layerSizesFromHistory(history, 4), undefined)
+    assert.equal(layerSizesFromHistory([{ Size: 'x' }, { Size: -1 }, { Size: 2 ** 60 }], 1), undefined)
   })
 
   test('ten tasks needing the image at once: one transfer, and each task is told where it came from', async () => {
@@ -226,6 +252,46 @@ describe('image transfer: an honest holder', () => {
     assert.equal(p.engine.loads, 1)
     for (const origin of origins) assert.equal(origin.kind, 'peer')
     assert.equal(p.fetcher.inFlight, 0)
+  })
+})
+
+describe('image transfer: a holder serving two workers at once', () => {
+  test('both get their image, and the holder\'s bytes go to them in equal shares while both fetch (counted, not timed)', async () => {
+    const MiB = 1024 * 1024
+    const images = [makeImage([randomBytes(6 * MiB)]), makeImage([randomBytes(6 * MiB)])]
+    const archives = await Promise.all(images.map(async image => await archive(image)))
+    const network = new MemoryNetwork()
+    const holder = await network.peer()
+    /** Bytes each export has handed over so far; and when the first export ended, how much the other had. */
+    const pulled = [0, 0]
+    let otherAtFirstEnd: number | undefined
+    await registerImageProtocol(holder, {
+      offer: async (_remote, _taskId, imageId) => ({ offer: { diffIds: images.find(image => image.id === imageId)!.diffIds, sizeBytes: 0, layerSizes: [] } }),
+      export: async (imageId) => {
+        const which = images.findIndex(image => image.id === imageId)
+        return (async function * () {
+          for await (const chunk of chunksOf(archives[which], 64 * 1024)) {
+            pulled[which] += chunk.byteLength
+            yield chunk
+          }
+          otherAtFirstEnd ??= pulled[1 - which]
+        })()
+      }
+    })
+    const fetches = images.map(async image => {
+      const worker = await network.peer()
+      const engine = new MemoryEngine()
+      const fetcher = new ImageFetcher({ engine, dialer: worker, selfId: worker.peerId.toString(), policy: () => DEFAULT_IMAGE_TRANSFER })
+      const origin = await fetcher.ensure({ imageId: image.id, taskId: 'task-1', submitter: holder.peerId.toString() }, () => {})
+      return { origin, held: engine.images.has(image.id) }
+    })
+    for (const { origin, held } of await Promise.all(fetches)) {
+      assert.equal(origin.kind, 'peer')
+      assert.ok(held)
+    }
+    // When the first export was done, the second had handed over nearly as much: the share
+    // keeps them within a piece of each other, plus what one worker's credit let it run ahead.
+    assert.ok(otherAtFirstEnd !== undefined && otherAtFirstEnd >= archives[0].byteLength - 2 * MiB, `when one export ended (${archives[0].byteLength} bytes), the other had handed over ${otherAtFirstEnd}`)
   })
 })
 
@@ -331,7 +397,7 @@ describe('image transfer: hostile holders leave nothing in the engine', () => {
   test('an image larger than the limit is refused before any of it travels', async () => {
     const host = holderSending(image, () => chunksOf(Buffer.alloc(0)), 20 * 2 ** 30)
     const p = await pair(() => host, { maxBytes: 2 ** 30 })
-    assertRefused(await fetchOnce(p, image), /more than this node's limit/)
+    assertRefused(await fetchOnce(p, image), /more than the asking node's limit of 1073741824/)
     assert.equal(host.exports, 0)
   })
 })
@@ -362,6 +428,66 @@ describe('image transfer: who may have and give images', () => {
     assert.equal(audit.length, 4)
     for (const line of audit) assert.match(line, new RegExp(`^${workerId} theirs-\\d FORBIDDEN `))
     assert.equal(p.engine.images.size, 0)
+  })
+
+  test('a member other than the submitter serves the image on the submitter\'s grant, once the submitter cannot; a bad grant, a stranger\'s or a narrower policy is refused and audited', async () => {
+    const image = makeImage([layerA])
+    const whole = await archive(image)
+    const network = new MemoryNetwork()
+    const holder = await network.peer()
+    // The submitter is not on the network at all: it went away after sending the task.
+    const submitterKey = await generateKeyPair('Ed25519')
+    const submitter = peerIdFromPrivateKey(submitterKey).toString()
+    const holderEngine = new MemoryEngine()
+    holderEngine.images.set(image.id, { id: image.id, diffIds: image.diffIds, sizeBytes: whole.byteLength, repoTags: null, files: [] })
+    holderEngine.export = async () => chunksOf(whole)
+    const audit: string[] = []
+    let members = new Set([submitter])
+    let holderPolicy: WorkerPolicy = DEFAULT_POLICY
+    await registerImageProtocol(holder, imageServer({
+      engine: holderEngine,
+      store: tempStore(),
+      selfId: holder.peerId.toString(),
+      isMember: peerId => members.has(peerId),
+      policy: () => holderPolicy,
+      onRefused: (peer, taskId, code, reason) => { audit.push(`${taskId} ${code} ${reason}`) }
+    }))
+    const fetchVia = async (grant: string, taskId = 'their-1'): Promise<{ origin: ImageOrigin, engine: MemoryEngine }> => {
+      const worker = await network.peer()
+      const engine = new MemoryEngine()
+      const fetcher = new ImageFetcher({ engine, dialer: worker, selfId: worker.peerId.toString(), policy: () => DEFAULT_IMAGE_TRANSFER, retryDelaysMs: [1] })
+      const origin = await fetcher.ensure({ imageId: image.id, taskId, submitter, holders: [holder.peerId.toString()], grant }, () => {})
+      return { origin, engine }
+    }
+    const grant = await signImageGrant(submitterKey, 'their-1', image.id)
+    const served = await fetchVia(grant)
+    assert.deepEqual(served.origin, { kind: 'peer', peer: holder.peerId.toString() })
+    assert.ok(served.engine.images.has(image.id))
+    assert.equal(audit.length, 0)
+
+    const refusals: Array<[string, () => Promise<{ origin: ImageOrigin, engine: MemoryEngine }>, RegExp]> = [
+      ['a grant for another task', async () => await fetchVia(grant, 'their-2'), /is not .* signature for task their-2/],
+      ['a grant signed by another key', async () => await fetchVia(await signImageGrant(await generateKeyPair('Ed25519'), 'their-1', image.id)), /is not .* signature/],
+      ['no grant at all', async () => await fetchVia(''), /is not .* signature/],
+      ['a submitter the holder does not know as a member', async () => { members = new Set(); return await fetchVia(grant) }, /not a member this node knows/],
+      ['a holder whose policy limits images', async () => { members = new Set([submitter]); holderPolicy = { ...DEFAULT_POLICY, images: ['registry.lan/'] }; return await fetchVia(grant) }, /limits images by name/],
+      ['a holder whose policy takes tasks only from others', async () => { holderPolicy = { ...DEFAULT_POLICY, submitters: ['12D3KooWSomeoneElse'] }; return await fetchVia(grant) }, /does not take tasks from/]
+    ]
+    for (const [what, attempt, why] of refusals) {
+      const { origin, engine } = await attempt()
+      assert.equal(origin.kind, 'absent', what)
+      // The submitter was asked first (once: it cannot be reached, and there is another source), and why it failed is said too.
+      assert.match((origin as { why: string }).why, new RegExp(`^fetching it from ${submitter} failed: .*; fetching it from ${holder.peerId.toString()} \\(a holder the submitter named\\) failed: .*FORBIDDEN`), what)
+      assert.match(audit.at(-1) ?? '', why, what)
+      assert.equal(engine.images.size, 0, what)
+    }
+    assert.equal(audit.length, refusals.length)
+    // A request whose submitter or grant is far too long is not read as one: the stream is reset.
+    const asker = await network.peer()
+    for (const junk of [{ submitter: 'x'.repeat(200), grant: grant }, { submitter, grant: 'A'.repeat(300) }]) {
+      await assert.rejects(requestImage(asker, holder.peerId, { taskId: 'their-1', imageId: image.id, maxBytes: 0, ...junk }, AbortSignal.timeout(5_000)))
+    }
+    assert.equal(audit.length, refusals.length, 'nothing was offered or audited for them')
   })
 
   test('a worker whose policy takes no images from peers, or not from this one, asks nobody and says why', async () => {

@@ -32,6 +32,7 @@ before(async () => {
 /** A Status as it arrives off the wire, valid unless a test changes a field. */
 function wireStatus (overrides: Partial<Status> = {}): Status {
   return {
+    imageIds: [],
     name: 'worker-1',
     version: '0.1.0',
     capacity: { cpu: 4, memoryBytes: 8 * 2 ** 30, storageBytes: 100 * 2 ** 30, gpus: 1 },
@@ -151,6 +152,7 @@ test('encodeStatus → encode → decode (with limits) → validateStatus preser
     executorHealthy: false,
     executorDetail: 'no answer within 3000 ms',
     storageEnforced: true,
+    imageIds: [`sha256:${'e'.repeat(64)}`, `sha256:${'0'.repeat(64)}`],
     members: [
       { peerId: peerA, addrs: [multiaddr('/ip4/192.168.1.20/tcp/7421'), multiaddr('/ip6/::1/tcp/7421')] },
       { peerId: peerB, addrs: [] }
@@ -188,11 +190,12 @@ test('round trip property: any valid status survives the wire unchanged', () => 
     labels: fc.dictionary(text(1), text(0), { maxKeys: 8 }),
     executorHealthy: fc.boolean(),
     executorDetail: text(0),
-    storageEnforced: fc.boolean()
+    storageEnforced: fc.boolean(),
+    imageIds: fc.array(fc.integer({ min: 0, max: 2 ** 31 }).map(n => `sha256:${n.toString(16).padStart(64, '0')}`), { maxLength: 4 })
   })
   fc.assert(fc.property(status, partial => {
     // fast-check may build null-prototype records; the decoder builds plain objects.
-    const original: PeerStatus = { ...partial, capacity: { ...partial.capacity }, allocated: { ...partial.allocated }, labels: { ...partial.labels }, members: [] }
+    const original: PeerStatus = { ...partial, capacity: { ...partial.capacity }, allocated: { ...partial.allocated }, labels: { ...partial.labels }, members: [], imageIds: [...partial.imageIds] }
     const decoded = Status.decode(Status.encode(encodeStatus(original)), { limits: STATUS_DECODE_LIMITS })
     assert.deepEqual(validateStatus(decoded), original)
   }), { numRuns: 300 })

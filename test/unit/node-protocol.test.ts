@@ -177,6 +177,7 @@ async function assertRequestFails (fake: MemoryPeer, expected: string | string[]
 
 function validStatus (overrides: Partial<Status> = {}): Status {
   return {
+    imageIds: [],
     name: 'fake',
     version: '0.0.0',
     capacity: { cpu: 1, memoryBytes: 1, storageBytes: 1, gpus: 0 },

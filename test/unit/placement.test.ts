@@ -597,3 +597,27 @@ test('PendingPlacements: a placement counts on a status probed before the worker
   pending.ended('t1')
   pending.ended('never-placed')
 })
+
+test('auto prefers, among peers the task fits on now, one that holds its image unless another is clearly less loaded, and says so', async () => {
+  const imageId = `sha256:${'a'.repeat(64)}`
+  // The holder is a little busier than the idle peer: spread alone would choose the idle one.
+  const holder = loaded('holder', 0.25, { imageIds: [`sha256:${'b'.repeat(64)}`, imageId] })
+  const idle = peer('idle')
+  const chosen = await place([idle, holder], request({ imageId }), recordingProbe().probe)
+  assert.equal(chosen.choices[0].name, 'holder')
+  assert.match(chosen.choices[0].reason, /^holds the image already \(no transfer\), least loaded of 1 probed that fit now and hold it/)
+  // Without an image ID, or with one nobody holds, the load decides as before, and --explain says no peer holds it.
+  assert.equal((await place([idle, holder], request(), recordingProbe().probe)).choices[0].name, 'idle')
+  const nobody = await place([idle, holder], request({ imageId: `sha256:${'c'.repeat(64)}` }), recordingProbe().probe)
+  assert.equal(nobody.choices[0].name, 'idle')
+  assert.match(nobody.choices[0].reason, /none of them holds the image/)
+  // A holder far busier (half its CPU taken) loses to an idle peer; a full one loses to any peer with room.
+  assert.equal((await place([idle, loaded('busy-holder', 2, { imageIds: [imageId] })], request({ imageId }), recordingProbe().probe)).choices[0].name, 'idle')
+  const full = loaded('full-holder', 4, { imageIds: [imageId] })
+  assert.equal((await place([idle, full], request({ imageId }), recordingProbe().probe)).choices[0].name, 'idle')
+  assert.ok(score(full, NEED, 'spread', imageId) > score(idle, NEED, 'spread', imageId))
+  // Copies of a batch still spread: the holder takes one, the next goes where there is less load.
+  const batch = await place([peer('a', { imageIds: [imageId] }), peer('b'), peer('c')], request({ imageId, count: 3 }), recordingProbe().probe)
+  assert.deepEqual(batch.choices.map(choice => choice.name).sort(), ['a', 'b', 'c'])
+  assert.equal(batch.choices[0].name, 'a')
+})

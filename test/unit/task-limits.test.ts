@@ -36,6 +36,7 @@ const wireResources = fc.record({
 function wireSpec (resources: WireTaskSpec['resources']): WireTaskSpec {
   return {
     id: 'limits-1',
+    imageHolders: [],
     image: '127.0.0.1:5000/cloudai/busybox:1',
     command: ['true'],
     env: new Map(),

@@ -37,6 +37,7 @@ const PROGRESS = [TaskState.PENDING, TaskState.QUEUED, TaskState.PULLING, TaskSt
 /** A spec as it arrives off the wire, valid unless a test changes a field. */
 function wireSpec (overrides: Partial<WireTaskSpec> = {}): WireTaskSpec {
   return {
+    imageHolders: [],
     id: 'm1abc-0123456789ab',
     image: '127.0.0.1:5000/cloudai/busybox:1',
     command: ['sh', '-c', 'echo hi; exit 7'],
@@ -356,4 +357,34 @@ test('eventToJson keeps each detail with its camelCase field names and an ISO ti
   assert.equal(eventToJson({ ...base, state: TaskState.QUEUED, queuedPosition: 0 }).queuedPosition, 0)
   assert.equal(eventToJson({ ...base, state: TaskState.RUNNING, containerId: 'abc' }).containerId, 'abc')
   assert.deepEqual(Object.keys(eventToJson(base)).sort(), ['seq', 'state', 'taskId', 'time'])
+})
+
+test('image holders and grant: kept when well formed; too many, not peer IDs, an over-long or non-base64 grant, or either without an image ID are refused', async () => {
+  const { generateKeyPair } = await import('@libp2p/crypto/keys')
+  const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
+  const { MAX_IMAGE_HOLDERS, signImageGrant, verifyImageGrant } = await import('../../node/src/images/image-grant.ts')
+  const imageId = `sha256:${'f'.repeat(64)}`
+  const key = await generateKeyPair('Ed25519')
+  const holder = peerIdFromPrivateKey(key).toString()
+  const grant = await signImageGrant(key, 'm1abc-0123456789ab', imageId)
+  const kept = validateSpec(wireSpec({ imageId, imageHolders: [holder], imageGrant: grant }))
+  assert.deepEqual(kept.imageHolders, [holder])
+  assert.equal(kept.imageGrant, grant)
+  assert.equal(validateSpec(wireSpec({ imageId })).imageHolders, undefined, 'no holders: the field is left out')
+  assertRefused(wireSpec({ imageId, imageHolders: Array.from({ length: MAX_IMAGE_HOLDERS + 1 }, () => holder) }), 'too many holders')
+  assertRefused(wireSpec({ imageId, imageHolders: ['../../etc/passwd'] }), 'a holder that is not a peer ID')
+  assertRefused(wireSpec({ imageId, imageHolders: ['x'.repeat(1000)] }), 'an endless holder')
+  assertRefused(wireSpec({ imageId, imageGrant: 'A'.repeat(10_000) }), 'an over-long grant')
+  assertRefused(wireSpec({ imageId, imageGrant: 'not base64!' }), 'a grant that is not base64')
+  assertRefused(wireSpec({ imageHolders: [holder], imageGrant: grant }), 'holders without an image ID')
+  // More holders than the decode limit fail on the wire, before anything is allocated for them.
+  const flood = MasterMessage.encode({ submit: { spec: wireSpec({ imageId, imageHolders: Array.from({ length: 10_000 }, () => holder) }) } })
+  assert.throws(() => decodeAsWorker(flood))
+  // A grant checks out only for its own task, image and signer; junk is false, never a throw.
+  assert.equal(await verifyImageGrant(holder, 'm1abc-0123456789ab', imageId, grant), true)
+  assert.equal(await verifyImageGrant(holder, 'm1abc-other', imageId, grant), false)
+  assert.equal(await verifyImageGrant(holder, 'm1abc-0123456789ab', `sha256:${'e'.repeat(64)}`, grant), false)
+  for (const [signer, junk] of [[holder, ''], [holder, 'AAAA'], [holder, 'x'.repeat(300)], ['not-a-peer-id', grant], ['', grant]]) {
+    assert.equal(await verifyImageGrant(signer, 'm1abc-0123456789ab', imageId, junk), false, `${signer.slice(0, 20)} ${junk.slice(0, 20)}`)
+  }
 })

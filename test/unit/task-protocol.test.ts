@@ -133,6 +133,7 @@ let rawIds = 0
 function wireSpec (command: string[], overrides: Partial<WireTaskSpec> = {}): WireTaskSpec {
   return {
     id: `raw-${Date.now().toString(36)}-${++rawIds}`,
+    imageHolders: [],
     image: SIM_IMAGE,
     command,
     env: new Map(),

@@ -7,12 +7,17 @@ import { chainIds } from './layer-chain.ts'
 export const MAX_IMAGES_SCANNED = 500
 /** The engine's answer to a load is a few lines; more than this is not an answer. */
 const MAX_LOAD_REPLY_BYTES = 1024 * 1024
+/** Inspects of a scan in flight at once: a worker with hundreds of images scans them in a fraction of the time, without a burst the engine queues. */
+const INSPECTS_AT_ONCE = 8
 
 export interface ImageFacts {
   id: string
   diffIds: string[]
   sizeBytes: number
 }
+
+/** One entry of an engine's history of an image (`GET /images/{id}/history`), newest first. */
+interface HistoryEntry { Size?: unknown }
 
 /**
  * What the image transfer needs of an engine: look an image up, export one, load one,
@@ -21,6 +26,10 @@ export interface ImageFacts {
 export interface ImageEngine {
   /** The image's facts by name or ID, or undefined when the engine lacks it. */
   inspect(reference: string): Promise<ImageFacts | undefined>
+  /** Each layer's size, at the places of `diffIds`, or undefined when the engine cannot tell (progress only). */
+  layerSizes?(id: string, diffIds: readonly string[]): Promise<number[] | undefined>
+  /** The IDs of the engine's images, newest first. */
+  imageIds(): Promise<string[]>
   /** The chain IDs of every layer of the engine's newest images (at most MAX_IMAGES_SCANNED). */
   heldChainIds(): Promise<Set<string>>
   /** The engine's export of one image (`docker save` format), as it streams. */
@@ -32,6 +41,8 @@ export interface ImageEngine {
 }
 
 export function dockerImageEngine (docker: Docker): ImageEngine {
+  /** Each listed image's chain IDs (at most MAX_IMAGES_SCANNED entries: pruned to the engine's list on every scan). */
+  const layersOf = new Map<string, string[]>()
   return {
     async inspect (reference) {
       try {
@@ -42,18 +53,34 @@ export function dockerImageEngine (docker: Docker): ImageEngine {
         throw err
       }
     },
+    async layerSizes (id, diffIds) {
+      const history = await docker.getImage(id).history().catch(() => undefined) as HistoryEntry[] | undefined
+      return Array.isArray(history) ? layerSizesFromHistory(history, diffIds.length) : undefined
+    },
+    async imageIds () {
+      return (await docker.listImages()).sort((a, b) => b.Created - a.Created).map(image => image.Id)
+    },
     async heldChainIds () {
       const images = (await docker.listImages()).sort((a, b) => b.Created - a.Created).slice(0, MAX_IMAGES_SCANNED)
-      const held = new Set<string>()
-      for (const image of images) {
-        const info = await docker.getImage(image.Id).inspect().catch(() => undefined)
-        for (const chainId of chainIds(info?.RootFS?.Layers ?? [])) held.add(chainId)
+      // An image ID names its layers for good: each is inspected once in the node's life, not once per transfer.
+      const listed = new Set(images.map(image => image.Id))
+      for (const id of layersOf.keys()) if (!listed.has(id)) layersOf.delete(id)
+      const unknown = images.map(image => image.Id).filter(id => !layersOf.has(id))
+      for (let at = 0; at < unknown.length; at += INSPECTS_AT_ONCE) {
+        await Promise.all(unknown.slice(at, at + INSPECTS_AT_ONCE).map(async id => {
+          const info = await docker.getImage(id).inspect().catch(() => undefined)
+          if (info != null) layersOf.set(id, chainIds(info.RootFS?.Layers ?? []))
+        }))
       }
+      const held = new Set<string>()
+      for (const id of listed) for (const chainId of layersOf.get(id) ?? []) held.add(chainId)
       return held
     },
     async export (id, signal) {
       const stream = await docker.getImage(id).get() as unknown as Readable
-      signal.addEventListener('abort', () => { stream.destroy() }, { once: true })
+      // The transfer may have ended while the engine started the export.
+      if (signal.aborted) stream.destroy()
+      else signal.addEventListener('abort', () => { stream.destroy() }, { once: true })
       return stream
     },
     async load (archive, signal) {
@@ -95,4 +122,15 @@ export function dockerImageEngine (docker: Docker): ImageEngine {
       }
     }
   }
+}
+
+/**
+ * The engine's history has an entry per build step, newest first, with the size of the
+ * layer the step made and 0 for a step that made none. A step's layer of 0 bytes cannot
+ * be told from a step without one: the sizes are known only when exactly as many entries
+ * have a size as the image has layers.
+ */
+export function layerSizesFromHistory (history: readonly HistoryEntry[], layers: number): number[] | undefined {
+  const sizes = history.map(entry => entry.Size).filter((size): size is number => typeof size === 'number' && Number.isSafeInteger(size) && size > 0).reverse()
+  return sizes.length === layers ? sizes : undefined
 }

@@ -2,7 +2,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from 'pino'
 import { CloudaiError, ImageMismatchError, ImageTransferBrokenError, ImageTransferError, toError } from '../errors.ts'
 import { silentLogger } from '../logger.ts'
-import { requestImage } from '../protocol/image-protocol.ts'
+import { requestImage, type ImageOffer } from '../protocol/image-protocol.ts'
 import type { StreamDialer } from '../protocol/peer-streams.ts'
 import { DEFAULT_IMAGE_TRANSFER, type ImageTransferPolicy } from '../worker/policy.ts'
 import type { ImageEngine } from './engine-images.ts'
@@ -20,7 +20,7 @@ export const IMAGE_TRANSFER_TIMEOUT_MS = 30 * 60_000
 export interface ImageFetchProgress {
   peer: string
   doneBytes: number
-  /** The holder's size of the image when every layer travels; 0 when some are left out (the rest's size is not known). */
+  /** The size of the layers that travel (all of the holder's image, or those the worker lacks); 0 when the holder could not tell. */
   totalBytes: number
   bytesPerSecond: number
 }
@@ -32,18 +32,30 @@ export interface ImageNeed {
   imageId: string
   /** The task that names the image (the holder checks it is one of its own, sent to us). */
   taskId: string
-  /** Its submitter: the peer asked for the image. */
+  /** Its submitter: the peer asked for the image first. */
   submitter: string
+  /** Members the submitter saw holding the image, asked in turn when the submitter cannot send it. */
+  holders?: string[]
+  /** The submitter's grant for the task and image, which those holders check. */
+  grant?: string
+}
+
+/** One peer to ask for an image, and on whose behalf (a holder other than the submitter shows the submitter's grant). */
+interface Source {
+  peer: string
+  grant?: string
 }
 
 export interface ImageFetcherInit {
   engine: ImageEngine
   dialer: StreamDialer
-  /** This node's peer ID: a task sent by this node finds its image in this engine or nowhere. */
+  /** This node's peer ID: never asked for an image (the engine was looked in first). */
   selfId: string
   policy: () => ImageTransferPolicy | undefined
   /** A refusal by this worker's policy, for the audit log. */
   onRefused?: (peer: string, imageId: string, reason: string) => void
+  /** A task's image is in this engine now (found there or fetched): the node advertises it. */
+  onPresent?: (imageId: string) => void
   /** Bytes of an image received from a peer, as they arrive (the daemon's metrics count them). */
   onReceived?: (bytes: number) => void
   /** Overrides IMAGE_TRANSFER_RETRY_DELAYS_MS (tests). */
@@ -80,15 +92,21 @@ export class ImageFetcher {
   }
 
   async ensure (need: ImageNeed, onProgress: (progress: ImageFetchProgress) => void): Promise<ImageOrigin> {
-    if (await this.init.engine.inspect(need.imageId) !== undefined) return { kind: 'engine' }
+    if (await this.init.engine.inspect(need.imageId) !== undefined) {
+      this.init.onPresent?.(need.imageId)
+      return { kind: 'engine' }
+    }
     const policy = this.init.policy() ?? DEFAULT_IMAGE_TRANSFER
-    if (need.submitter === this.init.selfId) return { kind: 'absent', why: 'this node\'s engine lacks it' }
-    if (!policy.accept) return this.refused(need, 'this node\'s policy takes no images from peers (imageTransfer.accept)')
-    if (policy.servers != null && !policy.servers.includes(need.submitter)) return this.refused(need, `this node's policy takes images only from ${policy.servers.length} listed peers (imageTransfer.servers), and ${need.submitter} is not one`)
+    const candidates: Source[] = [{ peer: need.submitter }, ...(need.holders ?? []).filter(peer => peer !== need.submitter).map(peer => ({ peer, ...(need.grant != null ? { grant: need.grant } : {}) }))]
+      .filter(source => source.peer !== this.init.selfId)
+    if (candidates.length === 0) return { kind: 'absent', why: 'this node\'s engine lacks it' }
+    if (!policy.accept) return this.refused(need, need.submitter, 'this node\'s policy takes no images from peers (imageTransfer.accept)')
+    const sources = policy.servers == null ? candidates : candidates.filter(source => policy.servers!.includes(source.peer))
+    if (sources.length === 0) return this.refused(need, need.submitter, `this node's policy takes images only from ${policy.servers!.length} listed peers (imageTransfer.servers), and ${candidates.map(source => source.peer).join(', ')} ${candidates.length === 1 ? 'is' : 'are'} not among them`)
     let transfer = this.transfers.get(need.imageId)
     if (transfer === undefined) {
       const listeners = new Set<(progress: ImageFetchProgress) => void>()
-      const started: Transfer = { listeners, done: this.transfer(need, policy, progress => { for (const listener of listeners) listener(progress) }) }
+      const started: Transfer = { listeners, done: this.transferFromAny(need, sources, policy, progress => { for (const listener of listeners) listener(progress) }) }
       transfer = started
       this.transfers.set(need.imageId, started)
       void started.done.finally(() => { if (this.transfers.get(need.imageId) === started) this.transfers.delete(need.imageId) }).catch(() => {})
@@ -101,50 +119,81 @@ export class ImageFetcher {
     }
   }
 
-  private refused (need: ImageNeed, why: string): ImageOrigin {
-    this.init.onRefused?.(need.submitter, need.imageId, why)
+  private refused (need: ImageNeed, peer: string, why: string): ImageOrigin {
+    this.init.onRefused?.(peer, need.imageId, why)
     return { kind: 'absent', why }
   }
 
-  /** Fetch from the submitter; a failure is an `absent` origin that says what went wrong (the registry is tried next). */
-  private async transfer (need: ImageNeed, policy: ImageTransferPolicy, report: (progress: ImageFetchProgress) => void): Promise<ImageOrigin> {
+  /**
+   * The submitter first, then each holder it named, until one sends the image; the
+   * failures, each with its reason, make the `absent` origin (a registry is tried next).
+   * Any failure moves on to the next source: a holder that lacks the image, is unreachable,
+   * refuses, or sent a bad archive says nothing of the next one.
+   */
+  private async transferFromAny (need: ImageNeed, sources: Source[], policy: ImageTransferPolicy, report: (progress: ImageFetchProgress) => void): Promise<ImageOrigin> {
     const signal = AbortSignal.timeout(IMAGE_TRANSFER_TIMEOUT_MS)
+    const failures: string[] = []
+    for (const [index, source] of sources.entries()) {
+      const failure = await this.transfer(need, source, index === sources.length - 1, policy, report, signal)
+      if (failure === undefined) {
+        this.init.onPresent?.(need.imageId)
+        return { kind: 'peer', peer: source.peer }
+      }
+      failures.push(failure)
+      if (signal.aborted) break
+    }
+    return { kind: 'absent', why: failures.join('; ') }
+  }
+
+  /**
+   * Fetch from one source, again after a broken stream (or, from the last source, after a
+   * failed dial too: with other sources left, one that cannot be reached is passed over at
+   * once); undefined when the image arrived, else what went wrong.
+   */
+  private async transfer (need: ImageNeed, source: Source, last: boolean, policy: ImageTransferPolicy, report: (progress: ImageFetchProgress) => void, signal: AbortSignal): Promise<string | undefined> {
     const delays = this.init.retryDelaysMs ?? IMAGE_TRANSFER_RETRY_DELAYS_MS
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.fetchFrom(need.submitter, need, policy.maxBytes, report, signal)
-        return { kind: 'peer', peer: need.submitter }
+        await this.fetchFrom(source, need, policy.maxBytes, report, signal)
+        return undefined
       } catch (err) {
         const error = toError(err)
-        this.log.warn({ peer: need.submitter, image: need.imageId, attempt, err: error.message }, 'fetching an image from a peer failed')
+        this.log.warn({ peer: source.peer, image: need.imageId, attempt, err: error.message }, 'fetching an image from a peer failed')
         // A refusal, a check that failed, a limit: asking again gets the same answer. A broken stream or a failed dial may not.
-        const broken = error instanceof ImageTransferBrokenError || !(error instanceof CloudaiError)
+        const broken = error instanceof ImageTransferBrokenError || (last && !(error instanceof CloudaiError))
         if (!broken || attempt >= IMAGE_TRANSFER_ATTEMPTS || signal.aborted) {
-          return { kind: 'absent', why: `fetching it from ${need.submitter} failed${attempt > 1 ? ` (${attempt} attempts)` : ''}: ${error.message}` }
+          return `fetching it from ${source.peer}${source.grant != null ? ' (a holder the submitter named)' : ''} failed${attempt > 1 ? ` (${attempt} attempts)` : ''}: ${error.message}`
         }
         await new Promise(resolve => setTimeout(resolve, delays[Math.min(attempt - 1, delays.length - 1)] ?? 0))
       }
     }
   }
 
-  private async fetchFrom (peer: string, need: ImageNeed, maxBytes: number, report: (progress: ImageFetchProgress) => void, signal: AbortSignal): Promise<void> {
-    const session = await requestImage(this.init.dialer, peerIdFromString(peer), { taskId: need.taskId, imageId: need.imageId }, signal)
+  private async fetchFrom (source: Source, need: ImageNeed, maxBytes: number, report: (progress: ImageFetchProgress) => void, signal: AbortSignal): Promise<void> {
+    const peer = source.peer
+    const phases = new TransferPhases()
+    // What this engine holds is looked up while the request and the offer travel.
+    const scanning = this.init.engine.heldChainIds()
+    scanning.catch(() => {})
+    const session = await requestImage(this.init.dialer, peerIdFromString(peer), { taskId: need.taskId, imageId: need.imageId, maxBytes, ...(source.grant != null ? { submitter: need.submitter, grant: source.grant } : {}) }, signal)
     const { offer } = session
     if (offer.sizeBytes > maxBytes) {
       const error = new ImageTransferError(`the image is ${offer.sizeBytes} bytes, more than this node's limit of ${maxBytes} (policy imageTransfer.maxSize)`)
       session.abort(error)
       throw error
     }
+    phases.mark('offer')
     let held: Set<string>
     try {
-      held = await this.init.engine.heldChainIds()
+      held = await scanning
     } catch (err) {
       session.abort(toError(err))
       throw err
     }
+    phases.mark('held')
     const chain = chainIds(offer.diffIds)
     const heldLayers = chain.flatMap((chainId, index) => held.has(chainId) ? [index] : [])
-    const totalBytes = heldLayers.length === 0 ? offer.sizeBytes : 0
+    const totalBytes = bytesToTravel(offer, new Set(heldLayers))
     const started = performance.now()
     let doneBytes = 0
     let lastReport = 0
@@ -158,16 +207,44 @@ export class ImageFetcher {
     const onReceived = this.init.onReceived
     const counted = (async function * () {
       for await (const chunk of session.receive(heldLayers, maxBytes, signal)) {
+        if (doneBytes === 0) phases.mark('firstByte')
         doneBytes += chunk.byteLength
         onReceived?.(chunk.byteLength)
         progress(false)
         yield chunk
       }
+      phases.mark('lastByte')
     })()
     await this.init.engine.load(guardImageArchive(counted, need.imageId), signal)
+    phases.mark('loaded')
     progress(true)
     if (await this.init.engine.inspect(need.imageId) === undefined) {
       throw new ImageMismatchError(`the engine loaded the archive from ${peer}, but holds no image ${need.imageId} afterwards`)
     }
+    phases.mark('verified')
+    this.log.info({ peer, image: need.imageId, bytes: doneBytes, phasesMs: phases.durations() }, 'fetched an image from a peer')
+  }
+}
+
+/** The size of what travels: the whole image, or the layers the worker lacks when the holder said each layer's size; 0 when unknown. */
+export function bytesToTravel (offer: ImageOffer, heldLayers: ReadonlySet<number>): number {
+  if (heldLayers.size === 0) return offer.sizeBytes
+  if (offer.layerSizes.length !== offer.diffIds.length) return 0
+  return offer.layerSizes.reduce((sum, size, index) => heldLayers.has(index) ? sum : sum + size, 0)
+}
+
+/** How long each step of one transfer took, for the log: where a slow transfer spends its time. */
+class TransferPhases {
+  private last = performance.now()
+  private readonly spent: Record<string, number> = {}
+
+  mark (phase: string): void {
+    const now = performance.now()
+    this.spent[phase] = Math.round(now - this.last)
+    this.last = now
+  }
+
+  durations (): Record<string, number> {
+    return { ...this.spent }
   }
 }

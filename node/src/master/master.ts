@@ -62,6 +62,8 @@ export interface MasterInit {
   probeIntervalMs?: number
   /** The ID of an image in this node's engine, or undefined when it has none by that name (then the worker pulls it). */
   imageIdOf?: (image: string) => Promise<string | undefined>
+  /** Other members that hold a task's image, and this node's grant for the task (see TaskSpec.imageHolders). */
+  imageSources?: (taskId: string, imageId: string) => Promise<{ holders: string[], grant: string }>
   log?: Logger
 }
 
@@ -167,7 +169,7 @@ export class Master {
     await checkInputSources(request)
     const named = await this.withImageId(request)
     // The wire form leaves the input sources out; this node keeps them with its record, to serve the inputs.
-    const specs = Array.from({ length: count }, () => withSources(validateSpec(encodeSpec({ ...named, id: newTaskId(), attempt: 1 })), request))
+    const specs = await Promise.all(Array.from({ length: count }, async () => withSources(await this.withImageSources(validateSpec(encodeSpec({ ...named, id: newTaskId(), attempt: 1 }))), request)))
     const peers = target === 'auto'
       ? (await this.place(specs, options, count, new Set(), true)).choices
       : specs.map(() => this.resolve(target))
@@ -180,6 +182,22 @@ export class Master {
       if (!sent.ok && this.init.store.task(spec.id, 'submitted')?.attempt === spec.attempt) throw sent.err
       return { taskId: spec.id, ...peer }
     }))
+  }
+
+  /**
+   * The spec with the members that hold its image and this node's grant for it: a worker
+   * that lacks the image and cannot get it from here (gone from this engine, or this node
+   * unreachable) asks them. Nothing is added when no other member holds it.
+   */
+  private async withImageSources (spec: TaskSpec): Promise<TaskSpec> {
+    if (spec.imageId == null || this.init.imageSources == null) return spec
+    try {
+      const { holders, grant } = await this.init.imageSources(spec.id, spec.imageId)
+      return holders.length === 0 ? spec : { ...spec, imageHolders: holders, imageGrant: grant }
+    } catch (err) {
+      this.log.warn({ image: spec.imageId, err: toError(err).message }, 'could not name the members that hold the task\'s image; the worker will ask only this node')
+      return spec
+    }
   }
 
   /**
@@ -217,6 +235,7 @@ export class Master {
       constraints: options.constraints ?? {},
       count,
       exclude,
+      ...(specs[0].imageId != null ? { imageId: specs[0].imageId } : {}),
       adjust: (peer, probedAt) => this.pending.adjust(peer, probedAt),
       onChosen: choices => {
         if (book) choices.forEach((choice, i) => { this.pending.chosen(choice.peerId, specs[i].id, specs[i].resources) })

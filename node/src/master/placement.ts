@@ -28,7 +28,7 @@ export const FRESH_STATUS_MS = 250
 export type PlacementPolicy = 'spread' | 'binpack'
 
 /** What placement knows of a peer: its last Status (from membership, or a fresh probe). */
-export type CandidateStatus = { peerId: string } & Pick<PeerStatus, 'name' | 'capacity' | 'allocated' | 'running' | 'queued' | 'labels' | 'executorHealthy' | 'executorDetail'> & {
+export type CandidateStatus = { peerId: string } & Pick<PeerStatus, 'name' | 'capacity' | 'allocated' | 'running' | 'queued' | 'labels' | 'executorHealthy' | 'executorDetail'> & Partial<Pick<PeerStatus, 'imageIds'>> & {
   /** When that status was observed (ms since the epoch): what `adjust` needs to rank peers before probing them. */
   seenAt?: number
 }
@@ -42,6 +42,8 @@ export interface PlacementRequest {
   count: number
   /** Peers not to use (the workers of earlier attempts). */
   exclude: Set<string>
+  /** The task's image ID: among peers it fits on now, one whose Status says it holds the image comes first (no transfer). */
+  imageId?: string
   /**
    * What the master knows that a probe's answer may not show yet: its own placements that
    * had not reached the worker when the probe was sent. Applied just before choosing.
@@ -122,15 +124,30 @@ function loadAfter (peer: CandidateStatus, need: ResourceAmounts): number {
   return Math.max(share(held.cpu, need.cpu, cap.cpu), share(held.memoryBytes, need.memoryBytes, cap.memoryBytes), share(held.gpus, need.gpus, cap.gpus))
 }
 
+/** Whether the peer's last Status lists the image among those its engine holds. */
+export function holdsImage (peer: CandidateStatus, imageId: string | undefined): boolean {
+  return imageId !== undefined && (peer.imageIds?.includes(imageId) ?? false)
+}
+
+/**
+ * How much load (0 to 1, after placing) holding the task's image is worth: a worker that holds
+ * it wins over one that would fetch it unless that one would be this much less busy. Enough
+ * that an image does not travel to a peer barely less loaded; not so much that copies of a
+ * batch pile up on the holders instead of spreading (a 1-CPU copy on a 2-CPU node is 0.5).
+ */
+export const IMAGE_HELD_WORTH = 0.1
+
 /**
  * Lower is better. Any node the task fits on now beats any node where it would queue (and a
  * shorter queue beats a longer one); among those it fits on, `spread` prefers the least
- * loaded after placing it, `binpack` the most loaded, keeping other nodes free.
+ * loaded after placing it, `binpack` the most loaded, keeping other nodes free, and a node
+ * that holds the task's image counts IMAGE_HELD_WORTH less loaded (or more, for binpack).
  */
-export function score (peer: CandidateStatus, need: ResourceAmounts, policy: PlacementPolicy): number {
+export function score (peer: CandidateStatus, need: ResourceAmounts, policy: PlacementPolicy, imageId?: string): number {
   if (!fitsNow(peer, need)) return 2 + peer.queued
   const load = loadAfter(peer, need)
-  return policy === 'spread' ? load : 1 - load
+  const byLoad = policy === 'spread' ? load : 1 - load
+  return holdsImage(peer, imageId) ? byLoad - IMAGE_HELD_WORTH : byLoad
 }
 
 /** A candidate's status with one more task of `need` on it: running if it fits now, else queued. */
@@ -177,7 +194,7 @@ interface Known {
  */
 function rankByKnownStatus (eligible: CandidateStatus[], request: PlacementRequest): Known[] {
   return shuffle(eligible)
-    .map(peer => ({ peer, score: score(request.adjust?.(peer, peer.seenAt ?? 0) ?? peer, request.need, request.policy) }))
+    .map(peer => ({ peer, score: score(request.adjust?.(peer, peer.seenAt ?? 0) ?? peer, request.need, request.policy, request.imageId) }))
     .sort((a, b) => a.score - b.score)
 }
 
@@ -186,7 +203,7 @@ function copiesThatFitNow (probed: ProbedCandidate[], request: PlacementRequest)
   const booked = probed.map(peer => ({ ...peer, allocated: { ...peer.allocated } }))
   let fit = 0
   for (let copy = 0; copy < request.count && booked.length > 0; copy++) {
-    const best = booked.reduce((a, b) => (score(b, request.need, request.policy) < score(a, request.need, request.policy) ? b : a))
+    const best = booked.reduce((a, b) => (score(b, request.need, request.policy, request.imageId) < score(a, request.need, request.policy, request.imageId) ? b : a))
     if (!fitsNow(best, request.need)) break
     fit++
     book(best, request.need)
@@ -242,7 +259,7 @@ export async function place (candidates: CandidateStatus[], request: PlacementRe
       const status = request.adjust?.(answer.status, answer.probedAt) ?? answer.status
       const reason = exclusionReason(status, request)
       if (reason != null) unfit.push({ peerId: status.peerId, name: status.name, reason })
-      else probed.push({ ...status, score: score(status, request.need, request.policy), fitsNow: fitsNow(status, request.need) })
+      else probed.push({ ...status, score: score(status, request.need, request.policy, request.imageId), fitsNow: fitsNow(status, request.need) })
     }
     return { probed, unfit }
   }
@@ -277,10 +294,13 @@ export async function place (candidates: CandidateStatus[], request: PlacementRe
   const booked = probed.map(peer => ({ ...peer, allocated: { ...peer.allocated } }))
   const choices: Choice[] = []
   for (let copy = 0; copy < request.count; copy++) {
-    const best = booked.reduce((a, b) => (score(b, request.need, request.policy) < score(a, request.need, request.policy) ? b : a))
+    const best = booked.reduce((a, b) => (score(b, request.need, request.policy, request.imageId) < score(a, request.need, request.policy, request.imageId) ? b : a))
     const fits = fitsNow(best, request.need)
+    const holders = booked.filter(peer => fitsNow(peer, request.need) && holdsImage(peer, request.imageId)).length
     const why = fits
-      ? `${request.policy === 'spread' ? 'least' : 'most'} loaded of ${booked.length} probed that fit now (${Math.round(loadAfter(best, request.need) * 100)}% after placing)`
+      ? holdsImage(best, request.imageId)
+        ? `holds the image already (no transfer), ${request.policy === 'spread' ? 'least' : 'most'} loaded of ${holders} probed that fit now and hold it (${Math.round(loadAfter(best, request.need) * 100)}% after placing)`
+        : `${request.policy === 'spread' ? 'least' : 'most'} loaded of ${booked.length} probed that fit now (${Math.round(loadAfter(best, request.need) * 100)}% after placing)${request.imageId !== undefined ? '; none of them holds the image' : ''}`
       : `no probed peer has room now; shortest queue of ${booked.length} probed (${best.queued} waiting)`
     choices.push({ peerId: best.peerId, name: best.name, reason: `${why}; ${howProbed}` })
     book(best, request.need)

@@ -29,6 +29,7 @@ export function toPeerView (member: Member, nameRefused?: string): PeerView {
     executorHealthy: status.executorHealthy,
     executorDetail: status.executorDetail,
     storageEnforced: status.storageEnforced,
+    imageIds: status.imageIds,
     reachable: member.reachable,
     lastSeen: new Date(member.lastSeen).toISOString(),
     ...(member.unreachableSince != null ? { unreachableSince: new Date(member.unreachableSince).toISOString() } : {}),

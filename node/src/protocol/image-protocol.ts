@@ -2,8 +2,10 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { ImageChunk, ImageCredit, ImageReply, ImageRequest, ImageWant } from '../../../protocols/image.ts'
 import { ImageTransferBrokenError, ImageTransferError, ProtocolError, toError } from '../errors.ts'
 import { FramedStream } from './framing.ts'
+import { FairShare } from './fair-share.ts'
+import { StallWatchdog } from './stall-watchdog.ts'
 import type { StreamDialer, StreamRegistrar } from './peer-streams.ts'
-import { checkTaskId, IMAGE_ID_PATTERN } from './task-messages.ts'
+import { checkTaskId, IMAGE_ID_PATTERN, MAX_IMAGE_GRANT_LENGTH } from './task-messages.ts'
 
 export const IMAGE_PROTOCOL = '/cloudai/image/1.0.0'
 
@@ -31,15 +33,25 @@ export const IMAGE_CREDIT_STEP_BYTES = 256 * 1024
 export const IMAGE_MAX_INBOUND_STREAMS = 8
 export const IMAGE_MAX_OUTBOUND_STREAMS = 8
 
-const REPLY_LIMITS = { offer: { diffIds: MAX_OFFERED_LAYERS } }
+const REPLY_LIMITS = { offer: { diffIds: MAX_OFFERED_LAYERS, layerSizes: MAX_OFFERED_LAYERS } }
 const WANT_LIMITS = { haveLayers: MAX_OFFERED_LAYERS }
 const DIFF_ID_PATTERN = /^sha256:[a-f0-9]{64}$/
+/** A peer ID as text is about 52 characters; the field is read only as text. */
+const MAX_SUBMITTER_LENGTH = 128
 
 export interface ImageOffer {
   /** The image's layers, base first. */
   diffIds: string[]
   /** The image's size in the holder's engine. */
   sizeBytes: number
+  /** Each layer's size at the places of `diffIds`, or empty when the holder cannot tell (progress only). */
+  layerSizes: number[]
+}
+
+/** A request for another member's task: that member (the task's submitter) and its grant. */
+export interface OnBehalfOf {
+  submitter: string
+  grant: string
 }
 
 /** The holder's answer to a request: an offer, or why not. */
@@ -48,19 +60,52 @@ export type OfferDecision = { offer: ImageOffer } | { refusal: { code: string, m
 /** What a node that serves images provides; the protocol checks the wire, the host decides. */
 export interface ImageHost {
   /** Whether `remote` may have `imageId` for its task `taskId`, and the image's layers if so. */
-  offer(remote: string, taskId: string, imageId: string): Promise<OfferDecision>
-  /** The export of an offered image, leaving out the layers (indices into the offer) the asker holds. */
-  export(imageId: string, heldLayers: number[], signal: AbortSignal, remote: string): Promise<AsyncIterable<Uint8Array>>
+  offer(remote: string, taskId: string, imageId: string, onBehalfOf?: OnBehalfOf): Promise<OfferDecision>
+  /**
+   * The export of an offered image, leaving out the layers (indices into the offer) the
+   * asker holds. Called as soon as the offer is sent, before the asker has said which
+   * layers it holds (`heldLayers` resolves then): an engine stages its whole export before
+   * the first byte, and that can start while the offer and the answer travel.
+   */
+  export(imageId: string, offer: ImageOffer, heldLayers: Promise<number[]>, signal: AbortSignal, remote: string): Promise<AsyncIterable<Uint8Array>>
   /** The transfer ended early: the asker went away, or the export failed. */
   onFailure?(remote: string, err: Error): void
 }
 
-/** Re-cut the engine's chunks to at most IMAGE_CHUNK_BYTES each. */
-function * pieces (chunk: Uint8Array): Generator<Uint8Array> {
-  for (let at = 0; at < chunk.byteLength; at += IMAGE_CHUNK_BYTES) yield chunk.subarray(at, at + IMAGE_CHUNK_BYTES)
+/**
+ * The engine's export re-cut into pieces of exactly IMAGE_CHUNK_BYTES (the last one
+ * shorter). An engine hands its export over in chunks of 16-64 KiB: gathered, they make a
+ * quarter or less of the frames, credit messages and socket writes; and equal pieces make
+ * taking turns piece by piece (FairShare) a fair share of bytes.
+ */
+export async function * equalPieces (source: AsyncIterable<Uint8Array>, size = IMAGE_CHUNK_BYTES): AsyncGenerator<Uint8Array> {
+  let piece: Uint8Array | undefined
+  let filled = 0
+  for await (const chunk of source) {
+    let at = 0
+    while (at < chunk.byteLength) {
+      if (filled === 0 && chunk.byteLength - at >= size) {
+        // A whole piece within the chunk: passed on as it is, without a copy.
+        yield chunk.subarray(at, at + size)
+        at += size
+        continue
+      }
+      piece ??= new Uint8Array(size)
+      const take = Math.min(size - filled, chunk.byteLength - at)
+      piece.set(chunk.subarray(at, at + take), filled)
+      filled += take
+      at += take
+      if (filled === size) {
+        yield piece
+        piece = undefined
+        filled = 0
+      }
+    }
+  }
+  if (piece !== undefined && filled > 0) yield piece.subarray(0, filled)
 }
 
-async function serveImage (stream: Stream, connection: Connection, host: ImageHost): Promise<void> {
+async function serveImage (stream: Stream, connection: Connection, host: ImageHost, share: FairShare): Promise<void> {
   const framed = new FramedStream(stream, MAX_IMAGE_FRAME_BYTES)
   const remote = connection.remotePeer.toString()
   const transfer = new AbortController()
@@ -69,27 +114,49 @@ async function serveImage (stream: Stream, connection: Connection, host: ImageHo
     const request = await framed.read(ImageRequest, handshake)
     const taskId = checkTaskId(request.taskId)
     if (!IMAGE_ID_PATTERN.test(request.imageId)) throw new ProtocolError(`"${request.imageId.slice(0, 80)}" is not an image ID`)
-    const decision = await host.offer(remote, taskId, request.imageId)
+    if (request.submitter.length > MAX_SUBMITTER_LENGTH || request.grant.length > MAX_IMAGE_GRANT_LENGTH) throw new ProtocolError('the request\'s submitter or grant is too long')
+    const onBehalfOf = request.submitter !== '' ? { submitter: request.submitter, grant: request.grant } : undefined
+    let decision = await host.offer(remote, taskId, request.imageId, onBehalfOf)
+    if ('offer' in decision && request.maxBytes > 0 && decision.offer.sizeBytes > request.maxBytes) {
+      decision = { refusal: { code: 'TOO_LARGE', message: `the image is ${decision.offer.sizeBytes} bytes, more than the asking node's limit of ${request.maxBytes} (its policy imageTransfer.maxSize)` } }
+    }
     await framed.write<ImageReply>(decision, ImageReply, handshake)
     if ('refusal' in decision) {
       await framed.close(handshake)
       return
     }
-    const want = await framed.read(ImageWant, handshake, WANT_LIMITS)
+    const wanted = framed.read(ImageWant, handshake, WANT_LIMITS)
     const layers = decision.offer.diffIds.length
-    if (want.haveLayers.some(index => index >= layers)) throw new ProtocolError('the asker claims a layer the image does not have')
-    const exported = await host.export(request.imageId, [...new Set(want.haveLayers)], transfer.signal, remote)
+    const heldLayers = wanted.then(want => {
+      if (want.haveLayers.some(index => index >= layers)) throw new ProtocolError('the asker claims a layer the image does not have')
+      return [...new Set(want.haveLayers)]
+    })
+    heldLayers.catch(() => {})
+    const exporting = host.export(request.imageId, decision.offer, heldLayers, transfer.signal, remote)
+    exporting.catch(() => {})
+    const want = await wanted
+    const exported = await exporting
     const credit = new Credit(Math.min(want.creditBytes, IMAGE_CREDIT_BYTES * 4))
     const granting = readCredit(framed, credit, transfer.signal)
     granting.catch(err => { credit.fail(toError(err)) })
-    for await (const chunk of exported) {
-      for (const piece of pieces(chunk)) {
-        await credit.take(piece.byteLength, AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS))
-        await framed.write({ data: piece, end: false }, ImageChunk, AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS))
+    const stall = new StallWatchdog(IMAGE_STALL_TIMEOUT_MS, transfer.signal)
+    try {
+      for await (const piece of equalPieces(exported)) {
+        // Credit first: a transfer waiting for its asker takes no turn from the others.
+        await credit.take(piece.byteLength, stall.signal)
+        await share.acquire(stall.signal)
+        try {
+          await framed.write({ data: piece, end: false }, ImageChunk, stall.signal)
+        } finally {
+          share.release()
+        }
+        stall.progress()
       }
+      await framed.write({ data: new Uint8Array(0), end: true }, ImageChunk, stall.signal)
+      await framed.close(stall.signal)
+    } finally {
+      stall.stop()
     }
-    await framed.write({ data: new Uint8Array(0), end: true }, ImageChunk, AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS))
-    await framed.close(AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS))
   } catch (err) {
     const error = toError(err)
     host.onFailure?.(remote, error)
@@ -125,9 +192,11 @@ class Credit {
     while (this.available < bytes) {
       if (this.failure != null) throw this.failure
       if (signal.aborted) throw new ProtocolError(`the asker granted no credit for ${IMAGE_STALL_TIMEOUT_MS / 1000} s`)
+      // The signal lives as long as the transfer: each wait takes its listener off again.
       await new Promise<void>(resolve => {
-        this.wake = resolve
-        signal.addEventListener('abort', () => { resolve() }, { once: true })
+        const done = (): void => { signal.removeEventListener('abort', done); resolve() }
+        this.wake = done
+        signal.addEventListener('abort', done, { once: true })
       })
     }
     this.available -= bytes
@@ -143,9 +212,10 @@ async function readCredit (framed: FramedStream, credit: Credit, signal: AbortSi
   }
 }
 
-export async function registerImageProtocol (libp2p: StreamRegistrar, host: ImageHost): Promise<void> {
+export async function registerImageProtocol (libp2p: StreamRegistrar, host: ImageHost, share = new FairShare()): Promise<void> {
+  // One share for all of this node's exports: workers fetching at once get equal bytes.
   await libp2p.handle(IMAGE_PROTOCOL, async (stream, connection) => {
-    await serveImage(stream, connection, host)
+    await serveImage(stream, connection, host, share)
   }, { maxInboundStreams: IMAGE_MAX_INBOUND_STREAMS, maxOutboundStreams: IMAGE_MAX_OUTBOUND_STREAMS })
 }
 
@@ -163,13 +233,13 @@ export interface ImageSession {
 }
 
 /** Ask `peer` for an image a task of its own names; a refusal throws ImageTransferError with the holder's reason. */
-export async function requestImage (libp2p: StreamDialer, peer: PeerId, request: { taskId: string, imageId: string }, signal: AbortSignal): Promise<ImageSession> {
+export async function requestImage (libp2p: StreamDialer, peer: PeerId, request: { taskId: string, imageId: string, maxBytes: number, submitter?: string, grant?: string }, signal: AbortSignal): Promise<ImageSession> {
   const handshake = AbortSignal.any([AbortSignal.timeout(IMAGE_HANDSHAKE_TIMEOUT_MS), signal])
   const stream = await libp2p.dialProtocol(peer, IMAGE_PROTOCOL, { signal: handshake })
   const framed = new FramedStream(stream, MAX_IMAGE_FRAME_BYTES)
   let reply: ImageReply
   try {
-    await framed.write(request, ImageRequest, handshake)
+    await framed.write({ submitter: '', grant: '', ...request }, ImageRequest, handshake)
     reply = await framed.read(ImageReply, handshake, REPLY_LIMITS)
     if (reply.refusal != null) {
       await framed.close(handshake).catch(() => {})
@@ -182,20 +252,24 @@ export async function requestImage (libp2p: StreamDialer, peer: PeerId, request:
     stream.abort(error)
     throw error
   }
-  const offer = { diffIds: reply.offer.diffIds, sizeBytes: reply.offer.sizeBytes }
+  // Sizes that do not match the layers are not used (they only feed progress).
+  const layerSizes = reply.offer.layerSizes.length === reply.offer.diffIds.length ? reply.offer.layerSizes : []
+  const offer = { diffIds: reply.offer.diffIds, sizeBytes: reply.offer.sizeBytes, layerSizes }
   return {
     offer,
     abort: err => { stream.abort(err) },
     receive: (heldLayers, maxBytes, life) => (async function * () {
       let complete = false
+      const stall = new StallWatchdog(IMAGE_STALL_TIMEOUT_MS, life)
       try {
         await framed.write({ haveLayers: heldLayers, creditBytes: IMAGE_CREDIT_BYTES }, ImageWant, AbortSignal.any([AbortSignal.timeout(IMAGE_HANDSHAKE_TIMEOUT_MS), life]))
         let received = 0
         let ungranted = 0
         while (true) {
           let chunk: ImageChunk
+          stall.progress()
           try {
-            chunk = await framed.read(ImageChunk, AbortSignal.any([AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS), life]))
+            chunk = await framed.read(ImageChunk, stall.signal)
           } catch (err) {
             life.throwIfAborted()
             throw new ImageTransferBrokenError(`the image transfer broke off after ${received} bytes: ${toError(err).message}`, { cause: err })
@@ -207,13 +281,14 @@ export async function requestImage (libp2p: StreamDialer, peer: PeerId, request:
           // Taken by the consumer (the engine): the holder may send as much again.
           ungranted += chunk.data.byteLength
           if (ungranted >= IMAGE_CREDIT_STEP_BYTES) {
-            await framed.write({ bytes: ungranted }, ImageCredit, AbortSignal.any([AbortSignal.timeout(IMAGE_STALL_TIMEOUT_MS), life]))
+            await framed.write({ bytes: ungranted }, ImageCredit, stall.signal)
             ungranted = 0
           }
         }
         await framed.close(AbortSignal.timeout(IMAGE_HANDSHAKE_TIMEOUT_MS))
         complete = true
       } finally {
+        stall.stop()
         // Also when the consumer stopped reading (the archive was refused): the holder stops exporting.
         if (!complete) stream.abort(new ImageTransferError('the image transfer was stopped'))
       }

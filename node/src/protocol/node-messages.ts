@@ -5,11 +5,14 @@ import * as Digest from 'multiformats/hashes/digest'
 import { Status, type NodeRequest, type Resources } from '../../../protocols/node.ts'
 import { ProtocolError } from '../errors.ts'
 import type { ResourceAmounts } from '../resources.ts'
+import { IMAGE_ID_PATTERN } from './task-messages.ts'
 
 /** A peer exchange answer lists at most this many members: a LAN mesh, not the internet. */
 export const MAX_MEMBER_HINTS = 256
 /** Addresses per member hint: a node's interfaces and ports, generously. */
 export const MAX_ADDRS_PER_HINT = 16
+/** Image IDs a node advertises (its most recently used): enough to place by, a few KiB per Status. */
+export const MAX_ADVERTISED_IMAGES = 32
 /** Labels a node may advertise. */
 export const MAX_LABELS = 64
 /** Longest name, version, label or detail string we accept from a peer. */
@@ -19,7 +22,8 @@ export const MAX_TEXT_LENGTH = 256
 export const STATUS_DECODE_LIMITS = {
   members: MAX_MEMBER_HINTS,
   members$: { addrs: MAX_ADDRS_PER_HINT },
-  labels: MAX_LABELS
+  labels: MAX_LABELS,
+  imageIds: MAX_ADVERTISED_IMAGES
 }
 
 export interface MemberHint {
@@ -40,6 +44,8 @@ export interface PeerStatus {
   executorDetail: string
   storageEnforced: boolean
   members: MemberHint[]
+  /** Image IDs its engine holds, the most recently used first (at most MAX_ADVERTISED_IMAGES); undefined reads as none. */
+  imageIds?: string[]
 }
 
 function checkText (value: string, field: string, { allowEmpty = true } = {}): string {
@@ -105,7 +111,9 @@ export function validateStatus (status: Status): PeerStatus {
     executorHealthy: status.executorHealthy,
     executorDetail: checkText(status.executorDetail, 'executorDetail'),
     storageEnforced: status.storageEnforced,
-    members: status.members.flatMap(hint => parseHint(hint.peerId, hint.addrs) ?? [])
+    members: status.members.flatMap(hint => parseHint(hint.peerId, hint.addrs) ?? []),
+    // Hints only, like member hints: one that is not an image ID is dropped.
+    imageIds: status.imageIds.filter(id => IMAGE_ID_PATTERN.test(id))
   }
 }
 
@@ -114,6 +122,7 @@ export function encodeStatus (status: PeerStatus): Status {
   return {
     ...status,
     labels: new Map(Object.entries(status.labels)),
+    imageIds: (status.imageIds ?? []).slice(0, MAX_ADVERTISED_IMAGES),
     members: status.members.slice(0, MAX_MEMBER_HINTS).map(hint => ({
       peerId: hint.peerId.toMultihash().bytes,
       addrs: hint.addrs.slice(0, MAX_ADDRS_PER_HINT).map(addr => addr.bytes)

@@ -18,12 +18,15 @@ export const MAX_ATTEMPT = 1000
 
 /** Decode limits for a MasterMessage (protons checks counts before allocating). */
 export const MASTER_MESSAGE_LIMITS = {
-  submit: { spec: { command: MAX_COMMAND_ARGS, env: MAX_ENV_VARS, labels: MAX_TASK_LABELS, files: { inputs: MAX_TASK_FILE_PATHS, outputs: MAX_TASK_FILE_PATHS } } }
+  submit: { spec: { command: MAX_COMMAND_ARGS, env: MAX_ENV_VARS, labels: MAX_TASK_LABELS, files: { inputs: MAX_TASK_FILE_PATHS, outputs: MAX_TASK_FILE_PATHS }, imageHolders: MAX_IMAGE_HOLDERS } }
 }
 
 // The checks a command line makes before it sends anything live apart, free of the wire codecs.
 export { imageReferenceProblem, MAX_IMAGE_LENGTH, MAX_TASK_CPU, MAX_TASK_GPUS, MAX_TIMEOUT_MS, validateResources, validateTimeout } from './spec-checks.ts'
 export { containerPathProblem, MAX_CONTAINER_PATH_LENGTH, MAX_TASK_FILE_PATHS, validateFiles, type InputMount, type TaskFilesSpec } from './file-spec-checks.ts'
+
+export { MAX_IMAGE_GRANT_LENGTH, MAX_IMAGE_HOLDERS } from '../images/image-grant.ts'
+import { MAX_IMAGE_GRANT_LENGTH, MAX_IMAGE_HOLDERS } from '../images/image-grant.ts'
 
 export type NetworkMode = 'none' | 'bridge'
 
@@ -43,7 +46,15 @@ export interface TaskSpec {
   imageId?: string
   /** Undefined: the task takes no files and gives none back. */
   files?: TaskFilesSpec
+  /** Members the submitter saw holding `imageId`: the worker may ask them when the submitter cannot send it. */
+  imageHolders?: string[]
+  /** The submitter's signature over the task ID and `imageId` (base64), which those holders check. */
+  imageGrant?: string
 }
+
+/** A peer ID as text (base58btc): its shape only, the key inside is read when it is used. */
+const PEER_ID_PATTERN = /^[1-9A-HJ-NP-Za-km-z]{32,128}$/
+const BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/
 
 /** An image ID as engines write it: the digest of the image's config. */
 export const IMAGE_ID_PATTERN = /^sha256:[a-f0-9]{64}$/
@@ -97,6 +108,11 @@ export function validateSpec (spec: WireTaskSpec | undefined): TaskSpec {
   const timeoutMs = validateTimeout(spec.timeoutMs)
   if (spec.imageId != null && !IMAGE_ID_PATTERN.test(spec.imageId)) refuse(`image ID "${spec.imageId.slice(0, 80)}" must be "sha256:" and 64 lowercase hex digits`)
   const files = validateFiles(spec.files)
+  const holders = spec.imageHolders ?? []
+  if (holders.length > MAX_IMAGE_HOLDERS) refuse(`more than ${MAX_IMAGE_HOLDERS} image holders`)
+  if (!holders.every(holder => PEER_ID_PATTERN.test(holder))) refuse('an image holder is not a peer ID')
+  if (spec.imageGrant != null && (spec.imageGrant.length > MAX_IMAGE_GRANT_LENGTH || !BASE64_PATTERN.test(spec.imageGrant))) refuse(`the image grant must be at most ${MAX_IMAGE_GRANT_LENGTH} characters of base64`)
+  if ((holders.length > 0 || spec.imageGrant != null) && spec.imageId == null) refuse('image holders and grant need an image ID')
   return {
     id: spec.id,
     image: spec.image,
@@ -108,15 +124,18 @@ export function validateSpec (spec: WireTaskSpec | undefined): TaskSpec {
     labels: Object.fromEntries(spec.labels),
     attempt: checkAmount(spec.attempt, 'attempt', { whole: true, max: MAX_ATTEMPT }),
     ...(spec.imageId != null ? { imageId: spec.imageId } : {}),
-    ...(files != null ? { files } : {})
+    ...(files != null ? { files } : {}),
+    ...(holders.length > 0 ? { imageHolders: [...holders] } : {}),
+    ...(spec.imageGrant != null ? { imageGrant: spec.imageGrant } : {})
   }
 }
 
 /** The wire form of a spec. Input sources stay on the submitter: the worker needs only where each lands. */
 export function encodeSpec (spec: TaskSpec): WireTaskSpec {
-  const { files, ...rest } = spec
+  const { files, imageHolders, ...rest } = spec
   return {
     ...rest,
+    imageHolders: imageHolders ?? [],
     env: new Map(Object.entries(spec.env)),
     labels: new Map(Object.entries(spec.labels)),
     timeoutMs: spec.timeoutMs ?? 0,

@@ -117,9 +117,15 @@ export async function runTask (task: WorkerTask, init: RunInit): Promise<void> {
   })
 }
 
-/** The task's image from this engine or its submitter; the transfer's progress becomes the task's events. */
+/** The task's image from this engine, its submitter or the holders it named; the transfer's progress becomes the task's events. */
 async function fetchImage (task: WorkerTask, imageId: string, images: ImageFetcher): Promise<ImageOrigin> {
-  const fetched = images.ensure({ imageId, taskId: task.spec.id, submitter: task.submitter }, imageFetch => {
+  const fetched = images.ensure({
+    imageId,
+    taskId: task.spec.id,
+    submitter: task.submitter,
+    ...(task.spec.imageHolders != null ? { holders: task.spec.imageHolders } : {}),
+    ...(task.spec.imageGrant != null ? { grant: task.spec.imageGrant } : {})
+  }, imageFetch => {
     task.append({ state: TaskState.PULLING, imageFetch })
   })
   fetched.catch(() => {})
