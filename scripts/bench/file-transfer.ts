@@ -8,14 +8,14 @@
  * The cloudai figure is the file's bytes, in and out (2x its size), over the wall time of
  * `cloudai task <worker> … --input … --output … -- true`, spawn to exit: it includes a CLI
  * start-up and a container's whole life (the time of a file-less `-- true` task is in the
- * note). The baseline is 2x the size over `docker create` + `docker cp` in + `docker cp` out
+ * note, and so are the phases, from the task's event times, and the machine's load). The baseline is 2x the size over `docker create` + `docker cp` in + `docker cp` out
  * + `docker rm`. What lands is checked byte for byte (SHA-256) on both paths; the peak RSS of
  * both daemons shows that nothing is held whole in memory.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startDaemonProcess, type DaemonProcess } from '../../test/helpers/cli.ts'
 import type { BenchRow } from './report.ts'
@@ -60,6 +60,23 @@ async function waitReachable (masterDir: string, workerName: string): Promise<vo
   }
 }
 
+/**
+ * Where the time went, from the task's own event times (the daemons' clocks are this
+ * machine's): up to the first STARTING (CLI start-up, submit), STARTING → RUNNING (the
+ * container created and the inputs put in), RUNNING → the end (the run and the outputs
+ * collected on the worker), the end → exit (the download to the CLI).
+ */
+function phasesOf (ndjson: string, spawnedAt: number, exitedAt: number): string {
+  const events = ndjson.trim().split('\n').map(line => JSON.parse(line) as { state?: string, time?: string }).filter(event => event.time !== undefined && event.state !== undefined)
+  const at = (state: string): number | undefined => { const found = events.find(event => event.state === state); return found === undefined ? undefined : Date.parse(found.time as string) }
+  const starting = at('STARTING')
+  const running = at('RUNNING')
+  const ended = at('SUCCEEDED')
+  if (starting === undefined || running === undefined || ended === undefined) return 'phases unknown'
+  const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
+  return `submit ${s(starting - spawnedAt)}, create + inputs ${s(running - starting)}, run + collect ${s(ended - running)}, download ${s(exitedAt - ended)}`
+}
+
 function mibPerSecond (bytes: number, ms: number): number {
   return bytes / MiB / (ms / 1000)
 }
@@ -96,8 +113,10 @@ export async function fileTransferBench (quick = false): Promise<BenchRow[]> {
     await rm(join(scratch, 'docker-out.bin'))
 
     const landed = join(scratch, 'cloudai-out')
-    const run = expectSuccess('cloudai task --input --output', await cli(['--data-dir', masterDir, 'task', workerName, BENCH_IMAGE, '--quiet', '--storage', '4g',
-      '--input', `${source}:/in/data.bin`, '--output', `/in:${landed}`, '--output-limit', `${2 * size}`, '--', 'true'], { limitMs: RUN_LIMIT_MS }))
+    const spawnedAt = Date.now()
+    const run = expectSuccess('cloudai task --input --output', await cli(['--data-dir', masterDir, 'task', workerName, BENCH_IMAGE, '--json', '--storage', '4g',
+      '--input', `${source}:/in/data.bin`, '--output', `/in:${landed}`, '--output-limit', `${2 * size}`, '--', 'true'], { limitMs: RUN_LIMIT_MS, keepStdout: true }))
+    const phases = phasesOf(run.stdout, spawnedAt, spawnedAt + run.ms)
     if (await sha256(join(landed, 'data.bin')) !== digest) throw new Error('cloudai brought back other bytes')
     const rss = `peak RSS master ${(await peakRss(master.child.pid)).toFixed(0)} MiB, worker ${(await peakRss(worker.child.pid)).toFixed(0)} MiB`
     return [{
@@ -106,7 +125,7 @@ export async function fileTransferBench (quick = false): Promise<BenchRow[]> {
       unit: 'MiB/s',
       baseline: 'docker cp in and out, same engine',
       baselineValue: mibPerSecond(2 * size, dockerMs),
-      note: `${(run.ms / 1000).toFixed(1)} s vs ${(dockerMs / 1000).toFixed(1)} s, spawn to exit; a -- true task takes ${trueTask.ms.toFixed(0)} ms; ${rss}; bytes checked by SHA-256`
+      note: `${(run.ms / 1000).toFixed(1)} s vs ${(dockerMs / 1000).toFixed(1)} s, spawn to exit (${phases}); a -- true task takes ${trueTask.ms.toFixed(0)} ms; ${rss}; bytes checked by SHA-256; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`
     }]
   } finally {
     await timedRun('docker', ['rm', '--force', container], { limitMs: 60_000 }).catch(() => {})

@@ -156,6 +156,18 @@ test('past --output-limit the task fails and says so with the numbers; what fits
   assert.deepEqual((await readdir(join(local))).sort(), ['part1', 'part2'])
 })
 
+test('--count 2 with --output: each copy\'s results land in a directory of its own, named by its task', async () => {
+  const local = join(work, 'copies')
+  const run = await cli(['task', 'beta', IMAGE, '--count', '2', '--output', `/out:${local}`, '--', 'sh', '-c', 'mkdir /out && hostname > /out/host'])
+  assert.equal(run.code, 0, run.stderr)
+  const taskIds = run.stdout.trim().split('\n').filter(line => /^[a-z0-9]+-[0-9a-f]{12}$/.test(line))
+  assert.equal(taskIds.length, 2, run.stdout)
+  assert.deepEqual((await readdir(local)).sort(), [...taskIds].sort())
+  const hosts = await Promise.all(taskIds.map(async id => (await readFile(join(local, id, 'host'), 'utf8')).trim()))
+  assert.notEqual(hosts[0], hosts[1], 'each directory holds its own copy\'s result')
+  for (const id of taskIds) assert.match(run.stderr, new RegExp(`✔ /out → ${join(local, id)} \\(1 file, `))
+})
+
 test('a CLI killed mid-download leaves no results in place; after the daemon restarts, results fetches them whole', async () => {
   const big = join(work, 'big.bin')
   const bytes = Buffer.alloc(24 * MiB)

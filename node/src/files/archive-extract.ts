@@ -12,6 +12,13 @@ import type { FileRecord } from './files-digest.ts'
 /** Files up to this size are read whole and written in one call (bounded: one at a time). */
 const SMALL_FILE_BYTES = 64 * 1024
 
+/**
+ * What may queue for a file's disk writes: while one write is under way the chunks behind it
+ * gather, and go in one writev, where the default (16 KiB) would hold the archive back for
+ * each chunk's own write.
+ */
+const WRITE_BUFFER_BYTES = 1024 * 1024
+
 /** A file's recorded digest differs from the bytes that arrived. */
 export class ChecksumMismatchError extends ArchiveRefusedError {}
 
@@ -102,7 +109,7 @@ export async function extractArchive (source: AsyncIterable<Uint8Array> | Readab
             for await (const chunk of entry.content) { hash.update(chunk); chunks.push(chunk); written += chunk.byteLength }
             await writeFile(full, Buffer.concat(chunks), { flag: 'wx', mode })
           } else {
-            await pipeline(Readable.from(entry.content), hashing, createWriteStream(full, { flags: 'wx', mode }))
+            await pipeline(Readable.from(entry.content), hashing, createWriteStream(full, { flags: 'wx', mode, highWaterMark: WRITE_BUFFER_BYTES }))
           }
         } catch (err) {
           if ((err as NodeJS.ErrnoException)?.code !== 'EEXIST') await rm(full, { force: true })

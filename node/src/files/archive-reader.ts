@@ -21,6 +21,8 @@ const HEADER_ALLOWANCE_BYTES = 64 * 1024
  * some writers pad to 10 KiB).
  */
 const TRAILER_ALLOWANCE_BYTES = 1024 * 1024
+/** Chunks the raw count may be ahead of the parser: the one arriving, one in each stream buffer between them, one being parsed. */
+const CHUNKS_AHEAD = 4
 
 export interface ArchiveLimits {
   /** The most file content the archive may hold, in bytes. */
@@ -69,6 +71,13 @@ const SKIPPED_KINDS = new Set(['character-device', 'block-device', 'fifo'])
  */
 class RawBudget extends Transform {
   private received = 0
+  /**
+   * The largest chunk seen: a chunk is counted whole as it arrives, while the parser may not
+   * have read the headers that declare its content yet, and the streams between them hold a
+   * few chunks. Large reads (a disk's 1 MiB) would otherwise look like a stream running past
+   * its entries.
+   */
+  private largestChunk = 0
   declaredBytes = 0
   entries = 0
   private readonly what: string
@@ -80,7 +89,8 @@ class RawBudget extends Transform {
 
   override _transform (chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.received += chunk.byteLength
-    const allowed = this.declaredBytes + (this.entries + 1) * HEADER_ALLOWANCE_BYTES + TRAILER_ALLOWANCE_BYTES
+    this.largestChunk = Math.max(this.largestChunk, chunk.byteLength)
+    const allowed = this.declaredBytes + (this.entries + 1) * HEADER_ALLOWANCE_BYTES + TRAILER_ALLOWANCE_BYTES + CHUNKS_AHEAD * this.largestChunk
     if (this.received > allowed) {
       done(new ArchiveRefusedError(`${this.what}: the archive goes on past its entries (${formatBytes(this.received)} sent for ${this.entries} entries of ${formatBytes(this.declaredBytes)}): refused as endless`))
       return

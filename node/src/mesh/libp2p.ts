@@ -19,6 +19,7 @@ import {
   STREAM_WINDOW_BYTES
 } from './limits.ts'
 import { announceableAddresses } from './announce.ts'
+import { noiseCrypto } from './noise-crypto.ts'
 import { privateNetwork } from './private-network.ts'
 
 export interface MeshInit {
@@ -63,7 +64,7 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
     ...libp2pLogger(),
     addresses: { listen: init.listen, announceFilter: announceableAddresses },
     transports: [tcp()],
-    ...(init.psk != null ? privateNetwork({ psk: init.psk }) : { connectionEncrypters: [noise()] }),
+    ...(init.psk != null ? privateNetwork({ psk: init.psk }) : { connectionEncrypters: [noise({ crypto: noiseCrypto })] }),
     streamMuxers: [yamux({
       maxInboundStreams: MUXER_MAX_INBOUND_STREAMS,
       // Streams opened before libp2p has set the connection up are "early"; past yamux's

@@ -22,6 +22,7 @@ import { InvalidParametersError } from '@libp2p/interface'
 import { byteStream } from '@libp2p/utils'
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 import { DeadlineError, UnexpectedEndError, WrongClusterKeyError, toError } from '../errors.ts'
+import { noiseCrypto } from './noise-crypto.ts'
 
 /** Each side's fresh random nonce: a proof is never valid for another connection. */
 export const NONCE_BYTES = 32
@@ -147,6 +148,6 @@ export function privateNetwork (init: PrivateNetworkInit): PrivateNetwork {
   const timeoutMs = init.proofTimeoutMs ?? PROOF_EXCHANGE_TIMEOUT_MS
   return {
     connectionProtector: () => new ClusterKeyProtector(proofKey, timeoutMs),
-    connectionEncrypters: [noise({ prologueBytes: prologue })]
+    connectionEncrypters: [noise({ prologueBytes: prologue, crypto: noiseCrypto })]
   }
 }

@@ -81,9 +81,10 @@ export class FramedStream {
   private readonly reader: StreamReader
   private readonly frames: AsyncGenerator<Uint8ArrayList>
 
-  constructor (stream: Stream, maxFrameBytes: number) {
+  /** `readAheadBytes`: see StreamReader (0, the default: the stream pauses while a chunk waits to be read). */
+  constructor (stream: Stream, maxFrameBytes: number, readAheadBytes = 0) {
     this.stream = stream
-    this.reader = new StreamReader(stream)
+    this.reader = new StreamReader(stream, readAheadBytes)
     this.frames = lp.decode(this.reader.chunks(), { maxDataLength: maxFrameBytes, maxLengthLength: MAX_LENGTH_PREFIX_BYTES })
   }
 
@@ -117,8 +118,13 @@ export class FramedStream {
   }
 
   async write<T> (message: T, codec: MessageCodec<T>, signal: AbortSignal): Promise<void> {
+    await this.writeFrame(lp.encode.single(codec.encode(message)), signal)
+  }
+
+  /** A frame already encoded with its length prefix (a caller that encodes without copying). */
+  async writeFrame (frame: Uint8Array | Uint8ArrayList, signal: AbortSignal): Promise<void> {
     try {
-      if (!this.stream.send(lp.encode.single(codec.encode(message)))) await drained(this.stream, signal)
+      if (!this.stream.send(frame)) await drained(this.stream, signal)
     } catch (err) {
       throw toError(err)
     }

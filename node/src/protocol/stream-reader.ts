@@ -11,10 +11,17 @@ export const MAX_TRAILING_BYTES = 4 * 1024
 type Chunk = Uint8Array | Uint8ArrayList
 
 /**
- * A stream's bytes as they arrive, with bounded buffering. While a chunk waits to be read
- * the stream is paused, so the rest waits in the stream's own read buffer, which the muxer's
- * window and the read-buffer limit bound (mesh/limits.ts). Once `stop()` is called nothing
- * more is read: a peer that sends past MAX_TRAILING_BYTES after that is reset.
+ * A stream's bytes as they arrive, with bounded buffering. Once `readAheadBytes` wait to be
+ * read the stream is paused, so the rest waits in the stream's own read buffer, which the
+ * muxer's window and the read-buffer limit bound (mesh/limits.ts). Once `stop()` is called
+ * nothing more is read: a peer that sends past MAX_TRAILING_BYTES after that is reset.
+ *
+ * Read-ahead matters for bulk transfers: a paused yamux stream sends no window updates, so a
+ * reader that pauses on every chunk turns the window into stop-and-wait (the sender idles
+ * until the reader has emptied its queue and a round trip has passed). With read-ahead the
+ * sender keeps a window in flight while the reader works; the queue holds at most
+ * `readAheadBytes` plus one dispatch (at most a window), and while paused at most one more
+ * window waits in the stream's own buffer.
  *
  * The stream's own async iterator misses a remote close that happened before reading began
  * (common: the peer answers during protocol negotiation and closes at once) and then waits
@@ -23,6 +30,8 @@ type Chunk = Uint8Array | Uint8ArrayList
 export class StreamReader {
   private readonly stream: Stream
   private readonly queue: Chunk[] = []
+  private queuedBytes = 0
+  private readonly readAheadBytes: number
   private failure: Error | undefined
   private stopped = false
   private trailingBytes = 0
@@ -30,8 +39,10 @@ export class StreamReader {
   private pauseAfterResume = false
   private wake = (): void => {}
 
-  constructor (stream: Stream) {
+  /** `readAheadBytes`: what may wait to be read before the stream is paused (0: pause on every chunk). */
+  constructor (stream: Stream, readAheadBytes = 0) {
     this.stream = stream
+    this.readAheadBytes = readAheadBytes
     const onMessage = (evt: StreamMessageEvent): void => { this.received(evt.data) }
     const onChange = (): void => { this.wake() }
     const onClose = (evt: StreamCloseEvent): void => {
@@ -53,6 +64,9 @@ export class StreamReader {
     while (!this.stopped) {
       const chunk = this.queue.shift()
       if (chunk != null) {
+        this.queuedBytes -= chunk.byteLength
+        // Half the read-ahead left: let the sender go on while this chunk is worked on.
+        if (this.readAheadBytes > 0 && this.queuedBytes <= this.readAheadBytes / 2) this.setPaused(false)
         yield chunk
       } else if (this.failure != null) {
         throw this.failure
@@ -70,6 +84,7 @@ export class StreamReader {
   stop (): void {
     this.stopped = true
     this.queue.length = 0
+    this.queuedBytes = 0
     this.setPaused(false) // what still arrives is counted (and dropped), not left to fill the buffer
     this.wake()
   }
@@ -77,6 +92,11 @@ export class StreamReader {
   private received (data: Chunk): void {
     if (!this.stopped) {
       this.queue.push(data)
+      this.queuedBytes += data.byteLength
+      if (!this.full()) {
+        this.wake()
+        return
+      }
       // A chunk can arrive from inside `resume()`, which after dispatching it un-pauses the
       // muxer's flow control (yamux's sendResume): a pause made in between would be undone,
       // and the sender would go on unchecked until the read buffer overflows. So inside a
@@ -92,6 +112,11 @@ export class StreamReader {
     }
   }
 
+  /** Enough waits to be read: the sender must wait. */
+  private full (): boolean {
+    return this.readAheadBytes > 0 ? this.queuedBytes > this.readAheadBytes : this.queue.length > 0
+  }
+
   private setPaused (paused: boolean): void {
     const { readStatus } = this.stream
     if (paused && readStatus === 'readable') {
@@ -105,7 +130,7 @@ export class StreamReader {
       }
       if (this.pauseAfterResume) {
         this.pauseAfterResume = false
-        if (this.queue.length > 0 && !this.stopped) this.setPaused(true)
+        if (this.full() && !this.stopped) this.setPaused(true)
       }
     }
   }
