@@ -139,7 +139,11 @@ export class Master {
       lostAfterMs: this.init.lostAfterMs ?? DEFAULT_LOST_AFTER_MS,
       log: this.log,
       stopped: this.stopping.signal,
-      onEvent: (followed, event) => { this.record(followed, event) },
+      onEvent: async (followed, event) => {
+        this.record(followed, event)
+        // The worker hears it acknowledged only once it is on disk here.
+        await this.init.store.whenDurable()
+      },
       onReachability: followed => { this.init.store.notify(followed.spec.id) },
       onNote: (followed, note) => { if (!this.stopping.signal.aborted) this.init.store.setNote(followed.spec.id, 'submitted', note) }
     }, task, seenSeq, new OutputAllowance(this.init.logLimitBytes ?? DEFAULT_LOG_LIMIT_BYTES, stored))
@@ -177,6 +181,8 @@ export class Master {
     return await Promise.all(specs.map(async (spec, i) => {
       const peer = { peerId: peers[i].peerId, peerName: peers[i].name }
       this.init.store.createTask({ spec, role: 'submitted', ...peer, placement })
+      // On disk before the worker hears of it: a master that dies next still knows the task it sent.
+      await this.init.store.whenDurable()
       const sent = await this.send({ spec, ...peer })
       // Unless the task went on as another attempt (auto, --retries), the user hears why it never ran.
       if (!sent.ok && this.init.store.task(spec.id, 'submitted')?.attempt === spec.attempt) throw sent.err
@@ -319,6 +325,7 @@ export class Master {
     }
     if (this.stopping.signal.aborted) return
     this.init.store.placeAttempt(spec.id, spec.attempt, chosen.peerId, chosen.name)
+    await this.init.store.whenDurable()
     await this.send({ spec, peerId: chosen.peerId, peerName: chosen.name })
   }
 

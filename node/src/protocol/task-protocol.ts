@@ -173,10 +173,12 @@ export function readTaskEvents (framed: FramedStream, taskId: string, fromSeq: n
           checkEvent(event, taskId, seq + 1, previous)
           seq = event.seq
           previous = event.state
+          yield event
+          // Acknowledged once the reader has taken it (a master has it on disk by then). A
+          // reader that stops at the terminal event sends no last ack: the worker needs none.
           if (seq % ACK_EVERY_EVENTS === 0 || isTerminal(event.state)) {
             await framed.write({ ack: { seq } }, MasterMessage, writeDeadline())
           }
-          yield event
         }
       } catch (err) {
         failure = toError(err)
