@@ -1,6 +1,6 @@
 import type { Stream } from '@libp2p/interface'
 import * as lp from 'it-length-prefixed'
-import type { Uint8ArrayList } from 'uint8arraylist'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { DeadlineError, ProtocolError, UnexpectedEndError, toError } from '../errors.ts'
 import { StreamReader } from './stream-reader.ts'
 
@@ -117,8 +117,19 @@ export class FramedStream {
   }
 
   async write<T> (message: T, codec: MessageCodec<T>, signal: AbortSignal): Promise<void> {
+    await this.writeAll([message], codec, signal)
+  }
+
+  /**
+   * Several messages, each its own frame, in one send: one muxer frame (and one encryption,
+   * one socket write) instead of one per message.
+   */
+  async writeAll<T> (messages: T[], codec: MessageCodec<T>, signal: AbortSignal): Promise<void> {
     try {
-      if (!this.stream.send(lp.encode.single(codec.encode(message)))) await drained(this.stream, signal)
+      const bytes = messages.length === 1
+        ? lp.encode.single(codec.encode(messages[0]))
+        : new Uint8ArrayList(...messages.map(message => lp.encode.single(codec.encode(message))))
+      if (!this.stream.send(bytes)) await drained(this.stream, signal)
     } catch (err) {
       throw toError(err)
     }
