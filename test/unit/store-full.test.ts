@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test'
 import { codeOf } from '../../node/src/errors.ts'
 import { LogStream, TaskState, type TaskEvent } from '../../node/src/protocol/task-messages.ts'
 import { TaskStore } from '../../node/src/store/store.ts'
+import { WorkerTask } from '../../node/src/worker/worker-task.ts'
 import { storedEvent, storedSpec } from '../helpers/store.ts'
 import { mountSmallDisk, type SmallDisk } from '../helpers/tmpfs.ts'
 
@@ -155,4 +156,35 @@ test('a batch the full disk refuses: each write is made again alone, what fits i
     assert.equal(recordOrCode(storedEvent(id, next, TaskState.SUCCEEDED, { exit: { code: 0, oomKilled: false, timedOut: false } })), undefined)
     assert.equal(store.task(id, 'executed')!.state, TaskState.SUCCEEDED)
   }
+})
+
+test('a worker task whose writes the full disk refuses ends STORE_FULL right after its last stored event, and its readers see no gap', () => {
+  const spec = storedSpec('refused-batches')
+  store.createTask({ spec, role: 'executed', peerId: 'master', peerName: 'master' })
+  const task = new WorkerTask(spec, 'master', store, { logLimitBytes: 1024 * 1024 })
+  task.append({ state: TaskState.PULLING })
+  store.commit()
+  disk.fill(0)
+  try {
+    // Two events a turn, each turn committed, until the disk refuses (bounded by its pages).
+    for (let i = 0; i < DISK_BYTES / 4096 && !task.finished; i++) {
+      task.append({ state: TaskState.PULLING, pull: { doneBytes: 2 * i, totalBytes: 1 << 30 } })
+      task.append({ state: TaskState.PULLING, pull: { doneBytes: 2 * i + 1, totalBytes: 1 << 30 } })
+      store.commit()
+    }
+  } finally {
+    disk.unfill()
+  }
+  assert.equal(task.finished, true, 'the task did not end though the disk was full')
+  const shown = Array.from({ length: task.lastSeq }, (_, i) => task.eventAt(i + 1))
+  assert.ok(shown.every(event => event != null), 'a reader finds a hole among the events it is shown')
+  assert.deepEqual(shown.map(event => event!.seq), Array.from({ length: shown.length }, (_, i) => i + 1))
+  const last = shown.at(-1)!
+  assert.equal(last.state, TaskState.FAILED)
+  assert.equal(last.error?.code, 'STORE_FULL')
+  assert.ok(shown.slice(0, -1).every(event => event!.state === TaskState.PULLING), 'only the end is not progress')
+  // What the store holds is the same events, up to the end (written once there is room, or served from memory until then).
+  const stored = store.events(spec.id, 1, 1, 100_000)
+  assert.deepEqual(stored.map(event => event.seq), Array.from({ length: stored.length }, (_, i) => i + 1), 'the stored events have a gap')
+  assert.ok(stored.length >= shown.length - 1, `${shown.length} events shown, ${stored.length} stored`)
 })
