@@ -22,7 +22,7 @@ import { PendingPlacements } from './pending.ts'
 import { ProbedStatuses } from './probed-statuses.ts'
 import { place, type CandidateStatus, type Placement, type PlacementPolicy } from './placement.ts'
 import { explainUnknownPeer, resolvePeer, type PeerCandidate, type RefusingMachine } from './resolve-peer.ts'
-import { retryDecision } from './retry.ts'
+import { mayGoOn, retryDecision } from './retry.ts'
 import { localLink, remoteLink, type WorkerLink } from './worker-link.ts'
 
 export type TaskRequest = Omit<TaskSpec, 'id' | 'attempt'>
@@ -185,7 +185,7 @@ export class Master {
       await this.init.store.whenDurable()
       const sent = await this.send({ spec, ...peer })
       // Unless the task went on as another attempt (auto, --retries), the user hears why it never ran.
-      if (!sent.ok && this.init.store.task(spec.id, 'submitted')?.attempt === spec.attempt) throw sent.err
+      if (!sent.ok && this.init.store.currentAttempt(spec.id, 'submitted') === spec.attempt) throw sent.err
       return { taskId: spec.id, ...peer }
     }))
   }
@@ -286,6 +286,9 @@ export class Master {
     if (isTerminal(event.state)) {
       // A status probed before it started, still fresh enough to be used, must not count it any more.
       this.pending.ended(task.spec.id)
+    }
+    // A task that succeeded or was cancelled never goes on: its record and attempts need not be read.
+    if (isTerminal(event.state) && mayGoOn(event)) {
       const record = store.task(task.spec.id, 'submitted')
       const earlier = store.attempts(task.spec.id).filter(attempt => attempt.attempt < task.spec.attempt)
       const decision = record?.placement != null && record.attempt === task.spec.attempt ? retryDecision(event, record.placement, earlier) : undefined

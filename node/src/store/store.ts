@@ -541,6 +541,12 @@ export class TaskStore {
     return totals
   }
 
+  /** The attempt a task's row for `role` is at; undefined if there is no such row (cheaper than `task`: no spec to parse, no events to count). */
+  currentAttempt (taskId: string, role: TaskRole): number | undefined {
+    const row = this.sql('SELECT attempt FROM tasks WHERE task_id = ? AND role = ?').get(taskId, role) as { attempt: number } | undefined
+    return row?.attempt
+  }
+
   task (taskId: string, role: TaskRole): TaskRecord | undefined {
     const row = this.sql(`SELECT ${TASK_COLUMNS} FROM tasks t WHERE task_id = ? AND role = ?`).get(taskId, role) as TaskRow | undefined
     return row != null ? toRecord(row) : undefined
