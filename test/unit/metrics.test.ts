@@ -41,6 +41,7 @@ describe('the metrics', () => {
     const end = { ...storedEvent(id, 5, TaskState.SUCCEEDED), timeMs: 1_700_000_000_001 + 2_500, exit: { code: 0, oomKilled: false, timedOut: false } }
     store.recordEvent('executed', 1, end)
     store.recordEvent('executed', 1, end)
+    store.commit() // the watchers hear of the writes once they are on disk
     const text = await metrics.text()
     assert.equal(sample(text, 'cloudai_tasks{role="executed",state="SUCCEEDED"}'), 1)
     assert.equal(sample(text, 'cloudai_tasks_finished_total{role="executed",state="SUCCEEDED"}'), 1)
@@ -68,6 +69,7 @@ describe('the metrics', () => {
     // Seen twice (a re-attach): counted once.
     store.recordEvent('executed', 1, storedEvent(id, 3, TaskState.STARTING, { transfer: { direction: TransferDirection.INPUTS, doneBytes: 2500, doneFiles: 3 } }))
     store.recordEvent('executed', 1, storedEvent(id, 4, TaskState.RUNNING, { transfer: { direction: TransferDirection.OUTPUTS, doneBytes: 700, doneFiles: 2 } }))
+    store.commit() // the watchers hear of the writes once they are on disk
     metrics.onImageBytes(4096)
     metrics.onImageBytes(1024)
     const text = await metrics.text()

@@ -364,7 +364,9 @@ const STORE_MODULE = pathToFileURL(resolve(dirname(fileURLToPath(import.meta.url
 
 /**
  * A child process that records events for task `crash` in `dir`, writing each recorded seq
- * to stdout once `recordEvent` has returned; after `count` events (0: never) it SIGKILLs itself.
+ * to stdout once the store says it is on disk (the write's `durable` hook: its batch, the
+ * writes of one turn, committed); after `count` events (0: never) and a turn for the last
+ * batch to commit, it SIGKILLs itself.
  */
 const CHILD = `
 import { writeSync } from 'node:fs'
@@ -376,10 +378,10 @@ const data = new Uint8Array(1000).fill(120)
 for (let seq = 1; Number(count) === 0 || seq <= Number(count); seq++) {
   const state = seq === 1 ? 'QUEUED' : seq === 2 ? 'RUNNING' : 'RUNNING'
   const event = seq <= 2 ? { taskId: 'crash', seq, timeMs: Date.now(), state } : { taskId: 'crash', seq, timeMs: Date.now(), state, log: { stream: 'STDOUT', data, segments: [] } }
-  store.recordEvent('executed', 1, event)
-  writeSync(1, seq + '\\n')
+  store.recordEvent('executed', 1, event, { durable: () => { writeSync(1, seq + '\\n') } })
   if (seq % 50 === 0) await new Promise(resolve => setImmediate(resolve))
 }
+await new Promise(resolve => setImmediate(resolve))
 process.kill(process.pid, 'SIGKILL')
 `
 

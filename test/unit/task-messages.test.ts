@@ -332,6 +332,7 @@ test('a task\'s recorded states only move forward, and nothing follows a termina
     } else {
       assert.equal(recorded.length, observations.length)
     }
+    store.commit() // readers are shown the events once their batch is on disk
     assert.deepEqual(recorded.map((_, i) => i + 1), Array.from({ length: task.lastSeq }, (_, i) => i + 1))
   }), { numRuns: 500 })
 })

@@ -24,8 +24,8 @@ export interface FollowedTask {
 
 /** What a follower tells its master: it decides what to store and what comes next. */
 export interface FollowerReports {
-  /** An event the worker sent, or the follower concluded (LOST). */
-  onEvent: (task: FollowedTask, event: TaskEvent) => void
+  /** An event the worker sent, or the follower concluded (LOST); settles once it is on disk (the worker is acknowledged after). */
+  onEvent: (task: FollowedTask, event: TaskEvent) => void | Promise<void>
   /** The worker stopped or started answering (`unreachableSince` changed). */
   onReachability: (task: FollowedTask) => void
   /** What happened to the worker's copy of a LOST task, once it is known. */
@@ -164,7 +164,7 @@ export class Follower {
     const { stopped } = this.init
     for (let tries = 1; ; tries++) {
       try {
-        this.init.onEvent(this.task, event)
+        await this.init.onEvent(this.task, event)
         return
       } catch (err) {
         if (!(err instanceof StoreFullError) || stopped.aborted) throw err

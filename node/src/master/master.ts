@@ -22,7 +22,7 @@ import { PendingPlacements } from './pending.ts'
 import { ProbedStatuses } from './probed-statuses.ts'
 import { place, type CandidateStatus, type Placement, type PlacementPolicy } from './placement.ts'
 import { explainUnknownPeer, resolvePeer, type PeerCandidate, type RefusingMachine } from './resolve-peer.ts'
-import { retryDecision } from './retry.ts'
+import { mayGoOn, retryDecision } from './retry.ts'
 import { localLink, remoteLink, type WorkerLink } from './worker-link.ts'
 
 export type TaskRequest = Omit<TaskSpec, 'id' | 'attempt'>
@@ -139,7 +139,11 @@ export class Master {
       lostAfterMs: this.init.lostAfterMs ?? DEFAULT_LOST_AFTER_MS,
       log: this.log,
       stopped: this.stopping.signal,
-      onEvent: (followed, event) => { this.record(followed, event) },
+      onEvent: async (followed, event) => {
+        this.record(followed, event)
+        // The worker hears it acknowledged only once it is on disk here.
+        await this.init.store.whenDurable()
+      },
       onReachability: followed => { this.init.store.notify(followed.spec.id) },
       onNote: (followed, note) => { if (!this.stopping.signal.aborted) this.init.store.setNote(followed.spec.id, 'submitted', note) }
     }, task, seenSeq, new OutputAllowance(this.init.logLimitBytes ?? DEFAULT_LOG_LIMIT_BYTES, stored))
@@ -177,9 +181,11 @@ export class Master {
     return await Promise.all(specs.map(async (spec, i) => {
       const peer = { peerId: peers[i].peerId, peerName: peers[i].name }
       this.init.store.createTask({ spec, role: 'submitted', ...peer, placement })
+      // On disk before the worker hears of it: a master that dies next still knows the task it sent.
+      await this.init.store.whenDurable()
       const sent = await this.send({ spec, ...peer })
       // Unless the task went on as another attempt (auto, --retries), the user hears why it never ran.
-      if (!sent.ok && this.init.store.task(spec.id, 'submitted')?.attempt === spec.attempt) throw sent.err
+      if (!sent.ok && this.init.store.currentAttempt(spec.id, 'submitted') === spec.attempt) throw sent.err
       return { taskId: spec.id, ...peer }
     }))
   }
@@ -280,6 +286,9 @@ export class Master {
     if (isTerminal(event.state)) {
       // A status probed before it started, still fresh enough to be used, must not count it any more.
       this.pending.ended(task.spec.id)
+    }
+    // A task that succeeded or was cancelled never goes on: its record and attempts need not be read.
+    if (isTerminal(event.state) && mayGoOn(event)) {
       const record = store.task(task.spec.id, 'submitted')
       const earlier = store.attempts(task.spec.id).filter(attempt => attempt.attempt < task.spec.attempt)
       const decision = record?.placement != null && record.attempt === task.spec.attempt ? retryDecision(event, record.placement, earlier) : undefined
@@ -319,6 +328,7 @@ export class Master {
     }
     if (this.stopping.signal.aborted) return
     this.init.store.placeAttempt(spec.id, spec.attempt, chosen.peerId, chosen.name)
+    await this.init.store.whenDurable()
     await this.send({ spec, peerId: chosen.peerId, peerName: chosen.name })
   }
 

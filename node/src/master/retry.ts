@@ -20,6 +20,11 @@ function nodeFailure (event: TaskEvent, retryOnExit: boolean): boolean {
   return retryOnExit // a non-zero exit
 }
 
+/** Whether an attempt that ended this way may go on as another (`retryDecision` says whether it does): never after success or a cancel. */
+export function mayGoOn (event: TaskEvent): boolean {
+  return event.state === TaskState.FAILED || event.state === TaskState.REJECTED || event.state === TaskState.LOST
+}
+
 /**
  * Whether a task goes on as a new attempt after `event` ended the current one, and how:
  * `free` (an `auto` task refused by a worker: the next candidate is tried without using a

@@ -33,6 +33,24 @@ export class EventCursor {
   }
 
   /**
+   * The events after those delivered that are on disk and inside the window now, without
+   * waiting, at most `maxEvents` and about `maxBytes` of log data (at least one, if any): sent
+   * together with the one `next` returned, they leave in one write.
+   */
+  ready (maxEvents: number, maxBytes: number): TaskEvent[] {
+    const events: TaskEvent[] = []
+    let bytes = 0
+    while (events.length < maxEvents && bytes < maxBytes && this.nextSeq <= this.log.lastSeq && this.nextSeq - this.acked <= ACK_WINDOW_EVENTS) {
+      const event = this.log.eventAt(this.nextSeq)
+      if (event == null) break
+      events.push(event)
+      bytes += event.log?.data.byteLength ?? 0
+      this.nextSeq++
+    }
+    return events
+  }
+
+  /**
    * The next event, waiting for it to happen and for the reader's acks to open the window.
    * Undefined once the terminal event was delivered (or the reader started past it).
    * `ackDeadlineMs` bounds a wait for acks only.

@@ -1,6 +1,6 @@
 import type { Stream } from '@libp2p/interface'
 import * as lp from 'it-length-prefixed'
-import type { Uint8ArrayList } from 'uint8arraylist'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { DeadlineError, ProtocolError, UnexpectedEndError, toError } from '../errors.ts'
 import { StreamReader } from './stream-reader.ts'
 
@@ -118,10 +118,20 @@ export class FramedStream {
   }
 
   async write<T> (message: T, codec: MessageCodec<T>, signal: AbortSignal): Promise<void> {
-    await this.writeFrame(lp.encode.single(codec.encode(message)), signal)
+    await this.writeAll([message], codec, signal)
   }
 
-  /** A frame already encoded with its length prefix (a caller that encodes without copying). */
+  /**
+   * Several messages, each its own frame, in one send: one muxer frame (and one encryption,
+   * one socket write) instead of one per message.
+   */
+  async writeAll<T> (messages: T[], codec: MessageCodec<T>, signal: AbortSignal): Promise<void> {
+    await this.writeFrame(messages.length === 1
+      ? lp.encode.single(codec.encode(messages[0]))
+      : new Uint8ArrayList(...messages.map(message => lp.encode.single(codec.encode(message)))), signal)
+  }
+
+  /** Frames already encoded with their length prefixes (a caller that encodes without copying). */
   async writeFrame (frame: Uint8Array | Uint8ArrayList, signal: AbortSignal): Promise<void> {
     try {
       if (!this.stream.send(frame)) await drained(this.stream, signal)

@@ -21,6 +21,9 @@ export const SUBMIT_TIMEOUT_MS = 10_000
 export const ACK_TIMEOUT_MS = 60_000
 /** The master acknowledges every this many events (and the last one), well inside ACK_WINDOW_EVENTS. */
 export const ACK_EVERY_EVENTS = 16
+/** Events sent in one write at most (`EventCursor.ready`), and about this much output in them. */
+const WRITE_BATCH_EVENTS = 16
+const WRITE_BATCH_BYTES = 128 * 1024
 /** Task streams one connection may hold: one per task attempt in flight between two nodes. */
 export const TASK_MAX_INBOUND_STREAMS = 256
 export const TASK_MAX_OUTBOUND_STREAMS = 256
@@ -88,7 +91,9 @@ export async function streamTaskEvents (framed: FramedStream, task: EventLog, fr
   })
   try {
     for (let event = await cursor.next(life.signal, ackTimeoutMs); event != null; event = await cursor.next(life.signal, ackTimeoutMs)) {
-      await framed.write(event, TaskEventCodec, AbortSignal.timeout(ackTimeoutMs))
+      // What is on disk by now goes in the same write: a task's events mostly come in bursts.
+      const events = [event, ...cursor.ready(WRITE_BATCH_EVENTS, WRITE_BATCH_BYTES)]
+      await framed.writeAll(events, TaskEventCodec, AbortSignal.timeout(ackTimeoutMs))
     }
   } finally {
     life.abort()
@@ -173,10 +178,12 @@ export function readTaskEvents (framed: FramedStream, taskId: string, fromSeq: n
           checkEvent(event, taskId, seq + 1, previous)
           seq = event.seq
           previous = event.state
+          yield event
+          // Acknowledged once the reader has taken it (a master has it on disk by then). A
+          // reader that stops at the terminal event sends no last ack: the worker needs none.
           if (seq % ACK_EVERY_EVENTS === 0 || isTerminal(event.state)) {
             await framed.write({ ack: { seq } }, MasterMessage, writeDeadline())
           }
-          yield event
         }
       } catch (err) {
         failure = toError(err)

@@ -42,7 +42,7 @@ export interface FeedOptions {
 
 /** The attempt after `attempt`, once this node (as the task's master) has started it. */
 function nextAttempt (store: TaskStore, taskId: string, attempt: number): boolean {
-  return (store.task(taskId, 'submitted')?.attempt ?? 0) > attempt
+  return (store.currentAttempt(taskId, 'submitted') ?? 0) > attempt
 }
 
 /**

@@ -33,8 +33,12 @@ export class WorkerTask implements EventLog {
   readonly submitter: string
   private readonly store: TaskStore
   private readonly logLimitBytes: number
+  /** The state and seq of the last event recorded (its write may still wait for its batch's commit). */
   private currentState: TaskState
   private seq: number
+  /** Those of the last event on disk: all that readers (the master's cursor, an attach) are shown. */
+  private durableState: TaskState
+  private durableSeq: number
   /** What the output events cost to store so far (`eventCost`): what the log limit counts. */
   private logBytes: number
   /** Bytes of output kept, both streams. */
@@ -50,6 +54,10 @@ export class WorkerTask implements EventLog {
   private readonly output: OutputBatch
   /** The node stopped while this task ran: nothing more is recorded (`detach`). */
   private detached = false
+  /** The task ended for lack of room in the store (`endForLackOfRoom`). */
+  private lackedRoom = false
+  /** `onEvent` was told of a terminal event. */
+  private toldEnd = false
 
   /** Called after each recorded event (the worker's terminal shows state changes). */
   private readonly onEvent?: (event: TaskEvent, previous: TaskState) => void
@@ -68,21 +76,31 @@ export class WorkerTask implements EventLog {
     this.onEvent = options.onEvent
     this.currentState = options.restored?.state ?? TaskState.PENDING
     this.seq = options.restored?.lastSeq ?? 0
+    this.durableState = this.currentState
+    this.durableSeq = this.seq
     this.logBytes = options.restored?.logBytes ?? 0
     this.outputBytes = options.restored?.outputBytes ?? 0
     this.truncated = options.restored?.truncated ?? false
     this.output = new OutputBatch(pieces => { this.recordOutput(pieces, TaskState.RUNNING) }, options.outputDelayMs)
   }
 
+  /** The state of the last event recorded. */
   get state (): TaskState {
     return this.currentState
   }
 
+  /** The seq of the last event on disk: readers are sent no further. */
   get lastSeq (): number {
-    return this.seq
+    return this.durableSeq
   }
 
+  /** The terminal event is on disk (readers may have it). */
   get finished (): boolean {
+    return isTerminal(this.durableState)
+  }
+
+  /** A terminal event was recorded: nothing more is (it may still wait for its commit). */
+  private get ended (): boolean {
     return isTerminal(this.currentState)
   }
 
@@ -110,7 +128,7 @@ export class WorkerTask implements EventLog {
   }
 
   appendOutput (stream: LogStream, data: Uint8Array): void {
-    if (this.finished || this.truncated || this.detached) return
+    if (this.ended || this.truncated || this.detached) return
     this.output.add(stream, data)
   }
 
@@ -122,7 +140,7 @@ export class WorkerTask implements EventLog {
   append (detail: EventDetail): TaskEvent | undefined {
     if (this.detached) return undefined
     this.output.flush()
-    if (this.finished) return undefined
+    if (this.ended) return undefined
     if (detail.log == null) return this.record(detail)
     return this.recordOutput(outputPieces(detail.log), detail.state)
   }
@@ -133,7 +151,7 @@ export class WorkerTask implements EventLog {
    * dropped.
    */
   private recordOutput (pieces: OutputPiece[], state: TaskState | undefined): TaskEvent | undefined {
-    if (this.finished || this.truncated) return undefined
+    if (this.ended || this.truncated) return undefined
     const chunk = logChunk(pieces)
     const cost = eventCost({ taskId: this.spec.id, seq: 0, timeMs: 0, state: TaskState.RUNNING, log: chunk })
     const room = this.logLimitBytes - this.logBytes
@@ -150,7 +168,7 @@ export class WorkerTask implements EventLog {
       this.logBytes += eventCost({ taskId: this.spec.id, seq: 0, timeMs: 0, state: TaskState.RUNNING, log: keptChunk })
       this.outputBytes += keptChunk.data.byteLength
       this.record({ state, log: keptChunk })
-      if (this.finished) return undefined // the store had no room: the task ended there
+      if (this.ended) return undefined // the store had no room: the task ended there
     }
     return this.record({ state, truncated: { limitBytes: this.logLimitBytes } })
   }
@@ -162,7 +180,7 @@ export class WorkerTask implements EventLog {
    */
   outputLost (): void {
     this.output.flush()
-    if (this.finished || this.truncated) return
+    if (this.ended || this.truncated) return
     this.truncated = true
     this.record({ truncated: { limitBytes: this.outputBytes, cause: TruncationCause.ENGINE_LOG_GAP } })
   }
@@ -172,16 +190,47 @@ export class WorkerTask implements EventLog {
     const state = detail.state != null && movesForward(previous, detail.state) ? detail.state : previous
     const event: TaskEvent = { ...detail, taskId: this.spec.id, seq: this.seq + 1, timeMs: Date.now(), state }
     try {
-      this.store.recordEvent('executed', this.spec.attempt, event)
+      this.store.recordEvent('executed', this.spec.attempt, event, {
+        durable: () => { this.stored(event) },
+        lost: err => { this.lost(event, err) }
+      })
     } catch (err) {
       if (!(err instanceof StoreFullError)) throw err
       return this.endForLackOfRoom(err, false)
     }
     this.seq = event.seq
     this.currentState = state
-    this.wake()
-    this.onEvent?.(event, previous)
+    this.told(event, previous)
     return event
+  }
+
+  /** The worker's own bookkeeping (its queue, its ledger) hears of each event as it is recorded; nothing outside does. */
+  private told (event: TaskEvent, previous: TaskState): void {
+    // One terminal event only: one recorded and then lost (the disk refused its batch) is followed by STORE_FULL, which is not told again.
+    if (this.toldEnd) return
+    if (isTerminal(event.state)) this.toldEnd = true
+    this.onEvent?.(event, previous)
+  }
+
+  /** An event is on disk: now its readers may have it. */
+  private stored (event: TaskEvent): void {
+    // An event the task ended before (for lack of room) is not shown again.
+    if (event.seq <= this.durableSeq) return
+    this.durableSeq = event.seq
+    this.durableState = event.state
+    this.wake()
+  }
+
+  /**
+   * The disk refused the batch that held an event, and then the event on its own: the task
+   * ends there for lack of room, as if the store had refused the event when it was made (its
+   * later events, refused with it, are not shown either).
+   */
+  private lost (event: TaskEvent, err: Error): void {
+    if (this.lackedRoom || event.seq <= this.durableSeq || !(err instanceof StoreFullError)) return
+    this.seq = this.durableSeq
+    this.currentState = this.durableState
+    this.endForLackOfRoom(err, false)
   }
 
   /**
@@ -192,6 +241,7 @@ export class WorkerTask implements EventLog {
    * `unrecorded`: the store never took the task at all, so nothing of it is written later.
    */
   endForLackOfRoom (err: StoreFullError, unrecorded: boolean): TaskEvent {
+    this.lackedRoom = true
     this.output.discard()
     const previous = this.currentState
     const neverRan = previous === TaskState.PENDING || previous === TaskState.QUEUED
@@ -199,26 +249,31 @@ export class WorkerTask implements EventLog {
       taskId: this.spec.id, seq: this.seq + 1, timeMs: Date.now(), state: neverRan ? TaskState.REJECTED : TaskState.FAILED,
       error: { code: 'STORE_FULL', message: `this node could not store the task: ${err.message}` }
     }
-    if (unrecorded) this.unstored = event
-    else this.keep(event)
+    this.unstored = event
+    if (!unrecorded) this.keep(event)
     // Ended before the cancel, so that what the cancel brings about (the executor's last output and exit) is dropped.
     this.seq = event.seq
     this.currentState = event.state
     this.cancel()
-    this.wake()
-    this.onEvent?.(event, previous)
+    this.told(event, previous)
+    // Shown once the events before it are settled (served from memory until it is written itself).
+    this.store.afterCommit(() => { this.stored(event) })
     return event
   }
 
   /** Write the event that ended the task; while the store refuses it, keep it in memory and try again. */
   private keep (event: TaskEvent): void {
-    try {
-      this.store.recordEvent('executed', this.spec.attempt, event)
-      this.unstored = undefined
-    } catch (err) {
-      this.unstored = event
-      // Only room comes back: anything else (the store closed as the node stopped) ends the tries, and a restart finds the task unfinished and settles it.
+    // Only room comes back: anything else (the store closed as the node stopped) ends the tries, and a restart finds the task unfinished and settles it.
+    const retry = (err: unknown): void => {
       if (err instanceof StoreFullError) setTimeout(() => { this.keep(event) }, STORE_RETRY_MS).unref()
+    }
+    try {
+      this.store.recordEvent('executed', this.spec.attempt, event, {
+        durable: () => { if (this.unstored === event) this.unstored = undefined },
+        lost: retry
+      })
+    } catch (err) {
+      retry(err)
     }
   }
 

@@ -158,7 +158,7 @@ export class Worker implements TaskHost {
   submit (spec: TaskSpec, submitter: string, submitterName = ''): WorkerTask | RefusedTask {
     const existing = this.get(spec.id)
     // A task this node sent shares its id's events with the worker's: only the node itself (`self`) may run it here.
-    const owner = existing?.submitter ?? (this.init.store.task(spec.id, 'submitted') != null ? this.init.nodeId : undefined)
+    const owner = existing?.submitter ?? (this.init.store.currentAttempt(spec.id, 'submitted') != null ? this.init.nodeId : undefined)
     if (owner != null && owner !== submitter) {
       const message = `task id ${spec.id} is taken on this node by a task of another submitter: the master must choose a new id`
       this.init.onRefused?.(submitter, spec.id, 'TASK_ID_TAKEN', message)
