@@ -27,6 +27,27 @@ function sample (text: string, line: string): number | undefined {
 }
 
 describe('the metrics', () => {
+  test('a task sent to the node itself counts for both roles: its worker stores the events, and the submitter\'s row moves on them', async () => {
+    const { metrics, store } = metricsOver()
+    const id = 'mx7krg3f-5e1f0000aaaa'
+    for (const role of ['submitted', 'executed'] as const) store.createTask({ spec: storedSpec(id), role, peerId: 'self', peerName: 'n' })
+    const events = [storedEvent(id, 1, TaskState.RUNNING), { ...storedEvent(id, 2, TaskState.SUCCEEDED), exit: { code: 0, oomKilled: false, timedOut: false } }]
+    for (const event of events) {
+      // The worker records first; the master records the same event, which the store holds already.
+      assert.equal(store.recordEvent('executed', 1, event), true)
+      store.commit()
+      assert.equal(store.recordEvent('submitted', 1, event), false, 'stored once')
+      store.commit()
+    }
+    const text = await metrics.text()
+    for (const role of ['submitted', 'executed'] as const) {
+      assert.equal(sample(text, `cloudai_tasks_finished_total{role="${role}",state="SUCCEEDED"}`), 1, role)
+      assert.equal(sample(text, `cloudai_task_state_changes_total{role="${role}",state="RUNNING"}`), 1, role)
+      assert.equal(store.task(id, role)?.state, TaskState.SUCCEEDED, role)
+    }
+    metrics.stop()
+  })
+
   test('tasks by role and state, their end, duration and output bytes, from what the store records; no task id in any label', async () => {
     const { metrics, store } = metricsOver()
     const id = 'mx7krg3f-3fce9d48be26'

@@ -384,14 +384,15 @@ export class TaskStore {
    * (StoreFullError otherwise); the events that end a task do not.
    */
   recordEvent (role: TaskRole, attempt: number, event: TaskEvent, hooks: WriteHooks = {}): boolean {
-    if (this.recent.event(event.taskId, attempt, event.seq) != null) {
-      // Stored already (by this node's own worker, for a task sent to itself): output and
-      // progress change no row, so there is nothing to write; a state event still moves `role`'s row.
-      if (event.log == null && event.pull == null) this.write(event.taskId, hooks, () => { this.applyEvent(role, attempt, event) })
-      else if (hooks.durable != null) this.afterCommit(hooks.durable)
+    // Output and progress change no row; a state event moves `role`'s row.
+    const movesRow = event.log == null && event.pull == null
+    // Stored already (by this node's own worker, for a task sent to itself): only `role`'s row may move.
+    const stored = this.recent.event(event.taskId, attempt, event.seq) != null
+    if (stored && !movesRow) {
+      if (hooks.durable != null) this.afterCommit(hooks.durable)
       return false
     }
-    if (event.log != null) {
+    if (!stored && event.log != null) {
       try {
         this.space.requireHeadroom(this.reusableBytes())
       } catch (err) {
@@ -400,19 +401,21 @@ export class TaskStore {
     }
     let inserted = false
     let moved = false
-    // Readers and watchers hear of it once it is on disk, after the writer (its hooks).
+    // Readers and watchers hear of it once it is on disk, after the writer (its hooks). A row
+    // that moved is told of even when the event was stored already: the submitter's row of a
+    // task sent to this node itself counts (metrics, the dashboard) as a peer's does.
     const tell = (): void => {
       hooks.durable?.()
       for (const watcher of this.eventWatchers) told(() => { watcher({ role, attempt, event, inserted, moved }) })
-      if (inserted) {
-        this.recent.added(attempt, event)
-        this.notify(event.taskId)
-      }
+      if (inserted) this.recent.added(attempt, event)
+      if (inserted || moved) this.notify(event.taskId)
     }
     this.write(event.taskId, { durable: tell, ...(hooks.lost != null ? { lost: hooks.lost } : {}) }, () => {
-      inserted = this.sql('INSERT OR IGNORE INTO events (task_id, attempt, seq, event) VALUES (?, ?, ?, ?)')
-        .run(event.taskId, attempt, event.seq, TaskEventCodec.encode(event)).changes > 0
-      if (event.log == null && event.pull == null) moved = this.applyEvent(role, attempt, event)
+      if (!stored) {
+        inserted = this.sql('INSERT OR IGNORE INTO events (task_id, attempt, seq, event) VALUES (?, ?, ?, ?)')
+          .run(event.taskId, attempt, event.seq, TaskEventCodec.encode(event)).changes > 0
+      }
+      if (movesRow) moved = this.applyEvent(role, attempt, event)
     })
     return inserted
   }
