@@ -10,6 +10,7 @@ import { ChecksumMismatchError, extractArchive } from '../../node/src/files/arch
 import { packTrees } from '../../node/src/files/archive-pack.ts'
 import { readArchive, SHA256_PAX_KEY } from '../../node/src/files/archive-reader.ts'
 import { setDigest } from '../../node/src/files/files-digest.ts'
+import { tarOf } from '../helpers/tar.ts'
 
 const MiB = 1024 * 1024
 const scratch = await mkdtemp(join(tmpdir(), 'cloudai-archive-'))
@@ -19,21 +20,6 @@ async function freshDir (): Promise<string> {
   const dir = join(scratch, `d${dirs++}`)
   await mkdir(dir)
   return dir
-}
-
-type Entry = Parameters<tar.Pack['entry']>[0] & { content?: string | Buffer }
-
-/** A tar written by tar-stream from entries a hostile writer chose. */
-async function tarOf (entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack()
-  const chunks: Buffer[] = []
-  const done = (async () => { for await (const chunk of pack) chunks.push(chunk as Buffer) })()
-  for (const { content, ...header } of entries) {
-    await new Promise<void>((resolve, reject) => { pack.entry(header, content ?? '', err => { if (err != null) reject(err); else resolve() }) })
-  }
-  pack.finalize()
-  await done
-  return Buffer.concat(chunks)
 }
 
 /** The bytes in chunks of the size a network or a disk gives. */

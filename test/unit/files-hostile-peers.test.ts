@@ -21,6 +21,7 @@ import { WorkerTask } from '../../node/src/worker/worker-task.ts'
 import { tempDir } from '../helpers/env.ts'
 import { MemoryNetwork, type MemoryPeer } from '../helpers/memory-peers.ts'
 import { storedSpec, tempStore } from '../helpers/store.ts'
+import { tarOf, type TarEntry } from '../helpers/tar.ts'
 
 /**
  * A hostile peer on the real files protocol (two peers joined by in-memory streams): a
@@ -34,26 +35,12 @@ import { storedSpec, tempStore } from '../helpers/store.ts'
 const MiB = 1024 * 1024
 const TASK = 'mx00hostile-0123456789ab'
 
-type Entry = Parameters<tar.Pack['entry']>[0] & { content?: string | Buffer }
-
-async function tarOf (entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack()
-  const chunks: Buffer[] = []
-  const done = (async () => { for await (const chunk of pack) chunks.push(chunk as Buffer) })()
-  for (const { content, ...header } of entries) {
-    await new Promise<void>((resolve, reject) => { pack.entry(header, content ?? '', err => { if (err != null) reject(err); else resolve() }) })
-  }
-  pack.finalize()
-  await done
-  return Buffer.concat(chunks)
-}
-
 function sha256 (content: string | Buffer): string {
   return createHash('sha256').update(content).digest('hex')
 }
 
 /** A file entry carrying its digest, as a worker's store writes it. */
-function digested (name: string, content: string): Entry {
+function digested (name: string, content: string): TarEntry {
   return { name, content, pax: { [SHA256_PAX_KEY]: sha256(content) } }
 }
 
@@ -130,7 +117,7 @@ async function inputsOf (archive: Buffer): Promise<{ problem: Awaited<ReturnType
 test('a hostile submitter\'s inputs are refused before the engine gets what breaks the rules; the task ends ARCHIVE_REFUSED', async () => {
   // Large enough that the engine may already be taking it when the hostile entry comes.
   const good = { name: 'in/ok.bin', content: Buffer.alloc(MiB, 1) }
-  const cases: Array<[string, Entry[] | Buffer, RegExp, string?]> = [
+  const cases: Array<[string, TarEntry[] | Buffer, RegExp, string?]> = [
     ['traversal', [good, { name: 'in/../../etc/cron.d/evil', content: 'x' }], /entry "in\/\.\.\/\.\.\/etc\/cron\.d\/evil" climbs out with "\.\."/, 'etc/cron.d/evil'],
     ['an absolute name', [good, { name: '/etc/passwd', content: 'root::0:0' }], /entry "\/etc\/passwd" has an absolute path/, '/etc/passwd'],
     ['a link out of the root', [good, { name: 'in/etc', type: 'symlink', linkname: '/etc' }], /symbolic link "in\/etc" points to the absolute path "\/etc", outside the target/, 'in/etc'],
@@ -150,7 +137,7 @@ test('a hostile submitter\'s inputs are refused before the engine gets what brea
  * `entries`, then a file whose header declares `size` bytes (octal, so below 8 GiB), of which
  * only a block follows: tar-stream will not write such a header, so the size is patched in.
  */
-async function bombOf (entries: Entry[], name: string, size: number): Promise<Buffer> {
+async function bombOf (entries: TarEntry[], name: string, size: number): Promise<Buffer> {
   const bytes = await tarOf([...entries, { name, content: Buffer.alloc(512) }])
   const at = bytes.length - 1024 - 1024 // the bomb's header: before its block and the two end blocks
   const header = bytes.subarray(at, at + 512)
@@ -190,7 +177,7 @@ test('a hostile worker\'s outputs are refused by the submitter, and nothing land
   await mkdir(root)
   const ok = { path: 'ok.txt', content: 'fine' }
   const set = summaryOf([ok])
-  const cases: Array<[string, OutputSetSummary[], Entry[], new (...args: any[]) => Error, RegExp]> = [
+  const cases: Array<[string, OutputSetSummary[], TarEntry[], new (...args: any[]) => Error, RegExp]> = [
     ['traversal', [set], [{ name: '0/out', type: 'directory' }, digested('0/../../escaped', 'x')], ArchiveRefusedError, /entry "0\/\.\.\/\.\.\/escaped" climbs out with "\.\."/],
     ['an absolute name', [set], [digested('/tmp/escaped', 'x')], ArchiveRefusedError, /entry "\/tmp\/escaped" has an absolute path/],
     ['a link out of the root', [set], [{ name: '0/out', type: 'directory' }, { name: '0/out/l', type: 'symlink', linkname: '/tmp' }], ArchiveRefusedError, /symbolic link "0\/out\/l" points to the absolute path "\/tmp"/],
