@@ -316,11 +316,13 @@ export class Membership {
     }
   }
 
-  /** A linked member's new status. */
+  /** A linked member's new status, and the members that joined it since its last (peer exchange). */
   private update (peerId: PeerId, status: PeerStatus): void {
     const member = this.members.get(peerId.toString())
     if (member == null || this.stopped) return
-    member.status = status
+    if (status.members.length > 0) this.learn(status.members, peerId)
+    // A push names only the members new to the peer; the status kept is without them.
+    member.status = { ...status, members: [] }
     member.lastSeen = Date.now()
     if (!member.reachable) {
       member.reachable = true
