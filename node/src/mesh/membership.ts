@@ -29,6 +29,8 @@ export const MAX_DISCOVERY_YIELD_MS = 15_000
  * handshake take longer than its deadline, and the retries then make it worse.
  */
 export const MAX_CONCURRENT_PROBES = 8
+/** How many of its probes' time the waiting side of a pair gives the dialer (`discoveryYieldMs`). */
+const DIALER_ROUNDS = 4
 /** The weight of the latest probe in the moving average of probe times. */
 const PROBE_TIME_WEIGHT = 0.2
 /** A member that is still connected counts as unreachable after this many failed probes in a row. */
@@ -402,21 +404,22 @@ export class Membership {
    */
   private readonly tieBreak = (peerId: PeerId): number => isPairDialer(this.libp2p.peerId.toString(), peerId.toString()) ? 0 : this.discoveryYieldMs()
 
-  /**
-   * How long the waiting side of a pair waits for the dialer's connection. The dialer may
-   * have many peers ahead of this one in its queue (MAX_CONCURRENT_PROBES at a time), each
-   * taking as long as a probe takes on this machine now: a fixed wait shorter than that
-   * makes both sides dial, and the duplicate handshakes slow every other one down. Both
-   * sides heard of about as many peers and run on machines alike, so this node's own queue
-   * and probe time stand in for the dialer's.
-   */
+  /** How long a connection that is only inbound waits for the dialer's link: twice a probe's time here lately. */
   private linkYieldMs (): number {
     return Math.min(MAX_DISCOVERY_YIELD_MS, Math.max(DISCOVERY_YIELD_MS, 2 * this.probeMs))
   }
 
+  /**
+   * How long the waiting side of a pair waits for the dialer's connection: a few probes'
+   * time as probes take on this machine now (the dialer may have a few rounds of
+   * MAX_CONCURRENT_PROBES ahead of this one). A fixed wait shorter than that on a busy
+   * machine made both sides dial, and the duplicate handshakes slowed every other one
+   * down. Not this node's own queue: a flood of fake candidates would make it wait the
+   * longest for real ones. Both sides run on machines alike, so this node's probe time
+   * stands in for the dialer's.
+   */
   private discoveryYieldMs (): number {
-    const ahead = this.candidates.size / MAX_CONCURRENT_PROBES + 1
-    return Math.min(MAX_DISCOVERY_YIELD_MS, Math.max(DISCOVERY_YIELD_MS, 2 * ahead * this.probeMs))
+    return Math.min(MAX_DISCOVERY_YIELD_MS, Math.max(DISCOVERY_YIELD_MS, DIALER_ROUNDS * this.probeMs))
   }
 
   /** Peer exchange: the members a peer told us about become candidates, that member's hints being their own source. */
