@@ -1,5 +1,6 @@
-// Where membership's time goes, per pair of nodes (run by hand: `node dist/scripts/bench/discovery-phases.js 10`
-// inside a network namespace, as scripts/bench.sh does): for each ordered pair, when the node
+// Where membership's time goes, per pair of nodes (run by hand, after a build, inside a
+// network namespace as scripts/bench.sh makes one: `node_modules/.bin/node
+// dist/scripts/bench/discovery-phases.js 10`): for each ordered pair, when the node
 // heard of the other (mDNS or a hint), started its first dial or stream to it, had a connection
 // open, and listed it as a reachable member; and how many connections opened in all.
 import { randomBytes } from 'node:crypto'
