@@ -484,6 +484,12 @@ export namespace StatusRequest {
     value: string
   }
 
+  export interface StatusRequestSenderListenAddrsFieldEvent {
+    field: '$.sender.listenAddrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<StatusRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StatusRequest.codec())
   }
@@ -492,7 +498,7 @@ export namespace StatusRequest {
     return decodeMessage(buf, StatusRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusRequest>): Generator<StatusRequestLinkFieldEvent | StatusRequestSenderNameFieldEvent | StatusRequestSenderVersionFieldEvent | StatusRequestSenderCapacityCpuFieldEvent | StatusRequestSenderCapacityMemoryBytesFieldEvent | StatusRequestSenderCapacityStorageBytesFieldEvent | StatusRequestSenderCapacityGpusFieldEvent | StatusRequestSenderAllocatedCpuFieldEvent | StatusRequestSenderAllocatedMemoryBytesFieldEvent | StatusRequestSenderAllocatedStorageBytesFieldEvent | StatusRequestSenderAllocatedGpusFieldEvent | StatusRequestSenderRunningFieldEvent | StatusRequestSenderQueuedFieldEvent | StatusRequestSenderLabelsFieldEvent | StatusRequestSenderExecutorHealthyFieldEvent | StatusRequestSenderExecutorDetailFieldEvent | StatusRequestSenderStorageEnforcedFieldEvent | StatusRequestSenderMembersPeerIdFieldEvent | StatusRequestSenderMembersAddrsFieldEvent | StatusRequestSenderImageIdsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusRequest>): Generator<StatusRequestLinkFieldEvent | StatusRequestSenderNameFieldEvent | StatusRequestSenderVersionFieldEvent | StatusRequestSenderCapacityCpuFieldEvent | StatusRequestSenderCapacityMemoryBytesFieldEvent | StatusRequestSenderCapacityStorageBytesFieldEvent | StatusRequestSenderCapacityGpusFieldEvent | StatusRequestSenderAllocatedCpuFieldEvent | StatusRequestSenderAllocatedMemoryBytesFieldEvent | StatusRequestSenderAllocatedStorageBytesFieldEvent | StatusRequestSenderAllocatedGpusFieldEvent | StatusRequestSenderRunningFieldEvent | StatusRequestSenderQueuedFieldEvent | StatusRequestSenderLabelsFieldEvent | StatusRequestSenderExecutorHealthyFieldEvent | StatusRequestSenderExecutorDetailFieldEvent | StatusRequestSenderStorageEnforcedFieldEvent | StatusRequestSenderMembersPeerIdFieldEvent | StatusRequestSenderMembersAddrsFieldEvent | StatusRequestSenderImageIdsFieldEvent | StatusRequestSenderListenAddrsFieldEvent> {
     return streamMessage(buf, StatusRequest.codec(), opts)
   }
 }
@@ -911,6 +917,12 @@ export namespace NodeRequest {
     value: string
   }
 
+  export interface NodeRequestStatusSenderListenAddrsFieldEvent {
+    field: '$.status.sender.listenAddrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export interface NodeRequestAttachTaskIdFieldEvent {
     field: '$.attach.taskId'
     value: string
@@ -934,7 +946,7 @@ export namespace NodeRequest {
     return decodeMessage(buf, NodeRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRequest>): Generator<NodeRequestStatusLinkFieldEvent | NodeRequestStatusSenderNameFieldEvent | NodeRequestStatusSenderVersionFieldEvent | NodeRequestStatusSenderCapacityCpuFieldEvent | NodeRequestStatusSenderCapacityMemoryBytesFieldEvent | NodeRequestStatusSenderCapacityStorageBytesFieldEvent | NodeRequestStatusSenderCapacityGpusFieldEvent | NodeRequestStatusSenderAllocatedCpuFieldEvent | NodeRequestStatusSenderAllocatedMemoryBytesFieldEvent | NodeRequestStatusSenderAllocatedStorageBytesFieldEvent | NodeRequestStatusSenderAllocatedGpusFieldEvent | NodeRequestStatusSenderRunningFieldEvent | NodeRequestStatusSenderQueuedFieldEvent | NodeRequestStatusSenderLabelsFieldEvent | NodeRequestStatusSenderExecutorHealthyFieldEvent | NodeRequestStatusSenderExecutorDetailFieldEvent | NodeRequestStatusSenderStorageEnforcedFieldEvent | NodeRequestStatusSenderMembersPeerIdFieldEvent | NodeRequestStatusSenderMembersAddrsFieldEvent | NodeRequestStatusSenderImageIdsFieldEvent | NodeRequestAttachTaskIdFieldEvent | NodeRequestAttachFromSeqFieldEvent | NodeRequestCancelTaskIdFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRequest>): Generator<NodeRequestStatusLinkFieldEvent | NodeRequestStatusSenderNameFieldEvent | NodeRequestStatusSenderVersionFieldEvent | NodeRequestStatusSenderCapacityCpuFieldEvent | NodeRequestStatusSenderCapacityMemoryBytesFieldEvent | NodeRequestStatusSenderCapacityStorageBytesFieldEvent | NodeRequestStatusSenderCapacityGpusFieldEvent | NodeRequestStatusSenderAllocatedCpuFieldEvent | NodeRequestStatusSenderAllocatedMemoryBytesFieldEvent | NodeRequestStatusSenderAllocatedStorageBytesFieldEvent | NodeRequestStatusSenderAllocatedGpusFieldEvent | NodeRequestStatusSenderRunningFieldEvent | NodeRequestStatusSenderQueuedFieldEvent | NodeRequestStatusSenderLabelsFieldEvent | NodeRequestStatusSenderExecutorHealthyFieldEvent | NodeRequestStatusSenderExecutorDetailFieldEvent | NodeRequestStatusSenderStorageEnforcedFieldEvent | NodeRequestStatusSenderMembersPeerIdFieldEvent | NodeRequestStatusSenderMembersAddrsFieldEvent | NodeRequestStatusSenderImageIdsFieldEvent | NodeRequestStatusSenderListenAddrsFieldEvent | NodeRequestAttachTaskIdFieldEvent | NodeRequestAttachFromSeqFieldEvent | NodeRequestCancelTaskIdFieldEvent> {
     return streamMessage(buf, NodeRequest.codec(), opts)
   }
 }
@@ -952,6 +964,7 @@ export interface Status {
   storageEnforced: boolean
   members: PeerHint[]
   imageIds: string[]
+  listenAddrs: Uint8Array<ArrayBuffer>[]
 }
 
 export namespace Status {
@@ -1142,6 +1155,13 @@ export namespace Status {
           }
         }
 
+        if (obj.listenAddrs != null && obj.listenAddrs.length > 0) {
+          for (const value of obj.listenAddrs) {
+            w.uint32(322)
+            w.bytes(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1156,7 +1176,8 @@ export namespace Status {
           executorDetail: '',
           storageEnforced: false,
           members: [],
-          imageIds: []
+          imageIds: [],
+          listenAddrs: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1236,6 +1257,14 @@ export namespace Status {
               obj.imageIds.push(reader.string())
               break
             }
+            case 40: {
+              if (opts.limits?.listenAddrs != null && obj.listenAddrs.length === opts.limits.listenAddrs) {
+                throw new MaxLengthError('Decode error - repeated field "listenAddrs" had too many elements')
+              }
+
+              obj.listenAddrs.push(reader.bytes())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1248,7 +1277,8 @@ export namespace Status {
         const obj = {
           labels: 0,
           members: 0,
-          imageIds: 0
+          imageIds: 0,
+          listenAddrs: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1368,6 +1398,21 @@ export namespace Status {
 
               break
             }
+            case 40: {
+              if (opts.limits?.listenAddrs != null && obj.listenAddrs === opts.limits.listenAddrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "listenAddrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.listenAddrs[]`,
+                index: obj.listenAddrs,
+                value: reader.bytes()
+              }
+
+              obj.listenAddrs++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1479,6 +1524,12 @@ export namespace Status {
     value: string
   }
 
+  export interface StatusListenAddrsFieldEvent {
+    field: '$.listenAddrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Status>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Status.codec())
   }
@@ -1487,7 +1538,7 @@ export namespace Status {
     return decodeMessage(buf, Status.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Status>): Generator<StatusNameFieldEvent | StatusVersionFieldEvent | StatusCapacityCpuFieldEvent | StatusCapacityMemoryBytesFieldEvent | StatusCapacityStorageBytesFieldEvent | StatusCapacityGpusFieldEvent | StatusAllocatedCpuFieldEvent | StatusAllocatedMemoryBytesFieldEvent | StatusAllocatedStorageBytesFieldEvent | StatusAllocatedGpusFieldEvent | StatusRunningFieldEvent | StatusQueuedFieldEvent | StatusLabelsFieldEvent | StatusExecutorHealthyFieldEvent | StatusExecutorDetailFieldEvent | StatusStorageEnforcedFieldEvent | StatusMembersPeerIdFieldEvent | StatusMembersAddrsFieldEvent | StatusImageIdsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Status>): Generator<StatusNameFieldEvent | StatusVersionFieldEvent | StatusCapacityCpuFieldEvent | StatusCapacityMemoryBytesFieldEvent | StatusCapacityStorageBytesFieldEvent | StatusCapacityGpusFieldEvent | StatusAllocatedCpuFieldEvent | StatusAllocatedMemoryBytesFieldEvent | StatusAllocatedStorageBytesFieldEvent | StatusAllocatedGpusFieldEvent | StatusRunningFieldEvent | StatusQueuedFieldEvent | StatusLabelsFieldEvent | StatusExecutorHealthyFieldEvent | StatusExecutorDetailFieldEvent | StatusStorageEnforcedFieldEvent | StatusMembersPeerIdFieldEvent | StatusMembersAddrsFieldEvent | StatusImageIdsFieldEvent | StatusListenAddrsFieldEvent> {
     return streamMessage(buf, Status.codec(), opts)
   }
 }
@@ -1943,6 +1994,12 @@ export namespace NodeResponse {
     value: string
   }
 
+  export interface NodeResponseStatusListenAddrsFieldEvent {
+    field: '$.status.listenAddrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export interface NodeResponseErrorCodeFieldEvent {
     field: '$.error.code'
     value: string
@@ -1981,7 +2038,7 @@ export namespace NodeResponse {
     return decodeMessage(buf, NodeResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeResponse>): Generator<NodeResponseStatusNameFieldEvent | NodeResponseStatusVersionFieldEvent | NodeResponseStatusCapacityCpuFieldEvent | NodeResponseStatusCapacityMemoryBytesFieldEvent | NodeResponseStatusCapacityStorageBytesFieldEvent | NodeResponseStatusCapacityGpusFieldEvent | NodeResponseStatusAllocatedCpuFieldEvent | NodeResponseStatusAllocatedMemoryBytesFieldEvent | NodeResponseStatusAllocatedStorageBytesFieldEvent | NodeResponseStatusAllocatedGpusFieldEvent | NodeResponseStatusRunningFieldEvent | NodeResponseStatusQueuedFieldEvent | NodeResponseStatusLabelsFieldEvent | NodeResponseStatusExecutorHealthyFieldEvent | NodeResponseStatusExecutorDetailFieldEvent | NodeResponseStatusStorageEnforcedFieldEvent | NodeResponseStatusMembersPeerIdFieldEvent | NodeResponseStatusMembersAddrsFieldEvent | NodeResponseStatusImageIdsFieldEvent | NodeResponseErrorCodeFieldEvent | NodeResponseErrorMessageFieldEvent | NodeResponseAttachedStateFieldEvent | NodeResponseAttachedLastSeqFieldEvent | NodeResponseCancelledStateFieldEvent | NodeResponseCancelledLastSeqFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeResponse>): Generator<NodeResponseStatusNameFieldEvent | NodeResponseStatusVersionFieldEvent | NodeResponseStatusCapacityCpuFieldEvent | NodeResponseStatusCapacityMemoryBytesFieldEvent | NodeResponseStatusCapacityStorageBytesFieldEvent | NodeResponseStatusCapacityGpusFieldEvent | NodeResponseStatusAllocatedCpuFieldEvent | NodeResponseStatusAllocatedMemoryBytesFieldEvent | NodeResponseStatusAllocatedStorageBytesFieldEvent | NodeResponseStatusAllocatedGpusFieldEvent | NodeResponseStatusRunningFieldEvent | NodeResponseStatusQueuedFieldEvent | NodeResponseStatusLabelsFieldEvent | NodeResponseStatusExecutorHealthyFieldEvent | NodeResponseStatusExecutorDetailFieldEvent | NodeResponseStatusStorageEnforcedFieldEvent | NodeResponseStatusMembersPeerIdFieldEvent | NodeResponseStatusMembersAddrsFieldEvent | NodeResponseStatusImageIdsFieldEvent | NodeResponseStatusListenAddrsFieldEvent | NodeResponseErrorCodeFieldEvent | NodeResponseErrorMessageFieldEvent | NodeResponseAttachedStateFieldEvent | NodeResponseAttachedLastSeqFieldEvent | NodeResponseCancelledStateFieldEvent | NodeResponseCancelledLastSeqFieldEvent> {
     return streamMessage(buf, NodeResponse.codec(), opts)
   }
 }

@@ -1,5 +1,5 @@
 import type { PeerId, PrivateKey } from '@libp2p/interface'
-import { multiaddr } from '@multiformats/multiaddr'
+import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
@@ -359,7 +359,9 @@ class Node implements CloudaiNode {
       version: VERSION,
       ...this.load(),
       storageEnforced: this.health.storageEnforced,
-      members: this.membership.hints()
+      members: this.membership.hints(),
+      // Without the /p2p suffix, as identify would tell them: the peer knows whose they are.
+      listenAddrs: this.libp2p.getMultiaddrs().map(addr => addr.decapsulateCode(CODE_P2P))
     }
   }
 

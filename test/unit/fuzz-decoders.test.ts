@@ -43,7 +43,7 @@ const DECODERS: Decoder[] = [
     validate: (response: NodeResponse) => { if (response.status != null) validateStatus(response.status) },
     valid: NodeResponse.encode({
       status: {
-        name: 'n', version: '1', imageIds: [], capacity: { cpu: 1, memoryBytes: 2, storageBytes: 3, gpus: 0 }, allocated: { cpu: 0, memoryBytes: 0, storageBytes: 0, gpus: 0 },
+        name: 'n', version: '1', imageIds: [], listenAddrs: [], capacity: { cpu: 1, memoryBytes: 2, storageBytes: 3, gpus: 0 }, allocated: { cpu: 0, memoryBytes: 0, storageBytes: 0, gpus: 0 },
         running: 0, queued: 0, labels: new Map([['a', 'b']]), executorHealthy: true, executorDetail: '', storageEnforced: false,
         members: [{ peerId: Uint8Array.from([0, 4, 1, 2, 3, 4]), addrs: [Uint8Array.from([4, 127, 0, 0, 1, 6, 0x1d, 0x01])] }]
       }

@@ -31,7 +31,7 @@ test('the images a task used come first, then the engine\'s newest; never more t
 test('a peer\'s advertised image IDs: what is not an image ID is dropped, and at most the bound are sent', () => {
   const status = validateStatus({
     name: 'n', version: '1', capacity: { cpu: 1, memoryBytes: 2, storageBytes: 3, gpus: 0 }, allocated: { cpu: 0, memoryBytes: 0, storageBytes: 0, gpus: 0 },
-    running: 0, queued: 0, labels: new Map(), executorHealthy: true, executorDetail: '', storageEnforced: false, members: [],
+    running: 0, queued: 0, labels: new Map(), executorHealthy: true, executorDetail: '', storageEnforced: false, members: [], listenAddrs: [],
     imageIds: [id(1), 'sha256:../../etc', 'x'.repeat(300), id(2)]
   })
   assert.deepEqual(status.imageIds, [id(1), id(2)])

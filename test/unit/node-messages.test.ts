@@ -44,6 +44,7 @@ function wireStatus (overrides: Partial<Status> = {}): Status {
     executorDetail: 'docker 27.0',
     storageEnforced: false,
     members: [],
+    listenAddrs: [],
     ...overrides
   }
 }
@@ -156,15 +157,18 @@ test('encodeStatus → encode → decode (with limits) → validateStatus preser
     members: [
       { peerId: peerA, addrs: [multiaddr('/ip4/192.168.1.20/tcp/7421'), multiaddr('/ip6/::1/tcp/7421')] },
       { peerId: peerB, addrs: [] }
-    ]
+    ],
+    listenAddrs: [multiaddr('/ip4/192.168.1.21/tcp/7421'), multiaddr('/ip6/fe80::1/tcp/7421')]
   }
   const bytes = NodeResponse.encode({ status: encodeStatus(original) })
   const decoded = NodeResponse.decode(bytes, { limits: RESPONSE_LIMITS })
   assert.ok(decoded.status != null)
   const result = validateStatus(decoded.status)
-  const { members, ...rest } = result
-  const { members: originalMembers, ...originalRest } = original
+  const { members, listenAddrs, ...rest } = result
+  const { members: originalMembers, listenAddrs: originalListenAddrs, ...originalRest } = original
   assert.deepEqual(rest, originalRest)
+  assert.deepEqual(listenAddrs?.map(addr => addr.toString()), ['/ip4/192.168.1.21/tcp/7421', '/ip6/fe80::1/tcp/7421'])
+  assert.equal(originalListenAddrs?.length, 2)
   assert.deepEqual(
     members.map(m => ({ peerId: m.peerId.toString(), addrs: m.addrs.map(a => a.toString()) })),
     originalMembers.map(m => ({ peerId: m.peerId.toString(), addrs: m.addrs.map(a => a.toString()) }))
@@ -195,7 +199,7 @@ test('round trip property: any valid status survives the wire unchanged', () => 
   })
   fc.assert(fc.property(status, partial => {
     // fast-check may build null-prototype records; the decoder builds plain objects.
-    const original: PeerStatus = { ...partial, capacity: { ...partial.capacity }, allocated: { ...partial.allocated }, labels: { ...partial.labels }, members: [], imageIds: [...partial.imageIds] }
+    const original: PeerStatus = { ...partial, capacity: { ...partial.capacity }, allocated: { ...partial.allocated }, labels: { ...partial.labels }, members: [], imageIds: [...partial.imageIds], listenAddrs: [] }
     const decoded = Status.decode(Status.encode(encodeStatus(original)), { limits: STATUS_DECODE_LIMITS })
     assert.deepEqual(validateStatus(decoded), original)
   }), { numRuns: 300 })
@@ -215,6 +219,19 @@ test('decode limits refuse more members, addresses or labels than a node may sen
 
   const manyLabels = Status.encode({ ...wireStatus(), labels: new Map(Array.from({ length: MAX_LABELS + 1 }, (_, i) => [`k${i}`, 'v'])) })
   assert.throws(() => Status.decode(manyLabels, { limits: STATUS_DECODE_LIMITS }), { name: 'MaxSizeError' })
+})
+
+test('a status\'s own listen addresses: junk is dropped, the rest kept; more than a hint may hold is refused, and never sent', () => {
+  const status = validateStatus(wireStatus({ listenAddrs: [new Uint8Array([0xff, 0xff, 0xff]), new Uint8Array(0), multiaddr('/ip4/10.0.0.9/tcp/7421').bytes] }))
+  assert.equal(status.name, 'worker-1')
+  assert.deepEqual(status.listenAddrs?.map(addr => addr.toString()), ['/ip4/10.0.0.9/tcp/7421'])
+
+  const tooMany = Status.encode({ ...wireStatus(), listenAddrs: Array.from({ length: MAX_ADDRS_PER_HINT + 1 }, () => multiaddr('/ip4/10.0.0.1/tcp/1').bytes) })
+  assert.throws(() => Status.decode(tooMany, { limits: STATUS_DECODE_LIMITS }), { name: 'MaxLengthError' })
+
+  const many = Array.from({ length: MAX_ADDRS_PER_HINT + 4 }, (_, i) => multiaddr(`/ip4/10.0.1.${i}/tcp/7421`))
+  const sent = Status.decode(Status.encode(encodeStatus({ ...validateStatus(wireStatus()), listenAddrs: many })), { limits: STATUS_DECODE_LIMITS })
+  assert.equal(sent.listenAddrs.length, MAX_ADDRS_PER_HINT)
 })
 
 test('encodeStatus never sends more members or addresses than peers accept', () => {

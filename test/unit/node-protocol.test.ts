@@ -189,6 +189,7 @@ function validStatus (overrides: Partial<Status> = {}): Status {
     executorDetail: '',
     storageEnforced: false,
     members: [],
+    listenAddrs: [],
     ...overrides
   }
 }

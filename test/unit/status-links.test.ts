@@ -1,7 +1,7 @@
 /**
  * Status links on /cloudai/node/1.0.0 over in-memory streams (docs/architecture.md,
- * "Discovery and membership"): each side's status in the first exchange, then only changes,
- * pushed both ways on the one stream, until either side ends it; an older node that answers
+ * "Discovery and membership"): each side's status in the first exchange, then only changes
+ * (and members that joined), pushed both ways on the one stream, until either side ends it; an older node that answers
  * once; and hostile askers (no status of their own, a frame flood, a second link).
  */
 import assert from 'node:assert/strict'
@@ -9,6 +9,7 @@ import { describe, it } from 'node:test'
 import * as lp from 'it-length-prefixed'
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { NodeRequest } from '../../protocols/node.ts'
 import { TaskNotFoundError } from '../../node/src/errors.ts'
 import { encodeStatus, type PeerStatus } from '../../node/src/protocol/node-messages.ts'
@@ -112,6 +113,36 @@ describe('status links', () => {
     link.end()
     await link.ended
     assert.ok(await waitFor(() => serverSide.ended.length === 1, BOUND_MS, 5), 'the server saw the link end')
+    serverSide.feed.stop()
+    clientSide.feed.stop()
+  })
+
+  it('a member that joins is pushed once, alone, over the link; one that leaves is not pushed', async () => {
+    const network = new MemoryNetwork()
+    const serverSide = new LinkSide('server')
+    const clientSide = new LinkSide('client')
+    const server = await serve(network, serverSide)
+    const client = await network.peer()
+    const fromServer: PeerStatus[] = []
+    const link = await openStatusLink(client, server.peerId, clientSide.feed, s => { fromServer.push(s) })
+    const first = serverSide.now.members[0]
+    const joined = { peerId: peerIdFromString('12D3KooWH3uVF6wv47WnArKHk5p6cvgCJEb74UTmxztmQDc298L3'), addrs: [multiaddr('/ip4/10.0.0.7/tcp/7421')] }
+    serverSide.now = { ...serverSide.now, members: [first, joined] }
+    assert.ok(await waitFor(() => fromServer.length === 1, BOUND_MS, 5), 'the server pushed the member that joined')
+    assert.deepEqual(fromServer[0].members.map(hint => [hint.peerId.toString(), hint.addrs.map(addr => addr.toString())]), [[joined.peerId.toString(), ['/ip4/10.0.0.7/tcp/7421']]])
+    assert.equal(fromServer[0].running, 0, 'with the status, unchanged')
+
+    // Leaving, and nothing new: nothing is sent.
+    serverSide.now = { ...serverSide.now, members: [joined] }
+    await new Promise(resolve => setTimeout(resolve, CHECK_MS * 5))
+    assert.equal(fromServer.length, 1)
+    // Back after leaving: new since the last check, pushed again.
+    serverSide.now = { ...serverSide.now, members: [joined, first] }
+    assert.ok(await waitFor(() => fromServer.length === 2, BOUND_MS, 5), 'the member that came back was pushed')
+    assert.deepEqual(fromServer[1].members.map(hint => hint.peerId.toString()), [first.peerId.toString()])
+
+    link.end()
+    await link.ended
     serverSide.feed.stop()
     clientSide.feed.stop()
   })

@@ -89,7 +89,10 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
       dialTimeout: DIAL_TIMEOUT_MS
     },
     services: {
-      identify: identify()
+      // Served, not run on every connection: a member's first status tells its listen
+      // addresses, and two identify streams per connection (a signed peer record each way)
+      // cost as much CPU as the noise handshake when a mesh forms.
+      identify: identify({ runOnConnectionOpen: false })
     },
     // Its own registry, never prom-client's global one, which the module would otherwise
     // clear (and fill) for every node in the process.

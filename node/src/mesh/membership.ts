@@ -14,16 +14,25 @@ export const DEFAULT_REFRESH_INTERVAL_MS = 10_000
 /** A member unreachable for this long is forgotten; mDNS or peer exchange brings it back. */
 export const FORGET_AFTER_MS = 10 * 60_000
 /**
- * When two peers discover each other at once, the one with the smaller ID dials and
- * the other waits this long for that connection, so each pair opens one connection.
+ * When two peers discover each other at once, one of them (`isPairDialer`) dials and the
+ * other waits at least this long for that connection, so each pair opens one connection.
  */
 export const DISCOVERY_YIELD_MS = 1_500
+/**
+ * The longest the waiting side of a pair waits (`discoveryYieldMs`): past it, it dials
+ * itself, in case the other side never heard of it.
+ */
+export const MAX_DISCOVERY_YIELD_MS = 15_000
 /**
  * Probes (each may dial: a TCP, cluster-key proof, noise and yamux handshake) run at most this
  * many at a time. Starting every probe at once when a node hears of 50 peers makes each
  * handshake take longer than its deadline, and the retries then make it worse.
  */
 export const MAX_CONCURRENT_PROBES = 8
+/** How many of its probes' time the waiting side of a pair gives the dialer (`discoveryYieldMs`). */
+const DIALER_ROUNDS = 4
+/** The weight of the latest probe in the moving average of probe times. */
+const PROBE_TIME_WEIGHT = 0.2
 /** A member that is still connected counts as unreachable after this many failed probes in a row. */
 export const PROBE_FAILURES_UNREACHABLE = 2
 
@@ -86,6 +95,8 @@ export class Membership {
   private readonly candidates: CandidateSet
   private readonly refusedPeers = new RefusedPeers()
   private activeProbes = 0
+  /** How long a candidate's probe (dial, handshake, status link) takes here lately: a moving average. */
+  private probeMs = DISCOVERY_YIELD_MS / 4
   /** Members' probes waiting for a slot, first come first served. */
   private readonly waitingProbes: Array<() => void> = []
   /** Whose turn the next free slot is when members' probes and candidates both wait. */
@@ -115,12 +126,13 @@ export class Membership {
     // libp2p reports each peer new to its peer store: mDNS answers, identify, a hint being dialed.
     this.listen('peer:discovery', evt => { this.hear([evt.detail.id], 'discovery', () => [], this.tieBreak) })
     // The other side passed the handshake and dialed: it opens a status link in a moment,
-    // so a connection that is only inbound is asked after DISCOVERY_YIELD_MS, if it has not.
+    // so a connection that is only inbound is asked only if it has not, after about twice
+    // as long as a probe takes here (a second link over it would only repeat the first).
     this.listen('peer:connect', evt => {
       const inboundOnly = this.libp2p.getConnections(evt.detail).every(c => c.direction === 'inbound')
-      this.hear([evt.detail], 'connection', () => [], inboundOnly && this.init.feed != null ? () => DISCOVERY_YIELD_MS : () => 0)
+      this.hear([evt.detail], 'connection', () => [], inboundOnly && this.init.feed != null ? () => this.linkYieldMs() : () => 0)
     })
-    // A member's listen addresses, once identify has told them (a link from it shows only the port it dialed from).
+    // A member's listen addresses, when a peer asks identify (none runs on connections).
     this.listen('peer:identify', evt => {
       const member = this.members.get(evt.detail.peerId.toString())
       if (member != null && evt.detail.listenAddrs.length > 0) member.addrs = evt.detail.listenAddrs
@@ -306,11 +318,13 @@ export class Membership {
     }
   }
 
-  /** A linked member's new status. */
+  /** A linked member's new status, and the members that joined it since its last (peer exchange). */
   private update (peerId: PeerId, status: PeerStatus): void {
     const member = this.members.get(peerId.toString())
     if (member == null || this.stopped) return
-    member.status = status
+    if (status.members.length > 0) this.learn(status.members, peerId)
+    // A push names only the members new to the peer; the status kept is without them.
+    member.status = { ...status, members: [] }
     member.lastSeen = Date.now()
     if (!member.reachable) {
       member.reachable = true
@@ -322,7 +336,11 @@ export class Membership {
   /** Record a peer that answered (or sent) its Status as a member, and learn the members it told of. */
   private async admit (peerId: PeerId, status: PeerStatus, rttMs: number): Promise<Member | undefined> {
     const key = peerId.toString()
-    const addrs = await this.addressesOf(peerId)
+    const told = status.listenAddrs ?? []
+    // Its own listen addresses come with its status (no identify runs on connections);
+    // they enter the peer store so that later dials (a reconnect, a transfer) find it.
+    if (told.length > 0) await this.libp2p.peerStore.merge(peerId, { multiaddrs: told }).catch(() => {})
+    const addrs = told.length > 0 ? told : await this.addressesOf(peerId)
     if (this.stopped) return undefined
     const previous = this.members.get(key)
     const member: Member = {
@@ -380,8 +398,29 @@ export class Membership {
     this.dispatch()
   }
 
-  /** When two peers discover each other at once, the one with the smaller ID probes (dials) and the other waits DISCOVERY_YIELD_MS for that connection. */
-  private readonly tieBreak = (peerId: PeerId): number => this.libp2p.peerId.toString() > peerId.toString() ? DISCOVERY_YIELD_MS : 0
+  /**
+   * When two peers discover each other at once, the pair's dialer (`isPairDialer`) probes
+   * at once and the other waits for that connection (`discoveryYieldMs`).
+   */
+  private readonly tieBreak = (peerId: PeerId): number => isPairDialer(this.libp2p.peerId.toString(), peerId.toString()) ? 0 : this.discoveryYieldMs()
+
+  /** How long a connection that is only inbound waits for the dialer's link: twice a probe's time here lately. */
+  private linkYieldMs (): number {
+    return Math.min(MAX_DISCOVERY_YIELD_MS, Math.max(DISCOVERY_YIELD_MS, 2 * this.probeMs))
+  }
+
+  /**
+   * How long the waiting side of a pair waits for the dialer's connection: a few probes'
+   * time as probes take on this machine now (the dialer may have a few rounds of
+   * MAX_CONCURRENT_PROBES ahead of this one). A fixed wait shorter than that on a busy
+   * machine made both sides dial, and the duplicate handshakes slowed every other one
+   * down. Not this node's own queue: a flood of fake candidates would make it wait the
+   * longest for real ones. Both sides run on machines alike, so this node's probe time
+   * stands in for the dialer's.
+   */
+  private discoveryYieldMs (): number {
+    return Math.min(MAX_DISCOVERY_YIELD_MS, Math.max(DISCOVERY_YIELD_MS, DIALER_ROUNDS * this.probeMs))
+  }
 
   /** Peer exchange: the members a peer told us about become candidates, that member's hints being their own source. */
   private learn (hints: MemberHint[], from: PeerId): void {
@@ -438,7 +477,10 @@ export class Membership {
     try {
       // A hint's addresses enter the peer store only to be dialed: held there earlier, a flood of hints would grow it.
       if (candidate.addrs.length > 0) await this.libp2p.peerStore.merge(peerId, { multiaddrs: candidate.addrs })
-      return await this.ask(peerId)
+      const started = performance.now()
+      const member = await this.ask(peerId)
+      this.probeMs += (performance.now() - started - this.probeMs) * PROBE_TIME_WEIGHT
+      return member
     } catch (err) {
       const error = toError(err)
       await this.probeFailed(peerId, error)
@@ -464,7 +506,7 @@ export class Membership {
     this.libp2p.peerStore.delete(peerId).catch(err => { this.log.debug({ peer: peerId.toString(), err: toError(err).message }, 'could not forget a candidate') })
   }
 
-  /** The peer's listen addresses (from identify); until identify has run, the address we reached it on. */
+  /** The peer's listen addresses in the peer store (mDNS, a hint), for an older peer that does not tell them; else the address we reached it on. */
   private async addressesOf (peerId: PeerId): Promise<Multiaddr[]> {
     const known = await this.libp2p.peerStore.get(peerId).then(peer => peer.addresses.map(address => address.multiaddr), () => [])
     if (known.length > 0) return known
@@ -529,4 +571,17 @@ export class Membership {
     this.libp2p.addEventListener(type as any, listener)
     this.listeners.push([type, listener])
   }
+}
+
+/**
+ * Which side of a pair dials when both heard of the other: decided by a hash of the pair,
+ * so that each node dials about half of its peers. By the smaller ID alone, the node with
+ * the smallest ID would dial every peer and its queue would set the time the mesh takes
+ * to form.
+ */
+export function isPairDialer (self: string, other: string): boolean {
+  const [low, high] = self < other ? [self, other] : [other, self]
+  let hash = 0x811c9dc5
+  for (const text of [low, high]) for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
+  return ((hash >>> 0) & 1) === 0 ? self === low : self === high
 }

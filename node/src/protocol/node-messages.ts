@@ -22,6 +22,7 @@ export const MAX_TEXT_LENGTH = 256
 export const STATUS_DECODE_LIMITS = {
   members: MAX_MEMBER_HINTS,
   members$: { addrs: MAX_ADDRS_PER_HINT },
+  listenAddrs: MAX_ADDRS_PER_HINT,
   labels: MAX_LABELS,
   imageIds: MAX_ADVERTISED_IMAGES
 }
@@ -46,6 +47,8 @@ export interface PeerStatus {
   members: MemberHint[]
   /** Image IDs its engine holds, the most recently used first (at most MAX_ADVERTISED_IMAGES); undefined reads as none. */
   imageIds?: string[]
+  /** The addresses it listens on (at most MAX_ADDRS_PER_HINT); undefined or empty: not told (an older node). */
+  listenAddrs?: Multiaddr[]
 }
 
 function checkText (value: string, field: string, { allowEmpty = true } = {}): string {
@@ -113,7 +116,19 @@ export function validateStatus (status: Status): PeerStatus {
     storageEnforced: status.storageEnforced,
     members: status.members.flatMap(hint => parseHint(hint.peerId, hint.addrs) ?? []),
     // Hints only, like member hints: one that is not an image ID is dropped.
-    imageIds: status.imageIds.filter(id => IMAGE_ID_PATTERN.test(id))
+    imageIds: status.imageIds.filter(id => IMAGE_ID_PATTERN.test(id)),
+    // Like a hint's addresses: one that does not parse is dropped, not the status.
+    listenAddrs: status.listenAddrs.flatMap(bytes => parseAddr(bytes) ?? [])
+  }
+}
+
+/** An address that parses and names something (empty bytes parse as "/", which dials nowhere). */
+function parseAddr (bytes: Uint8Array): Multiaddr | undefined {
+  try {
+    const addr = multiaddr(bytes)
+    return addr.getComponents().length > 0 ? addr : undefined
+  } catch {
+    return undefined
   }
 }
 
@@ -123,6 +138,7 @@ export function encodeStatus (status: PeerStatus): Status {
     ...status,
     labels: new Map(Object.entries(status.labels)),
     imageIds: (status.imageIds ?? []).slice(0, MAX_ADVERTISED_IMAGES),
+    listenAddrs: (status.listenAddrs ?? []).slice(0, MAX_ADDRS_PER_HINT).map(addr => addr.bytes),
     members: status.members.slice(0, MAX_MEMBER_HINTS).map(hint => ({
       peerId: hint.peerId.toMultihash().bytes,
       addrs: hint.addrs.slice(0, MAX_ADDRS_PER_HINT).map(addr => addr.bytes)
