@@ -16,6 +16,7 @@ import { createLibp2p } from 'libp2p'
 import { randomBytes } from 'node:crypto'
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
 import { privateNetwork } from '../../node/src/mesh/private-network.ts'
+import { noiseCrypto } from '../../node/src/mesh/noise-crypto.ts'
 import { isQuick } from './quick.ts'
 import type { BenchRow } from './report.ts'
 
@@ -42,7 +43,8 @@ async function startNode (stack: Stack, psk: Uint8Array): Promise<Libp2p> {
   return await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
-    ...(stack === 'cluster key' ? privateNetwork({ psk }) : { connectionEncrypters: [noise()] }),
+    // The baseline is the node's own stack (its noise crypto included) without the cluster key.
+    ...(stack === 'cluster key' ? privateNetwork({ psk }) : { connectionEncrypters: [noise({ crypto: noiseCrypto })] }),
     streamMuxers: [yamux()]
   })
 }

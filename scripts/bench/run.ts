@@ -17,7 +17,8 @@ import { taskLatencyBench } from './task-latency.ts'
 import { taskThroughputBench } from './task-throughput.ts'
 
 const BENCHMARKS: Record<string, () => Promise<BenchRow[]>> = {
-  discovery: async () => discoveryBench([10, 50]),
+  // --quick: 25 nodes instead of 50 (the 50-node mesh alone took half of a quick run).
+  discovery: async () => discoveryBench(isQuick() ? [10, 25] : [10, 50]),
   'idle-rss': idleRssBench,
   pnet: pnetThroughput,
   'task-latency': taskLatencyBench,
