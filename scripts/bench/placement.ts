@@ -51,7 +51,7 @@ const CONNECT_ATTEMPTS = 3
 /** Latency: timed tasks per mode, and untimed ones per mode before them. */
 const LATENCY_NODES = 5
 /** Read when the benchmark runs: run.ts sets --quick after the modules are loaded. */
-const latencyTasks = (): number => isQuick() ? 50 : 200
+const latencyTasks = (): number => isQuick() ? 30 : 200
 const latencyWarmUp = (): number => isQuick() ? 5 : 20
 /** One latency task, from submit to its terminal event at the master. */
 const LATENCY_TASK_LIMIT_MS = 10_000

@@ -23,7 +23,7 @@ import { isQuick } from './quick.ts'
 export const BENCH_IMAGE = '127.0.0.1:5000/cloudai/busybox:1'
 /** Measured rounds; each variant also runs once before them, untimed. */
 /** Read when the benchmark runs: run.ts sets --quick after the modules are loaded. */
-function rounds (): number { return isQuick() ? 7 : 15 }
+function rounds (): number { return isQuick() ? 5 : 15 }
 /** No single run may take longer than this. */
 const RUN_LIMIT_MS = 60_000
 /** What `cloudai task` asks for by default (cli/main.ts), so the API request is the CLI's. */
