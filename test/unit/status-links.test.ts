@@ -82,15 +82,21 @@ async function serve (network: MemoryNetwork, side: LinkSide | undefined, bad: E
   return peer
 }
 
+/** A server and a client on a memory network, the client's link to the server open; what the server pushes lands in `fromServer`. */
+async function linkedPair (): Promise<{ serverSide: LinkSide, clientSide: LinkSide, client: Awaited<ReturnType<MemoryNetwork['peer']>>, fromServer: PeerStatus[], link: Awaited<ReturnType<typeof openStatusLink>> }> {
+  const network = new MemoryNetwork()
+  const serverSide = new LinkSide('server')
+  const clientSide = new LinkSide('client')
+  const server = await serve(network, serverSide)
+  const client = await network.peer()
+  const fromServer: PeerStatus[] = []
+  const link = await openStatusLink(client, server.peerId, clientSide.feed, s => { fromServer.push(s) })
+  return { serverSide, clientSide, client, fromServer, link }
+}
+
 describe('status links', () => {
   it('exchange both statuses with hints, then push each change without hints, both ways, until the asker ends it', async () => {
-    const network = new MemoryNetwork()
-    const serverSide = new LinkSide('server')
-    const clientSide = new LinkSide('client')
-    const server = await serve(network, serverSide)
-    const client = await network.peer()
-    const fromServer: PeerStatus[] = []
-    const link = await openStatusLink(client, server.peerId, clientSide.feed, s => { fromServer.push(s) })
+    const { serverSide, clientSide, client, fromServer, link } = await linkedPair()
     assert.equal(link.status.name, 'server')
     assert.equal(link.status.members.length, 1, 'the first answer carries the member hints')
     assert.deepEqual(serverSide.opened, [client.peerId.toString()])
@@ -118,13 +124,7 @@ describe('status links', () => {
   })
 
   it('a member that joins is pushed once, alone, over the link; one that leaves is not pushed', async () => {
-    const network = new MemoryNetwork()
-    const serverSide = new LinkSide('server')
-    const clientSide = new LinkSide('client')
-    const server = await serve(network, serverSide)
-    const client = await network.peer()
-    const fromServer: PeerStatus[] = []
-    const link = await openStatusLink(client, server.peerId, clientSide.feed, s => { fromServer.push(s) })
+    const { serverSide, clientSide, client, fromServer, link } = await linkedPair()
     const first = serverSide.now.members[0]
     const joined = { peerId: peerIdFromString('12D3KooWH3uVF6wv47WnArKHk5p6cvgCJEb74UTmxztmQDc298L3'), addrs: [multiaddr('/ip4/10.0.0.7/tcp/7421')] }
     serverSide.now = { ...serverSide.now, members: [first, joined] }
