@@ -58,6 +58,12 @@ test('a sender that gives up while waiting leaves the queue; the outlet goes on 
   share.release()
   // Free again: a new sender goes at once.
   await share.acquire(AbortSignal.timeout(1000))
+  // A sender whose asker went away before it even asked gets no turn, and holds up no one.
+  const gone = new AbortController()
+  gone.abort(new Error('gone before asking'))
+  await assert.rejects(share.acquire(gone.signal), /gone before asking/)
+  share.release()
+  await share.acquire(AbortSignal.timeout(1000))
 })
 
 test('an export in chunks of any size becomes equal pieces with every byte in order', async () => {

@@ -12,6 +12,8 @@ export class FairShare {
 
   /** Wait for a turn; call `release` once the piece is handed on (also when that failed). */
   async acquire (signal: AbortSignal): Promise<void> {
+    // An abort that came before the call fires no event: without this it would wait for a turn.
+    signal.throwIfAborted()
     if (!this.busy) {
       this.busy = true
       return
