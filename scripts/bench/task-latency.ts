@@ -68,7 +68,8 @@ export async function timedRun (command: string, args: string[], { limitMs = RUN
 
 /** Throws unless the run exited 0 (a failed run must not become a figure). */
 export function expectSuccess (what: string, run: TimedRun): TimedRun {
-  if (run.code !== 0) throw new Error(`${what} exited ${run.code}:\n${run.stderr.slice(-2000)}`)
+  // With --json the CLI reports a failed task as events on stdout, not on stderr.
+  if (run.code !== 0) throw new Error(`${what} exited ${run.code}:\n${run.stderr.slice(-2000)}${run.stdout.slice(-2000)}`)
   return run
 }
 
