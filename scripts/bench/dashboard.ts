@@ -28,7 +28,8 @@ const tasksTimed = (): number => isQuick() ? 5 : 20
 /** A task's life after RUNNING: long enough for its page to be open before it ends. */
 const TASK_SECONDS = 1
 const LIMIT_MS = 30_000
-const SETTLE_MS = 5_000
+/** Before each RSS reading (`--quick`: shorter; both readings wait the same). */
+const settleMs = (): number => isQuick() ? 2_000 : 5_000
 
 async function rssMiB (pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8')
@@ -55,7 +56,7 @@ export async function dashboardBench (): Promise<BenchRow[]> {
     }, LIMIT_MS, 200)
     if (!ready) throw new Error('alpha never saw beta')
     const alphaPid = daemons[0].child.pid!
-    await sleep(SETTLE_MS)
+    await sleep(settleMs())
     const rssClosed = await rssMiB(alphaPid)
 
     const browser = await launchBrowser(join(dir.path, 'profile'), [api.url])
@@ -128,7 +129,7 @@ export async function dashboardBench (): Promise<BenchRow[]> {
 
     await page.evaluate(() => { location.hash = '#/tasks' })
     await page.waitForSelector('#task-rows tr[data-task]')
-    await sleep(SETTLE_MS)
+    await sleep(settleMs())
     const rssOpen = await rssMiB(alphaPid)
 
     return [
