@@ -164,6 +164,7 @@ export namespace Resources {
 export interface PeerHint {
   peerId: Uint8Array<ArrayBuffer>
   addrs: Uint8Array<ArrayBuffer>[]
+  status?: MemberSummary
 }
 
 export namespace PeerHint {
@@ -186,6 +187,11 @@ export namespace PeerHint {
             w.uint32(18)
             w.bytes(value)
           }
+        }
+
+        if (obj.status != null) {
+          w.uint32(26)
+          MemberSummary.codec().encode(obj.status, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -213,6 +219,12 @@ export namespace PeerHint {
               }
 
               obj.addrs.push(reader.bytes())
+              break
+            }
+            case 3: {
+              obj.status = MemberSummary.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.status
+              })
               break
             }
             default: {
@@ -256,6 +268,13 @@ export namespace PeerHint {
 
               break
             }
+            case 3: {
+              yield * MemberSummary.codec().stream(reader, reader.uint32(), `${prefix}.status`, {
+                limits: opts.limits?.status
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -279,6 +298,87 @@ export namespace PeerHint {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface PeerHintStatusNameFieldEvent {
+    field: '$.status.name'
+    value: string
+  }
+
+  export interface PeerHintStatusVersionFieldEvent {
+    field: '$.status.version'
+    value: string
+  }
+
+  export interface PeerHintStatusCapacityCpuFieldEvent {
+    field: '$.status.capacity.cpu'
+    value: number
+  }
+
+  export interface PeerHintStatusCapacityMemoryBytesFieldEvent {
+    field: '$.status.capacity.memoryBytes'
+    value: number
+  }
+
+  export interface PeerHintStatusCapacityStorageBytesFieldEvent {
+    field: '$.status.capacity.storageBytes'
+    value: number
+  }
+
+  export interface PeerHintStatusCapacityGpusFieldEvent {
+    field: '$.status.capacity.gpus'
+    value: number
+  }
+
+  export interface PeerHintStatusAllocatedCpuFieldEvent {
+    field: '$.status.allocated.cpu'
+    value: number
+  }
+
+  export interface PeerHintStatusAllocatedMemoryBytesFieldEvent {
+    field: '$.status.allocated.memoryBytes'
+    value: number
+  }
+
+  export interface PeerHintStatusAllocatedStorageBytesFieldEvent {
+    field: '$.status.allocated.storageBytes'
+    value: number
+  }
+
+  export interface PeerHintStatusAllocatedGpusFieldEvent {
+    field: '$.status.allocated.gpus'
+    value: number
+  }
+
+  export interface PeerHintStatusRunningFieldEvent {
+    field: '$.status.running'
+    value: number
+  }
+
+  export interface PeerHintStatusQueuedFieldEvent {
+    field: '$.status.queued'
+    value: number
+  }
+
+  export interface PeerHintStatusLabelsFieldEvent {
+    field: '$.status.labels{}'
+    key: string
+    value: string
+  }
+
+  export interface PeerHintStatusExecutorHealthyFieldEvent {
+    field: '$.status.executorHealthy'
+    value: boolean
+  }
+
+  export interface PeerHintStatusExecutorDetailFieldEvent {
+    field: '$.status.executorDetail'
+    value: string
+  }
+
+  export interface PeerHintStatusStorageEnforcedFieldEvent {
+    field: '$.status.storageEnforced'
+    value: boolean
+  }
+
   export function encode (obj: Partial<PeerHint>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, PeerHint.codec())
   }
@@ -287,8 +387,472 @@ export namespace PeerHint {
     return decodeMessage(buf, PeerHint.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PeerHint>): Generator<PeerHintPeerIdFieldEvent | PeerHintAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PeerHint>): Generator<PeerHintPeerIdFieldEvent | PeerHintAddrsFieldEvent | PeerHintStatusNameFieldEvent | PeerHintStatusVersionFieldEvent | PeerHintStatusCapacityCpuFieldEvent | PeerHintStatusCapacityMemoryBytesFieldEvent | PeerHintStatusCapacityStorageBytesFieldEvent | PeerHintStatusCapacityGpusFieldEvent | PeerHintStatusAllocatedCpuFieldEvent | PeerHintStatusAllocatedMemoryBytesFieldEvent | PeerHintStatusAllocatedStorageBytesFieldEvent | PeerHintStatusAllocatedGpusFieldEvent | PeerHintStatusRunningFieldEvent | PeerHintStatusQueuedFieldEvent | PeerHintStatusLabelsFieldEvent | PeerHintStatusExecutorHealthyFieldEvent | PeerHintStatusExecutorDetailFieldEvent | PeerHintStatusStorageEnforcedFieldEvent> {
     return streamMessage(buf, PeerHint.codec(), opts)
+  }
+}
+
+export interface MemberSummary {
+  name: string
+  version: string
+  capacity?: Resources
+  allocated?: Resources
+  running: number
+  queued: number
+  labels: Map<string, string>
+  executorHealthy: boolean
+  executorDetail: string
+  storageEnforced: boolean
+}
+
+export namespace MemberSummary {
+  export interface MemberSummary$labelsEntry {
+    key: string
+    value: string
+  }
+
+  export namespace MemberSummary$labelsEntry {
+    let _codec: Codec<MemberSummary$labelsEntry>
+
+    export const codec = (): Codec<MemberSummary$labelsEntry> => {
+      if (_codec == null) {
+        _codec = message<MemberSummary$labelsEntry>((obj, w, opts = {}) => {
+          if (opts.lengthDelimited !== false) {
+            w.fork()
+          }
+
+          if ((obj.key != null && obj.key !== '')) {
+            w.uint32(10)
+            w.string(obj.key)
+          }
+
+          if ((obj.value != null && obj.value !== '')) {
+            w.uint32(18)
+            w.string(obj.value)
+          }
+
+          if (opts.lengthDelimited !== false) {
+            w.ldelim()
+          }
+        }, (reader, length, opts = {}) => {
+          const obj: any = {
+            key: '',
+            value: ''
+          }
+
+          const end = length == null ? reader.len : reader.pos + length
+
+          while (reader.pos < end) {
+            const tag = reader.uint32()
+
+            switch (tag >>> 3) {
+              case 1: {
+                obj.key = reader.string()
+                break
+              }
+              case 2: {
+                obj.value = reader.string()
+                break
+              }
+              default: {
+                reader.skipType(tag & 7)
+                break
+              }
+            }
+          }
+
+          return obj
+        }, function * (reader, length, prefix, opts = {}) {
+          const end = length == null ? reader.len : reader.pos + length
+
+          while (reader.pos < end) {
+            const tag = reader.uint32()
+
+            switch (tag >>> 3) {
+              case 1: {
+                yield {
+                  field: `${prefix}.key`,
+                  value: reader.string()
+                }
+                break
+              }
+              case 2: {
+                yield {
+                  field: `${prefix}.value`,
+                  value: reader.string()
+                }
+                break
+              }
+              default: {
+                reader.skipType(tag & 7)
+                break
+              }
+            }
+          }
+        })
+      }
+
+      return _codec
+    }
+
+    export interface MemberSummary$labelsEntryKeyFieldEvent {
+      field: '$.key'
+      value: string
+    }
+
+    export interface MemberSummary$labelsEntryValueFieldEvent {
+      field: '$.value'
+      value: string
+    }
+
+    export function encode (obj: Partial<MemberSummary$labelsEntry>): Uint8Array<ArrayBuffer> {
+      return encodeMessage(obj, MemberSummary$labelsEntry.codec())
+    }
+
+    export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MemberSummary$labelsEntry>): MemberSummary$labelsEntry {
+      return decodeMessage(buf, MemberSummary$labelsEntry.codec(), opts)
+    }
+
+    export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MemberSummary$labelsEntry>): Generator<MemberSummary$labelsEntryKeyFieldEvent | MemberSummary$labelsEntryValueFieldEvent> {
+      return streamMessage(buf, MemberSummary$labelsEntry.codec(), opts)
+    }
+  }
+
+  let _codec: Codec<MemberSummary>
+
+  export const codec = (): Codec<MemberSummary> => {
+    if (_codec == null) {
+      _codec = message<MemberSummary>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(10)
+          w.string(obj.name)
+        }
+
+        if ((obj.version != null && obj.version !== '')) {
+          w.uint32(18)
+          w.string(obj.version)
+        }
+
+        if (obj.capacity != null) {
+          w.uint32(26)
+          Resources.codec().encode(obj.capacity, w)
+        }
+
+        if (obj.allocated != null) {
+          w.uint32(34)
+          Resources.codec().encode(obj.allocated, w)
+        }
+
+        if ((obj.running != null && obj.running !== 0)) {
+          w.uint32(40)
+          w.uint32(obj.running)
+        }
+
+        if ((obj.queued != null && obj.queued !== 0)) {
+          w.uint32(48)
+          w.uint32(obj.queued)
+        }
+
+        if (obj.labels != null && obj.labels.size > 0) {
+          for (const [key, value] of obj.labels.entries()) {
+            w.uint32(58)
+            MemberSummary.MemberSummary$labelsEntry.codec().encode({ key, value }, w)
+          }
+        }
+
+        if ((obj.executorHealthy != null && obj.executorHealthy !== false)) {
+          w.uint32(64)
+          w.bool(obj.executorHealthy)
+        }
+
+        if ((obj.executorDetail != null && obj.executorDetail !== '')) {
+          w.uint32(74)
+          w.string(obj.executorDetail)
+        }
+
+        if ((obj.storageEnforced != null && obj.storageEnforced !== false)) {
+          w.uint32(80)
+          w.bool(obj.storageEnforced)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          name: '',
+          version: '',
+          running: 0,
+          queued: 0,
+          labels: new Map<string, string>(),
+          executorHealthy: false,
+          executorDetail: '',
+          storageEnforced: false
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.name = reader.string()
+              break
+            }
+            case 2: {
+              obj.version = reader.string()
+              break
+            }
+            case 3: {
+              obj.capacity = Resources.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.capacity
+              })
+              break
+            }
+            case 4: {
+              obj.allocated = Resources.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.allocated
+              })
+              break
+            }
+            case 5: {
+              obj.running = reader.uint32()
+              break
+            }
+            case 6: {
+              obj.queued = reader.uint32()
+              break
+            }
+            case 7: {
+              if (opts.limits?.labels != null && obj.labels.size === opts.limits.labels) {
+                throw new MaxSizeError('Decode error - map field "labels" had too many elements')
+              }
+
+              const entry = MemberSummary.MemberSummary$labelsEntry.codec().decode(reader, reader.uint32(), {
+                limits: {
+                  value: opts.limits?.labels$value
+                }
+              })
+              obj.labels.set(entry.key, entry.value)
+              break
+            }
+            case 8: {
+              obj.executorHealthy = reader.bool()
+              break
+            }
+            case 9: {
+              obj.executorDetail = reader.string()
+              break
+            }
+            case 10: {
+              obj.storageEnforced = reader.bool()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          labels: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield * Resources.codec().stream(reader, reader.uint32(), `${prefix}.capacity`, {
+                limits: opts.limits?.capacity
+              })
+
+              break
+            }
+            case 4: {
+              yield * Resources.codec().stream(reader, reader.uint32(), `${prefix}.allocated`, {
+                limits: opts.limits?.allocated
+              })
+
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.running`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.queued`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 7: {
+              if (opts.limits?.labels != null && obj.labels === opts.limits.labels) {
+                throw new MaxLengthError('Decode error - map field "labels" had too many elements')
+              }
+
+              yield * MemberSummary.MemberSummary$labelsEntry.codec().stream(reader, reader.uint32(), `${prefix}.labels{}`, {
+                limits: {
+                  value: opts.limits?.labels$value
+                }
+              })
+
+              obj.labels++
+
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.executorHealthy`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.executorDetail`,
+                value: reader.string()
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.storageEnforced`,
+                value: reader.bool()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface MemberSummaryNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface MemberSummaryVersionFieldEvent {
+    field: '$.version'
+    value: string
+  }
+
+  export interface MemberSummaryCapacityCpuFieldEvent {
+    field: '$.capacity.cpu'
+    value: number
+  }
+
+  export interface MemberSummaryCapacityMemoryBytesFieldEvent {
+    field: '$.capacity.memoryBytes'
+    value: number
+  }
+
+  export interface MemberSummaryCapacityStorageBytesFieldEvent {
+    field: '$.capacity.storageBytes'
+    value: number
+  }
+
+  export interface MemberSummaryCapacityGpusFieldEvent {
+    field: '$.capacity.gpus'
+    value: number
+  }
+
+  export interface MemberSummaryAllocatedCpuFieldEvent {
+    field: '$.allocated.cpu'
+    value: number
+  }
+
+  export interface MemberSummaryAllocatedMemoryBytesFieldEvent {
+    field: '$.allocated.memoryBytes'
+    value: number
+  }
+
+  export interface MemberSummaryAllocatedStorageBytesFieldEvent {
+    field: '$.allocated.storageBytes'
+    value: number
+  }
+
+  export interface MemberSummaryAllocatedGpusFieldEvent {
+    field: '$.allocated.gpus'
+    value: number
+  }
+
+  export interface MemberSummaryRunningFieldEvent {
+    field: '$.running'
+    value: number
+  }
+
+  export interface MemberSummaryQueuedFieldEvent {
+    field: '$.queued'
+    value: number
+  }
+
+  export interface MemberSummaryLabelsFieldEvent {
+    field: '$.labels{}'
+    key: string
+    value: string
+  }
+
+  export interface MemberSummaryExecutorHealthyFieldEvent {
+    field: '$.executorHealthy'
+    value: boolean
+  }
+
+  export interface MemberSummaryExecutorDetailFieldEvent {
+    field: '$.executorDetail'
+    value: string
+  }
+
+  export interface MemberSummaryStorageEnforcedFieldEvent {
+    field: '$.storageEnforced'
+    value: boolean
+  }
+
+  export function encode (obj: Partial<MemberSummary>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, MemberSummary.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MemberSummary>): MemberSummary {
+    return decodeMessage(buf, MemberSummary.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MemberSummary>): Generator<MemberSummaryNameFieldEvent | MemberSummaryVersionFieldEvent | MemberSummaryCapacityCpuFieldEvent | MemberSummaryCapacityMemoryBytesFieldEvent | MemberSummaryCapacityStorageBytesFieldEvent | MemberSummaryCapacityGpusFieldEvent | MemberSummaryAllocatedCpuFieldEvent | MemberSummaryAllocatedMemoryBytesFieldEvent | MemberSummaryAllocatedStorageBytesFieldEvent | MemberSummaryAllocatedGpusFieldEvent | MemberSummaryRunningFieldEvent | MemberSummaryQueuedFieldEvent | MemberSummaryLabelsFieldEvent | MemberSummaryExecutorHealthyFieldEvent | MemberSummaryExecutorDetailFieldEvent | MemberSummaryStorageEnforcedFieldEvent> {
+    return streamMessage(buf, MemberSummary.codec(), opts)
   }
 }
 
@@ -478,6 +1042,103 @@ export namespace StatusRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface StatusRequestSenderMembersStatusNameFieldEvent {
+    field: '$.sender.members[].status.name'
+    value: string
+    index: number
+  }
+
+  export interface StatusRequestSenderMembersStatusVersionFieldEvent {
+    field: '$.sender.members[].status.version'
+    value: string
+    index: number
+  }
+
+  export interface StatusRequestSenderMembersStatusCapacityCpuFieldEvent {
+    field: '$.sender.members[].status.capacity.cpu'
+    value: number
+    index: number
+  }
+
+  export interface StatusRequestSenderMembersStatusCapacityMemoryBytesFieldEvent {
+    field: '$.sender.members[].status.capacity.memoryBytes'
+    value: number
+    index: number
+  }
+
+  export interface StatusRequestSenderMembersStatusCapacityStorageBytesFieldEvent {
+    field: '$.sender.members[].status.capacity.storageBytes'
+    value: number
+    index: number
+  }
+
+  export interface StatusRequestSenderMembersStatusCapacityGpusFieldEvent {
+    field: '$.sender.members[].status.capacity.gpus'
+    value: number
+    index: number
+  }
+
+  export interface StatusRequestSenderMembersStatusAllocatedCpuFieldEvent {
+    field: '$.sender.members[].status.allocated.cpu'
+    value: number
+    index: number
+  }
+
+  export interface StatusRequestSenderMembersStatusAllocatedMemoryBytesFieldEvent {
+    field: '$.sender.members[].status.allocated.memoryBytes'
+    value: number
+    index: number
+  }
+
+  export interface StatusRequestSenderMembersStatusAllocatedStorageBytesFieldEvent {
+    field: '$.sender.members[].status.allocated.storageBytes'
+    value: number
+    index: number
+  }
+
+  export interface StatusRequestSenderMembersStatusAllocatedGpusFieldEvent {
+    field: '$.sender.members[].status.allocated.gpus'
+    value: number
+    index: number
+  }
+
+  export interface StatusRequestSenderMembersStatusRunningFieldEvent {
+    field: '$.sender.members[].status.running'
+    value: number
+    index: number
+  }
+
+  export interface StatusRequestSenderMembersStatusQueuedFieldEvent {
+    field: '$.sender.members[].status.queued'
+    value: number
+    index: number
+  }
+
+  export interface StatusRequestSenderMembersStatusLabelsFieldEvent {
+    field: '$.sender.members[].status.labels{}'
+    key: string
+    value: string
+    index: number
+  }
+
+  export interface StatusRequestSenderMembersStatusExecutorHealthyFieldEvent {
+    field: '$.sender.members[].status.executorHealthy'
+    value: boolean
+    index: number
+  }
+
+  export interface StatusRequestSenderMembersStatusExecutorDetailFieldEvent {
+    field: '$.sender.members[].status.executorDetail'
+    value: string
+    index: number
+  }
+
+  export interface StatusRequestSenderMembersStatusStorageEnforcedFieldEvent {
+    field: '$.sender.members[].status.storageEnforced'
+    value: boolean
+    index: number
+  }
+
   export interface StatusRequestSenderImageIdsFieldEvent {
     field: '$.sender.imageIds[]'
     index: number
@@ -498,7 +1159,7 @@ export namespace StatusRequest {
     return decodeMessage(buf, StatusRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusRequest>): Generator<StatusRequestLinkFieldEvent | StatusRequestSenderNameFieldEvent | StatusRequestSenderVersionFieldEvent | StatusRequestSenderCapacityCpuFieldEvent | StatusRequestSenderCapacityMemoryBytesFieldEvent | StatusRequestSenderCapacityStorageBytesFieldEvent | StatusRequestSenderCapacityGpusFieldEvent | StatusRequestSenderAllocatedCpuFieldEvent | StatusRequestSenderAllocatedMemoryBytesFieldEvent | StatusRequestSenderAllocatedStorageBytesFieldEvent | StatusRequestSenderAllocatedGpusFieldEvent | StatusRequestSenderRunningFieldEvent | StatusRequestSenderQueuedFieldEvent | StatusRequestSenderLabelsFieldEvent | StatusRequestSenderExecutorHealthyFieldEvent | StatusRequestSenderExecutorDetailFieldEvent | StatusRequestSenderStorageEnforcedFieldEvent | StatusRequestSenderMembersPeerIdFieldEvent | StatusRequestSenderMembersAddrsFieldEvent | StatusRequestSenderImageIdsFieldEvent | StatusRequestSenderListenAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusRequest>): Generator<StatusRequestLinkFieldEvent | StatusRequestSenderNameFieldEvent | StatusRequestSenderVersionFieldEvent | StatusRequestSenderCapacityCpuFieldEvent | StatusRequestSenderCapacityMemoryBytesFieldEvent | StatusRequestSenderCapacityStorageBytesFieldEvent | StatusRequestSenderCapacityGpusFieldEvent | StatusRequestSenderAllocatedCpuFieldEvent | StatusRequestSenderAllocatedMemoryBytesFieldEvent | StatusRequestSenderAllocatedStorageBytesFieldEvent | StatusRequestSenderAllocatedGpusFieldEvent | StatusRequestSenderRunningFieldEvent | StatusRequestSenderQueuedFieldEvent | StatusRequestSenderLabelsFieldEvent | StatusRequestSenderExecutorHealthyFieldEvent | StatusRequestSenderExecutorDetailFieldEvent | StatusRequestSenderStorageEnforcedFieldEvent | StatusRequestSenderMembersPeerIdFieldEvent | StatusRequestSenderMembersAddrsFieldEvent | StatusRequestSenderMembersStatusNameFieldEvent | StatusRequestSenderMembersStatusVersionFieldEvent | StatusRequestSenderMembersStatusCapacityCpuFieldEvent | StatusRequestSenderMembersStatusCapacityMemoryBytesFieldEvent | StatusRequestSenderMembersStatusCapacityStorageBytesFieldEvent | StatusRequestSenderMembersStatusCapacityGpusFieldEvent | StatusRequestSenderMembersStatusAllocatedCpuFieldEvent | StatusRequestSenderMembersStatusAllocatedMemoryBytesFieldEvent | StatusRequestSenderMembersStatusAllocatedStorageBytesFieldEvent | StatusRequestSenderMembersStatusAllocatedGpusFieldEvent | StatusRequestSenderMembersStatusRunningFieldEvent | StatusRequestSenderMembersStatusQueuedFieldEvent | StatusRequestSenderMembersStatusLabelsFieldEvent | StatusRequestSenderMembersStatusExecutorHealthyFieldEvent | StatusRequestSenderMembersStatusExecutorDetailFieldEvent | StatusRequestSenderMembersStatusStorageEnforcedFieldEvent | StatusRequestSenderImageIdsFieldEvent | StatusRequestSenderListenAddrsFieldEvent> {
     return streamMessage(buf, StatusRequest.codec(), opts)
   }
 }
@@ -911,6 +1572,103 @@ export namespace NodeRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface NodeRequestStatusSenderMembersStatusNameFieldEvent {
+    field: '$.status.sender.members[].status.name'
+    value: string
+    index: number
+  }
+
+  export interface NodeRequestStatusSenderMembersStatusVersionFieldEvent {
+    field: '$.status.sender.members[].status.version'
+    value: string
+    index: number
+  }
+
+  export interface NodeRequestStatusSenderMembersStatusCapacityCpuFieldEvent {
+    field: '$.status.sender.members[].status.capacity.cpu'
+    value: number
+    index: number
+  }
+
+  export interface NodeRequestStatusSenderMembersStatusCapacityMemoryBytesFieldEvent {
+    field: '$.status.sender.members[].status.capacity.memoryBytes'
+    value: number
+    index: number
+  }
+
+  export interface NodeRequestStatusSenderMembersStatusCapacityStorageBytesFieldEvent {
+    field: '$.status.sender.members[].status.capacity.storageBytes'
+    value: number
+    index: number
+  }
+
+  export interface NodeRequestStatusSenderMembersStatusCapacityGpusFieldEvent {
+    field: '$.status.sender.members[].status.capacity.gpus'
+    value: number
+    index: number
+  }
+
+  export interface NodeRequestStatusSenderMembersStatusAllocatedCpuFieldEvent {
+    field: '$.status.sender.members[].status.allocated.cpu'
+    value: number
+    index: number
+  }
+
+  export interface NodeRequestStatusSenderMembersStatusAllocatedMemoryBytesFieldEvent {
+    field: '$.status.sender.members[].status.allocated.memoryBytes'
+    value: number
+    index: number
+  }
+
+  export interface NodeRequestStatusSenderMembersStatusAllocatedStorageBytesFieldEvent {
+    field: '$.status.sender.members[].status.allocated.storageBytes'
+    value: number
+    index: number
+  }
+
+  export interface NodeRequestStatusSenderMembersStatusAllocatedGpusFieldEvent {
+    field: '$.status.sender.members[].status.allocated.gpus'
+    value: number
+    index: number
+  }
+
+  export interface NodeRequestStatusSenderMembersStatusRunningFieldEvent {
+    field: '$.status.sender.members[].status.running'
+    value: number
+    index: number
+  }
+
+  export interface NodeRequestStatusSenderMembersStatusQueuedFieldEvent {
+    field: '$.status.sender.members[].status.queued'
+    value: number
+    index: number
+  }
+
+  export interface NodeRequestStatusSenderMembersStatusLabelsFieldEvent {
+    field: '$.status.sender.members[].status.labels{}'
+    key: string
+    value: string
+    index: number
+  }
+
+  export interface NodeRequestStatusSenderMembersStatusExecutorHealthyFieldEvent {
+    field: '$.status.sender.members[].status.executorHealthy'
+    value: boolean
+    index: number
+  }
+
+  export interface NodeRequestStatusSenderMembersStatusExecutorDetailFieldEvent {
+    field: '$.status.sender.members[].status.executorDetail'
+    value: string
+    index: number
+  }
+
+  export interface NodeRequestStatusSenderMembersStatusStorageEnforcedFieldEvent {
+    field: '$.status.sender.members[].status.storageEnforced'
+    value: boolean
+    index: number
+  }
+
   export interface NodeRequestStatusSenderImageIdsFieldEvent {
     field: '$.status.sender.imageIds[]'
     index: number
@@ -946,7 +1704,7 @@ export namespace NodeRequest {
     return decodeMessage(buf, NodeRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRequest>): Generator<NodeRequestStatusLinkFieldEvent | NodeRequestStatusSenderNameFieldEvent | NodeRequestStatusSenderVersionFieldEvent | NodeRequestStatusSenderCapacityCpuFieldEvent | NodeRequestStatusSenderCapacityMemoryBytesFieldEvent | NodeRequestStatusSenderCapacityStorageBytesFieldEvent | NodeRequestStatusSenderCapacityGpusFieldEvent | NodeRequestStatusSenderAllocatedCpuFieldEvent | NodeRequestStatusSenderAllocatedMemoryBytesFieldEvent | NodeRequestStatusSenderAllocatedStorageBytesFieldEvent | NodeRequestStatusSenderAllocatedGpusFieldEvent | NodeRequestStatusSenderRunningFieldEvent | NodeRequestStatusSenderQueuedFieldEvent | NodeRequestStatusSenderLabelsFieldEvent | NodeRequestStatusSenderExecutorHealthyFieldEvent | NodeRequestStatusSenderExecutorDetailFieldEvent | NodeRequestStatusSenderStorageEnforcedFieldEvent | NodeRequestStatusSenderMembersPeerIdFieldEvent | NodeRequestStatusSenderMembersAddrsFieldEvent | NodeRequestStatusSenderImageIdsFieldEvent | NodeRequestStatusSenderListenAddrsFieldEvent | NodeRequestAttachTaskIdFieldEvent | NodeRequestAttachFromSeqFieldEvent | NodeRequestCancelTaskIdFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRequest>): Generator<NodeRequestStatusLinkFieldEvent | NodeRequestStatusSenderNameFieldEvent | NodeRequestStatusSenderVersionFieldEvent | NodeRequestStatusSenderCapacityCpuFieldEvent | NodeRequestStatusSenderCapacityMemoryBytesFieldEvent | NodeRequestStatusSenderCapacityStorageBytesFieldEvent | NodeRequestStatusSenderCapacityGpusFieldEvent | NodeRequestStatusSenderAllocatedCpuFieldEvent | NodeRequestStatusSenderAllocatedMemoryBytesFieldEvent | NodeRequestStatusSenderAllocatedStorageBytesFieldEvent | NodeRequestStatusSenderAllocatedGpusFieldEvent | NodeRequestStatusSenderRunningFieldEvent | NodeRequestStatusSenderQueuedFieldEvent | NodeRequestStatusSenderLabelsFieldEvent | NodeRequestStatusSenderExecutorHealthyFieldEvent | NodeRequestStatusSenderExecutorDetailFieldEvent | NodeRequestStatusSenderStorageEnforcedFieldEvent | NodeRequestStatusSenderMembersPeerIdFieldEvent | NodeRequestStatusSenderMembersAddrsFieldEvent | NodeRequestStatusSenderMembersStatusNameFieldEvent | NodeRequestStatusSenderMembersStatusVersionFieldEvent | NodeRequestStatusSenderMembersStatusCapacityCpuFieldEvent | NodeRequestStatusSenderMembersStatusCapacityMemoryBytesFieldEvent | NodeRequestStatusSenderMembersStatusCapacityStorageBytesFieldEvent | NodeRequestStatusSenderMembersStatusCapacityGpusFieldEvent | NodeRequestStatusSenderMembersStatusAllocatedCpuFieldEvent | NodeRequestStatusSenderMembersStatusAllocatedMemoryBytesFieldEvent | NodeRequestStatusSenderMembersStatusAllocatedStorageBytesFieldEvent | NodeRequestStatusSenderMembersStatusAllocatedGpusFieldEvent | NodeRequestStatusSenderMembersStatusRunningFieldEvent | NodeRequestStatusSenderMembersStatusQueuedFieldEvent | NodeRequestStatusSenderMembersStatusLabelsFieldEvent | NodeRequestStatusSenderMembersStatusExecutorHealthyFieldEvent | NodeRequestStatusSenderMembersStatusExecutorDetailFieldEvent | NodeRequestStatusSenderMembersStatusStorageEnforcedFieldEvent | NodeRequestStatusSenderImageIdsFieldEvent | NodeRequestStatusSenderListenAddrsFieldEvent | NodeRequestAttachTaskIdFieldEvent | NodeRequestAttachFromSeqFieldEvent | NodeRequestCancelTaskIdFieldEvent> {
     return streamMessage(buf, NodeRequest.codec(), opts)
   }
 }
@@ -1518,6 +2276,103 @@ export namespace Status {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface StatusMembersStatusNameFieldEvent {
+    field: '$.members[].status.name'
+    value: string
+    index: number
+  }
+
+  export interface StatusMembersStatusVersionFieldEvent {
+    field: '$.members[].status.version'
+    value: string
+    index: number
+  }
+
+  export interface StatusMembersStatusCapacityCpuFieldEvent {
+    field: '$.members[].status.capacity.cpu'
+    value: number
+    index: number
+  }
+
+  export interface StatusMembersStatusCapacityMemoryBytesFieldEvent {
+    field: '$.members[].status.capacity.memoryBytes'
+    value: number
+    index: number
+  }
+
+  export interface StatusMembersStatusCapacityStorageBytesFieldEvent {
+    field: '$.members[].status.capacity.storageBytes'
+    value: number
+    index: number
+  }
+
+  export interface StatusMembersStatusCapacityGpusFieldEvent {
+    field: '$.members[].status.capacity.gpus'
+    value: number
+    index: number
+  }
+
+  export interface StatusMembersStatusAllocatedCpuFieldEvent {
+    field: '$.members[].status.allocated.cpu'
+    value: number
+    index: number
+  }
+
+  export interface StatusMembersStatusAllocatedMemoryBytesFieldEvent {
+    field: '$.members[].status.allocated.memoryBytes'
+    value: number
+    index: number
+  }
+
+  export interface StatusMembersStatusAllocatedStorageBytesFieldEvent {
+    field: '$.members[].status.allocated.storageBytes'
+    value: number
+    index: number
+  }
+
+  export interface StatusMembersStatusAllocatedGpusFieldEvent {
+    field: '$.members[].status.allocated.gpus'
+    value: number
+    index: number
+  }
+
+  export interface StatusMembersStatusRunningFieldEvent {
+    field: '$.members[].status.running'
+    value: number
+    index: number
+  }
+
+  export interface StatusMembersStatusQueuedFieldEvent {
+    field: '$.members[].status.queued'
+    value: number
+    index: number
+  }
+
+  export interface StatusMembersStatusLabelsFieldEvent {
+    field: '$.members[].status.labels{}'
+    key: string
+    value: string
+    index: number
+  }
+
+  export interface StatusMembersStatusExecutorHealthyFieldEvent {
+    field: '$.members[].status.executorHealthy'
+    value: boolean
+    index: number
+  }
+
+  export interface StatusMembersStatusExecutorDetailFieldEvent {
+    field: '$.members[].status.executorDetail'
+    value: string
+    index: number
+  }
+
+  export interface StatusMembersStatusStorageEnforcedFieldEvent {
+    field: '$.members[].status.storageEnforced'
+    value: boolean
+    index: number
+  }
+
   export interface StatusImageIdsFieldEvent {
     field: '$.imageIds[]'
     index: number
@@ -1538,7 +2393,7 @@ export namespace Status {
     return decodeMessage(buf, Status.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Status>): Generator<StatusNameFieldEvent | StatusVersionFieldEvent | StatusCapacityCpuFieldEvent | StatusCapacityMemoryBytesFieldEvent | StatusCapacityStorageBytesFieldEvent | StatusCapacityGpusFieldEvent | StatusAllocatedCpuFieldEvent | StatusAllocatedMemoryBytesFieldEvent | StatusAllocatedStorageBytesFieldEvent | StatusAllocatedGpusFieldEvent | StatusRunningFieldEvent | StatusQueuedFieldEvent | StatusLabelsFieldEvent | StatusExecutorHealthyFieldEvent | StatusExecutorDetailFieldEvent | StatusStorageEnforcedFieldEvent | StatusMembersPeerIdFieldEvent | StatusMembersAddrsFieldEvent | StatusImageIdsFieldEvent | StatusListenAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Status>): Generator<StatusNameFieldEvent | StatusVersionFieldEvent | StatusCapacityCpuFieldEvent | StatusCapacityMemoryBytesFieldEvent | StatusCapacityStorageBytesFieldEvent | StatusCapacityGpusFieldEvent | StatusAllocatedCpuFieldEvent | StatusAllocatedMemoryBytesFieldEvent | StatusAllocatedStorageBytesFieldEvent | StatusAllocatedGpusFieldEvent | StatusRunningFieldEvent | StatusQueuedFieldEvent | StatusLabelsFieldEvent | StatusExecutorHealthyFieldEvent | StatusExecutorDetailFieldEvent | StatusStorageEnforcedFieldEvent | StatusMembersPeerIdFieldEvent | StatusMembersAddrsFieldEvent | StatusMembersStatusNameFieldEvent | StatusMembersStatusVersionFieldEvent | StatusMembersStatusCapacityCpuFieldEvent | StatusMembersStatusCapacityMemoryBytesFieldEvent | StatusMembersStatusCapacityStorageBytesFieldEvent | StatusMembersStatusCapacityGpusFieldEvent | StatusMembersStatusAllocatedCpuFieldEvent | StatusMembersStatusAllocatedMemoryBytesFieldEvent | StatusMembersStatusAllocatedStorageBytesFieldEvent | StatusMembersStatusAllocatedGpusFieldEvent | StatusMembersStatusRunningFieldEvent | StatusMembersStatusQueuedFieldEvent | StatusMembersStatusLabelsFieldEvent | StatusMembersStatusExecutorHealthyFieldEvent | StatusMembersStatusExecutorDetailFieldEvent | StatusMembersStatusStorageEnforcedFieldEvent | StatusImageIdsFieldEvent | StatusListenAddrsFieldEvent> {
     return streamMessage(buf, Status.codec(), opts)
   }
 }
@@ -1988,6 +2843,103 @@ export namespace NodeResponse {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface NodeResponseStatusMembersStatusNameFieldEvent {
+    field: '$.status.members[].status.name'
+    value: string
+    index: number
+  }
+
+  export interface NodeResponseStatusMembersStatusVersionFieldEvent {
+    field: '$.status.members[].status.version'
+    value: string
+    index: number
+  }
+
+  export interface NodeResponseStatusMembersStatusCapacityCpuFieldEvent {
+    field: '$.status.members[].status.capacity.cpu'
+    value: number
+    index: number
+  }
+
+  export interface NodeResponseStatusMembersStatusCapacityMemoryBytesFieldEvent {
+    field: '$.status.members[].status.capacity.memoryBytes'
+    value: number
+    index: number
+  }
+
+  export interface NodeResponseStatusMembersStatusCapacityStorageBytesFieldEvent {
+    field: '$.status.members[].status.capacity.storageBytes'
+    value: number
+    index: number
+  }
+
+  export interface NodeResponseStatusMembersStatusCapacityGpusFieldEvent {
+    field: '$.status.members[].status.capacity.gpus'
+    value: number
+    index: number
+  }
+
+  export interface NodeResponseStatusMembersStatusAllocatedCpuFieldEvent {
+    field: '$.status.members[].status.allocated.cpu'
+    value: number
+    index: number
+  }
+
+  export interface NodeResponseStatusMembersStatusAllocatedMemoryBytesFieldEvent {
+    field: '$.status.members[].status.allocated.memoryBytes'
+    value: number
+    index: number
+  }
+
+  export interface NodeResponseStatusMembersStatusAllocatedStorageBytesFieldEvent {
+    field: '$.status.members[].status.allocated.storageBytes'
+    value: number
+    index: number
+  }
+
+  export interface NodeResponseStatusMembersStatusAllocatedGpusFieldEvent {
+    field: '$.status.members[].status.allocated.gpus'
+    value: number
+    index: number
+  }
+
+  export interface NodeResponseStatusMembersStatusRunningFieldEvent {
+    field: '$.status.members[].status.running'
+    value: number
+    index: number
+  }
+
+  export interface NodeResponseStatusMembersStatusQueuedFieldEvent {
+    field: '$.status.members[].status.queued'
+    value: number
+    index: number
+  }
+
+  export interface NodeResponseStatusMembersStatusLabelsFieldEvent {
+    field: '$.status.members[].status.labels{}'
+    key: string
+    value: string
+    index: number
+  }
+
+  export interface NodeResponseStatusMembersStatusExecutorHealthyFieldEvent {
+    field: '$.status.members[].status.executorHealthy'
+    value: boolean
+    index: number
+  }
+
+  export interface NodeResponseStatusMembersStatusExecutorDetailFieldEvent {
+    field: '$.status.members[].status.executorDetail'
+    value: string
+    index: number
+  }
+
+  export interface NodeResponseStatusMembersStatusStorageEnforcedFieldEvent {
+    field: '$.status.members[].status.storageEnforced'
+    value: boolean
+    index: number
+  }
+
   export interface NodeResponseStatusImageIdsFieldEvent {
     field: '$.status.imageIds[]'
     index: number
@@ -2038,7 +2990,7 @@ export namespace NodeResponse {
     return decodeMessage(buf, NodeResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeResponse>): Generator<NodeResponseStatusNameFieldEvent | NodeResponseStatusVersionFieldEvent | NodeResponseStatusCapacityCpuFieldEvent | NodeResponseStatusCapacityMemoryBytesFieldEvent | NodeResponseStatusCapacityStorageBytesFieldEvent | NodeResponseStatusCapacityGpusFieldEvent | NodeResponseStatusAllocatedCpuFieldEvent | NodeResponseStatusAllocatedMemoryBytesFieldEvent | NodeResponseStatusAllocatedStorageBytesFieldEvent | NodeResponseStatusAllocatedGpusFieldEvent | NodeResponseStatusRunningFieldEvent | NodeResponseStatusQueuedFieldEvent | NodeResponseStatusLabelsFieldEvent | NodeResponseStatusExecutorHealthyFieldEvent | NodeResponseStatusExecutorDetailFieldEvent | NodeResponseStatusStorageEnforcedFieldEvent | NodeResponseStatusMembersPeerIdFieldEvent | NodeResponseStatusMembersAddrsFieldEvent | NodeResponseStatusImageIdsFieldEvent | NodeResponseStatusListenAddrsFieldEvent | NodeResponseErrorCodeFieldEvent | NodeResponseErrorMessageFieldEvent | NodeResponseAttachedStateFieldEvent | NodeResponseAttachedLastSeqFieldEvent | NodeResponseCancelledStateFieldEvent | NodeResponseCancelledLastSeqFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeResponse>): Generator<NodeResponseStatusNameFieldEvent | NodeResponseStatusVersionFieldEvent | NodeResponseStatusCapacityCpuFieldEvent | NodeResponseStatusCapacityMemoryBytesFieldEvent | NodeResponseStatusCapacityStorageBytesFieldEvent | NodeResponseStatusCapacityGpusFieldEvent | NodeResponseStatusAllocatedCpuFieldEvent | NodeResponseStatusAllocatedMemoryBytesFieldEvent | NodeResponseStatusAllocatedStorageBytesFieldEvent | NodeResponseStatusAllocatedGpusFieldEvent | NodeResponseStatusRunningFieldEvent | NodeResponseStatusQueuedFieldEvent | NodeResponseStatusLabelsFieldEvent | NodeResponseStatusExecutorHealthyFieldEvent | NodeResponseStatusExecutorDetailFieldEvent | NodeResponseStatusStorageEnforcedFieldEvent | NodeResponseStatusMembersPeerIdFieldEvent | NodeResponseStatusMembersAddrsFieldEvent | NodeResponseStatusMembersStatusNameFieldEvent | NodeResponseStatusMembersStatusVersionFieldEvent | NodeResponseStatusMembersStatusCapacityCpuFieldEvent | NodeResponseStatusMembersStatusCapacityMemoryBytesFieldEvent | NodeResponseStatusMembersStatusCapacityStorageBytesFieldEvent | NodeResponseStatusMembersStatusCapacityGpusFieldEvent | NodeResponseStatusMembersStatusAllocatedCpuFieldEvent | NodeResponseStatusMembersStatusAllocatedMemoryBytesFieldEvent | NodeResponseStatusMembersStatusAllocatedStorageBytesFieldEvent | NodeResponseStatusMembersStatusAllocatedGpusFieldEvent | NodeResponseStatusMembersStatusRunningFieldEvent | NodeResponseStatusMembersStatusQueuedFieldEvent | NodeResponseStatusMembersStatusLabelsFieldEvent | NodeResponseStatusMembersStatusExecutorHealthyFieldEvent | NodeResponseStatusMembersStatusExecutorDetailFieldEvent | NodeResponseStatusMembersStatusStorageEnforcedFieldEvent | NodeResponseStatusImageIdsFieldEvent | NodeResponseStatusListenAddrsFieldEvent | NodeResponseErrorCodeFieldEvent | NodeResponseErrorMessageFieldEvent | NodeResponseAttachedStateFieldEvent | NodeResponseAttachedLastSeqFieldEvent | NodeResponseCancelledStateFieldEvent | NodeResponseCancelledLastSeqFieldEvent> {
     return streamMessage(buf, NodeResponse.codec(), opts)
   }
 }

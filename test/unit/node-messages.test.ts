@@ -5,8 +5,9 @@ import { multiaddr } from '@multiformats/multiaddr'
 import fc from 'fast-check'
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
-import { NodeRequest, NodeResponse, Status } from '../../protocols/node.ts'
+import { MemberSummary, NodeRequest, NodeResponse, Status } from '../../protocols/node.ts'
 import {
+  HINT_STATUS_BUDGET_BYTES,
   MAX_ADDRS_PER_HINT,
   MAX_LABELS,
   MAX_MEMBER_HINTS,
@@ -17,6 +18,7 @@ import {
   type PeerStatus
 } from '../../node/src/protocol/node-messages.ts'
 import { ProtocolError } from '../../node/src/errors.ts'
+import { MAX_NODE_FRAME_BYTES } from '../../node/src/protocol/node-protocol.ts'
 
 /** The limits requestStatus decodes a response with. */
 const RESPONSE_LIMITS = { status: STATUS_DECODE_LIMITS }
@@ -139,6 +141,46 @@ test('member hints that do not parse are dropped; the rest of the status is kept
   assert.equal(status.members.length, 1)
   assert.equal(status.members[0].peerId.toString(), peerA.toString())
   assert.deepEqual(status.members[0].addrs.map(addr => addr.toString()), ['/ip4/127.0.0.1/tcp/7421'])
+})
+
+test('a hint\'s status survives the wire; one that does not validate is dropped and its hint kept', () => {
+  const { members: _, imageIds: __, listenAddrs: ___, ...summary } = wireStatus()
+  const hint = (peerId: PeerId, status: typeof summary) => ({ peerId: peerId.toMultihash().bytes, addrs: [], status })
+  const bytes = Status.encode(wireStatus({
+    members: [
+      hint(peerA, summary),
+      hint(peerB, { ...summary, name: '', capacity: { cpu: -1, memoryBytes: 0, storageBytes: 0, gpus: 0 } })
+    ]
+  }))
+  const status = validateStatus(Status.decode(bytes, { limits: STATUS_DECODE_LIMITS }))
+  assert.equal(status.members.length, 2, 'both hints kept')
+  assert.equal(status.members[0].status?.name, 'worker-1')
+  assert.deepEqual(status.members[0].status?.labels, { zone: 'lab' })
+  assert.deepEqual(status.members[0].status?.members, [], 'a hint\'s status carries no hints of its own')
+  assert.equal(status.members[1].status, undefined, 'the bad status is dropped')
+  assert.equal(status.members[1].peerId.toString(), peerB.toString())
+
+  // More labels in a hint's status than a status may carry: the decode refuses it.
+  const labels = new Map(Array.from({ length: MAX_LABELS + 1 }, (_, i) => [`k${i}`, 'v']))
+  assert.throws(() => Status.decode(Status.encode(wireStatus({ members: [hint(peerA, { ...summary, labels })] })), { limits: STATUS_DECODE_LIMITS }), /labels/)
+})
+
+test('hints\' statuses take at most HINT_STATUS_BUDGET_BYTES: a full mesh with long labels still fits a frame', () => {
+  const long = 'x'.repeat(MAX_TEXT_LENGTH)
+  const heavy = { ...validateStatus(wireStatus()), labels: Object.fromEntries(Array.from({ length: MAX_LABELS }, (_, i) => [`${i}${long}`.slice(0, MAX_TEXT_LENGTH), long])) }
+  const members = Array.from({ length: MAX_MEMBER_HINTS }, () => ({
+    peerId: peerA,
+    addrs: Array.from({ length: MAX_ADDRS_PER_HINT }, (_, i) => multiaddr(`/ip4/10.0.0.${i}/tcp/7421`)),
+    status: heavy
+  }))
+  const bytes = Status.encode(encodeStatus({ ...heavy, members }))
+  assert.ok(bytes.byteLength < MAX_NODE_FRAME_BYTES, `${bytes.byteLength} bytes do not fit a frame of ${MAX_NODE_FRAME_BYTES}`)
+  const decoded = Status.decode(bytes, { limits: STATUS_DECODE_LIMITS })
+  const withStatus = decoded.members.filter(hint => hint.status != null)
+  assert.ok(withStatus.length > 0 && withStatus.length < MAX_MEMBER_HINTS, `${withStatus.length} hints carry a status`)
+  const spent = withStatus.reduce((sum, hint) => sum + MemberSummary.encode(hint.status!).byteLength, 0)
+  assert.ok(spent <= HINT_STATUS_BUDGET_BYTES, `hints' statuses take ${spent} bytes`)
+  assert.equal(decoded.members.length, MAX_MEMBER_HINTS, 'every hint is sent, with or without a status')
 })
 
 test('encodeStatus → encode → decode (with limits) → validateStatus preserves every field', () => {

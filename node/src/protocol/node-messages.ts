@@ -2,7 +2,7 @@ import { peerIdFromMultihash } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
-import { Status, type NodeRequest, type Resources } from '../../../protocols/node.ts'
+import { MemberSummary, Status, type NodeRequest, type PeerHint, type Resources } from '../../../protocols/node.ts'
 import { ProtocolError } from '../errors.ts'
 import type { ResourceAmounts } from '../resources.ts'
 import { IMAGE_ID_PATTERN } from './task-messages.ts'
@@ -21,15 +21,23 @@ export const MAX_TEXT_LENGTH = 256
 /** Decode limits for a Status (protons checks counts before allocating). */
 export const STATUS_DECODE_LIMITS = {
   members: MAX_MEMBER_HINTS,
-  members$: { addrs: MAX_ADDRS_PER_HINT },
+  members$: { addrs: MAX_ADDRS_PER_HINT, status: { labels: MAX_LABELS } },
   listenAddrs: MAX_ADDRS_PER_HINT,
   labels: MAX_LABELS,
   imageIds: MAX_ADVERTISED_IMAGES
 }
 
+/**
+ * How many bytes of one Status its hints' statuses may take (labels make a status long):
+ * past it, hints go without one, and the asker lists those members once it reached them.
+ */
+export const HINT_STATUS_BUDGET_BYTES = 96 * 1024
+
 export interface MemberHint {
   peerId: PeerId
   addrs: Multiaddr[]
+  /** The member's status as the hinting node last heard it (without its own hints); absent: not told. */
+  status?: PeerStatus
 }
 
 /** A peer's Status after validation: every field checked, IDs and addresses parsed. */
@@ -98,8 +106,8 @@ function parseHint (peerIdBytes: Uint8Array, addrBytes: Uint8Array[]): MemberHin
   return hint ?? undefined
 }
 
-/** Validate a decoded Status from a peer. Throws ProtocolError naming the bad field. */
-export function validateStatus (status: Status): PeerStatus {
+/** Validate the fields a Status and a hint's MemberSummary share. Throws ProtocolError naming the bad field. */
+function validateSummary (status: MemberSummary): Omit<PeerStatus, 'members'> {
   // fromEntries, not assignment: a label named __proto__ must stay a label.
   const labels: Record<string, string> = Object.fromEntries([...status.labels].map(([key, value]) =>
     [checkText(key, 'label key', { allowEmpty: false }), checkText(value, `label ${key}`)]))
@@ -113,8 +121,26 @@ export function validateStatus (status: Status): PeerStatus {
     labels,
     executorHealthy: status.executorHealthy,
     executorDetail: checkText(status.executorDetail, 'executorDetail'),
-    storageEnforced: status.storageEnforced,
-    members: status.members.flatMap(hint => parseHint(hint.peerId, hint.addrs) ?? []),
+    storageEnforced: status.storageEnforced
+  }
+}
+
+/** A member hint with the status it carries; a status that does not validate is dropped, the hint kept. */
+function parseHintWithStatus (hint: PeerHint): MemberHint | undefined {
+  const parsed = parseHint(hint.peerId, hint.addrs)
+  if (parsed == null || hint.status == null) return parsed
+  try {
+    return { ...parsed, status: { ...validateSummary(hint.status), members: [] } }
+  } catch {
+    return parsed
+  }
+}
+
+/** Validate a decoded Status from a peer. Throws ProtocolError naming the bad field. */
+export function validateStatus (status: Status): PeerStatus {
+  return {
+    ...validateSummary(status),
+    members: status.members.flatMap(hint => parseHintWithStatus(hint) ?? []),
     // Hints only, like member hints: one that is not an image ID is dropped.
     imageIds: status.imageIds.filter(id => IMAGE_ID_PATTERN.test(id)),
     // Like a hint's addresses: one that does not parse is dropped, not the status.
@@ -135,14 +161,42 @@ function parseAddr (bytes: Uint8Array): Multiaddr | undefined {
 /** The wire form of this node's own status. */
 export function encodeStatus (status: PeerStatus): Status {
   return {
-    ...status,
-    labels: new Map(Object.entries(status.labels)),
+    ...encodeSummary(status),
     imageIds: (status.imageIds ?? []).slice(0, MAX_ADVERTISED_IMAGES),
     listenAddrs: (status.listenAddrs ?? []).slice(0, MAX_ADDRS_PER_HINT).map(addr => addr.bytes),
-    members: status.members.slice(0, MAX_MEMBER_HINTS).map(hint => ({
+    members: encodeHints(status.members)
+  }
+}
+
+/** Member hints on the wire, their statuses while HINT_STATUS_BUDGET_BYTES lasts. */
+function encodeHints (hints: MemberHint[]): PeerHint[] {
+  let budget = HINT_STATUS_BUDGET_BYTES
+  return hints.slice(0, MAX_MEMBER_HINTS).map(hint => {
+    const encoded: PeerHint = {
       peerId: hint.peerId.toMultihash().bytes,
       addrs: hint.addrs.slice(0, MAX_ADDRS_PER_HINT).map(addr => addr.bytes)
-    }))
+    }
+    if (hint.status == null) return encoded
+    const summary = encodeSummary(hint.status)
+    const size = MemberSummary.encode(summary).byteLength
+    if (size > budget) return encoded
+    budget -= size
+    return { ...encoded, status: summary }
+  })
+}
+
+function encodeSummary (status: PeerStatus): MemberSummary {
+  return {
+    name: status.name,
+    version: status.version,
+    capacity: status.capacity,
+    allocated: status.allocated,
+    running: status.running,
+    queued: status.queued,
+    labels: new Map(Object.entries(status.labels)),
+    executorHealthy: status.executorHealthy,
+    executorDetail: status.executorDetail,
+    storageEnforced: status.storageEnforced
   }
 }
 
