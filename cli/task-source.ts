@@ -77,7 +77,8 @@ async function waitForPeer (node: CloudaiNode, target: string): Promise<void> {
   const deadline = Date.now() + EMBEDDED_DISCOVERY_MS
   while (true) {
     try {
-      resolvePeer(target, self, node.peers().filter(peer => peer.reachable))
+      // Only members this node reached itself take tasks by name (not those known via another).
+      resolvePeer(target, self, node.peers().filter(peer => peer.reachable && peer.via == null))
       return
     } catch (err) {
       if (!(err instanceof UnknownPeerError)) throw err

@@ -13,6 +13,11 @@ function health (member: Member): { text: string, kind: 'ok' | 'bad' | 'warn', c
   return { text: 'healthy', kind: 'ok', card: '' }
 }
 
+/** A member this node has not reached itself yet has no latency of its own: say who told of it. */
+function latency (peer: MeshView['peers'][number]): string {
+  return peer.via != null ? `not measured yet (known via ${shortId(peer.via)})` : `${peer.latencyMs} ms`
+}
+
 function memberCard (member: Member): HTMLElement {
   const state = health(member)
   const isSelf = 'self' in member
@@ -22,7 +27,7 @@ function memberCard (member: Member): HTMLElement {
     el('dl', { class: 'facts' },
       el('dt', {}, 'ID'), el('dd', { class: 'mono', title: member.peerId }, shortId(member.peerId)),
       el('dt', {}, 'Last seen'), el('dd', {}, isSelf ? 'now' : ago((member as MeshView['peers'][number]).lastSeen)),
-      el('dt', {}, 'Latency'), el('dd', {}, isSelf ? '—' : `${(member as MeshView['peers'][number]).latencyMs} ms`),
+      el('dt', {}, 'Latency'), el('dd', {}, isSelf ? '—' : latency(member as MeshView['peers'][number])),
       el('dt', {}, 'Tasks'), el('dd', {}, `${member.running} running, ${member.queued} queued`),
       !member.executorHealthy ? el('dt', {}, 'Engine') : null,
       !member.executorHealthy ? el('dd', { class: 'error' }, member.executorDetail) : null,

@@ -13,6 +13,14 @@ function health (peer: PeerView): string {
   return peer.executorHealthy ? colors.green('ok') : colors.yellow(`engine down: ${peer.executorDetail}`)
 }
 
+/** A peer this node has not reached itself yet has no latency of its own: the column says who told of it. */
+function latency (peer: PeerView, list: PeerView[]): string {
+  if (!peer.reachable) return ''
+  if (peer.via == null) return `${peer.latencyMs.toFixed(1)} ms`
+  const via = peer.via
+  return colors.dim(`via ${list.find(other => other.peerId === via)?.name ?? shortId(via)}`)
+}
+
 /** Known peers with their health, resources and load. */
 export async function peers (options: ClientOptions & { json?: boolean }, print: Printer): Promise<void> {
   const client = await requireApi(options)
@@ -40,7 +48,7 @@ export async function peers (options: ClientOptions & { json?: boolean }, print:
       freeOfTotal(peer.capacity.gpus - peer.allocated.gpus, peer.capacity.gpus),
       String(peer.running),
       String(peer.queued),
-      peer.reachable ? `${peer.latencyMs.toFixed(1)} ms` : ''
+      latency(peer, list)
     ])
   ))
   const refused = list.filter(peer => peer.nameRefused != null)

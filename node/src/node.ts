@@ -24,7 +24,7 @@ import { IDENTITY_FILE, loadOrCreateIdentity } from './mesh/identity.ts'
 import { createMesh, type Mesh } from './mesh/libp2p.ts'
 import { Membership, type Member } from './mesh/membership.ts'
 import type { RefusedPeer } from './mesh/refused-peers.ts'
-import { toPeerView, type PeerView } from './mesh/peer-view.ts'
+import { relayedPeerView, toPeerView, type PeerView } from './mesh/peer-view.ts'
 import { SWARM_KEY_FILE, loadSwarmKey } from './mesh/swarm-key.ts'
 import type { PeerStatus } from './protocol/node-messages.ts'
 import { registerNodeProtocol } from './protocol/node-protocol.ts'
@@ -248,6 +248,8 @@ class Node implements CloudaiNode {
       refreshIntervalMs: options.refreshIntervalMs,
       candidateTiming: options.candidateTiming,
       bootstrap: (options.bootstrap ?? []).map(addr => multiaddr(addr)),
+      // The policy's members, when it names them: a hint of anyone else is not listed.
+      ...(options.policy?.members != null ? { mayJoin: isIn(new Set(options.policy.members)) } : {}),
       onJoin: member => { log.info({ peer: member.peerId.toString(), name: printable(member.status.name) }, 'peer joined') },
       onLeave: (member, reason) => { log.info({ peer: member.peerId.toString(), name: printable(member.status.name), reason }, 'peer unreachable') }
     })
@@ -394,11 +396,13 @@ class Node implements CloudaiNode {
     return { peerId: this.peerId.toString(), name: this.name, ...this.load(), seenAt: Date.now() }
   }
 
+  /** The members, then those known only from a member's hint (`via`), by name. */
   peers (): PeerView[] {
     const refusals = this.membership.nameRefusals()
-    return this.membership.list()
-      .map(member => toPeerView(member, refusals.get(member.peerId.toString())))
-      .sort((a, b) => a.name.localeCompare(b.name))
+    return [
+      ...this.membership.list().map(member => toPeerView(member, refusals.get(member.peerId.toString()))),
+      ...this.membership.relayedList().map(relayedPeerView)
+    ].sort((a, b) => a.name.localeCompare(b.name))
   }
 
   refused (): RefusedPeer[] {
@@ -409,6 +413,10 @@ class Node implements CloudaiNode {
     const member = await this.membership.connect(multiaddr(addr))
     return toPeerView(member, this.membership.nameRefusals().get(member.peerId.toString()))
   }
+}
+
+function isIn (set: Set<string>): (peerId: string) => boolean {
+  return peerId => set.has(peerId)
 }
 
 /** A reachable member as placement sees it: its last Status and when it came, without building a whole peer view. */

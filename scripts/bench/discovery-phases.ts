@@ -2,7 +2,8 @@
 // network namespace as scripts/bench.sh makes one: `node_modules/.bin/node
 // dist/scripts/bench/discovery-phases.js 10`): for each ordered pair, when the node
 // heard of the other (mDNS or a hint), started its first dial or stream to it, had a connection
-// open, and listed it as a reachable member; and how many connections opened in all.
+// open, listed it as a reachable member of its own, and first showed it in `peers` (sooner
+// when another member's hint told of it); and how many connections opened in all.
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -10,7 +11,7 @@ import { join } from 'node:path'
 import type { CloudaiNode } from '../../node/src/node.ts'
 import { fullyConnected, makeClusterKey, simNode } from '../../test/helpers/sim.ts'
 
-interface PairTimes { heard?: number, dial?: number, open?: number, listed?: number }
+interface PairTimes { heard?: number, dial?: number, open?: number, listed?: number, shown?: number }
 
 function quantiles (values: number[]): string {
   const sorted = values.filter(Number.isFinite).sort((a, b) => a - b)
@@ -65,6 +66,7 @@ try {
       for (const member of (node as any).membership.list()) {
         if (member.reachable) pair(node.peerId.toString(), member.peerId.toString()).listed ??= now
       }
+      for (const peer of node.peers()) if (peer.reachable) pair(node.peerId.toString(), peer.peerId).shown ??= now
     }
     const t = performance.now()
     const done = fullyConnected(nodes)
@@ -83,6 +85,7 @@ try {
   console.log(`dial→open    ${quantiles(gap('dial', 'open'))}`)
   console.log(`open→listed  ${quantiles(gap('open', 'listed'))}`)
   console.log(`listed       ${quantiles(times.map(t => t.listed ?? NaN))}`)
+  console.log(`shown        ${quantiles(times.map(t => t.shown ?? NaN))}`)
   console.log(`never heard (listed anyway): ${times.filter(t => t.heard == null && t.listed != null).length}; dialed ${times.filter(t => t.dial != null).length} of ${times.length} ordered pairs`)
 } finally {
   await Promise.all(nodes.map(async node => node.stop()))

@@ -8,6 +8,7 @@ import type { StatusLinkHost } from '../protocol/task-host.ts'
 import { CandidateSet, type Candidate, type CandidateTiming } from './candidate-set.ts'
 import { nameRefusals } from './peer-names.ts'
 import { RefusedPeers, type RefusedPeer } from './refused-peers.ts'
+import { RelayedMembers, type RelayedMember } from './relayed-members.ts'
 
 /** How often a member without a status link (an older version, or one whose link ended) is asked for its Status. */
 export const DEFAULT_REFRESH_INTERVAL_MS = 10_000
@@ -64,6 +65,8 @@ export interface MembershipInit {
   candidateTiming?: CandidateTiming
   /** Addresses to keep dialing whenever they are not connected (`--bootstrap`). */
   bootstrap?: Multiaddr[]
+  /** Whether this node's policy lets the peer join (its gater refuses the rest); default: any key holder. */
+  mayJoin?: (peerId: string) => boolean
   /** Called when a peer becomes a member or a member becomes reachable again. */
   onJoin?: (member: Member) => void
   /** Called when a member stops answering. */
@@ -86,6 +89,8 @@ export class Membership {
   private readonly log: Logger
   private readonly init: MembershipInit
   private readonly members = new Map<string, Member>()
+  /** Members known only from members' hints, listed while this node's own probes of them run. */
+  private readonly relayed = new RelayedMembers()
   /** The probe running (or waiting for a slot) per peer: one at a time. */
   private readonly probes = new Map<string, Promise<Member | undefined>>()
   /** Failed probes in a row, per member. */
@@ -163,10 +168,16 @@ export class Membership {
     for (const ends of this.links.values()) for (const end of ends) end()
     this.links.clear()
     this.inboundLinks.clear()
+    this.relayed.clear()
   }
 
   list (): Member[] {
     return [...this.members.values()]
+  }
+
+  /** Members known only from other members' hints, not (yet) reached by this node. */
+  relayedList (): RelayedMember[] {
+    return this.relayed.list()
   }
 
   /**
@@ -184,11 +195,15 @@ export class Membership {
     return this.refusedPeers.list(Date.now())
   }
 
-  /** The reachable members with their addresses, for this node's Status answer. */
+  /**
+   * The reachable members with their addresses and statuses, for this node's Status answer.
+   * Only members this node reached itself: a hint passed on again could keep a member that
+   * left listed from hand to hand.
+   */
   hints (): MemberHint[] {
     return this.list()
       .filter(member => member.reachable)
-      .map(member => ({ peerId: member.peerId, addrs: member.addrs }))
+      .map(member => ({ peerId: member.peerId, addrs: member.addrs, status: member.status }))
   }
 
   /** Dial an address, then admit the peer behind it. Throws with the dial's error. */
@@ -352,6 +367,7 @@ export class Membership {
       reachable: true
     }
     this.members.set(key, member)
+    this.relayed.settle(peerId)
     this.failures.delete(key)
     this.refusedPeers.forget(key)
     this.candidates.remove(key)
@@ -364,9 +380,15 @@ export class Membership {
     const key = peerId.toString()
     const member = this.members.get(key)
     const connected = this.libp2p.getConnections(peerId).length > 0
+    // This node's own probe outweighs a member's word when it says something for sure: a
+    // refusal, or nothing listening there. A probe too slow for its deadline says nothing.
+    if (!connected && NOTHING_LISTENS.test(err.message)) this.relayed.settle(peerId)
     if (member == null) {
       // The dial itself failed, yet something answered there: as it does with another cluster key.
-      if (!connected && !NOBODY_THERE.test(err.message)) await this.noteRefusal(peerId)
+      if (!connected && !NOBODY_THERE.test(err.message)) {
+        this.relayed.settle(peerId)
+        await this.noteRefusal(peerId)
+      }
     } else if (!connected || (this.failures.get(key) ?? 0) + 1 >= PROBE_FAILURES_UNREACHABLE) {
       this.markUnreachable(member, err.message)
     } else {
@@ -422,8 +444,18 @@ export class Membership {
     return Math.min(MAX_DISCOVERY_YIELD_MS, Math.max(DISCOVERY_YIELD_MS, DIALER_ROUNDS * this.probeMs))
   }
 
-  /** Peer exchange: the members a peer told us about become candidates, that member's hints being their own source. */
+  /**
+   * Peer exchange: the members a linked member told us about become candidates, that
+   * member's hints being their own source; those it gave a status for are listed as
+   * relayed members until this node's own probe settles them.
+   */
   private learn (hints: MemberHint[], from: PeerId): void {
+    const now = Date.now()
+    for (const hint of hints) {
+      const key = hint.peerId.toString()
+      if (hint.status == null || hint.peerId.equals(this.libp2p.peerId) || this.members.has(key) || this.init.mayJoin?.(key) === false) continue
+      this.relayed.heard(hint.peerId, hint.status, hint.addrs, from, now)
+    }
     this.hear(hints.map(hint => hint.peerId), `hint:${from.toString()}`, i => hints[i].addrs, this.tieBreak)
   }
 
@@ -502,6 +534,7 @@ export class Membership {
    * reports only peers new to its store).
    */
   private forget (peerId: PeerId): void {
+    this.relayed.settle(peerId)
     if (this.members.has(peerId.toString()) || this.libp2p.getConnections(peerId).length > 0) return
     this.libp2p.peerStore.delete(peerId).catch(err => { this.log.debug({ peer: peerId.toString(), err: toError(err).message }, 'could not forget a candidate') })
   }
@@ -517,6 +550,8 @@ export class Membership {
     if (!member.reachable) return
     member.reachable = false
     member.unreachableSince = Date.now()
+    // What it told of is no longer backed by a member this node reaches.
+    this.relayed.tellerLost(member.peerId)
     this.init.onLeave?.(member, reason)
   }
 
@@ -544,6 +579,7 @@ export class Membership {
       this.later(Math.random() * interval, () => { void this.probe(member.peerId) })
     }
     for (const candidate of this.candidates.expire(now)) this.forget(candidate.peerId)
+    this.relayed.expire(now)
     this.dialBootstrap()
   }
 

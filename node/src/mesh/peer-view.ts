@@ -1,5 +1,6 @@
 import type { PeerStatus } from '../protocol/node-messages.ts'
 import type { Member } from './membership.ts'
+import type { RelayedMember } from './relayed-members.ts'
 
 /** One row of `cloudai peers`: the peer's last Status and how it answers (JSON field names are part of the CLI contract). */
 export interface PeerView extends Omit<PeerStatus, 'members'> {
@@ -11,6 +12,11 @@ export interface PeerView extends Omit<PeerStatus, 'members'> {
   lastSeen: string
   unreachableSince?: string
   latencyMs: number
+  /**
+   * Set when this node has not reached the peer itself yet: the ID of the member that told
+   * of it, whose status of it this is. Only members reached directly take tasks by name.
+   */
+  via?: string
 }
 
 export function toPeerView (member: Member, nameRefused?: string): PeerView {
@@ -35,4 +41,10 @@ export function toPeerView (member: Member, nameRefused?: string): PeerView {
     ...(member.unreachableSince != null ? { unreachableSince: new Date(member.unreachableSince).toISOString() } : {}),
     latencyMs: Math.round(member.rttMs * 100) / 100
   }
+}
+
+/** A member known only from another member's hint: reachable as that member last saw it. */
+export function relayedPeerView (relayed: RelayedMember): PeerView {
+  const view = toPeerView({ ...relayed, rttMs: 0, lastSeen: relayed.heardAt, reachable: true })
+  return { ...view, via: relayed.via.toString() }
 }
