@@ -130,7 +130,8 @@ function parseHintWithStatus (hint: PeerHint): MemberHint | undefined {
   const parsed = parseHint(hint.peerId, hint.addrs)
   if (parsed == null || hint.status == null) return parsed
   try {
-    return { ...parsed, status: { ...validateSummary(hint.status), members: [] } }
+    // A hint carries no image IDs: none are known yet, as `peers --json` shows them.
+    return { ...parsed, status: { ...validateSummary(hint.status), members: [], imageIds: [] } }
   } catch {
     return parsed
   }
