@@ -201,7 +201,7 @@ function ms (values: number[]): string {
 }
 
 /** Where the milliseconds of `task self -- true` go, beside the same phases of `docker run`. */
-function phaseTable (cli: { windows: RunWindow[], containers: Array<ContainerEvents | undefined>, acceptedAt: number[] }, standIn: { windows: RunWindow[], requests: StandInRequest[] }, docker: { windows: RunWindow[], containers: Array<ContainerEvents | undefined> }): Breakdown {
+function phaseTable (cli: { windows: RunWindow[], containers: Array<ContainerEvents | undefined>, acceptedAt: number[] }, apiAcceptedMs: number[], standIn: { windows: RunWindow[], requests: StandInRequest[] }, docker: { windows: RunWindow[], containers: Array<ContainerEvents | undefined> }): Breakdown {
   const engine = (runs: { windows: RunWindow[], containers: Array<ContainerEvents | undefined> }, phase: (run: RunWindow, c: ContainerEvents) => number): string =>
     ms(runs.windows.map((run, i) => { const c = runs.containers[i]; return c != null ? phase(run, c) : NaN }))
   const cliStartUp = standIn.windows.map((run, i) => (standIn.requests[i]?.arrivedAt ?? NaN) - run.spawnedAt)
@@ -213,7 +213,8 @@ function phaseTable (cli: { windows: RunWindow[], containers: Array<ContainerEve
     head: ['phase', 'cloudai task', 'docker run', 'what it is'],
     rows: [
       ['spawn → request at the API', ms(cliStartUp), '', 'the CLI\'s start-up until its request arrives (against a stand-in API that answers at once)'],
-      ['spawn → accepted', ms(cliAccepted), '', 'the same, plus the daemon\'s submit (its first event\'s time)'],
+      ['request → accepted', ms(apiAcceptedMs), '', 'the daemon\'s submit, seen by a client in this process (the API variant)'],
+      ['spawn → accepted', ms(cliAccepted), '', 'the CLI\'s runs: to the daemon\'s time of its first event'],
       ['accepted → container created', ms(cli.windows.map((run, i) => (cli.containers[i]?.create ?? NaN) - cli.acceptedAt[i])), '', 'placement, the worker, the image check, create'],
       ['spawn → container created', engine(cli, (run, c) => c.create! - run.spawnedAt), engine(docker, (run, c) => c.create! - run.spawnedAt), 'docker run: its start-up, the image check, create'],
       ['create → start', engine(cli, (_run, c) => c.start! - c.create!), engine(docker, (_run, c) => c.start! - c.create!), 'attach, start'],
@@ -286,6 +287,7 @@ export async function taskLatencyBench (): Promise<BenchRow[]> {
     await standIn.close()
     const breakdown = phaseTable(
       { windows: windows.cli, containers: cliEvents.containers(windows.cli), acceptedAt: cliAccepted },
+      samples.accepted,
       { windows: windows.standIn, requests: standIn.requests },
       { windows: windows.docker, containers: dockerEvents.containers(windows.docker) })
     const baseline = 'docker run --rm --network none busybox true'
