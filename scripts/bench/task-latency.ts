@@ -212,7 +212,7 @@ function phaseTable (cli: { windows: RunWindow[], containers: Array<ContainerEve
     title: `task self -- true, where the time goes (medians in ms; the engine's events for ${seen} of ${cli.windows.length} cloudai and ${docker.containers.filter(c => c != null).length} of ${docker.windows.length} docker containers)`,
     head: ['phase', 'cloudai task', 'docker run', 'what it is'],
     rows: [
-      ['spawn → request at the API', ms(cliStartUp), '', 'the CLI\'s start-up until its request arrives (against a stand-in API that answers at once)'],
+      ['spawn → request at the API', ms(cliStartUp), '', 'the CLI\'s start-up until its request arrives (a stand-in API in the bench process answers at once; on a loaded machine its own wake-up adds to this)'],
       ['request → accepted', ms(apiAcceptedMs), '', 'the daemon\'s submit, seen by a client in this process (the API variant)'],
       ['spawn → accepted', ms(cliAccepted), '', 'the CLI\'s runs: to the daemon\'s time of its first event'],
       ['accepted → container created', ms(cli.windows.map((run, i) => (cli.containers[i]?.create ?? NaN) - cli.acceptedAt[i])), '', 'placement, the worker, the image check, create'],
