@@ -14,10 +14,10 @@ if (major < REQUIRED_MAJOR) {
   process.exit(1)
 }
 try {
-  const { run } = await import('./dist/cli/main.js')
+  const { run } = await import('./dist/cli/entry.js')
   process.exitCode = await run(process.argv.slice(2))
 } catch (err) {
-  if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/cli/main.js')) {
+  if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/cli/entry.js')) {
     process.stderr.write('cloudai is not built yet: run "npm install && npm run build" in the project folder.\n')
     process.exit(1)
   }

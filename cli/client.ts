@@ -1,6 +1,8 @@
+import type { IncomingMessage } from 'node:http'
 import { readApiFile } from '../node/src/api/api-file.ts'
 import type { ErrorCode } from '../node/src/error-codes.ts'
 import { CloudaiError } from '../node/src/errors.ts'
+import { http, https } from '../node/src/http-module.ts'
 
 /** No daemon answers for this data dir (or at --api). */
 export class NoDaemonError extends CloudaiError {
@@ -27,6 +29,14 @@ export interface ClientOptions {
   api?: string
 }
 
+/** A response from the daemon: its status and headers at once, its body read as it comes. */
+export interface ApiResponse {
+  status: number
+  ok: boolean
+  header: (name: string) => string | undefined
+  body: AsyncIterable<Uint8Array>
+}
+
 export class ApiClient {
   readonly url: string
   private readonly token: string
@@ -36,34 +46,54 @@ export class ApiClient {
     this.token = token
   }
 
-  private async send (method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal): Promise<Response> {
+  /**
+   * One request on a connection of its own (the CLI sends one or two, then exits: nothing to
+   * keep alive). node:http rather than fetch: fetch loads undici, which took longer than
+   * the rest of a `task` command's start-up together.
+   */
+  private async send (method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal): Promise<ApiResponse> {
     try {
-      return await fetch(this.url + path, {
-        method,
-        headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal
+      const url = new URL(this.url + path)
+      const payload = body !== undefined ? Buffer.from(JSON.stringify(body)) : undefined
+      const headers: Record<string, string | number> = { authorization: `Bearer ${this.token}` }
+      if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': payload.length })
+      const transport = url.protocol === 'https:' ? https() : http
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = transport.request(url, { method, headers, agent: false, signal }, resolve)
+        req.once('error', reject)
+        req.end(payload)
       })
+      const status = res.statusCode ?? 0
+      return {
+        status,
+        ok: status >= 200 && status < 300,
+        header: name => {
+          const value = res.headers[name.toLowerCase()]
+          return Array.isArray(value) ? value.join(', ') : value
+        },
+        body: res
+      }
     } catch (err: any) {
-      throw new NoDaemonError(`no cloudai daemon answers at ${this.url} (${err?.cause?.code ?? err?.message}): start one with "cloudai start"`)
+      throw new NoDaemonError(`no cloudai daemon answers at ${this.url} (${err?.code ?? err?.message}): start one with "cloudai start"`)
     }
   }
 
   /** A request whose response is read as a stream (NDJSON); errors before the stream starts are thrown. */
-  async stream (method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal): Promise<Response> {
+  async stream (method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal): Promise<ApiResponse> {
     const res = await this.send(method, path, body, signal)
     if (!res.ok) await this.fail(res)
     return res
   }
 
   async request<T> (method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const res = await this.send(method, path, body, AbortSignal.timeout(API_TIMEOUT_MS))
+    const signal = AbortSignal.timeout(API_TIMEOUT_MS)
+    const res = await this.send(method, path, body, signal)
     if (!res.ok) await this.fail(res)
     return await this.json(res) as T
   }
 
-  private async json (res: Response): Promise<any> {
-    const text = await res.text()
+  private async json (res: ApiResponse): Promise<any> {
+    const text = await bodyText(res)
     try {
       return JSON.parse(text)
     } catch {
@@ -71,10 +101,21 @@ export class ApiClient {
     }
   }
 
-  private async fail (res: Response): Promise<never> {
+  private async fail (res: ApiResponse): Promise<never> {
     const parsed = await this.json(res).catch(() => undefined)
     throw new ApiError(res.status, parsed?.error?.code ?? 'ERROR', parsed?.error?.message ?? `HTTP ${res.status}`)
   }
+}
+
+/** A whole response body as text (the daemon's JSON answers are small and bounded by its pages). */
+async function bodyText (res: ApiResponse): Promise<string> {
+  const chunks: Uint8Array[] = []
+  try {
+    for await (const chunk of res.body) chunks.push(chunk)
+  } catch (err: any) {
+    throw new NoDaemonError(`the daemon's answer broke off (${err?.code ?? err?.message})`)
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }
 
 function normaliseUrl (api: string): string {

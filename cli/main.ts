@@ -5,10 +5,11 @@ import { parseCores, parseCount, parseDuration, parseSize } from '../node/src/un
 import { TASK_STATE_NAMES } from '../node/src/task-states.ts'
 import { VERSION } from '../node/src/version.ts'
 import { translateLegacyOptions } from './legacy-options.ts'
-import { exitCodeOf } from '../node/src/error-codes.ts'
-import { codeOf } from '../node/src/errors.ts'
-import { EXIT, ExitError } from './exit.ts'
+import { EXIT } from './exit.ts'
 import { consolePrinter, type Printer } from './render.ts'
+import { collect, GLOBAL_OPTIONS, keyValue as keyValueText, TASK_OPTIONS, type OptionSpec } from './task-options.ts'
+import { runTaskInvocation, type TaskInvocation } from './task-invocation.ts'
+import { reportedExitCode } from './report-error.ts'
 
 // Each command's module is loaded when it runs: `task` through a daemon needs no libp2p or
 // dockerode, and loading them all took half a second of every command's start-up.
@@ -39,24 +40,30 @@ function parsePageSize (text: string): number {
   return count
 }
 
-function collect (value: string, previous: string[] = []): string[] {
-  return [...previous, value]
+/** A repeatable `key=value` option; a malformed one is a usage error. */
+const keyValue = (value: string, previous?: Record<string, string>): Record<string, string> => arg(text => keyValueText(text, previous))(value)
+
+/** commander's option for a row of the option tables (task-options.ts). */
+function optionOf (spec: OptionSpec): Option {
+  const option = new Option(spec.flags, spec.description)
+  if (spec.choices != null) option.choices(spec.choices)
+  if (spec.default !== undefined) option.default(spec.default, spec.defaultDescription)
+  if (spec.parse != null) option.argParser(arg(spec.parse))
+  if (spec.repeat === 'list') option.argParser(collect)
+  if (spec.repeat === 'keyValue') option.argParser(keyValue)
+  return option
 }
 
-/** A repeatable `key=value` option (labels, environment variables). */
-function keyValue (value: string, previous: Record<string, string> = {}): Record<string, string> {
-  const eq = value.indexOf('=')
-  if (eq <= 0) throw new InvalidArgumentError(`"${value}" is not key=value`)
-  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) }
-}
-
-/** Build the command table. `print` is injected so tests can run commands in-process. */
-export function buildProgram (print: Printer = consolePrinter): Command {
+/**
+ * Build the command table. `print` is injected so tests can run commands in-process, and
+ * `runTask` so a test can see how a `task` command line was read.
+ */
+export function buildProgram (print: Printer = consolePrinter, runTask: (invocation: TaskInvocation, print: Printer) => Promise<void> = runTaskInvocation): Command {
   const program = new Command('cloudai')
     .description('A zero-configuration compute mesh: every machine runs the same program and runs containers for its peers.')
     .version(VERSION)
-    .option('--data-dir <dir>', 'where this node keeps its identity, key and state (default: $CLOUDAI_HOME or ~/.cloudai)')
-    .option('--api <addr>', 'the local daemon API to use (default: $CLOUDAI_API, else the data dir\'s api file)')
+  for (const spec of GLOBAL_OPTIONS) program.addOption(optionOf(spec))
+  program
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: text => { print.out(text.trimEnd()) }, writeErr: text => { print.err(text.trimEnd()) } })
@@ -120,63 +127,16 @@ export function buildProgram (print: Printer = consolePrinter): Command {
       }, print)
     })
 
-  program.command('task')
+  const task = program.command('task')
     .description('send a container task to a peer and stream it; exits with its exit code')
     .argument('<peer>', 'a peer ID, a unique part of one, a node name, or "self"')
     .argument('<image>', 'an image the worker can pull, e.g. 127.0.0.1:5000/cloudai/busybox:1')
     .argument('[command...]', 'the command (after --), instead of the image default')
-    .addOption(new Option('--cpu <cores>', 'CPU cores').default(1).argParser(arg(parseCores)))
-    .addOption(new Option('--memory <size>', 'memory limit, e.g. 512m, 1.5g').default(512 * 1024 ** 2, '512m').argParser(arg(text => parseSize(text))))
-    .addOption(new Option('--storage <size>', 'disk space to reserve').default(1024 ** 3, '1g').argParser(arg(text => parseSize(text))))
-    .addOption(new Option('--gpus <n>', 'GPUs').default(0).argParser(arg(text => parseCount(text, 'GPU count'))))
-    .option('--env <key=value>', 'an environment variable, repeatable', keyValue)
-    .addOption(new Option('--network <mode>', 'container network').choices(['none', 'bridge']).default('none'))
-    .addOption(new Option('--timeout <duration>', 'kill the task after this long, e.g. 90s, 10m').argParser(arg(parseDuration)))
-    .option('--label <key=value>', 'a label on the task, repeatable', keyValue)
-    .addOption(new Option('--retries <n>', 'place the task again elsewhere up to n times if its node fails it (lost, refused, engine failure)').default(0).argParser(arg(text => parseCount(text, 'retries'))))
-    .option('--retry-on-exit', 'with --retries, a non-zero exit is retried too')
-    .addOption(new Option('--policy <policy>', 'how "auto" chooses among the peers that fit').choices(['spread', 'binpack']).default('spread'))
-    .option('--constraint <key=value>', 'for "auto": only peers with this label, repeatable', keyValue)
-    .addOption(new Option('--count <n>', 'run n copies, each its own task, placed together').default(1).argParser(arg(text => parseCount(text, 'count'))))
-    .option('--explain', 'with "auto": show the candidates, their status and the choice, and send nothing')
-    .option('--detach', 'print the task id and return; the task runs on')
-    .option('--json', 'print one event per line (JSON) instead of the output')
-    .option('--quiet', 'only the container\'s output: no boxes, states or progress')
-    .option('--mdns-tag <tag>', 'mDNS tag for the embedded node used when no daemon runs', DEFAULT_MDNS_TAG)
-    .option('--input <src[:dst]>', 'a file or directory here, copied into the container at dst before it starts (default /in/<name>), repeatable', collect)
-    .option('--output <path[:local]>', 'a container path collected after the task ends, landing at local (default ./cloudai-results/<task-id>/<name>), repeatable', collect)
-    .addOption(new Option('--output-limit <size>', 'the most the outputs may hold together; past it, what fits is kept and the task says so').argParser(arg(text => parseSize(text))))
-    .action(async (peer: string, image: string, command: string[], opts, cmd) => {
-      const { task } = await import('./commands/task.ts')
-      const { filesRequest } = await import('./file-options.ts')
-      let files: ReturnType<typeof filesRequest>
-      try {
-        files = filesRequest(opts.input, opts.output, opts.outputLimit)
-      } catch (err: any) {
-        throw new ExitError(EXIT.USAGE, err?.message ?? String(err))
-      }
-      await task(peer, {
-        ...globals(cmd),
-        outputLocals: files.outputLocals,
-        detach: opts.detach,
-        json: opts.json,
-        quiet: opts.quiet,
-        mdnsTag: opts.mdnsTag,
-        count: opts.count,
-        explain: opts.explain,
-        placement: { retries: opts.retries, retryOnExit: opts.retryOnExit === true, policy: opts.policy, constraints: opts.constraint ?? {} },
-        request: {
-          image,
-          command,
-          env: opts.env ?? {},
-          resources: { cpu: opts.cpu, memoryBytes: opts.memory, storageBytes: opts.storage, gpus: opts.gpus },
-          network: opts.network,
-          timeoutMs: opts.timeout,
-          labels: opts.label ?? {},
-          ...(files.files != null ? { files: files.files } : {})
-        }
-      }, print)
-    })
+  for (const spec of TASK_OPTIONS) task.addOption(optionOf(spec))
+  task.action(async (peer: string, image: string, command: string[], opts, cmd) => {
+    const { dataDir, api } = cmd.optsWithGlobals()
+    await runTask({ peer, image, command, options: opts, ...(dataDir != null ? { dataDir } : {}), ...(api != null ? { api } : {}) }, print)
+  })
 
   program.command('results <task> [dest]')
     .description('fetch a finished task\'s outputs (again) from the worker that kept them, into dest (default ./cloudai-results/<task-id>)')
@@ -302,12 +262,6 @@ export async function run (argv: string[], print: Printer = consolePrinter): Pro
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE
     }
-    if (err instanceof ExitError) {
-      if (err.message !== '') print.err(`cloudai: ${err.message}`)
-      return err.code
-    }
-    print.err(`cloudai: ${err?.message ?? String(err)}`)
-    if (process.env.CLOUDAI_DEBUG != null) print.err(String(err?.stack))
-    return exitCodeOf(codeOf(err))
+    return reportedExitCode(err, print)
   }
 }

@@ -1,8 +1,8 @@
 import type TableType from 'cli-table3'
 import { createRequire } from 'node:module'
-import pc from 'picocolors'
 import { printable } from '../node/src/printable.ts'
 import { formatBytes } from '../node/src/units.ts'
+import { colorsWanted, createColors } from './colors.ts'
 import type { ResourceAmounts } from '../node/src/resources.ts'
 
 /** Where a command writes: injected so tests can capture it. */
@@ -16,8 +16,8 @@ export const consolePrinter: Printer = {
   err: text => { process.stderr.write(text.endsWith('\n') ? text : text + '\n') }
 }
 
-/** Colour only on a TTY and never with NO_COLOR (picocolors checks both). */
-export const colors = pc
+/** Colour only on a terminal and never with NO_COLOR (colors.ts). */
+export const colors = createColors(colorsWanted())
 
 export function printJson (print: Printer, value: unknown): void {
   print.out(JSON.stringify(value, null, 2))

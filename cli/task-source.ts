@@ -21,8 +21,8 @@ export interface TaskSource {
 /** GET /v1/tasks/<id>/outputs: the summaries from the header, the archive from the body. */
 export async function daemonOutputs (client: ApiClient, idOrPrefix: string, signal: AbortSignal): Promise<OutputsStream> {
   const res = await client.stream('GET', `/v1/tasks/${encodeURIComponent(idOrPrefix)}/outputs`, undefined, signal)
-  const sets = JSON.parse(Buffer.from(res.headers.get('x-cloudai-outputs') ?? '', 'base64').toString('utf8') || '[]') as OutputSetJson[]
-  return { taskId: res.headers.get('x-cloudai-task') ?? idOrPrefix, sets, archive: res.body as unknown as AsyncIterable<Uint8Array> }
+  const sets = JSON.parse(Buffer.from(res.header('x-cloudai-outputs') ?? '', 'base64').toString('utf8') || '[]') as OutputSetJson[]
+  return { taskId: res.header('x-cloudai-task') ?? idOrPrefix, sets, archive: res.body }
 }
 
 /** The outputs through a node in this process. */
@@ -50,7 +50,7 @@ export async function ndjsonSource (client: ApiClient, method: 'GET' | 'POST', p
       let buffered = ''
       const decoder = new TextDecoder()
       try {
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        for await (const chunk of res.body) {
           buffered += decoder.decode(chunk, { stream: true })
           let newline: number
           while ((newline = buffered.indexOf('\n')) >= 0) {

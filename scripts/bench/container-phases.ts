@@ -1,14 +1,13 @@
 /**
  * Where a task's milliseconds go, from the engine's own record: `docker events` for the
- * containers of one variant (selected by a label), each event with the engine's clock, set
+ * containers of one variant (selected by a label), each event with the engine's clock, to set
  * beside the moments this process spawned the command and saw it exit (same machine, same
- * clock). The phases: spawn → create (the command's start-up, its API calls, the image
- * check), create → start (attach, start), start → die (the container runs and exits), die →
- * exit (the final event reaches the command, which ends), die → destroy (removal; it may end
- * after the command did).
+ * clock): spawn → create (the command's start-up, its API calls, the image check), create →
+ * start (attach, start), start → die (the container runs and exits), die → destroy (removal;
+ * it may end after the command did), die → exit (the final event reaches the command, which
+ * ends). task-latency.ts makes the table.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { median } from './task-latency.ts'
 
 export interface RunWindow {
   /** Wall-clock ms (performance.timeOrigin + performance.now()) when the command was spawned and when it exited. */
@@ -16,15 +15,13 @@ export interface RunWindow {
   exitedAt: number
 }
 
-interface ContainerEvents {
+/** The engine's record of one container, wall-clock ms. */
+export interface ContainerEvents {
   create?: number
   start?: number
   die?: number
   destroy?: number
 }
-
-export const PHASES = ['spawn→create', 'create→start', 'start→die', 'die→exit', 'die→destroy'] as const
-export type Phase = typeof PHASES[number]
 
 /** Wall-clock ms with sub-millisecond precision, comparable with the engine's event times. */
 export function wallNow (): number {
@@ -66,34 +63,16 @@ export class ContainerEventLog {
     this.byContainer.set(id, entry)
   }
 
-  /** Each run's phases (the container created within its window), for the runs whose container was seen whole. */
-  phases (runs: RunWindow[]): Array<Record<Phase, number>> {
+  /** The engine's record of each run's container (the one created within its window); undefined where none was seen whole. */
+  containers (runs: RunWindow[]): Array<ContainerEvents | undefined> {
     const containers = [...this.byContainer.values()]
-    const out: Array<Record<Phase, number>> = []
-    for (const run of runs) {
+    return runs.map(run => {
       const c = containers.find(entry => entry.create != null && entry.create >= run.spawnedAt && entry.create <= run.exitedAt)
-      if (c?.create == null || c.start == null || c.die == null) continue
-      out.push({
-        'spawn→create': c.create - run.spawnedAt,
-        'create→start': c.start - c.create,
-        'start→die': c.die - c.start,
-        'die→exit': run.exitedAt - c.die,
-        'die→destroy': c.destroy != null ? c.destroy - c.die : Number.NaN
-      })
-    }
-    return out
+      return c?.create != null && c.start != null && c.die != null ? c : undefined
+    })
   }
 
   stop (): void {
     this.child.kill()
   }
-}
-
-/** "phase a ms, …" medians, for a benchmark's note. */
-export function phaseSummary (phases: Array<Record<Phase, number>>): string {
-  if (phases.length === 0) return 'no container events seen'
-  return PHASES.map(phase => {
-    const values = phases.map(p => p[phase]).filter(Number.isFinite)
-    return `${phase} ${values.length > 0 ? median(values).toFixed(0) : '?'}`
-  }).join(', ') + ` ms (medians of ${phases.length})`
 }

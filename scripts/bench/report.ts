@@ -9,6 +9,20 @@ export interface BenchRow {
   baseline: string
   baselineValue: number
   note?: string
+  /** A table printed below the figures: where the time goes, phase by phase, beside the baseline's. */
+  breakdown?: Breakdown
+}
+
+export interface Breakdown {
+  title: string
+  head: string[]
+  rows: string[][]
+}
+
+function aligned (head: string[], body: string[][]): string[] {
+  const widths = head.map((_, i) => Math.max(head[i].length, ...body.map(r => (r[i] ?? '').length)))
+  const line = (cells: string[]): string => cells.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd()
+  return [line(head), line(widths.map(w => '-'.repeat(w))), ...body.map(line)]
 }
 
 function fmt (value: number): string {
@@ -27,9 +41,8 @@ export function printTable (rows: BenchRow[]): string {
     row.baselineValue > 0 ? `${(row.value / row.baselineValue).toFixed(2)}x` : 'n/a',
     row.note ?? ''
   ])
-  const widths = head.map((_, i) => Math.max(head[i].length, ...body.map(r => r[i].length)))
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
-  return [line(head), line(widths.map(w => '-'.repeat(w))), ...body.map(line)].join('\n')
+  const breakdowns = rows.flatMap(row => row.breakdown != null ? ['', row.breakdown.title, ...aligned(row.breakdown.head, row.breakdown.rows)] : [])
+  return [...aligned(head, body), ...breakdowns].join('\n')
 }
 
 export async function writeJson (path: string, rows: BenchRow[]): Promise<void> {

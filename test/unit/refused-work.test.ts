@@ -6,7 +6,7 @@ import { after, test } from 'node:test'
 import { createSimulatedExecutor } from '../../node/src/executor/simulated.ts'
 import { TaskState, type TaskSpec } from '../../node/src/protocol/task-messages.ts'
 import { STORE_FILE, TaskStore } from '../../node/src/store/store.ts'
-import { parsePolicy } from '../../node/src/worker/policy.ts'
+import { parsePolicy } from '../../node/src/worker/policy-file.ts'
 import { Worker } from '../../node/src/worker/worker.ts'
 import { FLAT_HEAP_BYTES, settledMemory } from '../helpers/fuzz.ts'
 

@@ -1,6 +1,5 @@
 import { readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeFileAtomic } from '../files.ts'
 
 /** The file in the data dir that tells local clients where the API listens and its token. */
 export const API_FILE = 'api'
@@ -13,6 +12,9 @@ export interface ApiEndpoint {
 }
 
 export async function writeApiFile (dataDir: string, endpoint: ApiEndpoint): Promise<void> {
+  // Loaded here: every CLI command reads this file, only the daemon writes it, and the
+  // writer brings node:crypto, a few milliseconds of each command's start-up.
+  const { writeFileAtomic } = await import('../files.ts')
   await writeFileAtomic(join(dataDir, API_FILE), JSON.stringify(endpoint) + '\n', { mode: 0o600 })
 }
 

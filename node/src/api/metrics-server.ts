@@ -1,6 +1,7 @@
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { NodeMetrics } from '../metrics/node-metrics.ts'
+import { http } from '../http-module.ts'
 
 /** Parse `host:port` (or a bare port, on every address) for `--metrics-listen`. */
 export function parseMetricsAddress (text: string): { host: string, port: number } {
@@ -22,7 +23,7 @@ export interface MetricsServer {
  */
 export async function startMetricsServer (metrics: NodeMetrics, address: string): Promise<MetricsServer> {
   const { host, port } = parseMetricsAddress(address)
-  const server: Server = createServer((req, res) => {
+  const server: Server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics is served here\n')
       return

@@ -1,8 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { isIPv4, type AddressInfo } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
-import { z } from 'zod'
 import type { CloudaiNode } from '../node.ts'
 import { httpStatusOf } from '../error-codes.ts'
 import { codeOf, NotMemberError, toError } from '../errors.ts'
@@ -11,6 +10,7 @@ import { RequestError, STREAMED } from './http-error.ts'
 import { cancelTask, explainPlacement, listTasks, pruneTasks, submitCopies, submitTask, taskEvents, taskOutputs, taskStatus } from './tasks-route.ts'
 import type { NodeMetrics } from '../metrics/node-metrics.ts'
 import { isLoopbackHost } from './host-check.ts'
+import { http } from '../http-module.ts'
 import { DashboardSessions } from './dashboard-sessions.ts'
 import { loadDashboardFiles, type DashboardFile } from './dashboard-files.ts'
 import { LiveFeed, meshView } from './live-feed.ts'
@@ -21,8 +21,6 @@ export const MAX_REQUEST_BODY_BYTES = 64 * 1024
 const MAX_TASK_BODY_BYTES = 1024 * 1024
 /** A client that has not sent its whole request in this time is cut off. */
 const REQUEST_TIMEOUT_MS = 10_000
-
-const ConnectBody = z.object({ addr: z.string().min(1).max(1024) }).strict()
 
 /** A route returns the JSON to send, or STREAMED when it wrote the response itself. */
 type Route = (node: CloudaiNode, body: unknown, res: ServerResponse, url: URL, dashboard: DashboardContext) => Promise<unknown>
@@ -59,6 +57,7 @@ const ROUTES: Record<string, Route> = {
     return STREAMED
   },
   'POST /v1/connect': async (node, body) => {
+    const { ConnectBody } = await import('./request-schemas.ts')
     const parsed = ConnectBody.safeParse(body)
     if (!parsed.success) throw new RequestError('BAD_REQUEST', 'expected {"addr": "<multiaddr>"}')
     try {
@@ -222,7 +221,7 @@ export async function startApiServer (node: CloudaiNode, address: string = DEFAU
   let apiUrl = ''
   const live = new LiveFeed(node, options.metrics != null ? delta => { options.metrics?.dashboardClient(delta) } : undefined)
   const dashboard: DashboardContext = { get sessions () { return sessions }, live, url: () => apiUrl, metrics: options.metrics }
-  const server: Server = createServer((req, res) => {
+  const server: Server = http.createServer((req, res) => {
     void (async () => {
       try {
         // Before anything else: a page elsewhere that reached us by rebinding a name of its own to 127.0.0.1.

@@ -1,66 +1,15 @@
 import type { ServerResponse } from 'node:http'
-import { z } from 'zod'
-import { MAX_PAGE_TASKS } from '../defaults.ts'
 import type { TaskState } from '../protocol/task-messages.ts'
-import { TASK_STATE_NAMES } from '../task-states.ts'
 import type { FeedLine } from '../store/feed.ts'
 import type { TaskHeader } from '../tasks/task-history.ts'
 import type { TaskService } from '../tasks/task-service.ts'
-import { RequestError } from './http-error.ts'
 
-const Request = {
-  image: z.string().min(1).max(1024),
-  command: z.array(z.string()).max(4096).default([]),
-  env: z.record(z.string(), z.string()).default({}),
-  resources: z.object({
-    cpu: z.number(),
-    memoryBytes: z.number(),
-    storageBytes: z.number(),
-    gpus: z.number()
-  }).strict(),
-  network: z.enum(['none', 'bridge']).default('none'),
-  // No timeout is no field: 0 would be sent as the wire's "no timeout" (the validator checks the range).
-  timeoutMs: z.number().positive().optional(),
-  labels: z.record(z.string(), z.string()).default({}),
-  // Input sources are paths on this machine (the daemon reads them as the user who runs it); the task validator checks the rest.
-  files: z.object({
-    inputs: z.array(z.object({ source: z.string().min(1).max(4096).startsWith('/'), target: z.string().min(1).max(1024) }).strict()).max(64).default([]),
-    outputs: z.array(z.string().min(1).max(1024)).max(64).default([]),
-    outputLimitBytes: z.number().int().positive().optional()
-  }).strict().optional()
-}
-/** How to place the task and when to place it again. */
-const Placement = {
-  retries: z.number().int().min(0).max(100).default(0),
-  retryOnExit: z.boolean().default(false),
-  policy: z.enum(['spread', 'binpack']).default('spread'),
-  constraints: z.record(z.string().max(128), z.string().max(256)).default({})
-}
-/** Copies in one `--count` batch: generous for a LAN, bounded for the master's memory. */
-const MAX_COPIES = 1000
-const TaskBody = z.object({ target: z.string().min(1).max(256), ...Request, ...Placement }).strict()
-const CopiesBody = z.object({ target: z.string().min(1).max(256), count: z.number().int().min(1).max(MAX_COPIES), ...Request, ...Placement }).strict()
-const ExplainBody = z.object({ count: z.number().int().min(1).max(MAX_COPIES).default(1), ...Request, policy: Placement.policy, constraints: Placement.constraints }).strict()
-
-const ListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_TASKS).optional(),
-  state: z.enum(TASK_STATE_NAMES).optional(),
-  before: z.string().min(1).max(128).optional()
-}).strict()
-/** Each rule given replaces the daemon's own for this once. */
-const PruneBody = z.object({
-  olderThanMs: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
-  keepBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional()
-}).strict()
-const EventsQuery = z.object({
-  from: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
-  follow: z.enum(['0', '1']).optional()
-}).strict()
-
-function parse<T> (schema: z.ZodType<T>, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value)
-  if (!parsed.success) throw new RequestError('BAD_REQUEST', `invalid ${what}: ${parsed.error.issues.map(issue => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`)
-  return parsed.data
+/**
+ * The request schemas, loaded with the first request that needs one: they bring zod, which an
+ * idle daemon would otherwise hold in memory (a few MiB) for requests that may never come.
+ */
+async function schemas (): Promise<typeof import('./request-schemas.ts')> {
+  return await import('./request-schemas.ts')
 }
 
 /** Write one NDJSON line, waiting while the client reads slowly. */
@@ -94,6 +43,7 @@ function clientGone (res: ServerResponse): AbortSignal {
  * until the terminal event. If the client goes away (Ctrl-C), the master follows on.
  */
 export async function submitTask (tasks: TaskService, body: unknown, res: ServerResponse): Promise<void> {
+  const { parse, TaskBody } = await schemas()
   const { target, retries, retryOnExit, policy, constraints, ...request } = parse(TaskBody, body, 'task request')
   const accepted: TaskHeader = await tasks.submit(target, request, { retries, retryOnExit, policy, constraints })
   const { lines } = tasks.follow(accepted.taskId, { follow: true, signal: clientGone(res) })
@@ -104,24 +54,28 @@ export async function submitTask (tasks: TaskService, body: unknown, res: Server
 
 /** POST /v1/tasks/copies: `count` copies of a task (`--count`), placed by one probe round; answers their ids and peers. */
 export async function submitCopies (tasks: TaskService, body: unknown): Promise<unknown> {
+  const { parse, CopiesBody } = await schemas()
   const { target, count, retries, retryOnExit, policy, constraints, ...request } = parse(CopiesBody, body, 'task request')
   return await tasks.submitCopies(target, request, { retries, retryOnExit, policy, constraints }, count)
 }
 
 /** POST /v1/placement: where `auto` would place the task and why (`--explain`); nothing is sent. */
 export async function explainPlacement (tasks: TaskService, body: unknown): Promise<unknown> {
+  const { parse, ExplainBody } = await schemas()
   const { count, policy, constraints, ...request } = parse(ExplainBody, body, 'task request')
   return await tasks.explain(request, { policy, constraints }, count)
 }
 
 /** GET /v1/tasks?limit&state&before: one page of the history, newest first (`before`: after that task). */
 export async function listTasks (tasks: TaskService, query: URLSearchParams): Promise<unknown> {
+  const { parse, ListQuery } = await schemas()
   const { limit, state, before } = parse(ListQuery, Object.fromEntries(query), 'query')
   return tasks.list({ limit, state: state as TaskState | undefined, ...(before != null ? { before } : {}) })
 }
 
 /** POST /v1/prune: remove the finished tasks the daemon's retention rules (or the ones given) do not keep; answers what went. */
 export async function pruneTasks (tasks: TaskService, body: unknown): Promise<unknown> {
+  const { parse, PruneBody } = await schemas()
   return await tasks.prune(parse(PruneBody, body ?? {}, 'prune request'))
 }
 
@@ -132,6 +86,7 @@ export async function taskStatus (tasks: TaskService, idOrPrefix: string): Promi
 
 /** GET /v1/tasks/<id>/events?from&follow=1: the task's lines as NDJSON, `{task}` first (with follow, until its end). */
 export async function taskEvents (tasks: TaskService, idOrPrefix: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
+  const { parse, EventsQuery } = await schemas()
   const { from, follow } = parse(EventsQuery, Object.fromEntries(query), 'query')
   const { header, lines } = tasks.follow(idOrPrefix, { fromSeq: from ?? 1, follow: follow === '1', signal: clientGone(res) })
   res.writeHead(200, { 'content-type': 'application/x-ndjson' })
