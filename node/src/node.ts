@@ -292,7 +292,8 @@ class Node implements CloudaiNode {
             this.log.info({ peer, image: imageId, layersLeftOut: held, layers }, 'sending an image to a peer')
           }
         }),
-        onFailure: (remote, err) => { this.log.warn({ peer: remote, err: err.message }, 'an image transfer to a peer ended early') }
+        onFailure: (remote, err) => { this.log.warn({ peer: remote, err: err.message }, 'an image transfer to a peer ended early') },
+        onSent: (peer, imageId, bytes, waitsMs) => { this.log.info({ peer, image: imageId, bytes, waitsMs }, 'sent an image to a peer') }
       })
     }
     this.heldImages?.start()

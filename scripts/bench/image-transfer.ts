@@ -13,7 +13,7 @@
  */
 import { createCipheriv } from 'node:crypto'
 import { execFile } from 'node:child_process'
-import { mkdir, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises'
 import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -56,6 +56,13 @@ function profiling (name: string): Record<string, string> {
   return dir == null ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir} --cpu-prof-name=${name}.cpuprofile` }
 }
 
+/** The CPU time (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
+async function cpuMs (pid: number | undefined): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
 async function timed (work: () => Promise<unknown>): Promise<number> {
   const started = performance.now()
   await work()
@@ -63,10 +70,11 @@ async function timed (work: () => Promise<unknown>): Promise<number> {
 }
 
 /** The worker's log of each transfer's phases (request, offer, …): where the time went. */
-function phasesOf (output: string): string[] {
-  return output.split('\n').filter(line => line.includes('fetched an image from a peer')).map(line => {
+function phasesOf (output: string, message = 'fetched an image from a peer'): string[] {
+  return output.split('\n').filter(line => line.includes(message)).map(line => {
     try {
-      return JSON.stringify(JSON.parse(line).phasesMs ?? {})
+      const entry = JSON.parse(line)
+      return JSON.stringify({ ...(entry.phasesMs != null ? { phases: entry.phasesMs } : {}), waits: entry.waitsMs ?? {} })
     } catch {
       return line
     }
@@ -140,10 +148,12 @@ export async function imageTransferBench (quick = false): Promise<BenchRow[]> {
     for (let round = 0; round < rounds; round++) {
       pipeMs.push(await timed(async () => await engine!.loadFromMain([imageId])))
       await engine.docker(['rmi', '-f', imageId])
+      const cpuBefore = await Promise.all(daemons.map(async daemon => await cpuMs(daemon.child.pid)))
       const viaCloudai = await throughCloudai(nodes.dataDirs.alpha, image)
+      const cpuAfter = await Promise.all(daemons.map(async daemon => await cpuMs(daemon.child.pid)))
       if (viaCloudai.source !== 'peer') throw new Error(`the image came from the ${viaCloudai.source}, not a peer`)
       cloudaiMs.push(viaCloudai.presentMs)
-      process.stderr.write(`bench: image-transfer: cloudai ${viaCloudai.presentMs} ms, pipe ${pipeMs.at(-1)?.toFixed(0)} ms; the worker's phases ${phasesOf(daemons[1].output()).at(-1) ?? '?'}\n`)
+      process.stderr.write(`bench: image-transfer: cloudai ${viaCloudai.presentMs} ms, pipe ${pipeMs.at(-1)?.toFixed(0)} ms; the worker's phases ${phasesOf(daemons[1].output()).at(-1) ?? '?'}, the holder's ${phasesOf(daemons[0].output(), 'sent an image to a peer').at(-1) ?? '?'}; CPU ms alpha ${cpuAfter[0] - cpuBefore[0]}, beta ${cpuAfter[1] - cpuBefore[1]}\n`)
       firstBytes = viaCloudai.bytes
       await waitFor(async () => await engine!.docker(['rmi', '-f', imageId]).then(() => true, () => false), 10_000, 200)
     }

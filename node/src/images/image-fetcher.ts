@@ -4,6 +4,7 @@ import { CloudaiError, ImageMismatchError, ImageTransferBrokenError, ImageTransf
 import { silentLogger } from '../logger.ts'
 import { requestImage, type ImageOffer } from '../protocol/image-protocol.ts'
 import type { StreamDialer } from '../protocol/peer-streams.ts'
+import { TransferWaits } from '../protocol/transfer-waits.ts'
 import { DEFAULT_IMAGE_TRANSFER, type ImageTransferPolicy } from '../worker/policy.ts'
 import type { ImageEngine } from './engine-images.ts'
 import { chainIds } from './layer-chain.ts'
@@ -205,8 +206,9 @@ export class ImageFetcher {
       report({ peer, doneBytes, totalBytes, bytesPerSecond: seconds > 0 ? Math.round(doneBytes / seconds) : 0 })
     }
     const onReceived = this.init.onReceived
+    const waits = new TransferWaits()
     const counted = (async function * () {
-      for await (const chunk of session.receive(heldLayers, maxBytes, signal)) {
+      for await (const chunk of session.receive(heldLayers, maxBytes, signal, waits)) {
         if (doneBytes === 0) phases.mark('firstByte')
         doneBytes += chunk.byteLength
         onReceived?.(chunk.byteLength)
@@ -222,7 +224,7 @@ export class ImageFetcher {
       throw new ImageMismatchError(`the engine loaded the archive from ${peer}, but holds no image ${need.imageId} afterwards`)
     }
     phases.mark('verified')
-    this.log.info({ peer, image: need.imageId, bytes: doneBytes, phasesMs: phases.durations() }, 'fetched an image from a peer')
+    this.log.info({ peer, image: need.imageId, bytes: doneBytes, phasesMs: phases.durations(), waitsMs: waits.totals() }, 'fetched an image from a peer')
   }
 }
 

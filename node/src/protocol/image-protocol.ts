@@ -1,9 +1,11 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
-import { ImageChunk, ImageCredit, ImageReply, ImageRequest, ImageWant } from '../../../protocols/image.ts'
+import { ImageCredit, ImageReply, ImageRequest, ImageWant } from '../../../protocols/image.ts'
 import { ImageTransferBrokenError, ImageTransferError, ProtocolError, toError } from '../errors.ts'
+import { decodeChunkFrame, encodeChunkFrame, type ChunkFrame } from './files-chunk-frames.ts'
 import { FramedStream } from './framing.ts'
 import { FairShare } from './fair-share.ts'
 import { StallWatchdog } from './stall-watchdog.ts'
+import { TransferWaits } from './transfer-waits.ts'
 import type { StreamDialer, StreamRegistrar } from './peer-streams.ts'
 import { checkTaskId, IMAGE_ID_PATTERN, MAX_IMAGE_GRANT_LENGTH } from './task-messages.ts'
 
@@ -26,7 +28,12 @@ export const IMAGE_STALL_TIMEOUT_MS = 30_000
  * consumes, and this much in flight (under that buffer with room to spare) still keeps a LAN
  * link busy.
  */
-export const IMAGE_CREDIT_BYTES = 1024 * 1024
+export const IMAGE_CREDIT_BYTES = 4 * 1024 * 1024
+// The worker reads ahead as much as it granted (FramedStream's read-ahead): a holder within
+// its credit never makes it pause the stream, and a paused yamux stream sends no window
+// updates, which turned each window into a round trip of stop-and-wait.
+/** The most credit a holder takes from one message (a worker's first grant or a later one): more is a protocol error. */
+export const MAX_IMAGE_CREDIT_BYTES = 16 * 1024 * 1024
 /** The worker grants credit in steps of at least this much: a few small frames per MiB. */
 export const IMAGE_CREDIT_STEP_BYTES = 256 * 1024
 /** Transfers one connection may carry at once: one per image a worker fetches from this peer. */
@@ -70,6 +77,8 @@ export interface ImageHost {
   export(imageId: string, offer: ImageOffer, heldLayers: Promise<number[]>, signal: AbortSignal, remote: string): Promise<AsyncIterable<Uint8Array>>
   /** The transfer ended early: the asker went away, or the export failed. */
   onFailure?(remote: string, err: Error): void
+  /** The whole export was sent: its bytes, and how long the sending waited on each hop (ms). */
+  onSent?(remote: string, imageId: string, bytes: number, waitsMs: Record<string, number>): void
 }
 
 /**
@@ -136,26 +145,41 @@ async function serveImage (stream: Stream, connection: Connection, host: ImageHo
     exporting.catch(() => {})
     const want = await wanted
     const exported = await exporting
-    const credit = new Credit(Math.min(want.creditBytes, IMAGE_CREDIT_BYTES * 4))
+    const credit = new Credit(Math.min(want.creditBytes, MAX_IMAGE_CREDIT_BYTES))
     const granting = readCredit(framed, credit, transfer.signal)
     granting.catch(err => { credit.fail(toError(err)) })
     const stall = new StallWatchdog(IMAGE_STALL_TIMEOUT_MS, transfer.signal)
+    const waits = new TransferWaits()
+    const pieces = equalPieces(exported)
+    let sent = 0
     try {
-      for await (const piece of equalPieces(exported)) {
+      let mark = performance.now()
+      while (true) {
+        const next = await pieces.next()
+        mark = waits.add('export', mark)
+        if (next.done === true) break
+        const piece = next.value
         // Credit first: a transfer waiting for its asker takes no turn from the others.
         await credit.take(piece.byteLength, stall.signal)
+        mark = waits.add('credit', mark)
         await share.acquire(stall.signal)
+        mark = waits.add('turn', mark)
         try {
-          await framed.write({ data: piece, end: false }, ImageChunk, stall.signal)
+          await framed.writeFrame(encodeChunkFrame(piece as Uint8Array<ArrayBuffer>, false), stall.signal)
         } finally {
           share.release()
         }
+        mark = waits.add('send', mark)
+        sent += piece.byteLength
         stall.progress()
       }
-      await framed.write({ data: new Uint8Array(0), end: true }, ImageChunk, stall.signal)
+      await framed.writeFrame(encodeChunkFrame(new Uint8Array(0), true), stall.signal)
       await framed.close(stall.signal)
+      host.onSent?.(remote, request.imageId, sent, waits.totals())
     } finally {
       stall.stop()
+      // Ends the engine's export at once when the transfer failed mid-way.
+      await pieces.return(undefined).catch(() => {})
     }
   } catch (err) {
     const error = toError(err)
@@ -207,7 +231,7 @@ class Credit {
 async function readCredit (framed: FramedStream, credit: Credit, signal: AbortSignal): Promise<void> {
   while (!signal.aborted) {
     const message = await framed.read(ImageCredit, signal)
-    if (message.bytes <= 0 || message.bytes > IMAGE_CREDIT_BYTES * 4) throw new ProtocolError(`a credit of ${message.bytes} bytes is out of range`)
+    if (message.bytes <= 0 || message.bytes > MAX_IMAGE_CREDIT_BYTES) throw new ProtocolError(`a credit of ${message.bytes} bytes is out of range`)
     credit.grant(message.bytes)
   }
 }
@@ -228,7 +252,7 @@ export interface ImageSession {
    * Throws ImageTransferError past `maxBytes`, on a stall, or when the stream ends without
    * the end mark; the stream is closed after the end mark, aborted otherwise.
    */
-  receive(heldLayers: number[], maxBytes: number, signal: AbortSignal): AsyncIterable<Uint8Array>
+  receive(heldLayers: number[], maxBytes: number, signal: AbortSignal, waits?: TransferWaits): AsyncIterable<Uint8Array>
   abort(err: Error): void
 }
 
@@ -236,7 +260,7 @@ export interface ImageSession {
 export async function requestImage (libp2p: StreamDialer, peer: PeerId, request: { taskId: string, imageId: string, maxBytes: number, submitter?: string, grant?: string }, signal: AbortSignal): Promise<ImageSession> {
   const handshake = AbortSignal.any([AbortSignal.timeout(IMAGE_HANDSHAKE_TIMEOUT_MS), signal])
   const stream = await libp2p.dialProtocol(peer, IMAGE_PROTOCOL, { signal: handshake })
-  const framed = new FramedStream(stream, MAX_IMAGE_FRAME_BYTES)
+  const framed = new FramedStream(stream, MAX_IMAGE_FRAME_BYTES, IMAGE_CREDIT_BYTES)
   let reply: ImageReply
   try {
     await framed.write({ submitter: '', grant: '', ...request }, ImageRequest, handshake)
@@ -258,31 +282,37 @@ export async function requestImage (libp2p: StreamDialer, peer: PeerId, request:
   return {
     offer,
     abort: err => { stream.abort(err) },
-    receive: (heldLayers, maxBytes, life) => (async function * () {
+    receive: (heldLayers, maxBytes, life, waits = new TransferWaits()) => (async function * () {
       let complete = false
       const stall = new StallWatchdog(IMAGE_STALL_TIMEOUT_MS, life)
       try {
         await framed.write({ haveLayers: heldLayers, creditBytes: IMAGE_CREDIT_BYTES }, ImageWant, AbortSignal.any([AbortSignal.timeout(IMAGE_HANDSHAKE_TIMEOUT_MS), life]))
         let received = 0
         let ungranted = 0
+        let mark = performance.now()
         while (true) {
-          let chunk: ImageChunk
+          let chunk: ChunkFrame
           stall.progress()
           try {
-            chunk = await framed.read(ImageChunk, stall.signal)
+            chunk = decodeChunkFrame(await framed.readFrame(stall.signal))
           } catch (err) {
             life.throwIfAborted()
             throw new ImageTransferBrokenError(`the image transfer broke off after ${received} bytes: ${toError(err).message}`, { cause: err })
           }
-          received += chunk.data.byteLength
+          mark = waits.add('network', mark)
+          received += chunk.bytes
           if (received > maxBytes) throw new ImageTransferError(`the peer sent more than ${maxBytes} bytes, this node's limit for one image (policy imageTransfer.maxSize)`)
-          if (chunk.data.byteLength > 0) yield chunk.data
+          // One chunk per frame: a piece arrives in several noise messages, and each chunk
+          // costs the engine's pipeline (tar parsing, the upload's writes) more than one copy.
+          if (chunk.bytes > 0) yield chunk.parts.length === 1 ? chunk.parts[0] : Buffer.concat(chunk.parts, chunk.bytes)
+          mark = waits.add('engine', mark)
           if (chunk.end) break
           // Taken by the consumer (the engine): the holder may send as much again.
-          ungranted += chunk.data.byteLength
+          ungranted += chunk.bytes
           if (ungranted >= IMAGE_CREDIT_STEP_BYTES) {
             await framed.write({ bytes: ungranted }, ImageCredit, stall.signal)
             ungranted = 0
+            mark = waits.add('credit', mark)
           }
         }
         await framed.close(AbortSignal.timeout(IMAGE_HANDSHAKE_TIMEOUT_MS))
