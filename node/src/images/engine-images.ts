@@ -1,6 +1,7 @@
 import type Docker from 'dockerode'
 import type { Readable } from 'node:stream'
 import { statusCodeOf } from '../executor/docker-errors.ts'
+import { readableChunks } from '../protocol/readable-chunks.ts'
 import { chainIds } from './layer-chain.ts'
 
 /** A worker states what it holds from this many of its newest images: a bound on the engine calls one transfer costs. */
@@ -81,7 +82,7 @@ export function dockerImageEngine (docker: Docker): ImageEngine {
       // The transfer may have ended while the engine started the export.
       if (signal.aborted) stream.destroy()
       else signal.addEventListener('abort', () => { stream.destroy() }, { once: true })
-      return stream
+      return readableChunks(stream)
     },
     async load (archive, signal) {
       // The archive's failure must end the upload: a pipe would leave the engine waiting for the rest.

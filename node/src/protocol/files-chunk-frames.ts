@@ -30,12 +30,15 @@ function varint (value: number): number[] {
   return bytes
 }
 
-/** One length-prefixed FilesChunk frame, `data` in it by reference (it must not change until sent). */
-export function encodeChunkFrame (data: Uint8Array<ArrayBuffer>, end: boolean): Uint8ArrayList {
+/**
+ * One length-prefixed FilesChunk frame (or ImageChunk: the same fields), `data` in it by
+ * reference (it must not change until sent); a list's pieces stay pieces.
+ */
+export function encodeChunkFrame (data: Uint8Array | Uint8ArrayList, end: boolean): Uint8ArrayList {
   const fields = data.byteLength > 0 ? [DATA_TAG, ...varint(data.byteLength)] : []
   const trailer = end ? [END_TAG, 1] : []
   const messageBytes = fields.length + data.byteLength + trailer.length
-  const frame = new Uint8ArrayList(Uint8Array.from([...varint(messageBytes), ...fields]))
+  const frame = new Uint8ArrayList<ArrayBufferLike>(Uint8Array.from([...varint(messageBytes), ...fields]))
   if (data.byteLength > 0) frame.append(data)
   if (trailer.length > 0) frame.append(Uint8Array.from(trailer))
   return frame

@@ -1,4 +1,5 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { ImageCredit, ImageReply, ImageRequest, ImageWant } from '../../../protocols/image.ts'
 import { ImageTransferBrokenError, ImageTransferError, ProtocolError, toError } from '../errors.ts'
 import { decodeChunkFrame, encodeChunkFrame, type ChunkFrame } from './files-chunk-frames.ts'
@@ -34,8 +35,8 @@ export const IMAGE_CREDIT_BYTES = 4 * 1024 * 1024
 // updates, which turned each window into a round trip of stop-and-wait.
 /** The most credit a holder takes from one message (a worker's first grant or a later one): more is a protocol error. */
 export const MAX_IMAGE_CREDIT_BYTES = 16 * 1024 * 1024
-/** The worker grants credit in steps of at least this much: a few small frames per MiB. */
-export const IMAGE_CREDIT_STEP_BYTES = 256 * 1024
+/** The worker grants credit in steps of at least this much: one small frame per MiB (each costs both sides a noise message). */
+export const IMAGE_CREDIT_STEP_BYTES = 1024 * 1024
 /** Transfers one connection may carry at once: one per image a worker fetches from this peer. */
 export const IMAGE_MAX_INBOUND_STREAMS = 8
 export const IMAGE_MAX_OUTBOUND_STREAMS = 8
@@ -83,35 +84,26 @@ export interface ImageHost {
 
 /**
  * The engine's export re-cut into pieces of exactly IMAGE_CHUNK_BYTES (the last one
- * shorter). An engine hands its export over in chunks of 16-64 KiB: gathered, they make a
- * quarter or less of the frames, credit messages and socket writes; and equal pieces make
- * taking turns piece by piece (FairShare) a fair share of bytes.
+ * shorter), each a list of views of the engine's own chunks: nothing is copied. An engine
+ * hands its export over in chunks of 16-64 KiB: gathered, they make a quarter or less of
+ * the frames, credit messages and socket writes; and equal pieces make taking turns piece
+ * by piece (FairShare) a fair share of bytes.
  */
-export async function * equalPieces (source: AsyncIterable<Uint8Array>, size = IMAGE_CHUNK_BYTES): AsyncGenerator<Uint8Array> {
-  let piece: Uint8Array | undefined
-  let filled = 0
+export async function * equalPieces (source: AsyncIterable<Uint8Array>, size = IMAGE_CHUNK_BYTES): AsyncGenerator<Uint8ArrayList> {
+  let piece = new Uint8ArrayList()
   for await (const chunk of source) {
     let at = 0
     while (at < chunk.byteLength) {
-      if (filled === 0 && chunk.byteLength - at >= size) {
-        // A whole piece within the chunk: passed on as it is, without a copy.
-        yield chunk.subarray(at, at + size)
-        at += size
-        continue
-      }
-      piece ??= new Uint8Array(size)
-      const take = Math.min(size - filled, chunk.byteLength - at)
-      piece.set(chunk.subarray(at, at + take), filled)
-      filled += take
+      const take = Math.min(size - piece.byteLength, chunk.byteLength - at)
+      piece.append(chunk.subarray(at, at + take))
       at += take
-      if (filled === size) {
+      if (piece.byteLength === size) {
         yield piece
-        piece = undefined
-        filled = 0
+        piece = new Uint8ArrayList()
       }
     }
   }
-  if (piece !== undefined && filled > 0) yield piece.subarray(0, filled)
+  if (piece.byteLength > 0) yield piece
 }
 
 async function serveImage (stream: Stream, connection: Connection, host: ImageHost, share: FairShare): Promise<void> {
@@ -165,7 +157,7 @@ async function serveImage (stream: Stream, connection: Connection, host: ImageHo
         await share.acquire(stall.signal)
         mark = waits.add('turn', mark)
         try {
-          await framed.writeFrame(encodeChunkFrame(piece as Uint8Array<ArrayBuffer>, false), stall.signal)
+          await framed.writeFrame(encodeChunkFrame(piece, false), stall.signal)
         } finally {
           share.release()
         }
@@ -302,9 +294,8 @@ export async function requestImage (libp2p: StreamDialer, peer: PeerId, request:
           mark = waits.add('network', mark)
           received += chunk.bytes
           if (received > maxBytes) throw new ImageTransferError(`the peer sent more than ${maxBytes} bytes, this node's limit for one image (policy imageTransfer.maxSize)`)
-          // One chunk per frame: a piece arrives in several noise messages, and each chunk
-          // costs the engine's pipeline (tar parsing, the upload's writes) more than one copy.
-          if (chunk.bytes > 0) yield chunk.parts.length === 1 ? chunk.parts[0] : Buffer.concat(chunk.parts, chunk.bytes)
+          // The frame's data by reference, in the pieces it arrived in (noise messages).
+          for (const part of chunk.parts) yield part
           mark = waits.add('engine', mark)
           if (chunk.end) break
           // Taken by the consumer (the engine): the holder may send as much again.
