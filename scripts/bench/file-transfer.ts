@@ -77,6 +77,19 @@ function phasesOf (ndjson: string, spawnedAt: number, exitedAt: number): string 
   return `submit ${s(starting - spawnedAt)}, create + inputs ${s(running - starting)}, run + collect ${s(ended - running)}, download ${s(exitedAt - ended)}`
 }
 
+/** CLOUDAI_BENCH_PROFILE=<dir>: each daemon writes a CPU profile there (node --cpu-prof) when it stops. */
+function profiling (name: string): Record<string, string> {
+  const dir = process.env.CLOUDAI_BENCH_PROFILE
+  return dir == null ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir} --cpu-prof-name=${name}.cpuprofile` }
+}
+
+/** The CPU time (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
+async function cpuMs (pid: number | undefined): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
 function mibPerSecond (bytes: number, ms: number): number {
   return bytes / MiB / (ms / 1000)
 }
@@ -94,8 +107,8 @@ export async function fileTransferBench (quick = false): Promise<BenchRow[]> {
   try {
     const source = join(scratch, 'data.bin')
     const digest = await writeData(source, size)
-    daemons.push(await startDaemonProcess(masterDir, ['--open', '--no-mdns', '--name', `bench-files-master-${suffix}`]))
-    daemons.push(await startDaemonProcess(workerDir, ['--open', '--no-mdns', '--name', workerName]))
+    daemons.push(await startDaemonProcess(masterDir, ['--open', '--no-mdns', '--name', `bench-files-master-${suffix}`], { env: profiling('files-master') }))
+    daemons.push(await startDaemonProcess(workerDir, ['--open', '--no-mdns', '--name', workerName], { env: profiling('files-worker') }))
     const [master, worker] = daemons
     const id = expectSuccess('cloudai id', await cli(['--data-dir', workerDir, 'id', '--json'], { keepStdout: true }))
     expectSuccess('cloudai connect', await cli(['--data-dir', masterDir, 'connect', (JSON.parse(id.stdout) as { addrs: string[] }).addrs[0]]))
@@ -113,9 +126,11 @@ export async function fileTransferBench (quick = false): Promise<BenchRow[]> {
     await rm(join(scratch, 'docker-out.bin'))
 
     const landed = join(scratch, 'cloudai-out')
+    const cpuBefore = await Promise.all(daemons.map(async daemon => await cpuMs(daemon.child.pid)))
     const spawnedAt = Date.now()
     const run = expectSuccess('cloudai task --input --output', await cli(['--data-dir', masterDir, 'task', workerName, BENCH_IMAGE, '--json', '--storage', '4g',
       '--input', `${source}:/in/data.bin`, '--output', `/in:${landed}`, '--output-limit', `${2 * size}`, '--', 'true'], { limitMs: RUN_LIMIT_MS, keepStdout: true }))
+    const cpuAfter = await Promise.all(daemons.map(async daemon => await cpuMs(daemon.child.pid)))
     const phases = phasesOf(run.stdout, spawnedAt, spawnedAt + run.ms)
     if (await sha256(join(landed, 'data.bin')) !== digest) throw new Error('cloudai brought back other bytes')
     const rss = `peak RSS master ${(await peakRss(master.child.pid)).toFixed(0)} MiB, worker ${(await peakRss(worker.child.pid)).toFixed(0)} MiB`
@@ -125,7 +140,7 @@ export async function fileTransferBench (quick = false): Promise<BenchRow[]> {
       unit: 'MiB/s',
       baseline: 'docker cp in and out, same engine',
       baselineValue: mibPerSecond(2 * size, dockerMs),
-      note: `${(run.ms / 1000).toFixed(1)} s vs ${(dockerMs / 1000).toFixed(1)} s, spawn to exit (${phases}); a -- true task takes ${trueTask.ms.toFixed(0)} ms; ${rss}; bytes checked by SHA-256; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`
+      note: `${(run.ms / 1000).toFixed(1)} s vs ${(dockerMs / 1000).toFixed(1)} s, spawn to exit (${phases}); a -- true task takes ${trueTask.ms.toFixed(0)} ms; CPU master ${((cpuAfter[0] - cpuBefore[0]) / 1000).toFixed(1)} s, worker ${((cpuAfter[1] - cpuBefore[1]) / 1000).toFixed(1)} s; ${rss}; bytes checked by SHA-256; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`
     }]
   } finally {
     await timedRun('docker', ['rm', '--force', container], { limitMs: 60_000 }).catch(() => {})
