@@ -5,6 +5,7 @@ import { CloudaiError, NoOutputsError, NotSubmitterError, ProtocolError, TaskNot
 import { decodeChunkFrame, encodeChunkFrame } from './files-chunk-frames.ts'
 import { FramedStream } from './framing.ts'
 import type { StreamDialer, StreamRegistrar } from './peer-streams.ts'
+import { StallWatchdog } from './stall-watchdog.ts'
 import { checkTaskId, MAX_ATTEMPT } from './task-messages.ts'
 
 export const FILES_PROTOCOL = '/cloudai/files/1.0.0'
@@ -45,13 +46,21 @@ const REFUSALS: Array<{ code: string, make: (message: string) => Error, is: (err
 ]
 
 async function sendArchive (framed: FramedStream, archive: Readable): Promise<void> {
-  for await (const chunk of archive) {
-    const bytes = chunk as Uint8Array<ArrayBuffer>
-    for (let at = 0; at < bytes.byteLength; at += MAX_FILES_CHUNK_BYTES) {
-      await framed.writeFrame(encodeChunkFrame(bytes.subarray(at, at + MAX_FILES_CHUNK_BYTES), false), AbortSignal.timeout(FILES_IDLE_TIMEOUT_MS))
+  // One deadline for the whole transfer, refreshed per frame: a timeout signal per frame
+  // cost hundreds of timers and listeners a second.
+  const idle = new StallWatchdog(FILES_IDLE_TIMEOUT_MS)
+  try {
+    for await (const chunk of archive) {
+      const bytes = chunk as Uint8Array<ArrayBuffer>
+      for (let at = 0; at < bytes.byteLength; at += MAX_FILES_CHUNK_BYTES) {
+        await framed.writeFrame(encodeChunkFrame(bytes.subarray(at, at + MAX_FILES_CHUNK_BYTES), false), idle.signal)
+        idle.progress()
+      }
     }
+    await framed.writeFrame(encodeChunkFrame(new Uint8Array(0), true), idle.signal)
+  } finally {
+    idle.stop()
   }
-  await framed.writeFrame(encodeChunkFrame(new Uint8Array(0), true), AbortSignal.timeout(FILES_IDLE_TIMEOUT_MS))
 }
 
 async function serveFiles (stream: Stream, connection: Connection, host: FilesHost): Promise<void> {
@@ -99,16 +108,19 @@ export async function registerFilesProtocol (libp2p: StreamRegistrar, host: File
 /** The archive's bytes as they arrive, each read with its own deadline; the stream is reset if the reader stops early. */
 async function * archiveChunks (framed: FramedStream, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
   let ended = false
+  // One deadline, refreshed per frame (not a timeout signal and its composite per frame).
+  const idle = new StallWatchdog(FILES_IDLE_TIMEOUT_MS, signal)
   try {
     while (true) {
-      const deadline = AbortSignal.timeout(FILES_IDLE_TIMEOUT_MS)
-      const chunk = decodeChunkFrame(await framed.readFrame(signal != null ? AbortSignal.any([deadline, signal]) : deadline))
+      idle.progress()
+      const chunk = decodeChunkFrame(await framed.readFrame(idle.signal))
       yield * chunk.parts
       if (chunk.end) break
     }
     ended = true
     await framed.close(AbortSignal.timeout(FILES_REQUEST_TIMEOUT_MS))
   } finally {
+    idle.stop()
     if (!ended) framed.stream.abort(new CloudaiError('the archive was not read to its end'))
   }
 }
