@@ -133,8 +133,26 @@ export class FramedStream {
 
   /** Frames already encoded with their length prefixes (a caller that encodes without copying). */
   async writeFrame (frame: Uint8Array | Uint8ArrayList, signal: AbortSignal): Promise<void> {
+    if (!this.sendFrame(frame)) await this.drained(signal)
+  }
+
+  /**
+   * Hand an encoded frame to the stream at once; false when the stream wants no more until
+   * it drains (`drained`). For a caller that must not wait while it holds something, such
+   * as a turn other senders wait for.
+   */
+  sendFrame (frame: Uint8Array | Uint8ArrayList): boolean {
     try {
-      if (!this.stream.send(frame)) await drained(this.stream, signal)
+      return this.stream.send(frame)
+    } catch (err) {
+      throw toError(err)
+    }
+  }
+
+  /** Resolves once the stream can take more, after a `sendFrame` that returned false. */
+  async drained (signal: AbortSignal): Promise<void> {
+    try {
+      await drained(this.stream, signal)
     } catch (err) {
       throw toError(err)
     }

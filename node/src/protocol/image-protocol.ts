@@ -156,11 +156,15 @@ async function serveImage (stream: Stream, connection: Connection, host: ImageHo
         mark = waits.add('credit', mark)
         await share.acquire(stall.signal)
         mark = waits.add('turn', mark)
+        let more: boolean
         try {
-          await framed.writeFrame(encodeChunkFrame(piece, false), stall.signal)
+          more = framed.sendFrame(encodeChunkFrame(piece, false))
         } finally {
+          // The turn ends once the piece is handed to the muxer: waiting for this link to
+          // drain comes after it, so a slow worker holds up no other.
           share.release()
         }
+        if (!more) await framed.drained(stall.signal)
         mark = waits.add('send', mark)
         sent += piece.byteLength
         stall.progress()
