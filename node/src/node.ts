@@ -29,6 +29,7 @@ import { SWARM_KEY_FILE, loadSwarmKey } from './mesh/swarm-key.ts'
 import type { PeerStatus } from './protocol/node-messages.ts'
 import { registerNodeProtocol } from './protocol/node-protocol.ts'
 import { registerTaskProtocol } from './protocol/task-protocol.ts'
+import { registerTasksProtocol } from './protocol/tasks-protocol.ts'
 import { fetchInputsFromPeer, registerFilesProtocol } from './protocol/files-protocol.ts'
 import { OutputStore } from './files/output-store.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -272,6 +273,11 @@ class Node implements CloudaiNode {
       inputs: async (remote, taskId, attempt) => await this.master.inputs(remote, taskId, attempt),
       outputs: async (remote, taskId) => await this.worker.outputs(taskId, remote),
       onBadRequest: (remote, err) => { this.log.debug({ peer: remote.toString(), err: err.message }, 'files protocol request failed') }
+    })
+    await registerTasksProtocol(this.libp2p, {
+      host: this.worker,
+      nameOf: peerId => this.membership.list().find(member => member.peerId.toString() === peerId)?.status.name ?? '',
+      onBadStream: (remote, err) => { this.log.warn({ peer: remote.toString(), err: err.message }, 'task stream ended with an error') }
     })
     await registerTaskProtocol(this.libp2p, {
       host: this.worker,

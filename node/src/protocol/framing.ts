@@ -61,6 +61,9 @@ async function drained (stream: Stream, signal: AbortSignal): Promise<void> {
   }
 }
 
+/** A signal that never aborts: the shared drain ends with the stream's drain or close, and each writer races it with its own deadline. */
+const NEVER = new AbortController().signal
+
 /** Decode one frame with limits; any failure is a ProtocolError. */
 export function decodeFrame<T> (codec: MessageCodec<T>, frame: Uint8ArrayList, limits?: Record<string, unknown>): T {
   try {
@@ -80,6 +83,8 @@ export class FramedStream {
   readonly stream: Stream
   private readonly reader: StreamReader
   private readonly frames: AsyncGenerator<Uint8ArrayList>
+  /** Set while a send waits for the stream to drain: other writers wait for it too. */
+  private draining?: Promise<void>
 
   /** `readAheadBytes`: see StreamReader (0, the default: the stream pauses while a chunk waits to be read). */
   constructor (stream: Stream, maxFrameBytes: number, readAheadBytes = 0) {
@@ -131,10 +136,21 @@ export class FramedStream {
       : new Uint8ArrayList(...messages.map(message => lp.encode.single(codec.encode(message)))), signal)
   }
 
-  /** Frames already encoded with their length prefixes (a caller that encodes without copying). */
+  /**
+   * Frames already encoded with their length prefixes (a caller that encodes without copying).
+   * Writers that share the stream (one per task on a task stream) wait their turn while it
+   * drains, so together they never hold more than one frame past the muxer's mark: each
+   * sending on its own would fill the write buffer until the muxer resets the stream.
+   */
   async writeFrame (frame: Uint8Array | Uint8ArrayList, signal: AbortSignal): Promise<void> {
     try {
-      if (!this.stream.send(frame)) await drained(this.stream, signal)
+      while (this.draining != null) await raceSignal(this.draining, signal)
+      if (!this.stream.send(frame)) {
+        const draining = drained(this.stream, NEVER)
+        this.draining = draining
+        draining.then(() => { if (this.draining === draining) this.draining = undefined }, () => {})
+        await raceSignal(draining, signal)
+      }
     } catch (err) {
       throw toError(err)
     }

@@ -152,7 +152,7 @@ export async function registerTaskProtocol (libp2p: StreamRegistrar, init: TaskP
   }, { maxInboundStreams: TASK_MAX_INBOUND_STREAMS, maxOutboundStreams: TASK_MAX_OUTBOUND_STREAMS })
 }
 
-function checkEvent (event: TaskEvent, taskId: string, expectedSeq: number, previous: TaskState | undefined): void {
+export function checkEvent (event: TaskEvent, taskId: string, expectedSeq: number, previous: TaskState | undefined): void {
   if (event.taskId !== taskId) throw new ProtocolError(`the worker sent an event for task ${event.taskId.slice(0, 40)}, not ${taskId}`)
   if (event.seq !== expectedSeq) throw new ProtocolError(`the worker sent event ${event.seq} where ${expectedSeq} was due`)
   if (previous != null && isTerminal(previous)) throw new ProtocolError('the worker sent an event after the terminal one')
