@@ -1,4 +1,4 @@
-import type { Libp2p } from '@libp2p/interface'
+import type { Libp2p, PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { EventCursor } from '../protocol/ack-window.ts'
 import { attachToPeer, cancelOnPeer, requestStatus } from '../protocol/node-protocol.ts'
@@ -63,12 +63,14 @@ export function localLink (worker: Worker, self: { peerId: string, name: string 
  * sent there), the node protocol to attach, cancel and probe, the peer watch to notice silence.
  */
 export function remoteLink (libp2p: Libp2p, taskStreams: TaskStreams, peerId: string, watch: PeerWatch): WorkerLink {
-  const peer = peerIdFromString(peerId)
+  // Parsed only when a request needs it: parsing a peer ID costs more than sending a task on an open stream.
+  let parsed: PeerId | undefined
+  const peer = (): PeerId => (parsed ??= peerIdFromString(peerId))
   return {
-    submit: async (spec, signal) => await taskStreams.submit(peer, spec, signal),
-    attach: async (taskId, fromSeq, signal) => await attachToPeer(libp2p, peer, taskId, fromSeq, signal),
-    cancel: async (taskId, signal) => await cancelOnPeer(libp2p, peer, taskId, signal),
-    status: async signal => ({ ...(await requestStatus(libp2p, peer, { signal })).status, peerId }),
+    submit: async (spec, signal) => await taskStreams.submit(peerId, spec, signal),
+    attach: async (taskId, fromSeq, signal) => await attachToPeer(libp2p, peer(), taskId, fromSeq, signal),
+    cancel: async (taskId, signal) => await cancelOnPeer(libp2p, peer(), taskId, signal),
+    status: async signal => ({ ...(await requestStatus(libp2p, peer(), { signal })).status, peerId }),
     watch: onSilent => watch.watch(peerId, onSilent),
     resumeAfter: recordedSeq => recordedSeq
   }

@@ -85,9 +85,18 @@ export class FramedStream {
   private readonly frames: AsyncGenerator<Uint8ArrayList>
   /** Set while a send waits for the stream to drain: other writers wait for it too. */
   private draining?: Promise<void>
+  private readonly coalesce: boolean
+  /** The frames written in this turn (`coalesce`), and when they are sent. */
+  private batch?: { frames: Uint8ArrayList, sent: Promise<void> }
 
-  /** `readAheadBytes`: see StreamReader (0, the default: the stream pauses while a chunk waits to be read). */
-  constructor (stream: Stream, maxFrameBytes: number, readAheadBytes = 0) {
+  /**
+   * `readAheadBytes`: see StreamReader (0, the default: the stream pauses while a chunk waits to
+   * be read). `coalesce`: a stream many writers share (a task stream) sends what they write in
+   * one turn of the event loop together, a turn later: one muxer frame, one encryption and one
+   * socket write where each writer's frame would have cost its own.
+   */
+  constructor (stream: Stream, maxFrameBytes: number, readAheadBytes = 0, coalesce = false) {
+    this.coalesce = coalesce
     this.stream = stream
     this.reader = new StreamReader(stream, readAheadBytes)
     this.frames = lp.decode(this.reader.chunks(), { maxDataLength: maxFrameBytes, maxLengthLength: MAX_LENGTH_PREFIX_BYTES })
@@ -143,6 +152,24 @@ export class FramedStream {
    * sending on its own would fill the write buffer until the muxer resets the stream.
    */
   async writeFrame (frame: Uint8Array | Uint8ArrayList, signal: AbortSignal): Promise<void> {
+    if (!this.coalesce) {
+      await this.send(frame, signal)
+      return
+    }
+    // Appended in the caller's turn, so the frames keep the order their writers called in.
+    if (this.batch == null) {
+      const frames = new Uint8ArrayList()
+      const sent = new Promise<void>(resolve => { setImmediate(resolve) }).then(async () => {
+        this.batch = undefined
+        await this.send(frames, NEVER)
+      })
+      this.batch = { frames, sent }
+    }
+    this.batch.frames.append(frame)
+    await raceSignal(this.batch.sent, signal)
+  }
+
+  private async send (frame: Uint8Array | Uint8ArrayList, signal: AbortSignal): Promise<void> {
     try {
       while (this.draining != null) await raceSignal(this.draining, signal)
       if (!this.stream.send(frame)) {

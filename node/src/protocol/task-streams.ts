@@ -1,4 +1,4 @@
-import type { PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { TaskEvent as TaskEventCodec } from '../../../protocols/task.ts'
 import { DeadlineError, ProtocolError, UnexpectedEndError, toError } from '../errors.ts'
 import { ACK_WINDOW_EVENTS } from './ack-window.ts'
@@ -178,24 +178,23 @@ export class TaskStreams {
     this.dialer = dialer
   }
 
-  /** Send a task to `peer` and follow its events from seq 1. */
-  async submit (peer: PeerId, spec: TaskSpec, signal?: AbortSignal): Promise<TaskSession> {
+  /** Send a task to `peer` (a peer ID) and follow its events from seq 1. */
+  async submit (peer: string, spec: TaskSpec, signal?: AbortSignal): Promise<TaskSession> {
     const stream = await this.streamTo(peer, signal)
     return await stream.submit(spec, signal)
   }
 
-  private async streamTo (peer: PeerId, signal: AbortSignal | undefined): Promise<MasterStream> {
-    const key = peer.toString()
+  private async streamTo (key: string, signal: AbortSignal | undefined): Promise<MasterStream> {
     const known = this.streams.get(key)
     if (known != null) {
       const stream = await known.catch(() => undefined)
       if (stream != null && !stream.broken) return stream
       if (this.streams.get(key) === known) this.streams.delete(key)
-      if (this.streams.has(key)) return await this.streamTo(peer, signal)
+      if (this.streams.has(key)) return await this.streamTo(key, signal)
     }
     const opening = (async () => {
-      const stream = await this.dialer.dialProtocol(peer, TASKS_PROTOCOL, { signal })
-      return new MasterStream(new FramedStream(stream, MAX_EVENT_FRAME_BYTES))
+      const stream = await this.dialer.dialProtocol(peerIdFromString(key), TASKS_PROTOCOL, { signal })
+      return new MasterStream(new FramedStream(stream, MAX_EVENT_FRAME_BYTES, 0, true))
     })()
     this.streams.set(key, opening)
     try {

@@ -78,6 +78,9 @@ function checkMessage (message: MasterMessage): void {
   if (message.submit == null) checkTaskId(message.taskId ?? '')
 }
 
+/** Why a session's sender stops: one error for all (an abort without a reason makes a DOMException, with its stack, per task). */
+const SESSION_ENDED = new DeadlineError('the task\'s session on the stream ended')
+
 /** One task sent on the stream: its events go out from `cursor` until the terminal one, or until `life` aborts. */
 interface Session {
   task: EventLog
@@ -94,7 +97,7 @@ class ServedStream {
   private readonly timeouts: TasksProtocolTimeouts
 
   constructor (stream: Stream, private readonly remote: PeerId, init: TasksProtocolInit, timeouts: TasksProtocolTimeouts) {
-    this.framed = new FramedStream(stream, MAX_MASTER_FRAME_BYTES)
+    this.framed = new FramedStream(stream, MAX_MASTER_FRAME_BYTES, 0, true)
     this.submitter = remote.toString()
     this.init = init
     this.timeouts = timeouts
@@ -109,7 +112,7 @@ class ServedStream {
       this.init.onBadStream?.(this.remote, error)
       this.framed.stream.abort(error)
     } finally {
-      for (const session of this.sessions.values()) session.life.abort()
+      for (const session of this.sessions.values()) session.life.abort(SESSION_ENDED)
       this.sessions.clear()
     }
   }
@@ -183,7 +186,7 @@ class ServedStream {
   private end (taskId: string): void {
     const session = this.sessions.get(taskId)
     if (session == null) return
-    session.life.abort()
+    session.life.abort(SESSION_ENDED)
     this.sessions.delete(taskId)
   }
 
