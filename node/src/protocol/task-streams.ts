@@ -18,9 +18,13 @@ class SessionQueue {
   private failure?: Error
   private wake?: () => void
 
+  /** Events received, and the last seq acknowledged: the worker may be at most the ack window ahead. */
+  private received = 0
+  acked = 0
+
   push (event: TaskEvent): void {
-    // The worker sends at most the ack window past our acks, and we ack only what the task's reader took.
-    if (this.events.length >= ACK_WINDOW_EVENTS) throw new ProtocolError(`the worker sent more than ${ACK_WINDOW_EVENTS} events of task ${event.taskId} past the master's acknowledgements`)
+    // We ack only what the task's reader took, so this also bounds what waits here for it.
+    if (++this.received - this.acked > ACK_WINDOW_EVENTS) throw new ProtocolError(`the worker sent more than ${ACK_WINDOW_EVENTS} events of task ${event.taskId} past the master's acknowledgements`)
     this.events.push(event)
     this.wake?.()
   }
@@ -77,7 +81,8 @@ class MasterStream {
           else if (session != null) {
             this.sessions.delete(event.taskId)
             const why = event.error != null ? `${event.error.code.slice(0, 40)}: ${event.error.message.slice(0, 300)}` : 'without a reason'
-            session.fail(new ProtocolError(`the worker ended task ${event.taskId}'s stream (${why})`))
+            // Not a ProtocolError: that would discredit the whole stream, and the worker only ended this task's session.
+            session.fail(new UnexpectedEndError(`the worker ended task ${event.taskId}'s session on the task stream (${why})`))
           }
           continue
         }
@@ -99,11 +104,13 @@ class MasterStream {
   }
 
   private async write (message: MasterMessage): Promise<void> {
+    if (this.failure != null) throw this.failure
     try {
       await this.framed.write(message, MasterMessage, AbortSignal.timeout(ACK_TIMEOUT_MS))
     } catch (err) {
       this.fail(toError(err))
-      throw err
+      // Why the stream failed, which a write after it would hide.
+      throw this.failure ?? err
     }
   }
 
@@ -138,7 +145,10 @@ class MasterStream {
             previous = event.state
             yield event
             // No ack for the terminal event: the worker needs none (a reader stops there anyway).
-            if (seq % ACK_EVERY_EVENTS === 0 && !isTerminal(event.state)) await stream.write({ taskId, ack: { seq } })
+            if (seq % ACK_EVERY_EVENTS === 0 && !isTerminal(event.state)) {
+              queue.acked = seq
+              await stream.write({ taskId, ack: { seq } })
+            }
           }
         } catch (err) {
           // A task whose events break the protocol discredits the stream they came on.

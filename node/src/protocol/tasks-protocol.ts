@@ -160,8 +160,9 @@ class ServedStream {
       return
     }
     if (this.sessions.has(spec.id)) throw new ProtocolError('a second Submit for a task already on the stream')
-    if (this.sessions.size >= MAX_TASKS_PER_STREAM) {
-      await this.endWith(spec.id, SESSION_CODES.TOO_MANY_TASKS, `this worker follows at most ${MAX_TASKS_PER_STREAM} tasks per master stream`)
+    const maxTasks = this.init.maxTasks ?? MAX_TASKS_PER_STREAM
+    if (this.sessions.size >= maxTasks) {
+      await this.endWith(spec.id, SESSION_CODES.TOO_MANY_TASKS, `this worker follows at most ${maxTasks} tasks per master stream; send more when some have ended`)
       return
     }
     let task: EventLog
@@ -230,6 +231,8 @@ export interface TasksProtocolInit {
   onBadStream?: (remote: PeerId, err: Error) => void
   /** The production deadlines unless given: a test that waits one out gives a short one. */
   timeouts?: Partial<TasksProtocolTimeouts>
+  /** MAX_TASKS_PER_STREAM unless given: a test of the bound gives a small one. */
+  maxTasks?: number
 }
 
 export async function registerTasksProtocol (libp2p: StreamRegistrar, init: TasksProtocolInit): Promise<void> {
