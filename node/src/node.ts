@@ -213,7 +213,7 @@ class Node implements CloudaiNode {
       self: () => ({ peerId: this.peerId.toString(), name: this.name }),
       selfStatus: () => this.candidateStatus(),
       peers: () => this.targets(),
-      candidates: () => [this.candidateStatus(), ...this.membership.list().filter(member => member.reachable).map(candidateOf)],
+      candidates: () => [this.candidateStatus(), ...this.membership.list().filter(member => member.reachable).map(member => candidateOf(member, this.membership.isLinked(member.peerId.toString())))],
       refused: () => this.membership.refused(),
       lostAfterMs: options.lostAfterMs,
       logLimitBytes: options.logLimitBytes,
@@ -425,8 +425,8 @@ function isIn (set: Set<string>): (peerId: string) => boolean {
   return peerId => set.has(peerId)
 }
 
-/** A reachable member as placement sees it: its last Status and when it came, without building a whole peer view. */
-function candidateOf (member: Member): CandidateStatus {
+/** A reachable member as placement sees it: its last Status, when it came and whether a link keeps it current, without building a whole peer view. */
+function candidateOf (member: Member, linked: boolean): CandidateStatus {
   const { status } = member
   return {
     peerId: member.peerId.toString(),
@@ -439,7 +439,8 @@ function candidateOf (member: Member): CandidateStatus {
     executorHealthy: status.executorHealthy,
     executorDetail: status.executorDetail,
     imageIds: status.imageIds,
-    seenAt: member.lastSeen
+    seenAt: member.lastSeen,
+    linked
   }
 }
 
