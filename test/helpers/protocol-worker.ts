@@ -4,7 +4,7 @@ import { createSimulatedExecutor } from '../../node/src/executor/simulated.ts'
 import type { NodeHost } from '../../node/src/protocol/task-host.ts'
 import { registerNodeProtocol } from '../../node/src/protocol/node-protocol.ts'
 import { registerTaskProtocol, type TaskProtocolTimeouts } from '../../node/src/protocol/task-protocol.ts'
-import { registerTasksProtocol } from '../../node/src/protocol/tasks-protocol.ts'
+import { registerTasksProtocol, type TasksProtocolTimeouts } from '../../node/src/protocol/tasks-protocol.ts'
 import type { ResourceAmounts } from '../../node/src/resources.ts'
 import { TaskStore } from '../../node/src/store/store.ts'
 import type { WorkerPolicy } from '../../node/src/worker/policy.ts'
@@ -22,6 +22,8 @@ export interface ProtocolWorkerOptions {
   policy?: WorkerPolicy
   /** The task protocol's deadlines (production's unless given). */
   taskTimeouts?: Partial<TaskProtocolTimeouts>
+  /** The deadlines of /cloudai/tasks/1.0.0 (production's unless given). */
+  tasksTimeouts?: Partial<TasksProtocolTimeouts>
   /** Tasks one master's task stream may carry (production's unless given). */
   maxTasksPerStream?: number
   /** The node protocol's request deadline (production's unless given). */
@@ -69,7 +71,7 @@ export async function startProtocolWorker (network: MemoryNetwork, options: Prot
   }
   await registerNodeProtocol(peer, host, { requestTimeoutMs: options.requestTimeoutMs })
   await registerTaskProtocol(peer, { host: worker, timeouts: options.taskTimeouts, onBadStream: options.onBadStream })
-  await registerTasksProtocol(peer, { host: worker, timeouts: options.taskTimeouts, onBadStream: options.onBadStream, maxTasks: options.maxTasksPerStream })
+  await registerTasksProtocol(peer, { host: worker, timeouts: options.tasksTimeouts, onBadStream: options.onBadStream, maxTasks: options.maxTasksPerStream })
   return {
     peer,
     worker,

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { TaskSpec as WireTaskSpec } from '../../protocols/task.ts'
 import { createSimulatedExecutor, type SimulatedExecutor } from '../../node/src/executor/simulated.ts'
-import { MAX_EVENT_FRAME_BYTES, MAX_MASTER_FRAME_BYTES, SUBMIT_TIMEOUT_MS, TASK_PROTOCOL, submitToPeer } from '../../node/src/protocol/task-protocol.ts'
+import { MAX_EVENT_FRAME_BYTES, MAX_MASTER_FRAME_BYTES, SUBMIT_TIMEOUT_MS, TASK_PROTOCOL } from '../../node/src/protocol/task-protocol.ts'
+import { TaskStreams } from '../../node/src/protocol/task-streams.ts'
 import { LogStream, MasterMessage, TaskEvent, TaskState, isTerminal, type TaskSpec } from '../../node/src/protocol/task-messages.ts'
 import { ACK_WINDOW_EVENTS } from '../../node/src/protocol/ack-window.ts'
 import { DEFAULT_LOG_LIMIT_BYTES } from '../../node/src/worker/worker-task.ts'
@@ -95,7 +96,7 @@ function spec (command: string[], overrides: Partial<TaskSpec> = {}): TaskSpec {
 /** Submit to the worker with the protocol's dialer and read every event, all within `boundMs`. */
 async function run (command: string[], overrides: Partial<TaskSpec> = {}, boundMs = BOUND_MS): Promise<{ taskId: string, events: TaskEvent[] }> {
   const submitted = spec(command, overrides)
-  const session = await submitToPeer(master, worker.peer.peerId, submitted, AbortSignal.timeout(boundMs))
+  const session = await new TaskStreams(master).submit(worker.peer.peerId.toString(), submitted, AbortSignal.timeout(boundMs))
   return { taskId: submitted.id, events: await drain(session, boundMs) }
 }
 

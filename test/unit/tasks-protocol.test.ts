@@ -26,6 +26,8 @@ import { assertWellFormed, drain, output } from '../helpers/task-checks.ts'
 const BOUND_MS = 15_000
 /** The ack deadline of the worker whose master stops acknowledging: short, so the test does not wait a minute. */
 const SHORT_ACK_MS = 1_000
+/** The idle deadline of the strict worker. */
+const SHORT_IDLE_MS = 1_000
 /** Tasks the bounded worker carries per stream. */
 const FEW_TASKS = 3
 /** Output that fills a task's ack window many times over (the worker sends 64 KiB events at most). */
@@ -40,7 +42,7 @@ let rogue: MemoryPeer
 
 before(async () => {
   worker = await startProtocolWorker(network)
-  strict = await startProtocolWorker(network, { taskTimeouts: { ackMs: SHORT_ACK_MS }, maxTasksPerStream: FEW_TASKS })
+  strict = await startProtocolWorker(network, { tasksTimeouts: { ackMs: SHORT_ACK_MS, idleMs: SHORT_IDLE_MS }, maxTasksPerStream: FEW_TASKS })
   master = await network.peer()
   rogue = await network.peer()
 })
@@ -214,6 +216,22 @@ describe('the worker serving many tasks on one stream', () => {
 })
 
 describe('a hostile master on the task stream', () => {
+  test('a stream that carries no task and stays silent is reset at the idle deadline; one with a task running is not', async () => {
+    const silent = await RawMaster.open(strict)
+    const busy = await RawMaster.open(strict)
+    const task = spec(['sleep:60000'])
+    busy.submit(task)
+    const started = performance.now()
+    assert.equal(await silent.ended, 'reset')
+    const waited = performance.now() - started
+    assert.ok(waited >= SHORT_IDLE_MS - 100 && waited < BOUND_MS, `reset after ${Math.round(waited)} ms (deadline ${SHORT_IDLE_MS} ms)`)
+    await delay(SHORT_IDLE_MS)
+    assert.equal(busy.stream.status, 'open')
+    busy.send({ taskId: task.id, cancel: {} })
+    await until(() => busy.ended_(task.id), 'the task to end')
+  })
+
+
   test('Ack, Cancel and Detach for tasks not on the stream change nothing (another submitter\'s task included)', async () => {
     const victim = await RawMaster.open()
     const task = spec(['sleep:60000'])

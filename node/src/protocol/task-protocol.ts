@@ -5,9 +5,9 @@ import { ProtocolError, toError } from '../errors.ts'
 import { EventCursor } from './ack-window.ts'
 import { decodeFrame, FramedStream } from './framing.ts'
 import { checkLogChunk, TASK_EVENT_LIMITS } from './task-output.ts'
-import type { StreamDialer, StreamRegistrar } from './peer-streams.ts'
+import type { StreamRegistrar } from './peer-streams.ts'
 import type { EventLog, TaskHost } from './task-host.ts'
-import { checkOneOf, encodeSpec, isTerminal, MASTER_MESSAGE_LIMITS, MAX_TASK_ID_LENGTH, MasterMessage, TaskState, validateSpec, type TaskEvent, type TaskSpec } from './task-messages.ts'
+import { checkOneOf, isTerminal, MASTER_MESSAGE_LIMITS, MAX_TASK_ID_LENGTH, MasterMessage, TaskState, validateSpec, type TaskEvent, type TaskSpec } from './task-messages.ts'
 
 export const TASK_PROTOCOL = '/cloudai/task/1.0.0'
 
@@ -199,17 +199,4 @@ export function readTaskEvents (framed: FramedStream, taskId: string, fromSeq: n
       await framed.write({ cancel: {} }, MasterMessage, writeDeadline())
     }
   }
-}
-
-/** Submit a task to a peer over `/cloudai/task/1.0.0` and follow it. */
-export async function submitToPeer (libp2p: StreamDialer, peer: PeerId, spec: TaskSpec, signal?: AbortSignal): Promise<TaskSession> {
-  const stream = await libp2p.dialProtocol(peer, TASK_PROTOCOL, { signal })
-  const framed = new FramedStream(stream, MAX_EVENT_FRAME_BYTES)
-  try {
-    await framed.write({ submit: { spec: encodeSpec(spec) } }, MasterMessage, AbortSignal.timeout(ACK_TIMEOUT_MS))
-  } catch (err) {
-    stream.abort(toError(err))
-    throw err
-  }
-  return readTaskEvents(framed, spec.id, 1, signal)
 }

@@ -5,7 +5,7 @@ import { ACK_WINDOW_EVENTS } from './ack-window.ts'
 import { FramedStream } from './framing.ts'
 import type { StreamDialer } from './peer-streams.ts'
 import { ACK_EVERY_EVENTS, ACK_TIMEOUT_MS, checkEvent, MAX_EVENT_FRAME_BYTES, type TaskSession } from './task-protocol.ts'
-import { MAX_TASKS_PER_STREAM, TASKS_PROTOCOL } from './tasks-protocol.ts'
+import { MASTER_IDLE_MS, MAX_TASKS_PER_STREAM, TASKS_PROTOCOL } from './tasks-protocol.ts'
 import { encodeSpec, isTerminal, MasterMessage, type TaskEvent, type TaskSpec, type TaskState } from './task-messages.ts'
 import { TASK_EVENT_LIMITS } from './task-output.ts'
 
@@ -59,14 +59,29 @@ class MasterStream {
   /** The tasks on the stream; `closing`: detached, its events until the worker's answer are dropped. */
   private readonly sessions = new Map<string, SessionQueue | 'closing'>()
   private failure?: Error
+  /** Set while the stream carries no task: it closes when that lasts MASTER_IDLE_MS. */
+  private idle?: NodeJS.Timeout
 
   constructor (framed: FramedStream) {
     this.framed = framed
     void this.read()
   }
 
+  /** Failed, or closed for idleness: the next task opens another stream. */
   get broken (): boolean {
     return this.failure != null
+  }
+
+  /** Called whenever a task leaves the stream. */
+  private checkIdle (): void {
+    if (this.sessions.size > 0 || this.idle != null || this.failure != null) return
+    this.idle = setTimeout(() => {
+      this.idle = undefined
+      if (this.sessions.size > 0 || this.failure != null) return
+      this.failure = new UnexpectedEndError('the task stream was closed for idleness')
+      this.framed.close(AbortSignal.timeout(ACK_TIMEOUT_MS)).catch((err: unknown) => { this.framed.stream.abort(toError(err)) })
+    }, MASTER_IDLE_MS)
+    this.idle.unref()
   }
 
   private async read (): Promise<void> {
@@ -77,9 +92,12 @@ class MasterStream {
         if (event.seq === 0) {
           // About the session: a Detach answered, or the worker ended it. Late ones (a session
           // the worker ended as we detached it) are about no session and change nothing.
-          if (session === 'closing') this.sessions.delete(event.taskId)
-          else if (session != null) {
+          if (session === 'closing') {
             this.sessions.delete(event.taskId)
+            this.checkIdle()
+          } else if (session != null) {
+            this.sessions.delete(event.taskId)
+            this.checkIdle()
             const why = event.error != null ? `${event.error.code.slice(0, 40)}: ${event.error.message.slice(0, 300)}` : 'without a reason'
             // Not a ProtocolError: that would discredit the whole stream, and the worker only ended this task's session.
             session.fail(new UnexpectedEndError(`the worker ended task ${event.taskId}'s session on the task stream (${why})`))
@@ -96,6 +114,7 @@ class MasterStream {
 
   /** Every task on the stream fails alike: each follower attaches again on its own. */
   fail (err: Error): void {
+    clearTimeout(this.idle)
     if (this.failure != null) return
     this.failure = err instanceof UnexpectedEndError ? new UnexpectedEndError('the worker closed the task stream') : err
     this.framed.stream.abort(this.failure)
@@ -121,6 +140,8 @@ class MasterStream {
     if (this.sessions.size >= MAX_TASKS_PER_STREAM) throw new ProtocolError(`this master already follows ${MAX_TASKS_PER_STREAM} tasks on this worker`)
     const queue = new SessionQueue()
     this.sessions.set(taskId, queue)
+    clearTimeout(this.idle)
+    this.idle = undefined
     try {
       await this.write({ submit: { spec: encodeSpec(spec) } })
     } catch (err) {
@@ -169,6 +190,7 @@ class MasterStream {
     if (this.sessions.get(taskId) !== queue) return
     if (ended || this.failure != null) {
       this.sessions.delete(taskId)
+      this.checkIdle()
       return
     }
     this.sessions.set(taskId, 'closing')

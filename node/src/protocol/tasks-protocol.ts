@@ -1,7 +1,7 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { TaskEvent as TaskEventCodec } from '../../../protocols/task.ts'
-import { DeadlineError, ProtocolError, toError } from '../errors.ts'
+import { DeadlineError, ProtocolError, UnexpectedEndError, toError } from '../errors.ts'
 import { EventCursor } from './ack-window.ts'
 import { decodeFrame, FramedStream } from './framing.ts'
 import type { StreamRegistrar } from './peer-streams.ts'
@@ -28,6 +28,14 @@ export const TASKS_PROTOCOL = '/cloudai/tasks/1.0.0'
 export const MAX_TASKS_PER_STREAM = 2_048
 /** Task streams per connection each way: a master holds one per worker; a few more cover one being replaced while the old one closes. */
 export const TASKS_MAX_STREAMS = 4
+/**
+ * A stream that carries no task is closed by its master after MASTER_IDLE_MS (the next task
+ * opens another: a stream costs little once per burst); the worker resets one that stays
+ * idle past IDLE_TIMEOUT_MS, so a peer that opens streams and sends nothing, or drips a frame,
+ * holds none for long.
+ */
+export const MASTER_IDLE_MS = 5_000
+export const IDLE_TIMEOUT_MS = 10_000
 /** Events sent in one write at most (`EventCursor.ready`), and about this much output in them. */
 export const WRITE_BATCH_EVENTS = 16
 export const WRITE_BATCH_BYTES = 128 * 1024
@@ -55,6 +63,8 @@ export function sessionFrame (taskId: string, error?: { code: string, message: s
 export interface TasksProtocolTimeouts {
   /** For an ack when a task's window is full, and for each write. */
   ackMs: number
+  /** For the next message while the stream carries no task. */
+  idleMs: number
 }
 
 /**
@@ -105,10 +115,16 @@ class ServedStream {
 
   async serve (): Promise<void> {
     try {
-      // The stream lives as long as its master keeps it: a read waits for the next message however long.
-      for (;;) await this.handle(await this.framed.readFrame(NO_DEADLINE))
+      // While tasks are on it, a read waits for the next message however long (a task may run for
+      // days, its master silent); with none, the master has IDLE_TIMEOUT_MS to send one.
+      for (;;) await this.handle(await this.framed.readFrame(this.sessions.size > 0 ? NO_DEADLINE : AbortSignal.timeout(this.timeouts.idleMs)))
     } catch (err) {
       const error = toError(err)
+      // A master closing a stream it no longer uses is how a stream ends well.
+      if (error instanceof UnexpectedEndError && this.sessions.size === 0) {
+        await this.framed.close(AbortSignal.timeout(this.timeouts.ackMs)).catch(() => {})
+        return
+      }
       this.init.onBadStream?.(this.remote, error)
       this.framed.stream.abort(error)
     } finally {
@@ -236,7 +252,7 @@ export interface TasksProtocolInit {
 }
 
 export async function registerTasksProtocol (libp2p: StreamRegistrar, init: TasksProtocolInit): Promise<void> {
-  const timeouts: TasksProtocolTimeouts = { ackMs: ACK_TIMEOUT_MS, ...init.timeouts }
+  const timeouts: TasksProtocolTimeouts = { ackMs: ACK_TIMEOUT_MS, idleMs: IDLE_TIMEOUT_MS, ...init.timeouts }
   await libp2p.handle(TASKS_PROTOCOL, async (stream: Stream, connection: Connection) => {
     await new ServedStream(stream, connection.remotePeer, init, timeouts).serve()
   }, { maxInboundStreams: TASKS_MAX_STREAMS, maxOutboundStreams: TASKS_MAX_STREAMS })
