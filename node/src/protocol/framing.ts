@@ -17,11 +17,20 @@ export interface MessageCodec<T> {
 }
 
 /**
+ * A signal that never aborts, for a wait that lasts as long as it must (a long-lived stream's
+ * next frame; a shared drain that each writer races with its own deadline). Waits on it add
+ * no listener.
+ */
+export const NO_DEADLINE = new AbortController().signal
+
+/**
  * Resolve with `promise`, or reject with a DeadlineError as soon as `signal` aborts.
  * The losing promise rejects later (when the caller aborts the stream): that
  * rejection is expected and must not surface as an unhandled one.
  */
 export async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  // Nothing to race: listeners on one shared signal cost a scan of all the others at each add.
+  if (signal === NO_DEADLINE) return await promise
   promise.catch(() => {})
   if (signal.aborted) throw new DeadlineError()
   let onAbort: (() => void) | undefined
@@ -61,8 +70,6 @@ async function drained (stream: Stream, signal: AbortSignal): Promise<void> {
   }
 }
 
-/** A signal that never aborts: the shared drain ends with the stream's drain or close, and each writer races it with its own deadline. */
-const NEVER = new AbortController().signal
 
 /** Decode one frame with limits; any failure is a ProtocolError. */
 export function decodeFrame<T> (codec: MessageCodec<T>, frame: Uint8ArrayList, limits?: Record<string, unknown>): T {
@@ -161,7 +168,7 @@ export class FramedStream {
       const frames = new Uint8ArrayList()
       const sent = new Promise<void>(resolve => { setImmediate(resolve) }).then(async () => {
         this.batch = undefined
-        await this.send(frames, NEVER)
+        await this.send(frames, NO_DEADLINE)
       })
       this.batch = { frames, sent }
     }
@@ -173,7 +180,7 @@ export class FramedStream {
     try {
       while (this.draining != null) await raceSignal(this.draining, signal)
       if (!this.stream.send(frame)) {
-        const draining = drained(this.stream, NEVER)
+        const draining = drained(this.stream, NO_DEADLINE)
         this.draining = draining
         draining.then(() => { if (this.draining === draining) this.draining = undefined }, () => {})
         await raceSignal(draining, signal)

@@ -2,15 +2,13 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { TaskEvent as TaskEventCodec } from '../../../protocols/task.ts'
 import { DeadlineError, ProtocolError, UnexpectedEndError, toError } from '../errors.ts'
 import { ACK_WINDOW_EVENTS } from './ack-window.ts'
-import { FramedStream } from './framing.ts'
+import { FramedStream, NO_DEADLINE } from './framing.ts'
 import type { StreamDialer } from './peer-streams.ts'
 import { ACK_EVERY_EVENTS, ACK_TIMEOUT_MS, checkEvent, MAX_EVENT_FRAME_BYTES, type TaskSession } from './task-protocol.ts'
 import { MASTER_IDLE_MS, MAX_TASKS_PER_STREAM, TASKS_PROTOCOL } from './tasks-protocol.ts'
 import { encodeSpec, isTerminal, MasterMessage, type TaskEvent, type TaskSpec, type TaskState } from './task-messages.ts'
 import { TASK_EVENT_LIMITS } from './task-output.ts'
 
-/** A stream's reader waits for the worker's next frame however long: the stream ends with the worker or its connection. */
-const NO_DEADLINE = new AbortController().signal
 
 /** One task's events as the stream's reader hands them over, waiting for the task's reader to take them. */
 class SessionQueue {
@@ -41,9 +39,14 @@ class SessionQueue {
       if (this.failure != null) throw this.failure
       if (signal.aborted) throw new DeadlineError('the task\'s reader stopped following')
       await new Promise<void>(resolve => {
-        const done = (): void => { signal.removeEventListener('abort', done); this.wake = undefined; resolve() }
+        const listens = signal !== NO_DEADLINE
+        const done = (): void => {
+          if (listens) signal.removeEventListener('abort', done)
+          this.wake = undefined
+          resolve()
+        }
         this.wake = done
-        signal.addEventListener('abort', done, { once: true })
+        if (listens) signal.addEventListener('abort', done, { once: true })
       })
     }
   }

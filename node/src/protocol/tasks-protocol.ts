@@ -3,7 +3,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 import { TaskEvent as TaskEventCodec } from '../../../protocols/task.ts'
 import { DeadlineError, ProtocolError, UnexpectedEndError, toError } from '../errors.ts'
 import { EventCursor } from './ack-window.ts'
-import { decodeFrame, FramedStream } from './framing.ts'
+import { decodeFrame, FramedStream, NO_DEADLINE } from './framing.ts'
 import type { StreamRegistrar } from './peer-streams.ts'
 import type { EventLog, TaskHost } from './task-host.ts'
 import { ACK_TIMEOUT_MS, MAX_MASTER_FRAME_BYTES } from './task-protocol.ts'
@@ -235,8 +235,6 @@ class ServedStream {
   }
 }
 
-/** A stream's reads wait for the master's next message, however long: the stream ends with the master or its connection. */
-const NO_DEADLINE = new AbortController().signal
 
 export interface TasksProtocolInit {
   /** Who takes the tasks: this node's worker. */
