@@ -9,6 +9,7 @@ import type { MessageCodec } from '../../node/src/protocol/framing.ts'
 import { MAX_NODE_FRAME_BYTES, NODE_PROTOCOL, NODE_REQUEST_TIMEOUT_MS, requestStatus } from '../../node/src/protocol/node-protocol.ts'
 import { isTerminal } from '../../node/src/protocol/task-messages.ts'
 import { MAX_EVENT_FRAME_BYTES, SUBMIT_TIMEOUT_MS, TASK_PROTOCOL } from '../../node/src/protocol/task-protocol.ts'
+import { TASKS_PROTOCOL } from '../../node/src/protocol/tasks-protocol.ts'
 import { waitFor } from '../helpers/env.ts'
 import { FLAT_HEAP_BYTES, type Mutation, count, describeInput, mutate, mutation, reportTried, settledMemory, startFuzzWorker, wireSpec } from '../helpers/fuzz.ts'
 import { readUntilEnd, type StreamOutcome, varint } from '../helpers/streams.ts'
@@ -262,7 +263,7 @@ describe('task protocol /cloudai/task/1.0.0', () => {
 })
 
 describe('the endless-varint regression', () => {
-  for (const protocol of [NODE_PROTOCOL, TASK_PROTOCOL]) {
+  for (const protocol of [NODE_PROTOCOL, TASK_PROTOCOL, TASKS_PROTOCOL]) {
     test(`${ENDLESS_ROUNDS} × 2 MiB of 0xFF on ${protocol}: each refused within ${ENDLESS_REFUSED_MS} ms, memory flat`, { timeout: 30_000 }, async () => {
       const flood = new Uint8Array(ENDLESS_BYTES).fill(0xff)
       // One round first, so that lazily made buffers and code paths are not counted as growth.
