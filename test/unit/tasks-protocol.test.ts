@@ -216,7 +216,7 @@ describe('the worker serving many tasks on one stream', () => {
 })
 
 describe('a hostile master on the task stream', () => {
-  test('a stream that carries no task and stays silent is reset at the idle deadline; one with a task running is not', async () => {
+  test('a stream that carries no task and stays silent is reset at the idle deadline; one with a task running is not, until that task ended', async () => {
     const silent = await RawMaster.open(strict)
     const busy = await RawMaster.open(strict)
     const task = spec(['sleep:60000'])
@@ -229,6 +229,8 @@ describe('a hostile master on the task stream', () => {
     assert.equal(busy.stream.status, 'open')
     busy.send({ taskId: task.id, cancel: {} })
     await until(() => busy.ended_(task.id), 'the task to end')
+    // Its last task ended: now it is idle too.
+    assert.equal(await busy.ended, 'reset')
   })
 
 

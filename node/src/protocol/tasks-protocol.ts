@@ -105,6 +105,8 @@ class ServedStream {
   private readonly sessions = new Map<string, Session>()
   private readonly init: TasksProtocolInit
   private readonly timeouts: TasksProtocolTimeouts
+  /** Armed while no task is on the stream. */
+  private idle?: NodeJS.Timeout
 
   constructor (stream: Stream, private readonly remote: PeerId, init: TasksProtocolInit, timeouts: TasksProtocolTimeouts) {
     this.framed = new FramedStream(stream, MAX_MASTER_FRAME_BYTES, 0, true)
@@ -115,9 +117,16 @@ class ServedStream {
 
   async serve (): Promise<void> {
     try {
-      // While tasks are on it, a read waits for the next message however long (a task may run for
-      // days, its master silent); with none, the master has IDLE_TIMEOUT_MS to send one.
-      for (;;) await this.handle(await this.framed.readFrame(this.sessions.size > 0 ? NO_DEADLINE : AbortSignal.timeout(this.timeouts.idleMs)))
+      // While tasks are on it, the master may stay silent however long (a task may run for days);
+      // with none, it has IDLE_TIMEOUT_MS to send something (`idleCheck`).
+      this.idleCheck()
+      for (;;) {
+        const frame = await this.framed.readFrame(NO_DEADLINE)
+        clearTimeout(this.idle)
+        this.idle = undefined
+        await this.handle(frame)
+        this.idleCheck()
+      }
     } catch (err) {
       const error = toError(err)
       // A master closing a stream it no longer uses is how a stream ends well.
@@ -128,9 +137,20 @@ class ServedStream {
       this.init.onBadStream?.(this.remote, error)
       this.framed.stream.abort(error)
     } finally {
+      clearTimeout(this.idle)
       for (const session of this.sessions.values()) session.life.abort(SESSION_ENDED)
       this.sessions.clear()
     }
+  }
+
+  /** With no task on the stream (the last one just ended, or none came yet), reset it unless a message comes within the idle deadline. */
+  private idleCheck (): void {
+    if (this.sessions.size > 0 || this.idle != null) return
+    this.idle = setTimeout(() => {
+      this.idle = undefined
+      if (this.sessions.size === 0) this.framed.stream.abort(new DeadlineError(`the task stream carried no task for ${this.timeouts.idleMs} ms`))
+    }, this.timeouts.idleMs)
+    this.idle.unref()
   }
 
   private async handle (frame: Uint8ArrayList): Promise<void> {
@@ -205,6 +225,7 @@ class ServedStream {
     if (session == null) return
     session.life.abort(SESSION_ENDED)
     this.sessions.delete(taskId)
+    this.idleCheck()
   }
 
   /** Send a task's events from its store to its end, within its ack window. */
