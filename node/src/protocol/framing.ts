@@ -90,6 +90,8 @@ export class FramedStream {
   readonly stream: Stream
   private readonly reader: StreamReader
   private readonly frames: AsyncGenerator<Uint8ArrayList>
+  /** The peer ended its side inside a frame (a frame cut short), not between frames. */
+  endedInsideFrame = false
   /** Set while a send waits for the stream to drain: other writers wait for it too. */
   private draining?: Promise<void>
   private readonly coalesce: boolean
@@ -131,7 +133,10 @@ export class FramedStream {
       const error = toError(err)
       if (error instanceof DeadlineError) throw error
       // it-length-prefixed does not export its error classes: it identifies them by name.
-      if (error.name === 'UnexpectedEOFError') throw new UnexpectedEndError()
+      if (error.name === 'UnexpectedEOFError') {
+        this.endedInsideFrame = true
+        throw new UnexpectedEndError()
+      }
       throw new ProtocolError(`unreadable frame: ${error.message}`, { cause: error })
     }
     if (next.done === true) throw new UnexpectedEndError()

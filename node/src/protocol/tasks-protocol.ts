@@ -129,8 +129,8 @@ class ServedStream {
       }
     } catch (err) {
       const error = toError(err)
-      // A master closing a stream it no longer uses is how a stream ends well.
-      if (error instanceof UnexpectedEndError && this.sessions.size === 0) {
+      // A master closing a stream it no longer uses (between frames) is how a stream ends well.
+      if (error instanceof UnexpectedEndError && !this.framed.endedInsideFrame && this.sessions.size === 0) {
         await this.framed.close(AbortSignal.timeout(this.timeouts.ackMs)).catch(() => {})
         return
       }
