@@ -28,7 +28,6 @@ import { relayedPeerView, toPeerView, type PeerView } from './mesh/peer-view.ts'
 import { SWARM_KEY_FILE, loadSwarmKey } from './mesh/swarm-key.ts'
 import type { PeerStatus } from './protocol/node-messages.ts'
 import { registerNodeProtocol } from './protocol/node-protocol.ts'
-import { registerTaskProtocol } from './protocol/task-protocol.ts'
 import { registerTasksProtocol } from './protocol/tasks-protocol.ts'
 import { fetchInputsFromPeer, registerFilesProtocol } from './protocol/files-protocol.ts'
 import { OutputStore } from './files/output-store.ts'
@@ -275,11 +274,6 @@ class Node implements CloudaiNode {
       onBadRequest: (remote, err) => { this.log.debug({ peer: remote.toString(), err: err.message }, 'files protocol request failed') }
     })
     await registerTasksProtocol(this.libp2p, {
-      host: this.worker,
-      nameOf: peerId => this.membership.list().find(member => member.peerId.toString() === peerId)?.status.name ?? '',
-      onBadStream: (remote, err) => { this.log.warn({ peer: remote.toString(), err: err.message }, 'task stream ended with an error') }
-    })
-    await registerTaskProtocol(this.libp2p, {
       host: this.worker,
       nameOf: peerId => this.membership.list().find(member => member.peerId.toString() === peerId)?.status.name ?? '',
       onBadStream: (remote, err) => { this.log.warn({ peer: remote.toString(), err: err.message }, 'task stream ended with an error') }

@@ -4,7 +4,7 @@ import { pino } from 'pino'
 import { createSimulatedExecutor, type SimulatedExecutor } from '../../node/src/executor/simulated.ts'
 import type { TaskRequest } from '../../node/src/master/master.ts'
 import { ProtocolError } from '../../node/src/errors.ts'
-import { SUBMIT_TIMEOUT_MS } from '../../node/src/protocol/task-protocol.ts'
+import { IDLE_TIMEOUT_MS } from '../../node/src/protocol/tasks-protocol.ts'
 import { LogStream, TaskState, type TaskEvent } from '../../node/src/protocol/task-messages.ts'
 import { taskFeed } from '../../node/src/store/feed.ts'
 import { waitFor } from '../helpers/env.ts'
@@ -20,9 +20,9 @@ import { assertWellFormed, output, states } from '../helpers/task-checks.ts'
  */
 
 /** A case that must not wait for a deadline ends well inside this. */
-const PROMPT_MS = SUBMIT_TIMEOUT_MS / 2
+const PROMPT_MS = IDLE_TIMEOUT_MS / 2
 /** The longest any wait may take: the protocol deadline plus generous slack for a loaded machine. */
-const BOUND_MS = SUBMIT_TIMEOUT_MS + 5_000
+const BOUND_MS = IDLE_TIMEOUT_MS + 5_000
 const CAPACITY = { cpu: 4, memoryBytes: 8 * 2 ** 30, storageBytes: 100 * 2 ** 30, gpus: 0 }
 
 /** The simulated executor, counting every run it is asked for. */

@@ -6,7 +6,7 @@ import { EventCursor } from './ack-window.ts'
 import { decodeFrame, FramedStream, NO_DEADLINE } from './framing.ts'
 import type { StreamRegistrar } from './peer-streams.ts'
 import type { EventLog, TaskHost } from './task-host.ts'
-import { ACK_TIMEOUT_MS, MAX_MASTER_FRAME_BYTES } from './task-protocol.ts'
+import { ACK_TIMEOUT_MS, MAX_MASTER_FRAME_BYTES, WRITE_BATCH_BYTES, WRITE_BATCH_EVENTS } from './task-protocol.ts'
 import { checkTaskId, MASTER_MESSAGE_LIMITS, MAX_TASK_ID_LENGTH, MasterMessage, TaskState, validateSpec, type TaskEvent, type TaskSpec } from './task-messages.ts'
 
 /**
@@ -36,9 +36,6 @@ export const TASKS_MAX_STREAMS = 4
  */
 export const MASTER_IDLE_MS = 5_000
 export const IDLE_TIMEOUT_MS = 10_000
-/** Events sent in one write at most (`EventCursor.ready`), and about this much output in them. */
-export const WRITE_BATCH_EVENTS = 16
-export const WRITE_BATCH_BYTES = 128 * 1024
 
 /** The codes a session frame's error carries: why the worker ended a task's session on the stream. */
 export const SESSION_CODES = {
