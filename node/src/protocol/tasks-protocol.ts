@@ -68,7 +68,7 @@ export interface TasksProtocolTimeouts {
  * The task id of a Submit that failed to decode (past a limit, a number out of range), read
  * field by field without limits; the frame itself is bounded by MAX_MASTER_FRAME_BYTES.
  */
-export function submittedTaskId (frame: Uint8ArrayList): string | undefined {
+function submittedTaskId (frame: Uint8ArrayList): string | undefined {
   try {
     for (const field of MasterMessage.stream(frame)) {
       // protons-runtime 7 names the path '..submit.spec.id' where the generated types say '$.submit.spec.id'.
