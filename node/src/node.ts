@@ -276,7 +276,7 @@ class Node implements CloudaiNode {
     await registerTasksProtocol(this.libp2p, {
       host: this.worker,
       nameOf: peerId => this.membership.list().find(member => member.peerId.toString() === peerId)?.status.name ?? '',
-      onBadStream: (remote, err) => { this.log.warn({ peer: remote.toString(), err: err.message }, 'task stream ended with an error') }
+      onBadStream: (remote, err) => { this.log.warn({ peer: remote.toString(), err: err.message }, 'a task stream failed, or a task sent on it was refused') }
     })
     if (this.imageEngine != null) {
       await registerImageProtocol(this.libp2p, {

@@ -46,7 +46,7 @@ function countingExecutor (): CountingExecutor {
 let executor: CountingExecutor
 let worker: TestNode
 let master: TestNode
-/** What the worker logged at warn level or above ("task stream ended with an error"). */
+/** What the worker logged at warn level or above ("a task stream failed, or a task sent on it was refused"). */
 const workerWarnings: Array<{ msg: string, err?: string }> = []
 
 before(async () => {
@@ -106,7 +106,7 @@ test('a submit by peer ID works the same, and finished tasks leave no stream err
   assert.equal(output(events, LogStream.STDOUT).toString(), 'by id\n')
   // Give a late reset or close failure time to be logged.
   await new Promise(resolve => setTimeout(resolve, 200))
-  const streamErrors = workerWarnings.filter(line => line.msg === 'task stream ended with an error')
+  const streamErrors = workerWarnings.filter(line => line.msg === 'a task stream failed, or a task sent on it was refused')
   assert.deepEqual(streamErrors, [], 'normal tasks ended with stream errors on the worker')
 })
 
