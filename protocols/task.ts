@@ -1457,6 +1457,8 @@ export interface MasterMessage {
   submit?: Submit
   ack?: Ack
   cancel?: Cancel
+  taskId?: string
+  detach?: boolean
 }
 
 export namespace MasterMessage {
@@ -1482,6 +1484,16 @@ export namespace MasterMessage {
         if (obj.cancel != null) {
           w.uint32(26)
           Cancel.codec().encode(obj.cancel, w)
+        }
+
+        if (obj.taskId != null) {
+          w.uint32(322)
+          w.string(obj.taskId)
+        }
+
+        if (obj.detach != null) {
+          w.uint32(328)
+          w.bool(obj.detach)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1512,6 +1524,14 @@ export namespace MasterMessage {
               obj.cancel = Cancel.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.cancel
               })
+              break
+            }
+            case 40: {
+              obj.taskId = reader.string()
+              break
+            }
+            case 41: {
+              obj.detach = reader.bool()
               break
             }
             default: {
@@ -1548,6 +1568,20 @@ export namespace MasterMessage {
                 limits: opts.limits?.cancel
               })
 
+              break
+            }
+            case 40: {
+              yield {
+                field: `${prefix}.taskId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 41: {
+              yield {
+                field: `${prefix}.detach`,
+                value: reader.bool()
+              }
               break
             }
             default: {
@@ -1663,6 +1697,16 @@ export namespace MasterMessage {
     value: number
   }
 
+  export interface MasterMessageTaskIdFieldEvent {
+    field: '$.taskId'
+    value: string
+  }
+
+  export interface MasterMessageDetachFieldEvent {
+    field: '$.detach'
+    value: boolean
+  }
+
   export function encode (obj: Partial<MasterMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, MasterMessage.codec())
   }
@@ -1671,7 +1715,7 @@ export namespace MasterMessage {
     return decodeMessage(buf, MasterMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MasterMessage>): Generator<MasterMessageSubmitSpecIdFieldEvent | MasterMessageSubmitSpecImageFieldEvent | MasterMessageSubmitSpecCommandFieldEvent | MasterMessageSubmitSpecEnvFieldEvent | MasterMessageSubmitSpecResourcesCpuFieldEvent | MasterMessageSubmitSpecResourcesMemoryBytesFieldEvent | MasterMessageSubmitSpecResourcesStorageBytesFieldEvent | MasterMessageSubmitSpecResourcesGpusFieldEvent | MasterMessageSubmitSpecNetworkFieldEvent | MasterMessageSubmitSpecTimeoutMsFieldEvent | MasterMessageSubmitSpecLabelsFieldEvent | MasterMessageSubmitSpecAttemptFieldEvent | MasterMessageSubmitSpecImageIdFieldEvent | MasterMessageSubmitSpecFilesInputsTargetFieldEvent | MasterMessageSubmitSpecFilesOutputsFieldEvent | MasterMessageSubmitSpecFilesOutputLimitBytesFieldEvent | MasterMessageSubmitSpecImageHoldersFieldEvent | MasterMessageSubmitSpecImageGrantFieldEvent | MasterMessageAckSeqFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MasterMessage>): Generator<MasterMessageSubmitSpecIdFieldEvent | MasterMessageSubmitSpecImageFieldEvent | MasterMessageSubmitSpecCommandFieldEvent | MasterMessageSubmitSpecEnvFieldEvent | MasterMessageSubmitSpecResourcesCpuFieldEvent | MasterMessageSubmitSpecResourcesMemoryBytesFieldEvent | MasterMessageSubmitSpecResourcesStorageBytesFieldEvent | MasterMessageSubmitSpecResourcesGpusFieldEvent | MasterMessageSubmitSpecNetworkFieldEvent | MasterMessageSubmitSpecTimeoutMsFieldEvent | MasterMessageSubmitSpecLabelsFieldEvent | MasterMessageSubmitSpecAttemptFieldEvent | MasterMessageSubmitSpecImageIdFieldEvent | MasterMessageSubmitSpecFilesInputsTargetFieldEvent | MasterMessageSubmitSpecFilesOutputsFieldEvent | MasterMessageSubmitSpecFilesOutputLimitBytesFieldEvent | MasterMessageSubmitSpecImageHoldersFieldEvent | MasterMessageSubmitSpecImageGrantFieldEvent | MasterMessageAckSeqFieldEvent | MasterMessageTaskIdFieldEvent | MasterMessageDetachFieldEvent> {
     return streamMessage(buf, MasterMessage.codec(), opts)
   }
 }

@@ -28,7 +28,7 @@ import { relayedPeerView, toPeerView, type PeerView } from './mesh/peer-view.ts'
 import { SWARM_KEY_FILE, loadSwarmKey } from './mesh/swarm-key.ts'
 import type { PeerStatus } from './protocol/node-messages.ts'
 import { registerNodeProtocol } from './protocol/node-protocol.ts'
-import { registerTaskProtocol } from './protocol/task-protocol.ts'
+import { registerTasksProtocol } from './protocol/tasks-protocol.ts'
 import { fetchInputsFromPeer, registerFilesProtocol } from './protocol/files-protocol.ts'
 import { OutputStore } from './files/output-store.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -212,7 +212,7 @@ class Node implements CloudaiNode {
       self: () => ({ peerId: this.peerId.toString(), name: this.name }),
       selfStatus: () => this.candidateStatus(),
       peers: () => this.targets(),
-      candidates: () => [this.candidateStatus(), ...this.membership.list().filter(member => member.reachable).map(candidateOf)],
+      candidates: () => [this.candidateStatus(), ...this.membership.list().filter(member => member.reachable).map(member => candidateOf(member, this.membership.isLinked(member.peerId.toString())))],
       refused: () => this.membership.refused(),
       lostAfterMs: options.lostAfterMs,
       logLimitBytes: options.logLimitBytes,
@@ -273,10 +273,10 @@ class Node implements CloudaiNode {
       outputs: async (remote, taskId) => await this.worker.outputs(taskId, remote),
       onBadRequest: (remote, err) => { this.log.debug({ peer: remote.toString(), err: err.message }, 'files protocol request failed') }
     })
-    await registerTaskProtocol(this.libp2p, {
+    await registerTasksProtocol(this.libp2p, {
       host: this.worker,
       nameOf: peerId => this.membership.list().find(member => member.peerId.toString() === peerId)?.status.name ?? '',
-      onBadStream: (remote, err) => { this.log.warn({ peer: remote.toString(), err: err.message }, 'task stream ended with an error') }
+      onBadStream: (remote, err) => { this.log.warn({ peer: remote.toString(), err: err.message }, 'a task stream failed, or a task sent on it was refused') }
     })
     if (this.imageEngine != null) {
       await registerImageProtocol(this.libp2p, {
@@ -420,8 +420,8 @@ function isIn (set: Set<string>): (peerId: string) => boolean {
   return peerId => set.has(peerId)
 }
 
-/** A reachable member as placement sees it: its last Status and when it came, without building a whole peer view. */
-function candidateOf (member: Member): CandidateStatus {
+/** A reachable member as placement sees it: its last Status, when it came and whether a link keeps it current, without building a whole peer view. */
+function candidateOf (member: Member, linked: boolean): CandidateStatus {
   const { status } = member
   return {
     peerId: member.peerId.toString(),
@@ -434,7 +434,8 @@ function candidateOf (member: Member): CandidateStatus {
     executorHealthy: status.executorHealthy,
     executorDetail: status.executorDetail,
     imageIds: status.imageIds,
-    seenAt: member.lastSeen
+    seenAt: member.lastSeen,
+    linked
   }
 }
 

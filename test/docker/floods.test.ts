@@ -18,7 +18,8 @@ import { createSwarmKey, loadSwarmKey } from '../../node/src/mesh/swarm-key.ts'
 import { privateNetwork } from '../../node/src/mesh/private-network.ts'
 import { INBOUND_UPGRADE_TIMEOUT_MS, DEFAULT_INBOUND_CONNECTION_THRESHOLD, MAX_INCOMING_PENDING_CONNECTIONS } from '../../node/src/mesh/limits.ts'
 import { NODE_PROTOCOL, NODE_REQUEST_TIMEOUT_MS, requestStatus } from '../../node/src/protocol/node-protocol.ts'
-import { MAX_EVENT_FRAME_BYTES, SUBMIT_TIMEOUT_MS, TASK_MAX_INBOUND_STREAMS, TASK_PROTOCOL } from '../../node/src/protocol/task-protocol.ts'
+import { MAX_EVENT_FRAME_BYTES } from '../../node/src/protocol/task-protocol.ts'
+import { IDLE_TIMEOUT_MS, TASKS_MAX_STREAMS, TASKS_PROTOCOL } from '../../node/src/protocol/tasks-protocol.ts'
 import { encodeSpec, TaskState } from '../../node/src/protocol/task-messages.ts'
 import { runCli, startDaemonProcess, type DaemonProcess } from '../helpers/cli.ts'
 import { ensureTestImage, IMAGE, removeTaskContainers, spawnCli, type LiveCli } from '../helpers/docker.ts'
@@ -321,17 +322,19 @@ describe('floods against one worker while alpha runs a task on it', () => {
   // Both wait out protocol deadlines on connections of their own: side by side, each under the
   // other's load as well, the worker's memory bound covers both at once.
   describe('stream floods', { concurrency: true }, () => {
-    test(`${STREAMS} task streams opened at once on one keyed connection: each is reset or refused with a typed error within its deadline`, async t => {
-      const boundMs = SUBMIT_TIMEOUT_MS + SLACK_MS
-      assert.ok(STREAMS <= TASK_MAX_INBOUND_STREAMS, 'the flood stays within the per-connection stream limit: every stream reaches the handler')
+    test(`${STREAMS} task streams opened at once on one keyed connection: the ${TASKS_MAX_STREAMS} the connection may hold are each reset or answered within their deadline, the rest refused`, async t => {
+      const boundMs = IDLE_TIMEOUT_MS + SLACK_MS
       const node = await flooder(psk)
       try {
         await node.dial(betaAddr, { signal: AbortSignal.timeout(10_000) })
         const { labels, rejected, endedMs } = await underFlood(t, `${STREAMS} streams at once`, LONG_TASK_S, async () => {
           const started = Date.now()
-          // A third each: silent (waits out the Submit deadline), an endless length prefix, an invalid Submit.
-          const kinds = Array.from({ length: STREAMS }, (_, i) => (['silent', 'endless varint', 'invalid Submit'] as const)[i % 3])
-          const opened = await Promise.allSettled(kinds.map(async () => await openStream(node, TASK_PROTOCOL)))
+          // Within the bound: silent (waits out the idle deadline), an endless length prefix, invalid Submits (each
+          // REJECTED, then the stream, with no task on it, idle). Past it, all at once while those are open.
+          const kinds = Array.from({ length: STREAMS }, (_, i) => i < TASKS_MAX_STREAMS ? (['silent', 'endless varint', 'invalid Submit', 'invalid Submit'] as const)[i % 4] : 'past the bound')
+          const held = await Promise.allSettled(kinds.slice(0, TASKS_MAX_STREAMS).map(async () => await openStream(node, TASKS_PROTOCOL)))
+          const past = await Promise.allSettled(kinds.slice(TASKS_MAX_STREAMS).map(async () => await openStream(node, TASKS_PROTOCOL)))
+          const opened = [...held, ...past]
           const outcomes = await Promise.all(opened.map(async (result, i) => {
             if (result.status === 'rejected') return { kind: kinds[i], label: `not opened (${result.reason?.name})`, events: [] as TaskEvent[] }
             const stream = result.value
@@ -352,10 +355,11 @@ describe('floods against one worker while alpha runs a task on it', () => {
         const counts = tally(labels)
         console.log(`# flood: ${STREAMS} streams: ${show(counts)}; REJECTED with INVALID_SPEC: ${rejected}; all ended ${endedMs} ms after the first was opened (bound ${boundMs} ms)`)
         assert.equal(labels.filter(label => label.endsWith('open at the bound')).length, 0, `streams the worker left open: ${show(counts)}`)
-        assert.equal(labels.filter(label => label.includes('not opened')).length, 0, `streams that could not be opened: ${show(counts)}`)
-        assert.equal(labels.filter(label => label.startsWith('silent') && label.includes('reset')).length, Math.ceil(STREAMS / 3), `every silent stream is reset at the Submit deadline: ${show(counts)}`)
-        assert.equal(labels.filter(label => label.startsWith('endless varint') && label.includes('reset')).length, Math.ceil((STREAMS - 1) / 3), `every endless prefix is reset: ${show(counts)}`)
-        assert.equal(rejected, Math.floor(STREAMS / 3), `every invalid Submit gets REJECTED with INVALID_SPEC: ${show(counts)}`)
+        assert.equal(labels.filter(label => !label.startsWith('past the bound') && label.includes('not opened')).length, 0, `streams within the bound that could not be opened: ${show(counts)}`)
+        assert.equal(labels.filter(label => label.startsWith('past the bound') && (label.includes('not opened') || label.includes('reset'))).length, STREAMS - TASKS_MAX_STREAMS, `every stream past the bound is refused: ${show(counts)}`)
+        assert.equal(labels.filter(label => label.startsWith('silent') && label.includes('reset')).length, 1, `the silent stream is reset at the idle deadline: ${show(counts)}`)
+        assert.equal(labels.filter(label => label.startsWith('endless varint') && label.includes('reset')).length, 1, `the endless prefix is reset: ${show(counts)}`)
+        assert.equal(rejected, 2, `every invalid Submit gets REJECTED with INVALID_SPEC: ${show(counts)}`)
       } finally {
         await node.stop()
       }
@@ -367,7 +371,8 @@ describe('floods against one worker while alpha runs a task on it', () => {
         await node.dial(betaAddr, { signal: AbortSignal.timeout(10_000) })
         const outcomes = await underFlood(t, `${SLOW_LORIS} slow-loris streams`, LONG_TASK_S, async () => {
           return await Promise.all(Array.from({ length: SLOW_LORIS }, async (_, i) => {
-            const [protocol, deadlineMs] = i % 2 === 0 ? [TASK_PROTOCOL, SUBMIT_TIMEOUT_MS] : [NODE_PROTOCOL, NODE_REQUEST_TIMEOUT_MS]
+            // As many task streams as a connection may hold (their idle deadline ends them); the rest on the node protocol.
+            const [protocol, deadlineMs] = i < TASKS_MAX_STREAMS ? [TASKS_PROTOCOL, IDLE_TIMEOUT_MS] : [NODE_PROTOCOL, NODE_REQUEST_TIMEOUT_MS]
             const stream = await openStream(node, protocol)
             // A frame that claims 1,000 bytes, then its body a byte at a time.
             stream.send(varint(1_000))

@@ -29,7 +29,7 @@ export function fuzzTargetOptions (): Pick<ProtocolWorkerOptions, 'capacity' | '
 }
 
 /** A worker serving both protocols on a memory peer, to aim hostile frames at; `deadlines` as ProtocolWorkerOptions. */
-export async function startFuzzWorker (network: MemoryNetwork, deadlines: Pick<ProtocolWorkerOptions, 'taskTimeouts' | 'requestTimeoutMs'> = {}): Promise<ProtocolWorker> {
+export async function startFuzzWorker (network: MemoryNetwork, deadlines: Pick<ProtocolWorkerOptions, 'tasksTimeouts' | 'requestTimeoutMs'> = {}): Promise<ProtocolWorker> {
   return await startProtocolWorker(network, { name: 'fuzz-target', ...fuzzTargetOptions(), ...deadlines })
 }
 

@@ -3,7 +3,7 @@ import type { Executor } from '../../node/src/executor/executor.ts'
 import { createSimulatedExecutor } from '../../node/src/executor/simulated.ts'
 import type { NodeHost } from '../../node/src/protocol/task-host.ts'
 import { registerNodeProtocol } from '../../node/src/protocol/node-protocol.ts'
-import { registerTaskProtocol, type TaskProtocolTimeouts } from '../../node/src/protocol/task-protocol.ts'
+import { registerTasksProtocol, type TasksProtocolTimeouts } from '../../node/src/protocol/tasks-protocol.ts'
 import type { ResourceAmounts } from '../../node/src/resources.ts'
 import { TaskStore } from '../../node/src/store/store.ts'
 import type { WorkerPolicy } from '../../node/src/worker/policy.ts'
@@ -19,8 +19,10 @@ export interface ProtocolWorkerOptions {
   labels?: Record<string, string>
   executor?: Executor
   policy?: WorkerPolicy
-  /** The task protocol's deadlines (production's unless given). */
-  taskTimeouts?: Partial<TaskProtocolTimeouts>
+  /** The deadlines of /cloudai/tasks/1.0.0 (production's unless given). */
+  tasksTimeouts?: Partial<TasksProtocolTimeouts>
+  /** Tasks one master's task stream may carry (production's unless given). */
+  maxTasksPerStream?: number
   /** The node protocol's request deadline (production's unless given). */
   requestTimeoutMs?: number
   /** Called with every task stream the worker ended with an error (what a node logs as a warning). */
@@ -36,7 +38,7 @@ export interface ProtocolWorker {
 }
 
 /**
- * A worker (the simulated executor, a store in a temp dir) that serves /cloudai/task/1.0.0
+ * A worker (the simulated executor, a store in a temp dir) that serves /cloudai/tasks/1.0.0
  * and /cloudai/node/1.0.0 on a memory peer, as a node does (node.ts) but without membership
  * or libp2p: what the protocol tests talk to. Its Status names it and carries its load.
  */
@@ -65,7 +67,7 @@ export async function startProtocolWorker (network: MemoryNetwork, options: Prot
     cancel: (remote, taskId) => worker.cancel(taskId, remote.toString())
   }
   await registerNodeProtocol(peer, host, { requestTimeoutMs: options.requestTimeoutMs })
-  await registerTaskProtocol(peer, { host: worker, timeouts: options.taskTimeouts, onBadStream: options.onBadStream })
+  await registerTasksProtocol(peer, { host: worker, timeouts: options.tasksTimeouts, onBadStream: options.onBadStream, maxTasks: options.maxTasksPerStream })
   return {
     peer,
     worker,

@@ -4,7 +4,7 @@ import { pino } from 'pino'
 import { createSimulatedExecutor, type SimulatedExecutor } from '../../node/src/executor/simulated.ts'
 import type { TaskRequest } from '../../node/src/master/master.ts'
 import { ProtocolError } from '../../node/src/errors.ts'
-import { SUBMIT_TIMEOUT_MS } from '../../node/src/protocol/task-protocol.ts'
+import { IDLE_TIMEOUT_MS } from '../../node/src/protocol/tasks-protocol.ts'
 import { LogStream, TaskState, type TaskEvent } from '../../node/src/protocol/task-messages.ts'
 import { taskFeed } from '../../node/src/store/feed.ts'
 import { waitFor } from '../helpers/env.ts'
@@ -20,9 +20,9 @@ import { assertWellFormed, output, states } from '../helpers/task-checks.ts'
  */
 
 /** A case that must not wait for a deadline ends well inside this. */
-const PROMPT_MS = SUBMIT_TIMEOUT_MS / 2
+const PROMPT_MS = IDLE_TIMEOUT_MS / 2
 /** The longest any wait may take: the protocol deadline plus generous slack for a loaded machine. */
-const BOUND_MS = SUBMIT_TIMEOUT_MS + 5_000
+const BOUND_MS = IDLE_TIMEOUT_MS + 5_000
 const CAPACITY = { cpu: 4, memoryBytes: 8 * 2 ** 30, storageBytes: 100 * 2 ** 30, gpus: 0 }
 
 /** The simulated executor, counting every run it is asked for. */
@@ -46,7 +46,7 @@ function countingExecutor (): CountingExecutor {
 let executor: CountingExecutor
 let worker: TestNode
 let master: TestNode
-/** What the worker logged at warn level or above ("task stream ended with an error"). */
+/** What the worker logged at warn level or above ("a task stream failed, or a task sent on it was refused"). */
 const workerWarnings: Array<{ msg: string, err?: string }> = []
 
 before(async () => {
@@ -106,7 +106,7 @@ test('a submit by peer ID works the same, and finished tasks leave no stream err
   assert.equal(output(events, LogStream.STDOUT).toString(), 'by id\n')
   // Give a late reset or close failure time to be logged.
   await new Promise(resolve => setTimeout(resolve, 200))
-  const streamErrors = workerWarnings.filter(line => line.msg === 'task stream ended with an error')
+  const streamErrors = workerWarnings.filter(line => line.msg === 'a task stream failed, or a task sent on it was refused')
   assert.deepEqual(streamErrors, [], 'normal tasks ended with stream errors on the worker')
 })
 

@@ -6,7 +6,7 @@ import { NodeRequest, NodeResponse } from '../../protocols/node.ts'
 import { MasterMessage } from '../../protocols/task.ts'
 import { encodeStatus } from '../../node/src/protocol/node-messages.ts'
 import { NODE_PROTOCOL, requestStatus } from '../../node/src/protocol/node-protocol.ts'
-import { TASK_PROTOCOL } from '../../node/src/protocol/task-protocol.ts'
+import { TASKS_PROTOCOL } from '../../node/src/protocol/tasks-protocol.ts'
 import { settledMemory, wireSpec } from '../helpers/fuzz.ts'
 import { startBareMesh, startOpenNode, type TestMesh, type TestNode } from '../helpers/libp2p-pair.ts'
 
@@ -105,9 +105,9 @@ test('a member that keeps writing after its Status answer is reset within a few 
   })
 })
 
-test('a member that keeps writing after its Submit was refused is reset within a few MiB (task protocol, serving)', async () => {
-  await assertResetAndFlat('task protocol, refusing a Submit', async () => {
-    const stream = await rogue.libp2p.dialProtocol(target.addr, TASK_PROTOCOL)
+test('a member that keeps writing after its Submit was refused is reset within a few MiB (task stream, serving)', async () => {
+  await assertResetAndFlat('task stream, refusing a Submit', async () => {
+    const stream = await rogue.libp2p.dialProtocol(target.addr, TASKS_PROTOCOL)
     const answer = answered(stream)
     const invalid = wireSpec({ resources: { cpu: 0, memoryBytes: 16 * MiB, storageBytes: MiB, gpus: 0 } })
     stream.send(lp.encode.single(MasterMessage.encode({ submit: { spec: invalid } })))

@@ -1,10 +1,9 @@
 import * as lp from 'it-length-prefixed'
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { TASK_PROTOCOL } from '../../node/src/protocol/task-protocol.ts'
+import { SESSION_CODES, TASKS_PROTOCOL } from '../../node/src/protocol/tasks-protocol.ts'
 import { encodeSpec, LogStream, MasterMessage, TaskEvent, TaskState, validateSpec } from '../../node/src/protocol/task-messages.ts'
 import { startBareMesh, startOpenNode, type TestMesh, type TestNode } from '../helpers/libp2p-pair.ts'
-import { readUntilEnd } from '../helpers/streams.ts'
 import { simTaskRequest, taskEvents } from '../helpers/sim.ts'
 import { storeOf, workerOf } from '../helpers/internals.ts'
 import { waitFor } from '../helpers/env.ts'
@@ -41,14 +40,27 @@ function stdout (events: TaskEvent[]): string {
   return Buffer.concat(events.flatMap(event => event.log?.stream === LogStream.STDOUT ? [event.log.data] : [])).toString()
 }
 
-/** Mallory sends alpha a Submit under `taskId` and reads whatever alpha answers. */
-async function submitAs (taskId: string, command: string[]): Promise<{ events: TaskEvent[], end: string }> {
+/**
+ * Mallory sends alpha a Submit under `taskId` on a task stream and reads what alpha answers of
+ * that task until it ends the task's session (or the bound): its events, and the session's end.
+ */
+async function submitAs (taskId: string, command: string[]): Promise<{ events: TaskEvent[], refusal?: string }> {
   const spec = validateSpec(encodeSpec({ ...simTaskRequest(command), id: taskId, attempt: 1 }))
-  const stream = await mallory.libp2p.dialProtocol(alpha.addr, TASK_PROTOCOL, { signal: AbortSignal.timeout(BOUND_MS) })
+  const stream = await mallory.libp2p.dialProtocol(alpha.addr, TASKS_PROTOCOL, { signal: AbortSignal.timeout(BOUND_MS) })
   stream.send(lp.encode.single(MasterMessage.encode({ submit: { spec: encodeSpec(spec) } })).subarray())
-  const outcome = await readUntilEnd(stream, BOUND_MS)
-  const events = [...lp.decode([outcome.bytes])].map(frame => TaskEvent.decode(frame))
-  return { events, end: outcome.end }
+  const events: TaskEvent[] = []
+  const bound = setTimeout(() => { stream.abort(new Error('test bound')) }, BOUND_MS)
+  try {
+    for await (const frame of lp.decode(stream)) {
+      const event = TaskEvent.decode(frame)
+      if (event.seq === 0) return { events, refusal: event.error?.code }
+      events.push(event)
+    }
+  } finally {
+    clearTimeout(bound)
+    stream.abort(new Error('done'))
+  }
+  return { events }
 }
 
 test('a Submit under the id of a task this node sent, to a peer or to itself, is refused: the member reads nothing of it and its output stays the task\'s own', async () => {
@@ -63,7 +75,7 @@ test('a Submit under the id of a task this node sent, to a peer or to itself, is
     const answer = await submitAs(taskId, ['out:shadow', 'exit:0'])
     assert.deepEqual(answer.events.map(event => `${event.seq} ${event.state} ${event.log != null ? Buffer.from(event.log.data).toString() : ''}`), [],
       'alpha answered the member with events of its own task')
-    assert.equal(answer.end, 'reset')
+    assert.equal(answer.refusal, SESSION_CODES.REFUSED)
   }
   assert.equal(workerOf(alpha.node).get(toPeer.taskId), undefined, 'alpha\'s worker took the member\'s task')
   assert.equal(workerOf(alpha.node).get(toSelf.taskId)?.submitter, alpha.node.peerId.toString())

@@ -4,7 +4,7 @@ import { createSimulatedExecutor, type SimulatedExecutor } from '../../node/src/
 import type { TaskRequest } from '../../node/src/master/master.ts'
 import type { CloudaiNode } from '../../node/src/node.ts'
 import { LogStream, TaskState, isTerminal, type TaskEvent } from '../../node/src/protocol/task-messages.ts'
-import { submitToPeer } from '../../node/src/protocol/task-protocol.ts'
+import { TaskStreams } from '../../node/src/protocol/task-streams.ts'
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 import { fullyConnected, makeClusterKey, simNode, simTaskRequest, taskEvents } from '../helpers/sim.ts'
 import { workerOf } from '../helpers/internals.ts'
@@ -108,7 +108,7 @@ test('a second Submit with the same task id, from the same master, starts nothin
   const before = runs[3]
   const spec = { ...request(['out:only once', 'sleep:100', 'exit:5']), id: `sim-dup-${Date.now().toString(36)}`, attempt: 1 }
   const read = async (): Promise<TaskEvent[]> => {
-    const session = await submitToPeer(from.libp2p, to.peerId, spec, AbortSignal.timeout(TASKS_BOUND_MS))
+    const session = await new TaskStreams(from.libp2p).submit(to.peerId.toString(), spec, AbortSignal.timeout(TASKS_BOUND_MS))
     const events: TaskEvent[] = []
     for await (const event of session.events) events.push(event)
     return events

@@ -6,7 +6,9 @@ import { OTHER_EVENTS_ALLOWANCE_BYTES, OutputAllowance } from '../../node/src/ma
 import type { WorkerLink } from '../../node/src/master/worker-link.ts'
 import { silentLogger } from '../../node/src/logger.ts'
 import { LogStream, MasterMessage, TaskState, type TaskEvent } from '../../node/src/protocol/task-messages.ts'
-import { MAX_EVENT_FRAME_BYTES, MAX_MASTER_FRAME_BYTES, submitToPeer, TASK_PROTOCOL } from '../../node/src/protocol/task-protocol.ts'
+import { MAX_EVENT_FRAME_BYTES, MAX_MASTER_FRAME_BYTES } from '../../node/src/protocol/task-protocol.ts'
+import { TaskStreams } from '../../node/src/protocol/task-streams.ts'
+import { TASKS_PROTOCOL } from '../../node/src/protocol/tasks-protocol.ts'
 import { TaskEvent as TaskEventCodec } from '../../protocols/task.ts'
 import { MemoryNetwork, type MemoryPeer } from '../helpers/memory-peers.ts'
 import { storedSpec, tempStore } from '../helpers/store.ts'
@@ -21,7 +23,7 @@ const CHUNK = new Uint8Array(60 * 1024).fill(0x61)
  */
 async function hostileWorker (network: MemoryNetwork, events: (taskId: string) => Iterable<Omit<TaskEvent, 'taskId' | 'seq' | 'timeMs'>>): Promise<MemoryPeer> {
   const peer = await network.peer()
-  await peer.handle(TASK_PROTOCOL, async stream => {
+  await peer.handle(TASKS_PROTOCOL, async stream => {
     const framed = new FramedStream(stream, MAX_MASTER_FRAME_BYTES)
     const submit = await framed.read(MasterMessage, AbortSignal.timeout(5_000))
     const taskId = submit.submit!.spec!.id
@@ -40,7 +42,7 @@ async function follow (network: MemoryNetwork, worker: MemoryPeer, taskId: strin
   const spec = storedSpec(taskId)
   store.createTask({ spec, role: 'submitted', peerId: worker.peerId.toString(), peerName: 'hostile' })
   const link: WorkerLink = {
-    submit: async (task, signal) => await submitToPeer(master, worker.peerId, task, signal),
+    submit: async (task, signal) => await new TaskStreams(master).submit(worker.peerId.toString(), task, signal),
     attach: async () => { throw new Error('not used') },
     cancel: async () => { throw new Error('not used') },
     status: async () => { throw new Error('not used') },
@@ -103,7 +105,7 @@ test('a log chunk whose segments do not add up to its data, or too large with th
     const network = new MemoryNetwork()
     const master = await network.peer()
     const worker = await hostileWorker(network, function * () { yield { state: TaskState.RUNNING, log } })
-    const session = await submitToPeer(master, worker.peerId, storedSpec('bad-segments'))
+    const session = await new TaskStreams(master).submit(worker.peerId.toString(), storedSpec('bad-segments'))
     await assert.rejects(async () => { for await (const _event of session.events) {} }, (err: Error & { code?: string }) => err.code === 'PROTOCOL', JSON.stringify(log.segments.slice(0, 3)))
   }
 })

@@ -14,7 +14,8 @@ import {
   requestStatus
 } from '../../node/src/protocol/node-protocol.ts'
 import { isTerminal, TaskState, type TaskEvent, type TaskSpec } from '../../node/src/protocol/task-messages.ts'
-import { submitToPeer, type TaskSession } from '../../node/src/protocol/task-protocol.ts'
+import type { TaskSession } from '../../node/src/protocol/task-protocol.ts'
+import { TaskStreams } from '../../node/src/protocol/task-streams.ts'
 import { waitFor } from '../helpers/env.ts'
 import { readUntilEnd, type StreamOutcome, varint } from '../helpers/streams.ts'
 import { MemoryNetwork, type MemoryPeer } from '../helpers/memory-peers.ts'
@@ -71,11 +72,11 @@ before(async () => {
 
   const tag = randomBytes(4).toString('hex')
   doneId = `nr-done-${tag}`
-  doneEvents = await drain(await submitToPeer(submitter, server.peer.peerId, spec(doneId, ['out:hello', 'exit:0']), AbortSignal.timeout(BOUND_MS)))
+  doneEvents = await drain(await new TaskStreams(submitter).submit(server.peer.peerId.toString(), spec(doneId, ['out:hello', 'exit:0']), AbortSignal.timeout(BOUND_MS)))
   assert.equal(doneEvents.at(-1)?.state, TaskState.SUCCEEDED)
 
   runningId = `nr-running-${tag}`
-  runningSession = await submitToPeer(submitter, server.peer.peerId, spec(runningId, ['sleep:120000']))
+  runningSession = await new TaskStreams(submitter).submit(server.peer.peerId.toString(), spec(runningId, ['sleep:120000']))
   const running = await waitFor(() => server.worker.get(runningId)?.state === TaskState.RUNNING, BOUND_MS, 20)
   assert.ok(running, `the long task is ${server.worker.get(runningId)?.state}, not RUNNING`)
 })

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
 import {
-  exclusionReason, FRESH_STATUS_MS, MORE_PROBES, NoPlacementError, place, PROBE_ALL_UP_TO, PROBES_PER_TASK, score,
+  exclusionReason, FRESH_STATUS_MS, LINKED_STATUS_LAG_MS, MORE_PROBES, NoPlacementError, place, PROBE_ALL_UP_TO, PROBES_PER_TASK, score,
   type CandidateStatus, type Placement, type PlacementPolicy, type PlacementRequest
 } from '../../node/src/master/placement.ts'
 import { PendingPlacements } from '../../node/src/master/pending.ts'
@@ -348,19 +348,42 @@ test('place: the master\'s own placements since a peer was last seen count in wh
   }
 })
 
-test(`place: a status seen within ${FRESH_STATUS_MS} ms counts as a probe's answer and is not asked again; an older one is`, async () => {
+test(`place: a status seen within ${FRESH_STATUS_MS} ms counts as a probe's answer; while any status is that fresh, no one else is asked`, async () => {
   const now = Date.now()
   const candidates = [peer('fresh', { seenAt: now - 10 }), loaded('fresh-busy', 3, { seenAt: now }), peer('stale', { seenAt: now - FRESH_STATUS_MS - 1_000 }), peer('unknown')]
   const answers = new Map([['stale', loaded('stale', 4)], ['unknown', loaded('unknown', 4)]])
   const { probe, asked } = recordingProbe(answers)
   const placement = await place(candidates, request(), probe)
-  assert.deepEqual(asked.sort(), ['stale', 'unknown'])
-  assert.deepEqual(placement.probed.map(p => p.name).sort(), ['fresh', 'fresh-busy', 'stale', 'unknown'], 'each is ranked, whether asked or fresh')
+  assert.deepEqual(asked, [])
+  assert.deepEqual(placement.probed.map(p => p.name).sort(), ['fresh', 'fresh-busy'])
   assert.deepEqual(placement.choices.map(c => c.name), ['fresh'])
-  assert.match(placement.choices[0].reason, /; all 4 eligible peers probed$/)
+  assert.match(placement.choices[0].reason, /; 2 of 4 eligible peers probed: those whose status is current/)
   // The master's placements since the fresh status was seen count on it.
   const busied = await place(candidates, request({ adjust: (p, at) => (p.name === 'fresh' && at === now - 10 ? loaded('fresh', 4, { seenAt: at }) : p) }), recordingProbe(answers).probe)
   assert.deepEqual(busied.choices.map(c => c.name), ['fresh-busy'])
+  // None of them fresh: every one is asked.
+  const allStale = candidates.map(c => ({ ...c, seenAt: now - FRESH_STATUS_MS - 1_000 }))
+  const asking = recordingProbe(answers)
+  await place(allStale, request(), asking.probe)
+  assert.deepEqual(asking.asked.sort(), ['fresh', 'fresh-busy', 'stale', 'unknown'])
+})
+
+test('place: a linked peer\'s status is current however old its last change; when the current ones have no room, those last known to have room are asked before queueing', async () => {
+  const now = Date.now()
+  const linkedIdle = peer('linked-idle', { seenAt: now - 60_000, linked: true })
+  const stale = peer('stale', { seenAt: now - 60_000 })
+  const { probe, asked } = recordingProbe()
+  const seenAt: number[] = []
+  const placement = await place([linkedIdle, stale], request({ adjust: (p, at) => { if (p.name === 'linked-idle') seenAt.push(at); return p } }), probe)
+  assert.deepEqual(asked, [])
+  assert.deepEqual(placement.choices.map(c => c.name), ['linked-idle'])
+  // What the master placed on it within a status check of now is counted on top of its status.
+  assert.ok(seenAt.every(at => at >= now - LINKED_STATUS_LAG_MS && at <= Date.now() - LINKED_STATUS_LAG_MS + 50), `judged as of ${seenAt.map(at => now - at).join(', ')} ms ago`)
+  const linkedFull = loaded('linked-full', 4, { seenAt: now - 60_000, linked: true })
+  const probing = recordingProbe()
+  const roomy = await place([linkedFull, stale], request(), probing.probe)
+  assert.deepEqual(probing.asked, ['stale'])
+  assert.deepEqual(roomy.choices.map(c => c.name), ['stale'])
 })
 
 // --- place: properties ----------------------------------------------------------------------

@@ -24,6 +24,7 @@ import { place, type CandidateStatus, type Placement, type PlacementPolicy } fro
 import { explainUnknownPeer, resolvePeer, type PeerCandidate, type RefusingMachine } from './resolve-peer.ts'
 import { mayGoOn, retryDecision } from './retry.ts'
 import { localLink, remoteLink, type WorkerLink } from './worker-link.ts'
+import { TaskStreams } from '../protocol/task-streams.ts'
 
 export type TaskRequest = Omit<TaskSpec, 'id' | 'attempt'>
 
@@ -113,10 +114,13 @@ export class Master {
   private readonly pending = new PendingPlacements()
   /** Each peer's last probed status: fresher than membership's during a burst, so the next placement ranks by it. */
   private readonly probedStatus = new ProbedStatuses()
+  /** One stream to each worker this node sends tasks to, shared by those tasks. */
+  private readonly taskStreams: TaskStreams
 
   constructor (init: MasterInit) {
     this.init = init
     this.log = init.log ?? silentLogger()
+    this.taskStreams = new TaskStreams(init.libp2p)
     this.watch = new PeerWatch({
       intervalMs: init.probeIntervalMs,
       probe: async peerId => { await requestStatus(init.libp2p, peerIdFromString(peerId), { signal: this.stopping.signal }) }
@@ -126,7 +130,7 @@ export class Master {
   /** How to reach a worker: this node's own, or a peer's. The one place that tells them apart. */
   private linkTo (peerId: string): WorkerLink {
     const self = this.init.self()
-    if (peerId !== self.peerId) return remoteLink(this.init.libp2p, peerId, this.watch)
+    if (peerId !== self.peerId) return remoteLink(this.init.libp2p, this.taskStreams, peerId, this.watch)
     return localLink(this.init.worker, self, this.init.selfStatus)
   }
 
@@ -388,6 +392,7 @@ export class Master {
   stop (): void {
     this.stopping.abort()
     this.watch.stop()
+    this.taskStreams.close()
   }
 
   private track (follower: Follower): void {

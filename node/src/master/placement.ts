@@ -1,5 +1,6 @@
 import { CloudaiError } from '../errors.ts'
 import type { PeerStatus } from '../protocol/node-messages.ts'
+import { STATUS_CHECK_INTERVAL_MS } from '../protocol/status-feed.ts'
 import type { ResourceAmounts } from '../resources.ts'
 import { formatBytes } from '../units.ts'
 
@@ -25,12 +26,31 @@ export const MORE_PROBES = 8
  */
 export const FRESH_STATUS_MS = 250
 
+/**
+ * How far behind a linked peer's status can be: a status link sends each change within one
+ * status check (STATUS_CHECK_INTERVAL_MS), plus a moment on the wire. Such a status is as
+ * good as a probe's answer given that long ago, whenever its last change came.
+ */
+export const LINKED_STATUS_LAG_MS = STATUS_CHECK_INTERVAL_MS + 250
+
+/**
+ * Since when a candidate's status is known to hold (with this master's placements after that
+ * counted on top), or undefined if that is not known: a linked peer's up to a status check
+ * ago; another's when it was seen, if within FRESH_STATUS_MS.
+ */
+export function currentSince (peer: CandidateStatus, now: number): number | undefined {
+  if (peer.linked === true) return Math.max(peer.seenAt ?? 0, now - LINKED_STATUS_LAG_MS)
+  return peer.seenAt != null && now - peer.seenAt <= FRESH_STATUS_MS ? peer.seenAt : undefined
+}
+
 export type PlacementPolicy = 'spread' | 'binpack'
 
 /** What placement knows of a peer: its last Status (from membership, or a fresh probe). */
 export type CandidateStatus = { peerId: string } & Pick<PeerStatus, 'name' | 'capacity' | 'allocated' | 'running' | 'queued' | 'labels' | 'executorHealthy' | 'executorDetail'> & Partial<Pick<PeerStatus, 'imageIds'>> & {
   /** When that status was observed (ms since the epoch): what `adjust` needs to rank peers before probing them. */
   seenAt?: number
+  /** A status link keeps it current (membership): its changes arrive within LINKED_STATUS_LAG_MS. */
+  linked?: boolean
 }
 
 export interface PlacementRequest {
@@ -193,8 +213,9 @@ interface Known {
  * that equals share the work and no peer is never looked at.
  */
 function rankByKnownStatus (eligible: CandidateStatus[], request: PlacementRequest): Known[] {
+  const now = Date.now()
   return shuffle(eligible)
-    .map(peer => ({ peer, score: score(request.adjust?.(peer, peer.seenAt ?? 0) ?? peer, request.need, request.policy, request.imageId) }))
+    .map(peer => ({ peer, score: score(request.adjust?.(peer, currentSince(peer, now) ?? peer.seenAt ?? 0) ?? peer, request.need, request.policy, request.imageId) }))
     .sort((a, b) => a.score - b.score)
 }
 
@@ -218,8 +239,10 @@ function copiesThatFitNow (probed: ProbedCandidate[], request: PlacementRequest)
  * PROBE_ALL_UP_TO or fewer; else PROBES_PER_TASK per copy, half the best by what is already
  * known of them and half at random (so that a stale view is corrected). When the answers
  * leave a copy without room now, up to MORE_PROBES more are asked (those last known to have
- * room) before any copy is queued. A status seen within
- * FRESH_STATUS_MS counts as an answer and is not asked again. The worker's own admission
+ * room) before any copy is queued. A status known to be current (a linked peer's, pushed
+ * within LINKED_STATUS_LAG_MS of each change; another seen within FRESH_STATUS_MS) counts as
+ * an answer and is not asked again, and while there are any, the first round asks no one:
+ * a burst of placements on a linked mesh sends no probe at all. The worker's own admission
  * still decides, so concurrent masters never oversubscribe it.
  */
 export async function place (candidates: CandidateStatus[], request: PlacementRequest, probe: (peer: CandidateStatus) => Promise<CandidateStatus>): Promise<Placement> {
@@ -236,8 +259,9 @@ export async function place (candidates: CandidateStatus[], request: PlacementRe
     if (peers.length === 0) return
     const now = Date.now()
     const replies = await Promise.all(peers.map(async peer => {
-      // A status seen moments ago is as good as an answer: a burst of placements then costs no message per task.
-      if (peer.seenAt != null && now - peer.seenAt <= FRESH_STATUS_MS) return { status: peer, probedAt: peer.seenAt }
+      // A status known to be current is as good as an answer: a burst of placements then costs no message per task.
+      const since = currentSince(peer, now)
+      if (since != null) return { status: peer, probedAt: since }
       const probedAt = Date.now()
       return await probe(peer).then(status => ({ status, probedAt }), (err: Error) => ({ peer, err }))
     }))
@@ -263,12 +287,16 @@ export async function place (candidates: CandidateStatus[], request: PlacementRe
     }
     return { probed, unfit }
   }
-  const first = ranked.length <= PROBE_ALL_UP_TO ? ranked.length : Math.max(1, PROBES_PER_TASK * request.count)
+  // Statuses known to be current (status links push every change) are all read, at no cost:
+  // while there are any, the first round asks no one else.
+  const startedAt = Date.now()
+  const current = ranked.filter(known => currentSince(known.peer, startedAt) != null)
+  const first = current.length > 0 ? current.length : ranked.length <= PROBE_ALL_UP_TO ? ranked.length : Math.max(1, PROBES_PER_TASK * request.count)
   // Half the first probes go to the best known, the rest to random others: a peer whose last
   // known status is stale (full then, idle now) is still asked now and then, and its answer
   // corrects what the master knows of it.
   const best = Math.ceil(first / 2)
-  const firstRound = ranked.length <= PROBE_ALL_UP_TO ? ranked : [...ranked.slice(0, best), ...shuffle(ranked.slice(best)).slice(0, first - best)]
+  const firstRound = current.length > 0 || ranked.length <= PROBE_ALL_UP_TO ? (current.length > 0 ? current : ranked) : [...ranked.slice(0, best), ...shuffle(ranked.slice(best)).slice(0, first - best)]
   await probeAll(firstRound.map(known => known.peer))
   let more = 0
   if (copiesThatFitNow(judge().probed, request) < request.count) {
@@ -285,11 +313,12 @@ export async function place (candidates: CandidateStatus[], request: PlacementRe
     throw new NoPlacementError(`no peer can run this task:\n${why}`, excluded)
   }
   const asked = first + more
+  const firstHow = current.length > 0 ? 'those whose status is current, pushed over status links or seen moments ago' : 'the best by their last known status, and others at random'
   const howProbed = asked === ranked.length
     ? `${ranked.length === 1 ? 'the one eligible peer' : `all ${ranked.length} eligible peers`} probed`
     : more > 0
-      ? `${asked} of ${ranked.length} eligible peers probed: ${first} (the best by their last known status, and others at random), then ${more} more last known to have room`
-      : `${asked} of ${ranked.length} eligible peers probed: the best by their last known status, and others at random`
+      ? `${asked} of ${ranked.length} eligible peers probed: ${first} (${firstHow}), then ${more} more last known to have room`
+      : `${asked} of ${ranked.length} eligible peers probed: ${firstHow}`
   probed.sort((a, b) => a.score - b.score)
   const booked = probed.map(peer => ({ ...peer, allocated: { ...peer.allocated } }))
   const choices: Choice[] = []

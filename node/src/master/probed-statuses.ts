@@ -25,7 +25,8 @@ export class ProbedStatuses {
     const out = candidates.map(peer => {
       seen.add(peer.peerId)
       const probed = this.byPeer.get(peer.peerId)
-      if (probed == null || probed.at < oldest || probed.at <= (peer.seenAt ?? 0)) return peer
+      // A linked peer's status is current however old its last change: no answer is newer.
+      if (peer.linked === true || probed == null || probed.at < oldest || probed.at <= (peer.seenAt ?? 0)) return peer
       return { ...probed.status, seenAt: probed.at }
     })
     for (const [peerId, probed] of this.byPeer) if (!seen.has(peerId) || probed.at < oldest) this.byPeer.delete(peerId)

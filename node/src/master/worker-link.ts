@@ -1,10 +1,11 @@
-import type { Libp2p } from '@libp2p/interface'
+import type { Libp2p, PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { EventCursor } from '../protocol/ack-window.ts'
 import { attachToPeer, cancelOnPeer, requestStatus } from '../protocol/node-protocol.ts'
 import type { EventLog, TaskStanding } from '../protocol/task-host.ts'
 import type { TaskSpec } from '../protocol/task-messages.ts'
-import { ACK_TIMEOUT_MS, submitToPeer, type TaskSession } from '../protocol/task-protocol.ts'
+import { ACK_TIMEOUT_MS, type TaskSession } from '../protocol/task-protocol.ts'
+import type { TaskStreams } from '../protocol/task-streams.ts'
 import type { Worker } from '../worker/worker.ts'
 import type { PeerWatch } from './peer-watch.ts'
 import type { CandidateStatus } from './placement.ts'
@@ -57,14 +58,19 @@ export function localLink (worker: Worker, self: { peerId: string, name: string 
   }
 }
 
-/** The worker is a peer: the task protocol to send, the node protocol to attach, cancel and probe, the peer watch to notice silence. */
-export function remoteLink (libp2p: Libp2p, peerId: string, watch: PeerWatch): WorkerLink {
-  const peer = peerIdFromString(peerId)
+/**
+ * The worker is a peer: the master's one task stream to it to send (shared by all the tasks
+ * sent there), the node protocol to attach, cancel and probe, the peer watch to notice silence.
+ */
+export function remoteLink (libp2p: Libp2p, taskStreams: TaskStreams, peerId: string, watch: PeerWatch): WorkerLink {
+  // Parsed only when a request needs it: parsing a peer ID costs more than sending a task on an open stream.
+  let parsed: PeerId | undefined
+  const peer = (): PeerId => (parsed ??= peerIdFromString(peerId))
   return {
-    submit: async (spec, signal) => await submitToPeer(libp2p, peer, spec, signal),
-    attach: async (taskId, fromSeq, signal) => await attachToPeer(libp2p, peer, taskId, fromSeq, signal),
-    cancel: async (taskId, signal) => await cancelOnPeer(libp2p, peer, taskId, signal),
-    status: async signal => ({ ...(await requestStatus(libp2p, peer, { signal })).status, peerId }),
+    submit: async (spec, signal) => await taskStreams.submit(peerId, spec, signal),
+    attach: async (taskId, fromSeq, signal) => await attachToPeer(libp2p, peer(), taskId, fromSeq, signal),
+    cancel: async (taskId, signal) => await cancelOnPeer(libp2p, peer(), taskId, signal),
+    status: async signal => ({ ...(await requestStatus(libp2p, peer(), { signal })).status, peerId }),
     watch: onSilent => watch.watch(peerId, onSilent),
     resumeAfter: recordedSeq => recordedSeq
   }

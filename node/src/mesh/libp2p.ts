@@ -20,6 +20,7 @@ import {
 } from './limits.ts'
 import { announceableAddresses } from './announce.ts'
 import { noiseCrypto } from './noise-crypto.ts'
+import './yamux-window-updates.ts'
 import { privateNetwork } from './private-network.ts'
 
 export interface MeshInit {

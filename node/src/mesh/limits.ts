@@ -37,6 +37,7 @@ export const STREAM_MAX_WRITE_BUFFER_BYTES = 4 * 1024 * 1024
 
 /**
  * Streams one peer may open to us at once, across all protocols: the node protocol's
- * (32 + 256, see node-protocol.ts) and the task protocol's (256) limits together.
+ * (32 + 256, see node-protocol.ts), with room for the task streams (4), files (64) and image
+ * (8) transfers beside it.
  */
 export const MUXER_MAX_INBOUND_STREAMS = 544

@@ -180,6 +180,11 @@ export class Membership {
     return this.relayed.list()
   }
 
+  /** Whether a status link to the member is open: its status changes then arrive as they happen. */
+  isLinked (peerId: string): boolean {
+    return this.links.has(peerId)
+  }
+
   /**
    * The members whose advertised name is refused (`peer-names.ts`), with the reason. Judged
    * against every member, reachable or not, so that a member cannot take the name or ID of

@@ -17,11 +17,20 @@ export interface MessageCodec<T> {
 }
 
 /**
+ * A signal that never aborts, for a wait that lasts as long as it must (a long-lived stream's
+ * next frame; a shared drain that each writer races with its own deadline). Waits on it add
+ * no listener.
+ */
+export const NO_DEADLINE = new AbortController().signal
+
+/**
  * Resolve with `promise`, or reject with a DeadlineError as soon as `signal` aborts.
  * The losing promise rejects later (when the caller aborts the stream): that
  * rejection is expected and must not surface as an unhandled one.
  */
 export async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  // Nothing to race: listeners on one shared signal cost a scan of all the others at each add.
+  if (signal === NO_DEADLINE) return await promise
   promise.catch(() => {})
   if (signal.aborted) throw new DeadlineError()
   let onAbort: (() => void) | undefined
@@ -61,6 +70,7 @@ async function drained (stream: Stream, signal: AbortSignal): Promise<void> {
   }
 }
 
+
 /** Decode one frame with limits; any failure is a ProtocolError. */
 export function decodeFrame<T> (codec: MessageCodec<T>, frame: Uint8ArrayList, limits?: Record<string, unknown>): T {
   try {
@@ -80,9 +90,22 @@ export class FramedStream {
   readonly stream: Stream
   private readonly reader: StreamReader
   private readonly frames: AsyncGenerator<Uint8ArrayList>
+  /** The peer ended its side inside a frame (a frame cut short), not between frames. */
+  endedInsideFrame = false
+  /** Set while a send waits for the stream to drain: other writers wait for it too. */
+  private draining?: Promise<void>
+  private readonly coalesce: boolean
+  /** The frames written in this turn (`coalesce`), and when they are sent. */
+  private batch?: { frames: Uint8ArrayList, sent: Promise<void> }
 
-  /** `readAheadBytes`: see StreamReader (0, the default: the stream pauses while a chunk waits to be read). */
-  constructor (stream: Stream, maxFrameBytes: number, readAheadBytes = 0) {
+  /**
+   * `readAheadBytes`: see StreamReader (0, the default: the stream pauses while a chunk waits to
+   * be read). `coalesce`: a stream many writers share (a task stream) sends what they write in
+   * one turn of the event loop together, a turn later: one muxer frame, one encryption and one
+   * socket write where each writer's frame would have cost its own.
+   */
+  constructor (stream: Stream, maxFrameBytes: number, readAheadBytes = 0, coalesce = false) {
+    this.coalesce = coalesce
     this.stream = stream
     this.reader = new StreamReader(stream, readAheadBytes)
     this.frames = lp.decode(this.reader.chunks(), { maxDataLength: maxFrameBytes, maxLengthLength: MAX_LENGTH_PREFIX_BYTES })
@@ -110,7 +133,10 @@ export class FramedStream {
       const error = toError(err)
       if (error instanceof DeadlineError) throw error
       // it-length-prefixed does not export its error classes: it identifies them by name.
-      if (error.name === 'UnexpectedEOFError') throw new UnexpectedEndError()
+      if (error.name === 'UnexpectedEOFError') {
+        this.endedInsideFrame = true
+        throw new UnexpectedEndError()
+      }
       throw new ProtocolError(`unreadable frame: ${error.message}`, { cause: error })
     }
     if (next.done === true) throw new UnexpectedEndError()
@@ -131,15 +157,35 @@ export class FramedStream {
       : new Uint8ArrayList(...messages.map(message => lp.encode.single(codec.encode(message)))), signal)
   }
 
-  /** Frames already encoded with their length prefixes (a caller that encodes without copying). */
+  /**
+   * Frames already encoded with their length prefixes (a caller that encodes without copying).
+   * Writers that share the stream (one per task on a task stream) wait their turn while it
+   * drains, so together they never hold more than one frame past the muxer's mark: each
+   * sending on its own would fill the write buffer until the muxer resets the stream.
+   */
   async writeFrame (frame: Uint8Array | Uint8ArrayList, signal: AbortSignal): Promise<void> {
-    if (!this.sendFrame(frame)) await this.drained(signal)
+    if (!this.coalesce) {
+      await this.send(frame, signal)
+      return
+    }
+    // Appended in the caller's turn, so the frames keep the order their writers called in.
+    if (this.batch == null) {
+      const frames = new Uint8ArrayList()
+      const sent = new Promise<void>(resolve => { setImmediate(resolve) }).then(async () => {
+        this.batch = undefined
+        await this.send(frames, NO_DEADLINE)
+      })
+      this.batch = { frames, sent }
+    }
+    this.batch.frames.append(frame)
+    await raceSignal(this.batch.sent, signal)
   }
 
   /**
    * Hand an encoded frame to the stream at once; false when the stream wants no more until
    * it drains (`drained`). For a caller that must not wait while it holds something, such
-   * as a turn other senders wait for.
+   * as a turn other senders wait for; never on a stream whose writers coalesce, where it
+   * would pass the frames waiting in the batch.
    */
   sendFrame (frame: Uint8Array | Uint8ArrayList): boolean {
     try {
@@ -153,6 +199,20 @@ export class FramedStream {
   async drained (signal: AbortSignal): Promise<void> {
     try {
       await drained(this.stream, signal)
+    } catch (err) {
+      throw toError(err)
+    }
+  }
+
+  private async send (frame: Uint8Array | Uint8ArrayList, signal: AbortSignal): Promise<void> {
+    try {
+      while (this.draining != null) await raceSignal(this.draining, signal)
+      if (!this.stream.send(frame)) {
+        const draining = drained(this.stream, NO_DEADLINE)
+        this.draining = draining
+        draining.then(() => { if (this.draining === draining) this.draining = undefined }, () => {})
+        await raceSignal(draining, signal)
+      }
     } catch (err) {
       throw toError(err)
     }

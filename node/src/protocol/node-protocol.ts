@@ -2,7 +2,7 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { NodeRequest, NodeResponse, type ErrorReply, type Status } from '../../../protocols/node.ts'
 import { NotSubmitterError, ProtocolError, TaskNotFoundError, UnexpectedEndError, toError } from '../errors.ts'
-import { FramedStream } from './framing.ts'
+import { FramedStream, NO_DEADLINE } from './framing.ts'
 import type { StreamDialer, StreamRegistrar } from './peer-streams.ts'
 import { STATUS_DECODE_LIMITS, checkOneOfRequest, encodeStatus, validateStatus, type PeerStatus } from './node-messages.ts'
 import type { EventLog, NodeHost, StatusLinkHost, TaskStanding } from './task-host.ts'
@@ -106,8 +106,6 @@ function linkRate (): () => void {
   }
 }
 
-/** A link's reads wait for the peer's next change, however long: the link ends with the stream. */
-const NO_DEADLINE = new AbortController().signal
 
 /**
  * Push this node's status changes to `send` until `stop`; a write that fails ends the link

@@ -30,7 +30,7 @@ export interface TaskStanding {
   lastSeq: number
 }
 
-/** What `/cloudai/task/1.0.0` serves: a worker that takes tasks. */
+/** What `/cloudai/tasks/1.0.0` serves: a worker that takes tasks. */
 export interface TaskHost {
   /**
    * Accept a task, or return the one already known by its id (submission is idempotent).

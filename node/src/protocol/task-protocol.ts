@@ -1,42 +1,28 @@
-import type { Connection, PeerId, Stream } from '@libp2p/interface'
-import type { Uint8ArrayList } from 'uint8arraylist'
 import { TaskEvent as TaskEventCodec } from '../../../protocols/task.ts'
 import { ProtocolError, toError } from '../errors.ts'
 import { EventCursor } from './ack-window.ts'
-import { decodeFrame, FramedStream } from './framing.ts'
+import { FramedStream } from './framing.ts'
 import { checkLogChunk, TASK_EVENT_LIMITS } from './task-output.ts'
-import type { StreamDialer, StreamRegistrar } from './peer-streams.ts'
-import type { EventLog, TaskHost } from './task-host.ts'
-import { checkOneOf, encodeSpec, isTerminal, MASTER_MESSAGE_LIMITS, MAX_TASK_ID_LENGTH, MasterMessage, TaskState, validateSpec, type TaskEvent, type TaskSpec } from './task-messages.ts'
+import type { EventLog } from './task-host.ts'
+import { checkOneOf, isTerminal, MASTER_MESSAGE_LIMITS, MasterMessage, type TaskEvent, type TaskState } from './task-messages.ts'
 
-export const TASK_PROTOCOL = '/cloudai/task/1.0.0'
+/**
+ * What every stream of task events shares, and one task's events on a stream of its own: the
+ * node protocol's Attach, which follows a task again after a failure or a restart. Tasks are
+ * sent on the master's shared task stream (`tasks-protocol.ts`, `task-streams.ts`).
+ */
 
 /** A spec with the largest command and environment we accept fits. */
 export const MAX_MASTER_FRAME_BYTES = 1024 * 1024
 /** A 64 KiB log chunk plus the event's other fields. */
 export const MAX_EVENT_FRAME_BYTES = 64 * 1024 + 4096
-/** A master that opened a task stream has this long to send its Submit. */
-export const SUBMIT_TIMEOUT_MS = 10_000
 /** A master that lets the ack window fill and acknowledges nothing for this long is cut off; the task runs on. */
 export const ACK_TIMEOUT_MS = 60_000
-/** The master acknowledges every this many events (and the last one), well inside ACK_WINDOW_EVENTS. */
+/** The master acknowledges every this many events, well inside ACK_WINDOW_EVENTS. */
 export const ACK_EVERY_EVENTS = 16
 /** Events sent in one write at most (`EventCursor.ready`), and about this much output in them. */
-const WRITE_BATCH_EVENTS = 16
-const WRITE_BATCH_BYTES = 128 * 1024
-/** Task streams one connection may hold: one per task attempt in flight between two nodes. */
-export const TASK_MAX_INBOUND_STREAMS = 256
-export const TASK_MAX_OUTBOUND_STREAMS = 256
-
-/** How long the worker's side of the protocol waits for a master. */
-export interface TaskProtocolTimeouts {
-  /** For the Submit on a new stream. */
-  submitMs: number
-  /** For an ack when the window is full, and for each write. */
-  ackMs: number
-}
-
-export const TASK_PROTOCOL_TIMEOUTS: TaskProtocolTimeouts = { submitMs: SUBMIT_TIMEOUT_MS, ackMs: ACK_TIMEOUT_MS }
+export const WRITE_BATCH_EVENTS = 16
+export const WRITE_BATCH_BYTES = 128 * 1024
 
 /** The events of one task, as a master reads them, and a way to cancel it. */
 export interface TaskSession {
@@ -51,34 +37,13 @@ async function readMasterMessages (framed: FramedStream, task: EventLog, cursor:
     checkOneOf(message)
     if (message.ack != null) cursor.ack(message.ack.seq)
     else if (message.cancel != null) task.cancel()
-    else throw new ProtocolError('a second Submit on one task stream')
+    else throw new ProtocolError('only Ack and Cancel may follow an Attach')
   }
 }
 
 /**
- * The task id of a Submit that failed to decode (past a limit, a number out of range), read
- * field by field without limits; the frame itself is bounded by MAX_MASTER_FRAME_BYTES.
- */
-function submittedTaskId (frame: Uint8ArrayList): string | undefined {
-  try {
-    for (const field of MasterMessage.stream(frame)) {
-      // protons-runtime 7 names the path '..submit.spec.id' where the generated types say '$.submit.spec.id'.
-      if (field.field.endsWith('.submit.spec.id')) return (field as { value: string }).value
-    }
-  } catch {}
-  return undefined
-}
-
-/** Tell the master why its task was refused (it shows the user), then close. */
-async function reject (framed: FramedStream, taskId: string, err: Error, timeoutMs: number): Promise<void> {
-  const signal = AbortSignal.timeout(timeoutMs)
-  await framed.write({ taskId: taskId.slice(0, MAX_TASK_ID_LENGTH), seq: 1, timeMs: Date.now(), state: TaskState.REJECTED, error: { code: 'INVALID_SPEC', message: err.message } }, TaskEventCodec, signal)
-  await framed.close(signal)
-}
-
-/**
  * Send a task's events on `framed` from `fromSeq` to its end, reading the master's Acks and
- * Cancel meanwhile; then close. Shared by Submit (task protocol) and Attach (node protocol).
+ * Cancel meanwhile; then close. Serves the node protocol's Attach.
  */
 export async function streamTaskEvents (framed: FramedStream, task: EventLog, fromSeq: number, ackTimeoutMs = ACK_TIMEOUT_MS): Promise<void> {
   const { stream } = framed
@@ -103,56 +68,7 @@ export async function streamTaskEvents (framed: FramedStream, task: EventLog, fr
   await framed.close(AbortSignal.timeout(ackTimeoutMs))
 }
 
-async function serveTask (stream: Stream, connection: Connection, host: TaskHost, nameOf: (peer: string) => string, onBadStream: (remote: PeerId, err: Error) => void, timeouts: TaskProtocolTimeouts): Promise<void> {
-  const framed = new FramedStream(stream, MAX_MASTER_FRAME_BYTES)
-  try {
-    const frame = await framed.readFrame(AbortSignal.timeout(timeouts.submitMs))
-    let first: MasterMessage
-    try {
-      first = decodeFrame(MasterMessage, frame, MASTER_MESSAGE_LIMITS)
-    } catch (err) {
-      const taskId = submittedTaskId(frame)
-      if (taskId == null) throw err
-      await reject(framed, taskId, toError(err), timeouts.submitMs)
-      return
-    }
-    checkOneOf(first)
-    if (first.submit == null) throw new ProtocolError('the first message on a task stream must be Submit')
-    let spec: TaskSpec
-    try {
-      spec = validateSpec(first.submit.spec)
-    } catch (err) {
-      await reject(framed, first.submit.spec?.id ?? '', toError(err), timeouts.submitMs)
-      return
-    }
-    const submitter = connection.remotePeer.toString()
-    const task = host.submit(spec, submitter, nameOf(submitter))
-    await streamTaskEvents(framed, task, 1, timeouts.ackMs)
-  } catch (err) {
-    const error = toError(err)
-    onBadStream(connection.remotePeer, error)
-    stream.abort(error)
-  }
-}
-
-export interface TaskProtocolInit {
-  /** Who takes the tasks: this node's worker. */
-  host: TaskHost
-  /** A peer's human name, if this node knows it (recorded with the tasks it sends). */
-  nameOf?: (peerId: string) => string
-  onBadStream?: (remote: PeerId, err: Error) => void
-  /** TASK_PROTOCOL_TIMEOUTS unless given: a test that waits out a deadline gives a short one. */
-  timeouts?: Partial<TaskProtocolTimeouts>
-}
-
-export async function registerTaskProtocol (libp2p: StreamRegistrar, init: TaskProtocolInit): Promise<void> {
-  const timeouts = { ...TASK_PROTOCOL_TIMEOUTS, ...init.timeouts }
-  await libp2p.handle(TASK_PROTOCOL, async (stream, connection) => {
-    await serveTask(stream, connection, init.host, init.nameOf ?? (() => ''), init.onBadStream ?? (() => {}), timeouts)
-  }, { maxInboundStreams: TASK_MAX_INBOUND_STREAMS, maxOutboundStreams: TASK_MAX_OUTBOUND_STREAMS })
-}
-
-function checkEvent (event: TaskEvent, taskId: string, expectedSeq: number, previous: TaskState | undefined): void {
+export function checkEvent (event: TaskEvent, taskId: string, expectedSeq: number, previous: TaskState | undefined): void {
   if (event.taskId !== taskId) throw new ProtocolError(`the worker sent an event for task ${event.taskId.slice(0, 40)}, not ${taskId}`)
   if (event.seq !== expectedSeq) throw new ProtocolError(`the worker sent event ${event.seq} where ${expectedSeq} was due`)
   if (previous != null && isTerminal(previous)) throw new ProtocolError('the worker sent an event after the terminal one')
@@ -199,17 +115,4 @@ export function readTaskEvents (framed: FramedStream, taskId: string, fromSeq: n
       await framed.write({ cancel: {} }, MasterMessage, writeDeadline())
     }
   }
-}
-
-/** Submit a task to a peer over `/cloudai/task/1.0.0` and follow it. */
-export async function submitToPeer (libp2p: StreamDialer, peer: PeerId, spec: TaskSpec, signal?: AbortSignal): Promise<TaskSession> {
-  const stream = await libp2p.dialProtocol(peer, TASK_PROTOCOL, { signal })
-  const framed = new FramedStream(stream, MAX_EVENT_FRAME_BYTES)
-  try {
-    await framed.write({ submit: { spec: encodeSpec(spec) } }, MasterMessage, AbortSignal.timeout(ACK_TIMEOUT_MS))
-  } catch (err) {
-    stream.abort(toError(err))
-    throw err
-  }
-  return readTaskEvents(framed, spec.id, 1, signal)
 }
