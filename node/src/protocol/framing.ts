@@ -46,12 +46,23 @@ export async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal): 
 }
 
 /**
- * Resolve once the stream can take more after a `send` that returned false. Listens for
- * the stream's own 'drain' event: `onDrain()` (libp2p utils 7.4) resolves at once after the
- * first drain of a stream's life, which would let a steady writer fill the write buffer
- * until the muxer resets the stream.
+ * What a stream's write buffer may hold before its writers wait: with the largest frame on
+ * top (1 MiB), well inside the muxer's limit (mesh/limits.ts, 4 MiB), past which it resets
+ * the stream.
  */
-async function drained (stream: Stream, signal: AbortSignal): Promise<void> {
+export const WRITE_BUFFER_HIGH_WATER_BYTES = 1024 * 1024
+/**
+ * The frames of one turn sent together (`coalesce`) up to this much; the rest go in the
+ * next send, which waits for room like any other.
+ */
+const MAX_BATCH_BYTES = 256 * 1024
+
+/**
+ * Resolve at the stream's next 'drain' event. Listens for the event itself: `onDrain()`
+ * (libp2p utils 7.4) resolves at once after the first drain of a stream's life, which would
+ * let a steady writer fill the write buffer until the muxer resets the stream.
+ */
+async function nextDrain (stream: Stream, signal: AbortSignal): Promise<void> {
   let cleanup = (): void => {}
   const ready = new Promise<void>((resolve, reject) => {
     const onDrain = (): void => { cleanup(); resolve() }
@@ -67,6 +78,20 @@ async function drained (stream: Stream, signal: AbortSignal): Promise<void> {
     await raceSignal(ready, signal)
   } finally {
     cleanup()
+  }
+}
+
+/**
+ * Resolve once the stream's write buffer is down to WRITE_BUFFER_HIGH_WATER_BYTES. A 'drain'
+ * event alone does not say so: the muxer tells every stream when the connection drained,
+ * though this stream's window may still be shut (its reader slow), and a writer that sent
+ * again at each such event filled the buffer until the muxer reset the stream.
+ */
+async function roomIn (stream: Stream, signal: AbortSignal): Promise<void> {
+  while (stream.writeBufferLength > WRITE_BUFFER_HIGH_WATER_BYTES) {
+    // Nothing holds the buffer back: the stream sends it in a moment (a drain's send runs next).
+    if (!stream.writableNeedsDrain) await raceSignal(new Promise(resolve => { setImmediate(resolve) }), signal)
+    else await nextDrain(stream, signal)
   }
 }
 
@@ -169,16 +194,20 @@ export class FramedStream {
       return
     }
     // Appended in the caller's turn, so the frames keep the order their writers called in.
-    if (this.batch == null) {
+    if (this.batch == null || this.batch.frames.byteLength >= MAX_BATCH_BYTES) {
       const frames = new Uint8ArrayList()
-      const sent = new Promise<void>(resolve => { setImmediate(resolve) }).then(async () => {
-        this.batch = undefined
-        await this.send(frames, NO_DEADLINE)
-      })
-      this.batch = { frames, sent }
+      const batch = {
+        frames,
+        sent: new Promise<void>(resolve => { setImmediate(resolve) }).then(async () => {
+          if (this.batch === batch) this.batch = undefined
+          await this.send(frames, NO_DEADLINE)
+        })
+      }
+      this.batch = batch
     }
+    const { sent } = this.batch
     this.batch.frames.append(frame)
-    await raceSignal(this.batch.sent, signal)
+    await raceSignal(sent, signal)
   }
 
   /**
@@ -195,10 +224,11 @@ export class FramedStream {
     }
   }
 
-  /** Resolves once the stream can take more, after a `sendFrame` that returned false. */
+  /** Resolves once the stream can take more (`roomIn`), after a `sendFrame` that returned false. */
   async drained (signal: AbortSignal): Promise<void> {
     try {
-      await drained(this.stream, signal)
+      if (this.stream.writableNeedsDrain && this.stream.writeBufferLength <= WRITE_BUFFER_HIGH_WATER_BYTES) await nextDrain(this.stream, signal)
+      await roomIn(this.stream, signal)
     } catch (err) {
       throw toError(err)
     }
@@ -208,7 +238,7 @@ export class FramedStream {
     try {
       while (this.draining != null) await raceSignal(this.draining, signal)
       if (!this.stream.send(frame)) {
-        const draining = drained(this.stream, NO_DEADLINE)
+        const draining = this.drained(NO_DEADLINE)
         this.draining = draining
         draining.then(() => { if (this.draining === draining) this.draining = undefined }, () => {})
         await raceSignal(draining, signal)
