@@ -1,5 +1,5 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import type { AbortOptions, Connection, PeerId, Stream, StreamHandler } from '@libp2p/interface'
+import { UnsupportedProtocolError, type AbortOptions, type Connection, type PeerId, type Stream, type StreamHandler } from '@libp2p/interface'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { streamPair } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -47,7 +47,8 @@ export class MemoryNetwork {
     const handlers = this.handlers.get(to)
     if (handlers == null) throw new Error(`no memory peer ${to}`)
     const protocol = protocols.find(p => handlers.has(p))
-    if (protocol == null) throw new Error(`${to} does not handle ${protocols.join(', ')}`)
+    // As libp2p's multistream-select answers a protocol the peer does not handle.
+    if (protocol == null) throw new UnsupportedProtocolError(`${to} does not handle ${protocols.join(', ')}`)
     const [outbound, inbound] = await streamPair({ protocol })
     // As libp2p does once multistream-select has agreed on it.
     outbound.protocol = protocol

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { PeerUnreachableError } from '../../node/src/errors.ts'
 import { ACK_WINDOW_EVENTS } from '../../node/src/protocol/ack-window.ts'
 import { LogStream, MasterMessage, TaskEvent, TaskState, encodeSpec, isTerminal, type TaskSpec } from '../../node/src/protocol/task-messages.ts'
 import { MAX_EVENT_FRAME_BYTES, MAX_MASTER_FRAME_BYTES, type TaskSession } from '../../node/src/protocol/task-protocol.ts'
@@ -333,6 +334,16 @@ function eventFrames (...events: TaskEvent[]): Uint8Array {
 function event (taskId: string, seq: number, state = TaskState.RUNNING): TaskEvent {
   return { taskId, seq, timeMs: Date.now(), state }
 }
+
+describe('a worker of an earlier version', () => {
+  test('one that takes no tasks on the task stream fails the send with PEER_UNREACHABLE, saying to upgrade it', async () => {
+    const older = await network.peer()
+    const streams = new TaskStreams(master)
+    await assert.rejects(streams.submit(older.peerId.toString(), spec(['exit:0']), AbortSignal.timeout(BOUND_MS)),
+      (err: Error) => err instanceof PeerUnreachableError && err.message.includes(TASKS_PROTOCOL) && /earlier version of cloudai; upgrade it/.test(err.message))
+    streams.close()
+  })
+})
 
 describe('a hostile worker on the task stream', () => {
   /** Two tasks sent to a rogue worker that answers each with `answer`; their readers start after `readAfterMs`. */

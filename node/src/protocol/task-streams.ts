@@ -1,6 +1,7 @@
+import { UnsupportedProtocolError } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TaskEvent as TaskEventCodec } from '../../../protocols/task.ts'
-import { DeadlineError, ProtocolError, UnexpectedEndError, toError } from '../errors.ts'
+import { DeadlineError, PeerUnreachableError, ProtocolError, UnexpectedEndError, toError } from '../errors.ts'
 import { ACK_WINDOW_EVENTS } from './ack-window.ts'
 import { FramedStream, NO_DEADLINE } from './framing.ts'
 import type { StreamDialer } from './peer-streams.ts'
@@ -228,7 +229,12 @@ export class TaskStreams {
       if (this.streams.has(key)) return await this.streamTo(key, signal)
     }
     const opening = (async () => {
-      const stream = await this.dialer.dialProtocol(peerIdFromString(key), TASKS_PROTOCOL, { signal })
+      const stream = await this.dialer.dialProtocol(peerIdFromString(key), TASKS_PROTOCOL, { signal }).catch((err: unknown) => {
+        // It answered, but takes no tasks on this protocol: a cloudai from before it (the
+        // task never ran there; `auto` tries the next candidate).
+        if (err instanceof UnsupportedProtocolError) throw new PeerUnreachableError(`${key} takes no tasks on ${TASKS_PROTOCOL}: it runs an earlier version of cloudai; upgrade it to this one`)
+        throw err
+      })
       return new MasterStream(new FramedStream(stream, MAX_EVENT_FRAME_BYTES, 0, true))
     })()
     this.streams.set(key, opening)
