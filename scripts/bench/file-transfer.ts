@@ -14,12 +14,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startDaemonProcess, type DaemonProcess } from '../../test/helpers/cli.ts'
 import type { BenchRow } from './report.ts'
 import { BENCH_IMAGE, benchDataDir, cli, expectSuccess, requireEngine, timedRun } from './task-latency.ts'
+import { cpuMs, peakRss, profiling } from './daemon-usage.ts'
 
 const MiB = 1024 * 1024
 const RUN_LIMIT_MS = 600_000
@@ -43,11 +44,6 @@ async function sha256 (path: string): Promise<string> {
   const hash = createHash('sha256')
   for await (const chunk of createReadStream(path)) hash.update(chunk)
   return hash.digest('hex')
-}
-
-async function peakRss (pid: number | undefined): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024
 }
 
 async function waitReachable (masterDir: string, workerName: string): Promise<void> {
@@ -75,19 +71,6 @@ function phasesOf (ndjson: string, spawnedAt: number, exitedAt: number): string 
   if (starting === undefined || running === undefined || ended === undefined) return 'phases unknown'
   const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
   return `submit ${s(starting - spawnedAt)}, create + inputs ${s(running - starting)}, run + collect ${s(ended - running)}, download ${s(exitedAt - ended)}`
-}
-
-/** CLOUDAI_BENCH_PROFILE=<dir>: each daemon writes a CPU profile there (node --cpu-prof) when it stops. */
-function profiling (name: string): Record<string, string> {
-  const dir = process.env.CLOUDAI_BENCH_PROFILE
-  return dir == null ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir} --cpu-prof-name=${name}.cpuprofile` }
-}
-
-/** The CPU time (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
-async function cpuMs (pid: number | undefined): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
 function mibPerSecond (bytes: number, ms: number): number {

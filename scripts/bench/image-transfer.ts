@@ -13,7 +13,7 @@
  */
 import { createCipheriv } from 'node:crypto'
 import { execFile } from 'node:child_process'
-import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, utimes, writeFile } from 'node:fs/promises'
 import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -22,6 +22,7 @@ import { tempDir, waitFor } from '../../test/helpers/env.ts'
 import { startSecondEngine, type SecondEngine } from '../../test/helpers/second-engine.ts'
 import type { BenchRow } from './report.ts'
 import { BENCH_IMAGE, median } from './task-latency.ts'
+import { cpuMs, profiling } from './daemon-usage.ts'
 
 const exec = promisify(execFile)
 const REGISTRY_IMAGE = '127.0.0.1:5000/cloudai-bench/image-transfer'
@@ -48,19 +49,6 @@ async function buildImage (dir: string, name: string, from: string, bytes: numbe
   await writeFile(join(dir, 'Dockerfile'), `FROM ${from}\nCOPY blob /blob-${seed}\nCMD ["true"]\n`)
   await docker(['build', '-q', '--network', 'none', '-t', name, dir])
   return (await docker(['image', 'inspect', '--format', '{{.Id}}', name])).trim()
-}
-
-/** CLOUDAI_BENCH_PROFILE=<dir>: each daemon writes a CPU profile there (node --cpu-prof) when it stops. */
-function profiling (name: string): Record<string, string> {
-  const dir = process.env.CLOUDAI_BENCH_PROFILE
-  return dir == null ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir} --cpu-prof-name=${name}.cpuprofile` }
-}
-
-/** The CPU time (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
-async function cpuMs (pid: number | undefined): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
 async function timed (work: () => Promise<unknown>): Promise<number> {

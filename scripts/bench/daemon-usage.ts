@@ -1,0 +1,20 @@
+import { readFile } from 'node:fs/promises'
+
+/** CLOUDAI_BENCH_PROFILE=<dir>: each daemon writes a CPU profile there (node --cpu-prof) when it stops. */
+export function profiling (name: string): Record<string, string> {
+  const dir = process.env.CLOUDAI_BENCH_PROFILE
+  return dir == null ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir} --cpu-prof-name=${name}.cpuprofile` }
+}
+
+/** The CPU time (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
+export async function cpuMs (pid: number | undefined): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+/** The most memory the process has held (VmHWM), in MiB. */
+export async function peakRss (pid: number | undefined): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024
+}
