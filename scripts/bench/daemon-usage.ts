@@ -13,8 +13,17 @@ export async function cpuMs (pid: number | undefined): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
-/** The most memory the process has held (VmHWM), in MiB. */
+/** The memory the process holds now (VmRSS), in MiB; NaN once it is gone. */
+export async function rssMiB (pid: number | undefined): Promise<number> {
+  return await statusMiB(pid, 'VmRSS')
+}
+
+/** The most memory the process has held (VmHWM), in MiB; NaN once it is gone. */
 export async function peakRss (pid: number | undefined): Promise<number> {
+  return await statusMiB(pid, 'VmHWM')
+}
+
+async function statusMiB (pid: number | undefined, field: 'VmRSS' | 'VmHWM'): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024
 }

@@ -13,7 +13,6 @@
  *   against closed.
  */
 import { randomBytes } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { readApiFile } from '../../node/src/api/api-file.ts'
 import { launchBrowser } from '../../test/helpers/browser.ts'
@@ -22,6 +21,7 @@ import { tempDir, waitFor } from '../../test/helpers/env.ts'
 import { isQuick } from './quick.ts'
 import type { BenchRow } from './report.ts'
 import { BENCH_IMAGE, median } from './task-latency.ts'
+import { rssMiB } from './daemon-usage.ts'
 
 /** Tasks whose state change is timed (`--quick`: fewer; read when the benchmark runs, after run.ts has set it). */
 const tasksTimed = (): number => isQuick() ? 5 : 20
@@ -30,11 +30,6 @@ const TASK_SECONDS = 1
 const LIMIT_MS = 30_000
 /** Before each RSS reading (`--quick`: shorter; both readings wait the same). */
 const settleMs = (): number => isQuick() ? 2_000 : 5_000
-
-async function rssMiB (pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024
-}
 
 async function sleep (ms: number): Promise<void> {
   await new Promise(resolve => setTimeout(resolve, ms))

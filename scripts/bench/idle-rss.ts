@@ -1,20 +1,16 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { BenchRow } from './report.ts'
+import { rssMiB } from './daemon-usage.ts'
 
 const CLI = resolve(import.meta.dirname, '../../../cli.js')
 const BARE_NODE = resolve(import.meta.dirname, 'bare-node.js')
 /** Let start-up garbage settle before reading the resident set. */
 const IDLE_SETTLE_MS = 5_000
 const READY_LIMIT_MS = 30_000
-
-async function rssOf (pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024
-}
 
 /** Start a process, wait until `ready(output)`, idle, read its RSS in MiB, stop it. */
 async function idleRss (args: string[], ready: (output: string) => boolean): Promise<number> {
@@ -29,7 +25,7 @@ async function idleRss (args: string[], ready: (output: string) => boolean): Pro
       await new Promise(resolve => setTimeout(resolve, 50))
     }
     await new Promise(resolve => setTimeout(resolve, IDLE_SETTLE_MS))
-    return await rssOf(child.pid!)
+    return await rssMiB(child.pid!)
   } finally {
     child.kill('SIGTERM')
     await new Promise(resolve => child.once('exit', resolve))

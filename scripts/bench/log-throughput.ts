@@ -21,11 +21,12 @@
  * lines (like real logs; one json-file entry per line).
  */
 import { randomBytes } from 'node:crypto'
-import { readFile, rm, stat } from 'node:fs/promises'
+import { rm, stat } from 'node:fs/promises'
 import { startDaemonProcess, type DaemonProcess } from '../../test/helpers/cli.ts'
 import { isQuick } from './quick.ts'
 import type { BenchRow } from './report.ts'
 import { BENCH_IMAGE, benchDataDir, cli, expectSuccess, median, requireEngine, timedRun } from './task-latency.ts'
+import { peakRss } from './daemon-usage.ts'
 
 const MiB = 1024 * 1024
 /** `--quick`: a third of the payload, one round. */
@@ -48,12 +49,6 @@ function mibPerSecond (bytes: number, ms: number): number {
 
 function expectBytes (what: string, bytes: number): void {
   if (bytes !== PAYLOAD_BYTES) throw new Error(`${what} delivered ${bytes} bytes, not ${PAYLOAD_BYTES}`)
-}
-
-/** Peak resident set of a process so far, in MiB. */
-async function peakRss (pid: number | undefined): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024
 }
 
 /** `docker run` (kept, attached, stdout counted), then `docker logs` of it timed alone. */
