@@ -236,6 +236,15 @@ test('place: copies of a batch are booked as they are placed: spread puts them o
   assert.notEqual(sixth.choices[5].name, sixth.choices[4].name, 'the sixth queues behind the other peer: the fifth was booked as queued')
 })
 
+test('place: spread gives a copy to the peer holding fewer of the batch when scores tie (a status still showing a task that just ended)', async () => {
+  // c's pushed status still shows one task; after a copy each on a and b, all three score the same.
+  const candidates = [peer('a'), peer('b'), loaded('c', 1, { allocated: { ...NEED } })]
+  for (let round = 0; round < 5; round++) {
+    const placed = await placeAll(candidates, request({ count: 3 }))
+    assert.deepEqual(placed.choices.map(c => c.name).sort(), ['a', 'b', 'c'], placed.choices.map(c => c.reason).join('\n'))
+  }
+})
+
 test('place: booking a batch changes nothing the caller holds (the membership view stays as it was)', async () => {
   const candidates = [peer('a'), peer('b')]
   const before = structuredClone(candidates)

@@ -322,8 +322,17 @@ export async function place (candidates: CandidateStatus[], request: PlacementRe
   probed.sort((a, b) => a.score - b.score)
   const booked = probed.map(peer => ({ ...peer, allocated: { ...peer.allocated } }))
   const choices: Choice[] = []
+  const copiesOn = new Map<string, number>()
+  // Equal scores: spread gives the copy to the peer holding fewer copies of this batch (a
+  // peer whose pushed status still shows a task that just ended scores as one with a copy).
+  const better = (a: CandidateStatus, b: CandidateStatus): boolean => {
+    const difference = score(b, request.need, request.policy, request.imageId) - score(a, request.need, request.policy, request.imageId)
+    if (difference !== 0 || request.policy !== 'spread') return difference < 0
+    return (copiesOn.get(b.peerId) ?? 0) < (copiesOn.get(a.peerId) ?? 0)
+  }
   for (let copy = 0; copy < request.count; copy++) {
-    const best = booked.reduce((a, b) => (score(b, request.need, request.policy, request.imageId) < score(a, request.need, request.policy, request.imageId) ? b : a))
+    const best = booked.reduce((a, b) => (better(a, b) ? b : a))
+    copiesOn.set(best.peerId, (copiesOn.get(best.peerId) ?? 0) + 1)
     const fits = fitsNow(best, request.need)
     const holders = booked.filter(peer => fitsNow(peer, request.need) && holdsImage(peer, request.imageId)).length
     const why = fits
