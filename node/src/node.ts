@@ -17,7 +17,7 @@ import type { Executor } from './executor/executor.ts'
 import { HealthMonitor } from './executor/health-monitor.ts'
 import { Master } from './master/master.ts'
 import type { CandidateStatus } from './master/placement.ts'
-import type { PeerCandidate } from './master/resolve-peer.ts'
+import { resolvePeer, type PeerCandidate } from './master/resolve-peer.ts'
 import { silentLogger } from './logger.ts'
 import type { CandidateTiming } from './mesh/candidate-set.ts'
 import { IDENTITY_FILE, loadOrCreateIdentity } from './mesh/identity.ts'
@@ -212,6 +212,7 @@ class Node implements CloudaiNode {
       self: () => ({ peerId: this.peerId.toString(), name: this.name }),
       selfStatus: () => this.candidateStatus(),
       peers: () => this.targets(),
+      reach: async target => await this.reachRelayed(target),
       candidates: () => [this.candidateStatus(), ...this.membership.list().filter(member => member.reachable).map(member => candidateOf(member, this.membership.isLinked(member.peerId.toString())))],
       refused: () => this.membership.refused(),
       lostAfterMs: options.lostAfterMs,
@@ -390,6 +391,22 @@ class Node implements CloudaiNode {
       const nameRefused = refusals.get(peerId)
       return { peerId, name: member.status.name, ...(nameRefused != null ? { nameRefused } : {}) }
     })
+  }
+
+  /**
+   * The peer `target` names among those known only via a member's hint, probed now: true once
+   * it is a member of this node's own (then it resolves as any member does).
+   */
+  private async reachRelayed (target: string): Promise<boolean> {
+    const relayed = this.membership.relayedList().map(entry => ({ peerId: entry.peerId, candidate: { peerId: entry.peerId.toString(), name: entry.status.name } }))
+    let named: PeerCandidate
+    try {
+      named = resolvePeer(target, { peerId: this.peerId.toString(), name: this.name }, relayed.map(entry => entry.candidate))
+    } catch {
+      return false
+    }
+    const peerId = relayed.find(entry => entry.candidate.peerId === named.peerId)?.peerId
+    return peerId != null && (await this.membership.probe(peerId))?.reachable === true
   }
 
   /** What placement needs of this node's status, now: no member hints (a Status answer's costliest part). */

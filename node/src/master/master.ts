@@ -21,7 +21,7 @@ import { PeerWatch } from './peer-watch.ts'
 import { PendingPlacements } from './pending.ts'
 import { ProbedStatuses } from './probed-statuses.ts'
 import { place, type CandidateStatus, type Placement, type PlacementPolicy } from './placement.ts'
-import { explainUnknownPeer, resolvePeer, type PeerCandidate, type RefusingMachine } from './resolve-peer.ts'
+import { explainUnknownPeer, resolvePeer, UnknownPeerError, type PeerCandidate, type RefusingMachine } from './resolve-peer.ts'
 import { mayGoOn, retryDecision } from './retry.ts'
 import { localLink, remoteLink, type WorkerLink } from './worker-link.ts'
 import { TaskStreams } from '../protocol/task-streams.ts'
@@ -49,6 +49,11 @@ export interface MasterInit {
   self: () => PeerCandidate
   /** Reachable members, for resolving a target. */
   peers: () => PeerCandidate[]
+  /**
+   * A target that names no member but a peer known so far only from a member's hint: reach it
+   * now (this node's own probe). True when it became a member; without it, such a target is unknown.
+   */
+  reach?: (target: string) => Promise<boolean>
   /** This node's status now: what `auto` sees of this node as a candidate. */
   selfStatus: () => CandidateStatus
   /** This node and the reachable members with their last Status, for `auto`. */
@@ -180,7 +185,7 @@ export class Master {
     const specs = await Promise.all(Array.from({ length: count }, async () => withSources(await this.withImageSources(validateSpec(encodeSpec({ ...named, id: newTaskId(), attempt: 1 }))), request)))
     const peers = target === 'auto'
       ? (await this.place(specs, options, count, new Set(), true)).choices
-      : specs.map(() => this.resolve(target))
+      : Array(count).fill(await this.resolveReaching(target))
     const placement = placementRecord(target, options)
     return await Promise.all(specs.map(async (spec, i) => {
       const peer = { peerId: peers[i].peerId, peerName: peers[i].name }
@@ -224,6 +229,16 @@ export class Master {
       this.log.warn({ image: request.image, err: toError(err).message }, 'could not ask this node\'s engine for the image; the worker will pull it')
     }
     return imageId != null ? { ...request, imageId } : request
+  }
+
+  /** `resolve`, first reaching a peer that `peers` lists "via" a member (`MasterInit.reach`). */
+  private async resolveReaching (target: string): Promise<PeerCandidate> {
+    try {
+      return this.resolve(target)
+    } catch (err) {
+      if (!(err instanceof UnknownPeerError) || this.init.reach == null || !(await this.init.reach(target))) throw err
+      return this.resolve(target)
+    }
   }
 
   private resolve (target: string): PeerCandidate {
