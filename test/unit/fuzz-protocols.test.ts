@@ -7,12 +7,11 @@ import { NodeRequest, NodeResponse } from '../../protocols/node.ts'
 import { MasterMessage, TaskEvent as TaskEventCodec } from '../../protocols/task.ts'
 import type { MessageCodec } from '../../node/src/protocol/framing.ts'
 import { MAX_NODE_FRAME_BYTES, NODE_PROTOCOL, NODE_REQUEST_TIMEOUT_MS, requestStatus } from '../../node/src/protocol/node-protocol.ts'
-import { isTerminal } from '../../node/src/protocol/task-messages.ts'
 import { MAX_EVENT_FRAME_BYTES } from '../../node/src/protocol/task-protocol.ts'
 import { IDLE_TIMEOUT_MS, TASKS_PROTOCOL } from '../../node/src/protocol/tasks-protocol.ts'
 import { waitFor } from '../helpers/env.ts'
 import { FLAT_HEAP_BYTES, type Mutation, count, describeInput, mutate, mutation, reportTried, settledMemory, startFuzzWorker, wireSpec } from '../helpers/fuzz.ts'
-import { readUntilEnd, type StreamOutcome, varint } from '../helpers/streams.ts'
+import { readUntilEnd, type StreamOutcome } from '../helpers/streams.ts'
 import { MemoryNetwork, type MemoryPeer } from '../helpers/memory-peers.ts'
 import type { ProtocolWorker } from '../helpers/protocol-worker.ts'
 
@@ -114,17 +113,6 @@ function inputBytes (input: Hostile, bases: Uint8Array[], maxFrameBytes: number)
 
 async function openStream (protocol: string, to: PeerId = target.peer.peerId): Promise<Stream> {
   return await rogue.dialProtocol(to, protocol, { signal: AbortSignal.timeout(NODE_REQUEST_TIMEOUT_MS + SLACK_MS) })
-}
-
-/** Whether `bytes` are whole frames, nothing left over: the node has all it needs to decide. */
-function wholeFrames (bytes: Uint8Array, maxFrameBytes: number): boolean {
-  try {
-    let total = 0
-    for (const frame of lp.decode([bytes], { maxDataLength: maxFrameBytes })) total += frame.byteLength + varint(frame.byteLength).length
-    return total === bytes.length && bytes.length > 0
-  } catch {
-    return false
-  }
 }
 
 /**

@@ -124,7 +124,7 @@ describe('status links', () => {
   })
 
   it('a member that joins is pushed once, alone, over the link; one that leaves is not pushed', async () => {
-    const { serverSide, clientSide, client, fromServer, link } = await linkedPair()
+    const { serverSide, clientSide, fromServer, link } = await linkedPair()
     const first = serverSide.now.members[0]
     const joined = { peerId: peerIdFromString('12D3KooWH3uVF6wv47WnArKHk5p6cvgCJEb74UTmxztmQDc298L3'), addrs: [multiaddr('/ip4/10.0.0.7/tcp/7421')] }
     serverSide.now = { ...serverSide.now, members: [first, joined] }
