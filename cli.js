@@ -13,6 +13,10 @@ if (major < REQUIRED_MAJOR) {
     `or install Node.js ${REQUIRED_MAJOR} and run "node cli.js <command>".\n`)
   process.exit(1)
 }
+// V8's compile cache: after a command's first run its modules are compiled from a cache on
+// disk (in the OS temp folder, keyed by each file's content, so a rebuilt file compiles afresh),
+// about a third of the CLI's own module-loading time. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+process.getBuiltinModule('node:module').enableCompileCache?.()
 try {
   const { run } = await import('./dist/cli/entry.js')
   process.exitCode = await run(process.argv.slice(2))
