@@ -69,6 +69,11 @@ export function pullError (image: string, err: unknown): ExecutionError {
   return new ExecutionError('PULL_FAILED', `pulling image "${image}" failed: ${message}. Check that this node reaches the registry, then submit the task again.`)
 }
 
+/** The engine's answer to a create from an image it does not hold ("No such image: …"). */
+export function isMissingImage (err: unknown): boolean {
+  return statusCodeOf(err) === 404 && /no such image/i.test(engineMessage(err))
+}
+
 /** Failures of container create; the engine answers 400 for settings it refuses. */
 export function createError (name: string, err: unknown): ExecutionError {
   if (isUnreachable(err)) return unreachableError(err)

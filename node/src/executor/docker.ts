@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { pipeline } from 'node:stream/promises'
 import { Docker } from './docker-client.ts'
 import { checkDockerHealth } from './docker-health.ts'
-import { createError, engineError, engineMessage, ExecutionError, isUnreachable, pullError, startError, statusCodeOf } from './docker-errors.ts'
+import { createError, engineError, engineMessage, ExecutionError, isMissingImage, isUnreachable, pullError, startError, statusCodeOf } from './docker-errors.ts'
 import { findContainer, listTaskIds, ReplayAligner } from './docker-adopt.ts'
 import type { ContainerFiles, ExecutionObserver, ExecutionResult, Executor, ExecutorTask, FoundContainer, RecordedOutput, TaskKey } from './executor.ts'
 import { buildCreateOptions, containerName, InvalidSpecError, STOP_GRACE_SECONDS, validateTask } from './host-config.ts'
@@ -126,20 +126,12 @@ export class DockerExecutor implements Executor {
   ): Promise<ExecutionResult> {
     try {
       if (signal.aborted) return outcome({ cancelled: true })
-      const image = await this.ensureImage(task, observer, signal, state)
-      fromObserver(state, () => observer.onPulled?.(image.source))
-
-      const storageEnforced = await this.storageEnforced()
-      try {
-        created.container = await this.docker.createContainer(buildCreateOptions({ ...task, image: image.reference }, { storageEnforced, stopGraceSeconds: this.stopGraceSeconds }))
-      } catch (err) {
-        throw createError(containerName(task.taskId, task.attempt), err)
-      }
+      const container = await this.createFromImage(task, observer, signal, state, created)
       if (signal.aborted) return outcome({ cancelled: true })
-      const inputProblem = await fromObserverAsync(state, async () => await observer.onCreated?.(containerFiles(created.container as Docker.Container)))
+      const inputProblem = await fromObserverAsync(state, async () => await observer.onCreated?.(containerFiles(container)))
       if (inputProblem !== undefined) return outcome({ error: inputProblem })
       if (signal.aborted) return outcome({ cancelled: true })
-      return await this.runCreated(created.container, task, observer, signal, state, stopLogs, outcome)
+      return await this.runCreated(container, task, observer, signal, state, stopLogs, outcome)
     } catch (err) {
       if (state.observerFailure !== undefined) throw state.observerFailure.err
       if (err instanceof ExecutionError) return outcome({ error: { code: err.code, message: err.message } })
@@ -149,15 +141,41 @@ export class DockerExecutor implements Executor {
   }
 
   /**
-   * The reference to create the container from, and where the image came from. A task
-   * that names its image by ID runs that ID: found in the engine, or pulled by name and
-   * then checked to be that image (a registry's tag may have moved since the submitter
-   * built or pulled it).
+   * Create the container (into `created`, for run() to remove) from the image, as `docker run`
+   * does: straight away, and only when the engine answers that it lacks the image, pull it and
+   * create again. No lookup comes first: an image that is there costs no extra round trip. A
+   * task that names its image by ID is created from that ID, so it runs exactly that image.
    */
-  private async ensureImage (task: ExecutorTask, observer: ExecutionObserver, signal: AbortSignal, state: RunState): Promise<{ reference: string, source: 'engine' | 'registry' }> {
+  private async createFromImage (task: ExecutorTask, observer: ExecutionObserver, signal: AbortSignal, state: RunState, created: { container?: Docker.Container }): Promise<Docker.Container> {
+    const storageEnforced = await this.storageEnforced()
+    const create = async (reference: string): Promise<Docker.Container> =>
+      await this.docker.createContainer(buildCreateOptions({ ...task, image: reference }, { storageEnforced, stopGraceSeconds: this.stopGraceSeconds }))
+    try {
+      created.container = await create(task.imageId ?? task.image)
+    } catch (err) {
+      if (!isMissingImage(err)) throw createFailure(task, err)
+    }
+    if (created.container !== undefined) {
+      fromObserver(state, () => observer.onPulled?.('engine'))
+      return created.container
+    }
+    const pulled = await this.pullFor(task, observer, signal, state)
+    fromObserver(state, () => observer.onPulled?.('registry'))
+    try {
+      created.container = await create(pulled)
+    } catch (err) {
+      throw createFailure(task, err)
+    }
+    return created.container
+  }
+
+  /**
+   * Pull the task's image; the reference to create from is returned. A task that names its
+   * image by ID runs that ID, so the pulled image is checked to be it (a registry's tag may
+   * have moved since the submitter built or pulled it).
+   */
+  private async pullFor (task: ExecutorTask, observer: ExecutionObserver, signal: AbortSignal, state: RunState): Promise<string> {
     const { image, imageId } = task
-    const held = await this.imageIdOf(imageId ?? image)
-    if (held !== undefined) return { reference: imageId ?? image, source: 'engine' }
     try {
       await pullImage(this.docker, image, {
         signal,
@@ -168,12 +186,12 @@ export class DockerExecutor implements Executor {
       if (task.imageAbsentWhy === undefined || !(err instanceof ExecutionError)) throw err
       throw new ExecutionError('IMAGE_TRANSFER_FAILED', `image "${image}" (${imageId}) is not in this node's engine; ${task.imageAbsentWhy}; and pulling it from a registry failed too: ${err.message}`)
     }
-    if (imageId === undefined) return { reference: image, source: 'registry' }
+    if (imageId === undefined) return image
     const pulled = await this.imageIdOf(image)
     if (pulled !== imageId) {
       throw new ExecutionError('IMAGE_MISMATCH', `the registry's "${image}" is image ${pulled ?? '(none)'}, not ${imageId}, the one the submitter has under that name. Push the submitter's image (or let this node fetch it from the submitter: see policy imageTransfer), then submit the task again.`)
     }
-    return { reference: imageId, source: 'registry' }
+    return imageId
   }
 
   /** The ID of the image the engine holds under `reference`, or undefined when it has none. */
@@ -381,6 +399,12 @@ async function fromObserverAsync<T> (state: RunState, call: () => Promise<T>): P
 }
 
 /** Calls the observer, remembering what it throws so run() can tell it from engine failures. */
+/** A refused create: an image name the engine cannot read is the task's image, anything else its settings. */
+function createFailure (task: ExecutorTask, err: unknown): ExecutionError {
+  if (/invalid reference format/i.test(engineMessage(err))) return pullError(task.image, err)
+  return createError(containerName(task.taskId, task.attempt), err)
+}
+
 function fromObserver<T> (state: RunState, call: () => T): T {
   try {
     return call()

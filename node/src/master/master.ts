@@ -180,12 +180,16 @@ export class Master {
   /** `count` copies of a task (`--count`), each its own task, placed together by one probe round. */
   async submitCopies (target: string, request: TaskRequest, options: SubmitOptions, count: number): Promise<SubmittedTask[]> {
     await checkInputSources(request)
-    const named = await this.withImageId(request)
+    const named = target === 'auto' ? undefined : await this.resolveReaching(target)
+    // A task for this node runs its image by name from this same engine, as `docker run` does:
+    // the ID is what lets another engine fetch and check it, so only then is it looked up.
+    const toSelf = named !== undefined && named.peerId === this.init.self().peerId
+    const identified = toSelf ? request : await this.withImageId(request)
     // The wire form leaves the input sources out; this node keeps them with its record, to serve the inputs.
-    const specs = await Promise.all(Array.from({ length: count }, async () => withSources(await this.withImageSources(validateSpec(encodeSpec({ ...named, id: newTaskId(), attempt: 1 }))), request)))
-    const peers = target === 'auto'
+    const specs = await Promise.all(Array.from({ length: count }, async () => withSources(await this.withImageSources(validateSpec(encodeSpec({ ...identified, id: newTaskId(), attempt: 1 }))), request)))
+    const peers = named === undefined
       ? (await this.place(specs, options, count, new Set(), true)).choices
-      : Array(count).fill(await this.resolveReaching(target))
+      : Array(count).fill(named)
     const placement = placementRecord(target, options)
     return await Promise.all(specs.map(async (spec, i) => {
       const peer = { peerId: peers[i].peerId, peerName: peers[i].name }

@@ -112,9 +112,19 @@ export async function runTask (task: WorkerTask, init: RunInit): Promise<void> {
   task.append({ state: TaskState.PULLING })
   await finish(task, async () => {
     // Without an image to fetch the executor starts in this same turn, as it always did.
-    const origin = task.spec.imageId != null && init.images != null ? await fetchImage(task, task.spec.imageId, init.images) : undefined
+    const origin = task.spec.imageId != null && init.images != null && mayNeedFetch(task, init) ? await fetchImage(task, task.spec.imageId, init.images) : undefined
     return await init.executor.run(executorTask(task, init, origin), observe(task, init.files, origin), task.cancelSignal)
   })
+}
+
+/**
+ * Whether the image may have to come from a peer. A task this node submitted, naming no
+ * other holder, names the image its own master found in this same engine a moment before:
+ * the executor creates from that ID at once (and pulls by name should it have gone since),
+ * so there is nothing to look up first.
+ */
+function mayNeedFetch (task: WorkerTask, init: RunInit): boolean {
+  return task.submitter !== init.nodeId || (task.spec.imageHolders?.length ?? 0) > 0
 }
 
 /** The task's image from this engine, its submitter or the holders it named; the transfer's progress becomes the task's events. */
