@@ -3,7 +3,6 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
-import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import type { Registry } from 'prom-client'
 import { libp2pLogger } from './quiet-logger.ts'
@@ -19,6 +18,7 @@ import {
   STREAM_WINDOW_BYTES
 } from './limits.ts'
 import { announceableAddresses } from './announce.ts'
+import { coalescingTcp } from './coalescing-tcp.ts'
 import { noiseCrypto } from './noise-crypto.ts'
 import './yamux-window-updates.ts'
 import { privateNetwork } from './private-network.ts'
@@ -64,7 +64,7 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
     start: false,
     ...libp2pLogger(),
     addresses: { listen: init.listen, announceFilter: announceableAddresses },
-    transports: [tcp()],
+    transports: [coalescingTcp()],
     ...(init.psk != null ? privateNetwork({ psk: init.psk }) : { connectionEncrypters: [noise({ crypto: noiseCrypto })] }),
     streamMuxers: [yamux({
       maxInboundStreams: MUXER_MAX_INBOUND_STREAMS,
