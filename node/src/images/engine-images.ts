@@ -2,7 +2,7 @@ import type Docker from 'dockerode'
 import type { Readable } from 'node:stream'
 import { statusCodeOf } from '../executor/docker-errors.ts'
 import { readableChunks } from '../protocol/readable-chunks.ts'
-import { batchedReadable } from './batched-readable.ts'
+import { BatchedUpload } from './batched-upload.ts'
 import { chainIds } from './layer-chain.ts'
 
 /** A worker states what it holds from this many of its newest images: a bound on the engine calls one transfer costs. */
@@ -94,7 +94,7 @@ export function dockerImageEngine (docker: Docker): ImageEngine {
       archive.once('error', err => { archiveError = err; upload.abort() })
       try {
         // In batches: one write to the engine's socket per half MiB, not one per network message.
-        const reply = await docker.loadImage(batchedReadable(archive), { quiet: true, abortSignal: upload.signal }) as unknown as Readable
+        const reply = await docker.loadImage(new BatchedUpload(archive), { quiet: true, abortSignal: upload.signal }) as unknown as Readable
         let text = ''
         for await (const chunk of reply) {
           text += String(chunk)
