@@ -75,12 +75,21 @@ before(async () => {
   dir = await tempDir()
   engine = await startSecondEngine()
   await engine.loadFromMain([IMAGE])
-  imageIds.first = await build(images.first, `FROM ${IMAGE}\nRUN head -c ${FIRST_LAYER_BYTES} /dev/urandom > /blob\nCMD ["sh", "-c", "echo hello from the first image; wc -c < /blob; exit 3"]\n`)
-  imageIds.second = await build(images.second, `FROM ${images.first}\nRUN head -c ${SECOND_LAYER_BYTES} /dev/urandom > /blob2\nCMD ["sh", "-c", "echo second; wc -c < /blob2"]\n`)
-  imageIds.third = await build(images.third, `FROM ${IMAGE}\nRUN echo third > /third\nCMD ["cat", "/third"]\n`)
-  imageIds.fourth = await build(images.fourth, `FROM ${IMAGE}\nRUN echo fourth > /fourth\nCMD ["cat", "/fourth"]\n`)
-  imageIds.fifth = await build(images.fifth, `FROM ${IMAGE}\nRUN echo fifth > /fifth\nCMD ["cat", "/fifth"]\n`)
-  imageIds.sixth = await build(images.sixth, `FROM ${IMAGE}\nRUN head -c ${FIRST_LAYER_BYTES} /dev/urandom > /blob6\nCMD ["sh", "-c", "wc -c < /blob6"]\n`)
+  // Independent builds at once (the engine runs them side by side); the second is on top of the first.
+  await Promise.all([
+    (async () => {
+      imageIds.first = await build(images.first, `FROM ${IMAGE}\nRUN head -c ${FIRST_LAYER_BYTES} /dev/urandom > /blob\nCMD ["sh", "-c", "echo hello from the first image; wc -c < /blob; exit 3"]\n`)
+      imageIds.second = await build(images.second, `FROM ${images.first}\nRUN head -c ${SECOND_LAYER_BYTES} /dev/urandom > /blob2\nCMD ["sh", "-c", "echo second; wc -c < /blob2"]\n`)
+    })(),
+    (async () => {
+      imageIds.third = await build(images.third, `FROM ${IMAGE}\nRUN echo third > /third\nCMD ["cat", "/third"]\n`)
+      imageIds.fourth = await build(images.fourth, `FROM ${IMAGE}\nRUN echo fourth > /fourth\nCMD ["cat", "/fourth"]\n`)
+    })(),
+    (async () => {
+      imageIds.fifth = await build(images.fifth, `FROM ${IMAGE}\nRUN echo fifth > /fifth\nCMD ["cat", "/fifth"]\n`)
+      imageIds.sixth = await build(images.sixth, `FROM ${IMAGE}\nRUN head -c ${FIRST_LAYER_BYTES} /dev/urandom > /blob6\nCMD ["sh", "-c", "wc -c < /blob6"]\n`)
+    })()
+  ])
   alphaEngine = await startCuttingEngineProxy(dir.path)
   const nodes = await initNodes(dir.path, ['alpha', 'beta', 'gamma'] as const)
   Object.assign(dataDirs, nodes.dataDirs)
