@@ -8,6 +8,7 @@ import { type DaemonProcess, initNodes, runCli, startDaemonProcess } from '../he
 import { docker, ensureTestImage, IMAGE, removeTaskContainers } from '../helpers/docker.ts'
 import { mdnsTag, requireTestNamespace, tempDir, waitFor } from '../helpers/env.ts'
 import { startSecondEngine, type SecondEngine } from '../helpers/second-engine.ts'
+import { startCuttingEngineProxy, type CuttingEngineProxy } from '../helpers/cutting-engine-proxy.ts'
 
 /**
  * Images built on one engine run on another through cloudai, with no registry: "alpha"
@@ -28,12 +29,14 @@ const ARCHIVE_OVERHEAD_BYTES = 64 * 1024
 
 let dir: { path: string, remove: () => Promise<void> }
 let engine: SecondEngine | undefined
+/** Alpha's engine, through a proxy that can cut an export off part-way (a transfer that breaks). */
+let alphaEngine: CuttingEngineProxy | undefined
 const tag = mdnsTag()
 const dataDirs = { alpha: '', beta: '', gamma: '' }
 const nodeIds = { alpha: '', beta: '', gamma: '' }
 const daemons: Record<string, DaemonProcess> = {}
-const images = { first: `${PREFIX}/first:1`, second: `${PREFIX}/second:1`, third: `${PREFIX}/third:1`, fourth: `${PREFIX}/fourth:1`, fifth: `${PREFIX}/fifth:1` }
-const imageIds = { first: '', second: '', third: '', fourth: '', fifth: '' }
+const images = { first: `${PREFIX}/first:1`, second: `${PREFIX}/second:1`, third: `${PREFIX}/third:1`, fourth: `${PREFIX}/fourth:1`, fifth: `${PREFIX}/fifth:1`, sixth: `${PREFIX}/sixth:1` }
+const imageIds = { first: '', second: '', third: '', fourth: '', fifth: '', sixth: '' }
 
 async function build (name: string, dockerfile: string): Promise<string> {
   const context = join(dir.path, name.replace(/[/:]/g, '_'))
@@ -72,18 +75,29 @@ before(async () => {
   dir = await tempDir()
   engine = await startSecondEngine()
   await engine.loadFromMain([IMAGE])
-  imageIds.first = await build(images.first, `FROM ${IMAGE}\nRUN head -c ${FIRST_LAYER_BYTES} /dev/urandom > /blob\nCMD ["sh", "-c", "echo hello from the first image; wc -c < /blob; exit 3"]\n`)
-  imageIds.second = await build(images.second, `FROM ${images.first}\nRUN head -c ${SECOND_LAYER_BYTES} /dev/urandom > /blob2\nCMD ["sh", "-c", "echo second; wc -c < /blob2"]\n`)
-  imageIds.third = await build(images.third, `FROM ${IMAGE}\nRUN echo third > /third\nCMD ["cat", "/third"]\n`)
-  imageIds.fourth = await build(images.fourth, `FROM ${IMAGE}\nRUN echo fourth > /fourth\nCMD ["cat", "/fourth"]\n`)
-  imageIds.fifth = await build(images.fifth, `FROM ${IMAGE}\nRUN echo fifth > /fifth\nCMD ["cat", "/fifth"]\n`)
+  // Independent builds at once (the engine runs them side by side); the second is on top of the first.
+  await Promise.all([
+    (async () => {
+      imageIds.first = await build(images.first, `FROM ${IMAGE}\nRUN head -c ${FIRST_LAYER_BYTES} /dev/urandom > /blob\nCMD ["sh", "-c", "echo hello from the first image; wc -c < /blob; exit 3"]\n`)
+      imageIds.second = await build(images.second, `FROM ${images.first}\nRUN head -c ${SECOND_LAYER_BYTES} /dev/urandom > /blob2\nCMD ["sh", "-c", "echo second; wc -c < /blob2"]\n`)
+    })(),
+    (async () => {
+      imageIds.third = await build(images.third, `FROM ${IMAGE}\nRUN echo third > /third\nCMD ["cat", "/third"]\n`)
+      imageIds.fourth = await build(images.fourth, `FROM ${IMAGE}\nRUN echo fourth > /fourth\nCMD ["cat", "/fourth"]\n`)
+    })(),
+    (async () => {
+      imageIds.fifth = await build(images.fifth, `FROM ${IMAGE}\nRUN echo fifth > /fifth\nCMD ["cat", "/fifth"]\n`)
+      imageIds.sixth = await build(images.sixth, `FROM ${IMAGE}\nRUN head -c ${FIRST_LAYER_BYTES} /dev/urandom > /blob6\nCMD ["sh", "-c", "wc -c < /blob6"]\n`)
+    })()
+  ])
+  alphaEngine = await startCuttingEngineProxy(dir.path)
   const nodes = await initNodes(dir.path, ['alpha', 'beta', 'gamma'] as const)
   Object.assign(dataDirs, nodes.dataDirs)
   Object.assign(nodeIds, nodes.peerIds)
   // Beta takes images only from alpha: a task gamma submits must get its image from alpha, the holder gamma names.
   await writeFile(join(dataDirs.beta, 'policy.json'), JSON.stringify({ imageTransfer: { servers: [nodeIds.alpha] } }))
   const common = ['--mdns-tag', tag, '--gpus', '0']
-  daemons.alpha = await startDaemonProcess(dataDirs.alpha, ['--name', 'alpha', '--cpu', '0.5', ...common])
+  daemons.alpha = await startDaemonProcess(dataDirs.alpha, ['--name', 'alpha', '--cpu', '0.5', ...common], { env: { DOCKER_HOST: alphaEngine.host } })
   daemons.beta = await startDaemonProcess(dataDirs.beta, ['--name', 'beta', '--cpu', '4', '--label', 'engine=second', ...common], { env: { DOCKER_HOST: engine.host } })
   daemons.gamma = await startDaemonProcess(dataDirs.gamma, ['--name', 'gamma', '--cpu', '0.5', ...common])
   const ready = await waitFor(async () => {
@@ -97,6 +111,7 @@ after(async () => {
   for (const daemon of Object.values(daemons)) await daemon.stop('SIGKILL')
   await removeTaskContainers(Object.values(nodeIds).filter(id => id !== ''))
   await engine?.stop()
+  await alphaEngine?.close()
   await docker(['rmi', '-f', ...Object.values(images)]).catch(() => '')
   await dir?.remove()
 })
@@ -180,5 +195,22 @@ describe('images travel from the submitter to the worker, with no registry', () 
     const outputs = await Promise.all(ids.map(async id => (await cli('alpha', ['logs', id])).stdout))
     assert.deepEqual(outputs, ids.map(() => 'third\n'))
     assert.equal(servedLines(imageIds.third), 1, 'alpha sent the image once')
+  })
+
+  test('a transfer that breaks off part-way starts again while the task waits: the task runs, and the worker\'s engine holds the one image, nothing half-loaded', async () => {
+    const before = new Set((await engine!.docker(['image', 'ls', '-a', '-q', '--no-trunc'])).split('\n').filter(line => line !== ''))
+    // Alpha's engine answers the first export of the image with 4 MiB of its ~5 MB, then the connection breaks.
+    alphaEngine!.cutNextExport(imageIds.sixth.slice('sha256:'.length), 4 * 1024 * 1024)
+    const run = await cli('alpha', ['task', 'beta', images.sixth, '--json'])
+    assert.equal(run.code, 0, run.stderr)
+    const all = events(run.stdout)
+    assert.equal(output(all), `${FIRST_LAYER_BYTES}\n`)
+    assert.deepEqual(all.find(event => event.imageSource != null)?.imageSource, { kind: 'peer', peer: nodeIds.alpha })
+    assert.equal(alphaEngine!.cuts, 1, 'the first export was cut off')
+    assert.equal(servedLines(imageIds.sixth), 2, 'alpha sent the image again after the break')
+    assert.ok(daemons.beta.output().split('\n').some(line => line.includes('fetching an image from a peer failed') && line.includes('"attempt":1') && line.includes(imageIds.sixth)), 'the worker logged the broken first attempt')
+    // The broken load left nothing behind: the engine gained exactly the one image.
+    const afterwards = (await engine!.docker(['image', 'ls', '-a', '-q', '--no-trunc'])).split('\n').filter(line => line !== '')
+    assert.deepEqual(afterwards.filter(id => !before.has(id)), [imageIds.sixth])
   })
 })

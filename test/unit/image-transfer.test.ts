@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import type { Readable } from 'node:stream'
 import { describe, test } from 'node:test'
 import { extract as tarExtract, pack as tarPack } from 'tar-stream'
 import { layerSizesFromHistory, type ImageEngine, type ImageFacts } from '../../node/src/images/engine-images.ts'
@@ -89,7 +88,7 @@ class MemoryEngine implements ImageEngine {
     throw new Error('the worker engine exports nothing in these tests')
   }
 
-  async load (stream: Readable): Promise<void> {
+  async load (stream: AsyncIterable<Uint8Array>): Promise<void> {
     this.loads++
     const files = new Map<string, Buffer>()
     const extract = tarExtract()

@@ -2,6 +2,7 @@ import type Docker from 'dockerode'
 import type { Readable } from 'node:stream'
 import { statusCodeOf } from '../executor/docker-errors.ts'
 import { readableChunks } from '../protocol/readable-chunks.ts'
+import { BatchedUpload } from './batched-upload.ts'
 import { chainIds } from './layer-chain.ts'
 
 /** A worker states what it holds from this many of its newest images: a bound on the engine calls one transfer costs. */
@@ -35,8 +36,8 @@ export interface ImageEngine {
   heldChainIds(): Promise<Set<string>>
   /** The engine's export of one image (`docker save` format), as it streams. */
   export(id: string, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>>
-  /** Load an archive; resolves once the engine finished, rejects with its error. */
-  load(archive: Readable, signal: AbortSignal): Promise<void>
+  /** Load an archive; resolves once the engine finished, rejects with its error (or the archive's). */
+  load(archive: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<void>
   /** Remove an image; gone already is fine. */
   remove(id: string): Promise<void>
 }
@@ -90,9 +91,11 @@ export function dockerImageEngine (docker: Docker): ImageEngine {
       const stop = (): void => { upload.abort() }
       signal.addEventListener('abort', stop, { once: true })
       let archiveError: Error | undefined
-      archive.once('error', err => { archiveError = err; upload.abort() })
+      // In batches: one write to the engine's socket per half MiB, not one per network message.
+      const body = new BatchedUpload(archive)
+      body.once('error', err => { archiveError = err; upload.abort() })
       try {
-        const reply = await docker.loadImage(archive, { quiet: true, abortSignal: upload.signal }) as unknown as Readable
+        const reply = await docker.loadImage(body, { quiet: true, abortSignal: upload.signal }) as unknown as Readable
         let text = ''
         for await (const chunk of reply) {
           text += String(chunk)

@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream'
 import { chainIdOfLegacyLayer } from './layer-chain.ts'
 import { rewriteTar } from './tar-rewrite.ts'
 
@@ -12,13 +11,13 @@ const LAYER_FILE = /^([a-f0-9]{64})\/(json|layer\.tar)$/
  * its chain ID first and opens the file only for a layer it lacks, so what it holds need
  * not travel (checked against Docker 20.10, overlay2). A layer not recognised is sent.
  */
-export function exportWithoutHeldLayers (exported: AsyncIterable<Uint8Array>, chain: readonly string[], held: ReadonlySet<string>): Readable {
+export function exportWithoutHeldLayers (exported: AsyncIterable<Uint8Array>, chain: readonly string[], held: ReadonlySet<string>): AsyncIterable<Uint8Array> {
   const directoryChain = new Map<string, string>()
   return rewriteTar(exported, {
     plan: header => {
       const match = LAYER_FILE.exec(header.name)
       if (match == null || header.type !== 'file') return 'pass'
-      if (match[2] === 'json') return (header.size ?? 0) <= MAX_LAYER_JSON_BYTES ? { read: MAX_LAYER_JSON_BYTES } : 'pass'
+      if (match[2] === 'json') return header.size <= MAX_LAYER_JSON_BYTES ? { read: MAX_LAYER_JSON_BYTES } : 'pass'
       const chainId = directoryChain.get(match[1])
       return chainId !== undefined && held.has(chainId) ? 'drop' : 'pass'
     },

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
-import type { Readable } from 'node:stream'
 import { ImageTransferError } from '../errors.ts'
-import { rewriteTar, type TarRewriter } from './tar-rewrite.ts'
+import { rewriteTar, TarFormatError, type TarRewriter } from './tar-rewrite.ts'
 
 /** An image config is a few KiB; a manifest of one image with the most layers an engine allows (127) is too. */
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024
@@ -28,7 +27,7 @@ function refuse (what: string): never {
  * `repositories` file and a second image are refused; an archive without the config or the
  * manifest fails at its end, so the engine never completes a load of it.
  */
-export function guardImageArchive (archive: AsyncIterable<Uint8Array>, imageId: string): Readable {
+export function guardImageArchive (archive: AsyncIterable<Uint8Array>, imageId: string): AsyncIterable<Uint8Array> {
   const configName = `${imageId.slice('sha256:'.length)}.json`
   let config: Buffer | undefined
   let layers: string[] | undefined
@@ -70,7 +69,17 @@ export function guardImageArchive (archive: AsyncIterable<Uint8Array>, imageId: 
       checkLayers(config, layers, layerDigests)
     }
   }
-  return rewriteTar(archive, rewriter)
+  return refusingMalformed(rewriteTar(archive, rewriter))
+}
+
+/** A malformed archive (cut short, a corrupt header) is the peer's archive refused, like any other rule it breaks. */
+async function * refusingMalformed (archive: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    yield * archive
+  } catch (err) {
+    if (err instanceof TarFormatError) refuse(err.message)
+    throw err
+  }
 }
 
 /**
