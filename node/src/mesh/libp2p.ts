@@ -20,6 +20,7 @@ import {
 import { announceableAddresses } from './announce.ts'
 import { coalescingTcp } from './coalescing-tcp.ts'
 import { noiseCrypto } from './noise-crypto.ts'
+import './frame-decoder-no-throw.ts'
 import './yamux-window-updates.ts'
 import { privateNetwork } from './private-network.ts'
 
