@@ -8,6 +8,7 @@ import { STATUS_DECODE_LIMITS, checkOneOfRequest, encodeStatus, validateStatus, 
 import type { EventLog, NodeHost, StatusLinkHost, TaskStanding } from './task-host.ts'
 import { readTaskEvents, streamTaskEvents, type TaskSession } from './task-protocol.ts'
 import { checkTaskId, isTerminal, type TaskState } from './task-messages.ts'
+import { sharedDeadline } from './shared-deadline.ts'
 
 export const NODE_PROTOCOL = '/cloudai/node/1.0.0'
 
@@ -113,7 +114,7 @@ function linkRate (): () => void {
  */
 function pushChanges (feed: StatusLinkHost['feed'], send: (status: Status, signal: AbortSignal) => Promise<void>, timeoutMs: number, fail: (err: Error) => void): () => void {
   return feed.listen(status => {
-    send(encodeStatus(status), AbortSignal.timeout(timeoutMs)).catch((err: unknown) => { fail(toError(err)) })
+    send(encodeStatus(status), sharedDeadline(timeoutMs)).catch((err: unknown) => { fail(toError(err)) })
   })
 }
 

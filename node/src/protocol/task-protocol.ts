@@ -5,6 +5,7 @@ import { FramedStream } from './framing.ts'
 import { checkLogChunk, TASK_EVENT_LIMITS } from './task-output.ts'
 import type { EventLog } from './task-host.ts'
 import { checkOneOf, isTerminal, MASTER_MESSAGE_LIMITS, MasterMessage, type TaskEvent, type TaskState } from './task-messages.ts'
+import { sharedDeadline } from './shared-deadline.ts'
 
 /**
  * What every stream of task events shares, and one task's events on a stream of its own: the
@@ -58,14 +59,14 @@ export async function streamTaskEvents (framed: FramedStream, task: EventLog, fr
     for (let event = await cursor.next(life.signal, ackTimeoutMs); event != null; event = await cursor.next(life.signal, ackTimeoutMs)) {
       // What is on disk by now goes in the same write: a task's events mostly come in bursts.
       const events = [event, ...cursor.ready(WRITE_BATCH_EVENTS, WRITE_BATCH_BYTES)]
-      await framed.writeAll(events, TaskEventCodec, AbortSignal.timeout(ackTimeoutMs))
+      await framed.writeAll(events, TaskEventCodec, sharedDeadline(ackTimeoutMs))
     }
   } finally {
     life.abort()
     await reading
   }
   // After the master's reader stopped: closing ends reading, which that reader would take for the master going away.
-  await framed.close(AbortSignal.timeout(ackTimeoutMs))
+  await framed.close(sharedDeadline(ackTimeoutMs))
 }
 
 export function checkEvent (event: TaskEvent, taskId: string, expectedSeq: number, previous: TaskState | undefined): void {
@@ -81,7 +82,7 @@ export function checkEvent (event: TaskEvent, taskId: string, expectedSeq: numbe
  */
 export function readTaskEvents (framed: FramedStream, taskId: string, fromSeq: number, signal?: AbortSignal): TaskSession {
   const { stream } = framed
-  const writeDeadline = (): AbortSignal => AbortSignal.timeout(ACK_TIMEOUT_MS)
+  const writeDeadline = (): AbortSignal => sharedDeadline(ACK_TIMEOUT_MS)
   const life = signal ?? new AbortController().signal
   return {
     events: (async function * () {

@@ -9,6 +9,7 @@ import { ACK_EVERY_EVENTS, ACK_TIMEOUT_MS, checkEvent, MAX_EVENT_FRAME_BYTES, ty
 import { MASTER_IDLE_MS, MAX_TASKS_PER_STREAM, TASKS_PROTOCOL } from './tasks-protocol.ts'
 import { encodeSpec, isTerminal, MasterMessage, type TaskEvent, type TaskSpec, type TaskState } from './task-messages.ts'
 import { TASK_EVENT_LIMITS } from './task-output.ts'
+import { sharedDeadline } from './shared-deadline.ts'
 
 
 /** One task's events as the stream's reader hands them over, waiting for the task's reader to take them. */
@@ -83,7 +84,7 @@ class MasterStream {
       this.idle = undefined
       if (this.sessions.size > 0 || this.failure != null) return
       this.failure = new UnexpectedEndError('the task stream was closed for idleness')
-      this.framed.close(AbortSignal.timeout(ACK_TIMEOUT_MS)).catch((err: unknown) => { this.framed.stream.abort(toError(err)) })
+      this.framed.close(sharedDeadline(ACK_TIMEOUT_MS)).catch((err: unknown) => { this.framed.stream.abort(toError(err)) })
     }, MASTER_IDLE_MS)
     this.idle.unref()
   }
@@ -129,7 +130,7 @@ class MasterStream {
   private async write (message: MasterMessage): Promise<void> {
     if (this.failure != null) throw this.failure
     try {
-      await this.framed.write(message, MasterMessage, AbortSignal.timeout(ACK_TIMEOUT_MS))
+      await this.framed.write(message, MasterMessage, sharedDeadline(ACK_TIMEOUT_MS))
     } catch (err) {
       this.fail(toError(err))
       // Why the stream failed, which a write after it would hide.

@@ -8,6 +8,7 @@ import type { StreamRegistrar } from './peer-streams.ts'
 import type { EventLog, TaskHost } from './task-host.ts'
 import { ACK_TIMEOUT_MS, MAX_MASTER_FRAME_BYTES, WRITE_BATCH_BYTES, WRITE_BATCH_EVENTS } from './task-protocol.ts'
 import { checkTaskId, MASTER_MESSAGE_LIMITS, MAX_TASK_ID_LENGTH, MasterMessage, TaskState, validateSpec, type TaskEvent, type TaskSpec } from './task-messages.ts'
+import { sharedDeadline } from './shared-deadline.ts'
 
 /**
  * `/cloudai/tasks/1.0.0`: one long-lived stream from a master to a worker carries every task
@@ -128,7 +129,7 @@ class ServedStream {
       const error = toError(err)
       // A master closing a stream it no longer uses (between frames) is how a stream ends well.
       if (error instanceof UnexpectedEndError && !this.framed.endedInsideFrame && this.sessions.size === 0) {
-        await this.framed.close(AbortSignal.timeout(this.timeouts.ackMs)).catch(() => {})
+        await this.framed.close(sharedDeadline(this.timeouts.ackMs)).catch(() => {})
         return
       }
       this.init.onBadStream?.(this.remote, error)
@@ -173,7 +174,7 @@ class ServedStream {
     else {
       this.end(taskId)
       // Waited for: a master that asks faster than it reads its answers stops being read.
-      await this.framed.write(sessionFrame(taskId), TaskEventCodec, AbortSignal.timeout(this.timeouts.ackMs))
+      await this.framed.write(sessionFrame(taskId), TaskEventCodec, sharedDeadline(this.timeouts.ackMs))
     }
   }
 
@@ -181,7 +182,7 @@ class ServedStream {
   private async reject (taskId: string, err: Error): Promise<void> {
     const id = taskId.slice(0, MAX_TASK_ID_LENGTH)
     if (this.sessions.has(id)) throw new ProtocolError('a second Submit for a task already on the stream')
-    await this.framed.write({ taskId: id, seq: 1, timeMs: Date.now(), state: TaskState.REJECTED, error: { code: 'INVALID_SPEC', message: err.message } }, TaskEventCodec, AbortSignal.timeout(this.timeouts.ackMs))
+    await this.framed.write({ taskId: id, seq: 1, timeMs: Date.now(), state: TaskState.REJECTED, error: { code: 'INVALID_SPEC', message: err.message } }, TaskEventCodec, sharedDeadline(this.timeouts.ackMs))
   }
 
   private async submit (wire: Parameters<typeof validateSpec>[0]): Promise<void> {
@@ -213,7 +214,7 @@ class ServedStream {
   }
 
   private async endWith (taskId: string, code: string, message: string): Promise<void> {
-    await this.framed.write(sessionFrame(taskId, { code, message }), TaskEventCodec, AbortSignal.timeout(this.timeouts.ackMs))
+    await this.framed.write(sessionFrame(taskId, { code, message }), TaskEventCodec, sharedDeadline(this.timeouts.ackMs))
   }
 
   /** Stop sending a task's events: nothing more of it is written after this returns. */
@@ -235,7 +236,7 @@ class ServedStream {
         // What is on disk by now goes in the same write: a task's events mostly come in bursts.
         const events = [event, ...cursor.ready(WRITE_BATCH_EVENTS, WRITE_BATCH_BYTES)]
         try {
-          await this.framed.writeAll(events, TaskEventCodec, AbortSignal.timeout(this.timeouts.ackMs))
+          await this.framed.writeAll(events, TaskEventCodec, sharedDeadline(this.timeouts.ackMs))
         } catch (err) {
           // The stream no longer takes what we send: every task on it is cut off alike.
           this.framed.stream.abort(toError(err))
