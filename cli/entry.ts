@@ -1,3 +1,4 @@
+import { tuneGarbageCollection } from '../node/src/gc-tuning.ts'
 import { EXIT } from './exit.ts'
 import { translateLegacyOptions } from './legacy-options.ts'
 import { consolePrinter, type Printer } from './render.ts'
@@ -10,6 +11,8 @@ import { parseTaskInvocation, runTaskInvocation } from './task-invocation.ts'
  * table; everything else (and anything that line reader is unsure of) goes to main.ts.
  */
 export async function run (argv: string[], print: Printer = consolePrinter): Promise<number> {
+  // Before any transfer: the daemon and a CLI that downloads results move data by the gigabyte.
+  tuneGarbageCollection()
   const invocation = parseTaskInvocation(translateLegacyOptions(argv))
   if (invocation === undefined) {
     const main = await import('./main.ts')

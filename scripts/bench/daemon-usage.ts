@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises'
 
-/** CLOUDAI_BENCH_PROFILE=<dir>: each daemon writes a CPU profile there (node --cpu-prof) when it stops. */
+/** CLOUDAI_BENCH_PROFILE=<dir>: each daemon writes a CPU profile there (node --cpu-prof) when it stops; CLOUDAI_BENCH_NODE_OPTIONS: more node options for the daemons (a V8 flag to try). */
 export function profiling (name: string): Record<string, string> {
   const dir = process.env.CLOUDAI_BENCH_PROFILE
-  return dir == null ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir} --cpu-prof-name=${name}.cpuprofile` }
+  const extra = process.env.CLOUDAI_BENCH_NODE_OPTIONS ?? ''
+  const options = [dir == null ? '' : `--cpu-prof --cpu-prof-dir=${dir} --cpu-prof-name=${name}.cpuprofile`, extra].filter(option => option !== '').join(' ')
+  return options === '' ? {} : { NODE_OPTIONS: options }
 }
 
 /** The CPU time (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */

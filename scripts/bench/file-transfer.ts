@@ -21,6 +21,7 @@ import { startDaemonProcess, type DaemonProcess } from '../../test/helpers/cli.t
 import type { BenchRow } from './report.ts'
 import { BENCH_IMAGE, benchDataDir, cli, expectSuccess, requireEngine, timedRun } from './task-latency.ts'
 import { cpuMs, peakRss, profiling } from './daemon-usage.ts'
+import { cliCpu, CpuTimeline, enginePid } from './cpu-timeline.ts'
 
 const MiB = 1024 * 1024
 const RUN_LIMIT_MS = 600_000
@@ -60,17 +61,18 @@ async function waitReachable (masterDir: string, workerName: string): Promise<vo
  * Where the time went, from the task's own event times (the daemons' clocks are this
  * machine's): up to the first STARTING (CLI start-up, submit), STARTING → RUNNING (the
  * container created and the inputs put in), RUNNING → the end (the run and the outputs
- * collected on the worker), the end → exit (the download to the CLI).
+ * collected on the worker), the end → exit (the download to the CLI); with each process's
+ * CPU in each phase.
  */
-function phasesOf (ndjson: string, spawnedAt: number, exitedAt: number): string {
+function phasesOf (ndjson: string, spawnedAt: number, exitedAt: number, cpu: CpuTimeline): string {
   const events = ndjson.trim().split('\n').map(line => JSON.parse(line) as { state?: string, time?: string }).filter(event => event.time !== undefined && event.state !== undefined)
   const at = (state: string): number | undefined => { const found = events.find(event => event.state === state); return found === undefined ? undefined : Date.parse(found.time as string) }
   const starting = at('STARTING')
   const running = at('RUNNING')
   const ended = at('SUCCEEDED')
   if (starting === undefined || running === undefined || ended === undefined) return 'phases unknown'
-  const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
-  return `submit ${s(starting - spawnedAt)}, create + inputs ${s(running - starting)}, run + collect ${s(ended - running)}, download ${s(exitedAt - ended)}`
+  const phase = (name: string, from: number, to: number): string => `${name} ${((to - from) / 1000).toFixed(1)} s (CPU ${cpu.between(from, to)})`
+  return [phase('submit', spawnedAt, starting), phase('create + inputs', starting, running), phase('run + collect', running, ended), phase('download', ended, exitedAt)].join(', ')
 }
 
 function mibPerSecond (bytes: number, ms: number): number {
@@ -79,7 +81,8 @@ function mibPerSecond (bytes: number, ms: number): number {
 
 export async function fileTransferBench (quick = false): Promise<BenchRow[]> {
   await requireEngine()
-  const size = (quick ? 64 : 1024) * MiB
+  // CLOUDAI_BENCH_FILE_MIB: another size, for trying a change at less than the full gibibyte.
+  const size = Number(process.env.CLOUDAI_BENCH_FILE_MIB ?? (quick ? 64 : 1024)) * MiB
   const suffix = randomBytes(3).toString('hex')
   const workerName = `bench-files-${suffix}`
   const scratch = await mkdtemp(join(tmpdir(), 'cloudai-bench-files-'))
@@ -99,22 +102,31 @@ export async function fileTransferBench (quick = false): Promise<BenchRow[]> {
     const trueTask = expectSuccess('cloudai task -- true', await cli(['--data-dir', masterDir, 'task', workerName, BENCH_IMAGE, '--quiet', '--', 'true'], { limitMs: 60_000 }))
 
     // The baseline first: the file is then in the page cache for both.
+    const engine = await enginePid()
+    const engineBefore = await cpuMs(engine)
     const dockerStart = performance.now()
-    expectSuccess('docker create', await timedRun('docker', ['create', '--name', container, '--network', 'none', BENCH_IMAGE, 'true'], { limitMs: 60_000 }))
-    expectSuccess('docker cp in', await timedRun('docker', ['cp', source, `${container}:/data.bin`], { limitMs: RUN_LIMIT_MS }))
-    expectSuccess('docker cp out', await timedRun('docker', ['cp', `${container}:/data.bin`, join(scratch, 'docker-out.bin')], { limitMs: RUN_LIMIT_MS }))
-    expectSuccess('docker rm', await timedRun('docker', ['rm', '--force', container], { limitMs: 60_000 }))
+    const dockerCli = await cliCpu(async () => {
+      expectSuccess('docker create', await timedRun('docker', ['create', '--name', container, '--network', 'none', BENCH_IMAGE, 'true'], { limitMs: 60_000 }))
+      expectSuccess('docker cp in', await timedRun('docker', ['cp', source, `${container}:/data.bin`], { limitMs: RUN_LIMIT_MS }))
+      expectSuccess('docker cp out', await timedRun('docker', ['cp', `${container}:/data.bin`, join(scratch, 'docker-out.bin')], { limitMs: RUN_LIMIT_MS }))
+      expectSuccess('docker rm', await timedRun('docker', ['rm', '--force', container], { limitMs: 60_000 }))
+    })
     const dockerMs = performance.now() - dockerStart
+    const dockerCpu = `CPU engine ${((await cpuMs(engine) - engineBefore) / 1000).toFixed(1)} s, docker CLI ${(dockerCli.cpuMs / 1000).toFixed(1)} s`
     if (await sha256(join(scratch, 'docker-out.bin')) !== digest) throw new Error('docker cp brought back other bytes')
     await rm(join(scratch, 'docker-out.bin'))
 
     const landed = join(scratch, 'cloudai-out')
     const cpuBefore = await Promise.all(daemons.map(async daemon => await cpuMs(daemon.child.pid)))
+    const timeline = new CpuTimeline({ master: master.child.pid, worker: worker.child.pid, engine })
+    await timeline.start()
     const spawnedAt = Date.now()
-    const run = expectSuccess('cloudai task --input --output', await cli(['--data-dir', masterDir, 'task', workerName, BENCH_IMAGE, '--json', '--storage', '4g',
+    const task = await cliCpu(async () => await cli(['--data-dir', masterDir, 'task', workerName, BENCH_IMAGE, '--json', '--storage', '4g',
       '--input', `${source}:/in/data.bin`, '--output', `/in:${landed}`, '--output-limit', `${2 * size}`, '--', 'true'], { limitMs: RUN_LIMIT_MS, keepStdout: true }))
+    const run = expectSuccess('cloudai task --input --output', task.result)
+    await timeline.stop()
     const cpuAfter = await Promise.all(daemons.map(async daemon => await cpuMs(daemon.child.pid)))
-    const phases = phasesOf(run.stdout, spawnedAt, spawnedAt + run.ms)
+    const phases = phasesOf(run.stdout, spawnedAt, spawnedAt + run.ms, timeline)
     if (await sha256(join(landed, 'data.bin')) !== digest) throw new Error('cloudai brought back other bytes')
     const rss = `peak RSS master ${(await peakRss(master.child.pid)).toFixed(0)} MiB, worker ${(await peakRss(worker.child.pid)).toFixed(0)} MiB`
     return [{
@@ -123,7 +135,7 @@ export async function fileTransferBench (quick = false): Promise<BenchRow[]> {
       unit: 'MiB/s',
       baseline: 'docker cp in and out, same engine',
       baselineValue: mibPerSecond(2 * size, dockerMs),
-      note: `${(run.ms / 1000).toFixed(1)} s vs ${(dockerMs / 1000).toFixed(1)} s, spawn to exit (${phases}); a -- true task takes ${trueTask.ms.toFixed(0)} ms; CPU master ${((cpuAfter[0] - cpuBefore[0]) / 1000).toFixed(1)} s, worker ${((cpuAfter[1] - cpuBefore[1]) / 1000).toFixed(1)} s; ${rss}; bytes checked by SHA-256; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`
+      note: `${(run.ms / 1000).toFixed(1)} s vs ${(dockerMs / 1000).toFixed(1)} s, spawn to exit (${phases}); a -- true task takes ${trueTask.ms.toFixed(0)} ms; CPU master ${((cpuAfter[0] - cpuBefore[0]) / 1000).toFixed(1)} s, worker ${((cpuAfter[1] - cpuBefore[1]) / 1000).toFixed(1)} s, CLI ${(task.cpuMs / 1000).toFixed(1)} s (docker cp: ${dockerCpu}); ${rss}; bytes checked by SHA-256; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`
     }]
   } finally {
     await timedRun('docker', ['rm', '--force', container], { limitMs: 60_000 }).catch(() => {})

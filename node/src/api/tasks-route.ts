@@ -102,6 +102,9 @@ export async function cancelTask (tasks: TaskService, idOrPrefix: string): Promi
   return await tasks.cancel(idOrPrefix)
 }
 
+/** What an outputs response may hold in memory before the download waits for the client: a frame's worth of pieces and then some. */
+const RESPONSE_BUFFER_BYTES = 1024 * 1024
+
 /**
  * GET /v1/tasks/<id>/outputs: the outputs kept of a finished task, as a tar (each set under
  * its index, each file with its SHA-256), fetched from its worker as it is sent; the
@@ -116,9 +119,26 @@ export async function taskOutputs (tasks: TaskService, idOrPrefix: string, res: 
     'x-cloudai-task': taskId,
     'x-cloudai-outputs': Buffer.from(JSON.stringify(sets)).toString('base64')
   })
+  let corked = false
+  const uncork = (): void => {
+    if (!corked) return
+    corked = false
+    res.uncork()
+  }
   for await (const chunk of archive) {
     if (res.destroyed) break
-    if (!res.write(chunk)) {
+    // The archive arrives in pieces of a noise message (under 64 KiB), several in one turn:
+    // held back until the turn ends, they go to the client in one write (writev) instead of
+    // one write and one wake-up of the client each.
+    if (!corked) {
+      corked = true
+      res.cork()
+      setImmediate(uncork)
+    }
+    res.write(chunk)
+    // Flow control by the bytes waiting, not by write()'s answer: that is false past the
+    // socket's 16 KiB, so waiting on it would send each piece alone.
+    if (res.writableLength >= RESPONSE_BUFFER_BYTES) {
       await new Promise<void>(resolve => {
         const done = (): void => { res.off('drain', done); res.off('close', done); resolve() }
         res.on('drain', done)
@@ -126,5 +146,8 @@ export async function taskOutputs (tasks: TaskService, idOrPrefix: string, res: 
       })
     }
   }
+  // Before end(): node's end() sends the closing chunk first and the pieces a cork holds back
+  // after it, so a download ended while corked lost its last pieces.
+  uncork()
   res.end()
 }
