@@ -4,7 +4,6 @@ import { startApiServer, type ApiServer } from './api/server.ts'
 import { CloudaiError } from './errors.ts'
 import { createNode, type CloudaiNode, type NodeOptions } from './node.ts'
 import { guardProcess } from './process-guard.ts'
-import { tuneHeapForBulkTransfers } from './heap-tuning.ts'
 import { keepHistoryPruned } from './tasks/history-retention.ts'
 import { NodeMetrics } from './metrics/node-metrics.ts'
 import { startMetricsServer, type MetricsServer } from './api/metrics-server.ts'
@@ -43,7 +42,6 @@ export async function startDaemon (options: NodeOptions & { apiAddress?: string,
   if (existing != null && await daemonAnswers(existing.url, existing.token)) {
     throw new DaemonRunningError(`a cloudai daemon (pid ${existing.pid}) already runs with the data dir ${options.dataDir}: stop it first, or use another --data-dir`)
   }
-  tuneHeapForBulkTransfers()
   const metrics = new NodeMetrics()
   const node = await createNode({
     ...options,
