@@ -2,6 +2,7 @@
 // Prints a table and writes bench-results/latest.json. Runs inside the network namespace
 // that scripts/bench.sh makes, because the discovery benchmarks send mDNS.
 import { resolve } from 'node:path'
+import { tuneGarbageCollection } from '../../node/src/gc-tuning.ts'
 import { dashboardBench } from './dashboard.ts'
 import { discoveryBench } from './discovery.ts'
 import { fileTransferBench } from './file-transfer.ts'
@@ -30,6 +31,10 @@ const BENCHMARKS: Record<string, () => Promise<BenchRow[]>> = {
   'image-transfer': async () => await imageTransferBench(isQuick()),
   'file-transfer': async () => await fileTransferBench(isQuick())
 }
+
+// The nodes some benchmarks run in this process (and their baselines beside them) get the
+// garbage collection every process that cli.js starts has, as a daemon would.
+tuneGarbageCollection()
 
 // `--quick`: fewer repetitions and smaller payloads where a benchmark offers them (quick.ts).
 const args = process.argv.slice(2)
